@@ -1,0 +1,72 @@
+// Import direction of ARCHITECTURE.md: common ← sdk ← model ← (config) ← db ← (scheduler, api,
+// processor); runner depends on sdk and model, never on db. `npm test` runs this check.
+const S = "^packages/updraft/src/";
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "no-circular",
+      severity: "error",
+      comment: "Import cycles make start-up order fragile.",
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: "common-is-the-bottom",
+      severity: "error",
+      from: { path: `${S}common/` },
+      to: { path: `${S}(?!common/)` },
+    },
+    {
+      name: "sdk-imports-only-common",
+      severity: "error",
+      comment: "The SDK is what DAG files import: it must stay small and free of server code.",
+      from: { path: `${S}sdk/` },
+      to: { path: `${S}(?!sdk/|common/)` },
+    },
+    {
+      name: "model-is-pure",
+      severity: "error",
+      from: { path: `${S}model/` },
+      to: { path: `${S}(?!model/|sdk/|common/)` },
+    },
+    {
+      name: "config-is-low",
+      severity: "error",
+      from: { path: `${S}config/` },
+      to: { path: `${S}(?!config/|common/)` },
+    },
+    {
+      name: "db-below-components",
+      severity: "error",
+      from: { path: `${S}db/` },
+      to: { path: `${S}(scheduler|api|processor|executors|runner|cli)/` },
+    },
+    {
+      name: "runner-never-touches-db",
+      severity: "error",
+      comment: "Task runners talk to the execution API over HTTP only (ARCHITECTURE.md boundary 2).",
+      from: { path: `${S}runner/` },
+      to: { path: `${S}(db|scheduler|api|processor|cli)/` },
+    },
+    {
+      name: "scheduler-never-runs-user-code",
+      severity: "error",
+      comment: "The scheduler works from serialized DAGs only (ARCHITECTURE.md boundary 1).",
+      from: { path: `${S}scheduler/` },
+      to: { path: `${S}(processor|runner|api|cli)/|${S}sdk/(dag|taskflow|operators)` },
+    },
+    {
+      name: "components-do-not-import-cli",
+      severity: "error",
+      from: { path: `${S}(?!cli/)` },
+      to: { path: `${S}cli/` },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "\\.test(-d)?\\.ts$" },
+    tsPreCompilationDeps: false,
+    tsConfig: { fileName: "tsconfig.depcruise.json" },
+  },
+};

@@ -1,0 +1,103 @@
+/** A connection as stored by Updraft (Airflow's fields), handed to a task that asks for it. */
+export interface Connection {
+  conn_id: string;
+  conn_type: string;
+  host: string | null;
+  schema: string | null;
+  login: string | null;
+  password: string | null;
+  port: number | null;
+  extra: Record<string, unknown>;
+  /** The connection in Airflow's URI form, e.g. `postgres://user:pass@host:5432/db`. */
+  getUri(): string;
+}
+
+/** The DAG run a task instance belongs to. */
+export interface DagRunInfo {
+  dag_id: string;
+  run_id: string;
+  run_type: "scheduled" | "manual" | "backfill" | "asset_triggered";
+  logical_date: Date;
+  data_interval_start: Date;
+  data_interval_end: Date;
+  /** The `conf` the run was triggered with (`{}` for scheduled runs). */
+  conf: Record<string, unknown>;
+  start_date: Date | null;
+}
+
+/** The running task instance: ids, the current try, and XCom access. */
+export interface TaskInstanceInfo {
+  dag_id: string;
+  task_id: string;
+  run_id: string;
+  /** -1 for an unmapped task, 0… for each mapped instance. */
+  map_index: number;
+  /** 1 for the first try, 2 for the first retry, and so on. */
+  try_number: number;
+  /** How many tries the task has in all (retries + 1). */
+  max_tries: number;
+  hostname: string;
+  /** Reads a value another task pushed (default key `return_value`). */
+  xcomPull<T = unknown>(
+    taskId: string,
+    options?: { key?: string; mapIndex?: number },
+  ): Promise<T | undefined>;
+  /** Stores a value for downstream tasks under `key` (the return value is pushed as `return_value`). */
+  xcomPush(key: string, value: unknown): Promise<void>;
+}
+
+/** Variables: `await ctx.var.get("threshold")`. */
+export interface VariableAccessor {
+  get(key: string, defaultValue?: string): Promise<string>;
+  getJson<T = unknown>(key: string, defaultValue?: T): Promise<T>;
+}
+
+/** Connections: `await ctx.conn.get("warehouse")`. */
+export interface ConnectionAccessor {
+  get(connId: string): Promise<Connection>;
+}
+
+/** Airflow's template macros, also available as `{{ macros.ds_add(ds, 7) }}` in templates. */
+export interface Macros {
+  /** Adds (or subtracts) days to a `YYYY-MM-DD` date string. */
+  ds_add(ds: string, days: number): string;
+  /** Reformats a date string from one strftime format to another. */
+  ds_format(ds: string, inputFormat: string, outputFormat: string): string;
+}
+
+/**
+ * What a running task knows about its run, with Airflow's names. A TaskFlow function receives it
+ * as its first argument; templated fields see the same names (`{{ ds }}`, `{{ ti.try_number }}`).
+ *
+ * @example
+ * ```ts
+ * const extract = task("extract", (ctx) => {
+ *   console.log(`Extracting for ${ctx.ds}, try ${ctx.ti.try_number}`);
+ * });
+ * ```
+ */
+export interface TaskContext<P extends Record<string, unknown> = Record<string, unknown>> {
+  /** The logical date as `YYYY-MM-DD`. */
+  ds: string;
+  /** The logical date as `YYYYMMDD`. */
+  ds_nodash: string;
+  /** The logical date as an ISO 8601 timestamp. */
+  ts: string;
+  /** The logical date as `YYYYMMDDTHHMMSS`. */
+  ts_nodash: string;
+  logical_date: Date;
+  data_interval_start: Date;
+  data_interval_end: Date;
+  run_id: string;
+  dag_run: DagRunInfo;
+  ti: TaskInstanceInfo;
+  /** Same object as `ti`. */
+  task_instance: TaskInstanceInfo;
+  /** The DAG's params after the run's `conf` was applied and validated. */
+  params: P;
+  var: VariableAccessor;
+  conn: ConnectionAccessor;
+  macros: Macros;
+  dag: { dag_id: string };
+  task: { task_id: string; task_group_id: string | null };
+}

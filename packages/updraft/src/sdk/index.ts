@@ -1,0 +1,47 @@
+export { dag, Dag } from "./dag.js";
+export { task, TaskFlowOperator } from "./taskflow.js";
+export type { TaskFn, TaskFlowOptions, TaskFlowKind, TaskArgs, TaskLists } from "./taskflow.js";
+export { BaseOperator, isOperator, wire } from "./base-operator.js";
+export type { ExecuteInput, GraphNode, Wireable, MappedInput } from "./base-operator.js";
+export { XComArg, isXComArg } from "./xcom-arg.js";
+export type { XComInput } from "./xcom-arg.js";
+export { chain } from "./chain.js";
+export { taskGroup, TaskGroup } from "./task-group.js";
+export type { TaskGroupOptions } from "./task-group.js";
+export { TriggerRule, TRIGGER_RULES, WeightRule } from "./trigger-rule.js";
+export { param, isParam, TASK_OPTION_NAMES, DAG_OPTION_NAMES } from "./options.js";
+export type {
+  TaskOptions,
+  DagOptions,
+  ParamSpec,
+  ParamType,
+  Param,
+  TaskCallback,
+  DagCallback,
+  SlaMiss,
+} from "./options.js";
+export type {
+  TaskContext,
+  TaskInstanceInfo,
+  DagRunInfo,
+  Connection,
+  Macros,
+  VariableAccessor,
+  ConnectionAccessor,
+} from "./context.js";
+export { TaskSkipped, TaskFailedNoRetry } from "./signals.js";
+export { EmptyOperator } from "./operators/empty.js";
+export { BashOperator } from "./operators/bash.js";
+export type { BashOperatorOptions } from "./operators/bash.js";
+export { KubernetesPodOperator, SparkKubernetesOperator } from "./operators/kubernetes.js";
+export type {
+  KubernetesPodOperatorOptions,
+  SparkKubernetesOperatorOptions,
+  ResourceRequirements,
+  Toleration,
+  EnvFromSource,
+} from "./operators/kubernetes.js";
+export { MAPPED_VALUE } from "./mapping.js";
+export type { MapSource, MappedBuilder } from "./mapping.js";
+export { takeRegisteredDags } from "./registry.js";
+export { SKIP_EXIT_CODE } from "./operators/run-bash.js";

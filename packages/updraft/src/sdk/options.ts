@@ -1,0 +1,211 @@
+import type { Duration } from "../common/duration.js";
+import type { TaskContext } from "./context.js";
+import type { TriggerRule, WeightRule } from "./trigger-rule.js";
+
+/** A function Updraft calls when a task or run finishes; it runs in a task runner, never in the scheduler. */
+export type TaskCallback = (ctx: TaskContext) => void | Promise<void>;
+
+/** What an SLA-miss callback receives. */
+export interface SlaMiss {
+  dag_id: string;
+  run_id: string;
+  /** Task ids that missed their SLA. */
+  task_ids: string[];
+}
+
+/**
+ * Options every task accepts, and which `defaultArgs` may set for all tasks of a DAG. Durations
+ * are milliseconds or strings like `"5m"` or `"1h30m"`.
+ *
+ * @example
+ * ```ts
+ * const defaultArgs: TaskOptions = { owner: "data-engineering", retries: 3, retryDelay: "5m", retryExponentialBackoff: true };
+ * ```
+ */
+export interface TaskOptions {
+  /** Who is responsible for the task; shown in lists and used for filtering. Default `"updraft"`. */
+  owner?: string;
+  /** How many times a failed try is retried. Default 0. */
+  retries?: number;
+  /** Wait before a retry. Default 5 minutes. */
+  retryDelay?: Duration;
+  /** Double the wait after each failed try (with jitter), as Airflow does. */
+  retryExponentialBackoff?: boolean;
+  /** Upper bound of the wait when backing off exponentially. */
+  maxRetryDelay?: Duration;
+  /** A try that runs longer than this is failed (and retried if retries remain). */
+  executionTimeout?: Duration;
+  /** When the task may run given its upstream states. Default `all_success`. */
+  triggerRule?: TriggerRule;
+  /** Pool whose slots the task takes. Default `default_pool`. */
+  pool?: string;
+  /** How many pool slots one instance takes. Default 1. */
+  poolSlots?: number;
+  /** Relative priority when slots are scarce. Default 1. */
+  priorityWeight?: number;
+  /** How the effective priority is computed. Default `downstream`. */
+  weightRule?: WeightRule;
+  /** Queue for queue-based executors. Default `default`. */
+  queue?: string;
+  /** Expected time from the run's start to this task's success; a miss calls the DAG's `slaMissCallback`. */
+  sla?: Duration;
+  /** Addresses notified by email. */
+  email?: string | string[];
+  emailOnFailure?: boolean;
+  emailOnRetry?: boolean;
+  onFailureCallback?: TaskCallback;
+  onSuccessCallback?: TaskCallback;
+  onRetryCallback?: TaskCallback;
+  /** Executor-specific settings, e.g. `{ podOverride: {...} }` for the Kubernetes executor. */
+  executorConfig?: Record<string, unknown>;
+  /** How many instances of this task may run at once across all runs. */
+  maxActiveTisPerDag?: number;
+  /** Run this task in a fresh process instead of a warm runner. Default false. */
+  freshProcess?: boolean;
+  /** Earliest logical date for which this task runs. */
+  startDate?: Date | string;
+  endDate?: Date | string;
+  /** Push the return value as XCom. Default true. */
+  doXcomPush?: boolean;
+  /** Documentation shown in the UI. */
+  docMd?: string;
+}
+
+/** The names of {@link TaskOptions}, used to reject typos such as `retires`. */
+export const TASK_OPTION_NAMES = [
+  "owner",
+  "retries",
+  "retryDelay",
+  "retryExponentialBackoff",
+  "maxRetryDelay",
+  "executionTimeout",
+  "triggerRule",
+  "pool",
+  "poolSlots",
+  "priorityWeight",
+  "weightRule",
+  "queue",
+  "sla",
+  "email",
+  "emailOnFailure",
+  "emailOnRetry",
+  "onFailureCallback",
+  "onSuccessCallback",
+  "onRetryCallback",
+  "executorConfig",
+  "maxActiveTisPerDag",
+  "freshProcess",
+  "startDate",
+  "endDate",
+  "doXcomPush",
+  "docMd",
+] as const satisfies readonly (keyof TaskOptions)[];
+
+/** JSON-schema-like validation of one DAG param. */
+export interface ParamSpec<T = unknown> {
+  default?: T;
+  type?: ParamType | ParamType[];
+  enum?: readonly unknown[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  title?: string;
+  description?: string;
+}
+export type ParamType = "string" | "number" | "integer" | "boolean" | "object" | "array" | "null";
+
+const PARAM_BRAND = Symbol.for("updraft.param");
+
+/** A declared param; build it with {@link param}. */
+export interface Param<T = unknown> extends ParamSpec<T> {
+  readonly [PARAM_BRAND]: true;
+}
+
+/**
+ * Declares a DAG param with a default and validation rules. A bare value in `params` is a param
+ * with that default and no rules.
+ *
+ * @example
+ * ```ts
+ * dag({ dagId: "report", params: { limit: param(100, { type: "integer", minimum: 1, maximum: 1000 }) } }, () => {});
+ * ```
+ */
+export function param<T>(defaultValue: T | undefined, spec: Omit<ParamSpec<T>, "default"> = {}): Param<T> {
+  const p: ParamSpec<T> & { [PARAM_BRAND]: true } = { ...spec, [PARAM_BRAND]: true };
+  if (defaultValue !== undefined) p.default = defaultValue;
+  return p;
+}
+
+/** True for a value built by {@link param}. */
+export function isParam(value: unknown): value is Param {
+  return typeof value === "object" && value !== null && PARAM_BRAND in value;
+}
+
+/** A DAG-level callback: receives the context of the run's last finished task. */
+export type DagCallback = (ctx: TaskContext) => void | Promise<void>;
+
+/**
+ * Options of a DAG. Only `dagId` is required; a DAG with a schedule also needs a `startDate`.
+ *
+ * @example
+ * ```ts
+ * const options: DagOptions = { dagId: "sales_pipeline", schedule: "0 6 * * *", startDate: "2026-01-01", catchup: false };
+ * ```
+ */
+export interface DagOptions {
+  /** Letters, digits, `-`, `_` and `.`; at most 250 characters. */
+  dagId: string;
+  description?: string;
+  /**
+   * A cron expression (`"0 6 * * *"`), a preset (`@once @hourly @daily @weekly @monthly @quarterly
+   * @yearly`), a duration between runs (`"1h"`, or milliseconds), or `null` for manual runs only.
+   * Default `null`.
+   */
+  schedule?: string | number | null;
+  /** First logical date. A string is read as ISO 8601 in the DAG's timezone when it has no offset. */
+  startDate?: Date | string;
+  endDate?: Date | string;
+  /** IANA timezone the schedule is evaluated in. Default `core.default_timezone` (UTC). */
+  timezone?: string;
+  /** Create runs for every missed interval since `startDate`. Default `false`. */
+  catchup?: boolean;
+  maxActiveRuns?: number;
+  maxActiveTasks?: number;
+  /** A run still going after this is failed. */
+  dagrunTimeout?: Duration;
+  tags?: string[];
+  /** Params users may pass as `conf` when triggering; validated before the run is created. */
+  params?: Record<string, unknown>;
+  /** Options applied to every task of the DAG unless the task sets its own. */
+  defaultArgs?: TaskOptions;
+  onSuccessCallback?: DagCallback;
+  onFailureCallback?: DagCallback;
+  slaMissCallback?: (miss: SlaMiss) => void | Promise<void>;
+  /** Markdown documentation shown in the UI. */
+  docMd?: string;
+  /** Whether a new DAG starts paused. Default `core.dags_are_paused_at_creation`. */
+  isPausedUponCreation?: boolean;
+}
+
+export const DAG_OPTION_NAMES = [
+  "dagId",
+  "description",
+  "schedule",
+  "startDate",
+  "endDate",
+  "timezone",
+  "catchup",
+  "maxActiveRuns",
+  "maxActiveTasks",
+  "dagrunTimeout",
+  "tags",
+  "params",
+  "defaultArgs",
+  "onSuccessCallback",
+  "onFailureCallback",
+  "slaMissCallback",
+  "docMd",
+  "isPausedUponCreation",
+] as const satisfies readonly (keyof DagOptions)[];
