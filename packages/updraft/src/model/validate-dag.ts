@@ -1,5 +1,6 @@
 import { describeError, isUpdraftError } from "../common/errors.js";
 import { findCycle } from "./graph.js";
+import { normalizeParams } from "./params.js";
 import type { SerializedDag } from "./serialized-dag.js";
 import { isXComRef } from "./serialized-dag.js";
 
@@ -42,6 +43,9 @@ export function validateSerializedDag(dag: SerializedDag): DagProblem[] {
       });
     }
   }
+  const paramProblem = problemOf(() => normalizeParams(dag.params));
+  if (paramProblem)
+    problems.push({ ...paramProblem, message: `DAG "${dag.dag_id}": ${paramProblem.message}` });
   for (const task of dag.tasks) {
     for (const ref of refsIn([task.fields, task.expand])) {
       if (!ids.has(ref)) {
