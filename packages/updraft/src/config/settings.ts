@@ -1,0 +1,128 @@
+import { boolean, integer, optionalString, path, seconds, string } from "./setting.js";
+import type { SettingValue } from "./setting.js";
+
+/**
+ * Every setting Updraft reads, by section and key. Names follow Airflow's where Airflow has the
+ * setting, so that `UPDRAFT__CORE__PARALLELISM` means what `AIRFLOW__CORE__PARALLELISM` means.
+ * Add a setting here and it is typed, validated, listed and overridable by env at once.
+ */
+export const SETTINGS = {
+  core: {
+    dags_folder: path({
+      default: "$UPDRAFT_HOME/dags",
+      description: "Folder the DAG processor scans for DAG files.",
+    }),
+    dag_file_processor_timeout: seconds({
+      default: 50,
+      description: "Seconds a DAG file may take to evaluate before its processor is killed.",
+    }),
+    parallelism: integer({
+      default: 32,
+      min: 1,
+      description: "Task instances that may run at once per scheduler, across all DAGs.",
+    }),
+    max_active_tasks_per_dag: integer({
+      default: 16,
+      min: 1,
+      description: "Task instances that may run at once in one DAG, unless the DAG sets its own.",
+    }),
+    max_active_runs_per_dag: integer({
+      default: 16,
+      min: 1,
+      description: "DAG runs that may be active at once per DAG, unless the DAG sets its own.",
+    }),
+    dags_are_paused_at_creation: boolean({
+      default: true,
+      description: "Whether a newly found DAG starts paused.",
+    }),
+    default_timezone: string({
+      default: "utc",
+      description: 'Time zone of naive dates in DAG definitions ("utc" or an IANA name).',
+    }),
+    fernet_key: optionalString({
+      secret: true,
+      description:
+        "Key that encrypts connection passwords, extras and variables at rest: 32 random bytes in url-safe base64. Several keys separated by commas allow rotation (the first encrypts).",
+    }),
+    xcom_max_size: integer({
+      default: 1_048_576,
+      min: 1,
+      description: "Largest XCom value in bytes (as JSON).",
+    }),
+    default_pool_task_slot_count: integer({
+      default: 128,
+      min: 0,
+      description: "Slots of default_pool when it is first created.",
+    }),
+    execution_api_server_url: optionalString({
+      description:
+        "URL task runners use to reach the execution API. Unset means http://localhost:{api.port}/execution/.",
+    }),
+  },
+  database: {
+    sql_alchemy_conn: optionalString({
+      secret: true,
+      aliases: ["url"],
+      description:
+        "Metadata database URL (postgres://user:pass@host:5432/db). Unset means the embedded database in $UPDRAFT_HOME/db.",
+    }),
+    sql_alchemy_pool_size: integer({
+      default: 10,
+      min: 1,
+      description: "Connections in the PostgreSQL pool of each process.",
+    }),
+  },
+  scheduler: {
+    scheduler_heartbeat_sec: seconds({
+      default: 5,
+      description: "Seconds between scheduler heartbeats and safety-net loop passes.",
+    }),
+    task_queued_timeout: seconds({
+      default: 600,
+      description: "Seconds a task instance may stay queued before it is failed or requeued.",
+    }),
+    task_instance_heartbeat_timeout: seconds({
+      default: 300,
+      aliases: ["scheduler_zombie_task_threshold", "task_heartbeat_timeout"],
+      description: "Seconds without a heartbeat after which a running task instance is considered lost.",
+    }),
+    dag_dir_list_interval: seconds({
+      default: 30,
+      description: "Seconds between scans of the DAGs folder for new files.",
+    }),
+  },
+  api: {
+    host: string({ default: "0.0.0.0", description: "Address the API server listens on." }),
+    port: integer({ default: 8080, min: 1, max: 65535, description: "Port the API server listens on." }),
+    secret_key: optionalString({
+      secret: true,
+      description: "Key that signs sessions and task tokens. Required outside `updraft standalone`.",
+    }),
+  },
+  logging: {
+    base_log_folder: path({
+      default: "$UPDRAFT_HOME/logs",
+      description: "Folder where task logs are written.",
+    }),
+  },
+  dag_processor: {
+    parsing_processes: integer({
+      default: 2,
+      min: 1,
+      description: "DAG files evaluated in parallel.",
+    }),
+  },
+} as const;
+
+type Settings = typeof SETTINGS;
+export type SectionName = keyof Settings;
+
+/** The loaded configuration: one typed object per section, plus where Updraft lives. */
+export type UpdraftConfig = {
+  /** `$UPDRAFT_HOME`: the root of the config file, embedded database, logs and DAGs by default. */
+  readonly home: string;
+  /** The TOML file that was read, or null when there was none. */
+  readonly configFile: string | null;
+} & {
+  readonly [S in SectionName]: { readonly [K in keyof Settings[S]]: SettingValue<Settings[S][K]> };
+};

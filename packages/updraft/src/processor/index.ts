@@ -1,0 +1,22 @@
+export { parseDagFolder } from "./dag-bag.js";
+export { DagFileProcessor } from "./dag-file-processor.js";
+export type { DagBag, ImportError, ParseStats, RefreshResult } from "./dag-file-processor.js";
+export { discoverDagFiles, listCandidateFiles, looksLikeDagFile, IGNORE_FILE } from "./discover.js";
+export type { CandidateFile } from "./discover.js";
+export {
+  resolveProcessorOptions,
+  DEFAULT_TIMEOUT_SECONDS,
+  DEFAULT_PARSING_PROCESSES,
+  DEFAULT_MEMORY_CAP_MB,
+} from "./options.js";
+export type { ProcessorOptions, ResolvedProcessorOptions } from "./options.js";
+export { defaultCacheDir, updraftHome, UPDRAFT_VERSION } from "./paths.js";
+export { Transpiler } from "./transpile.js";
+export type { TranspileResult, TranspileStats } from "./transpile.js";
+export { EvaluationPool } from "./worker-pool.js";
+export type {
+  EvaluationJob,
+  EvaluationOutcome,
+  EvaluationPoolOptions,
+  ProcessorLogger,
+} from "./worker-pool.js";

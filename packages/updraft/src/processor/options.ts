@@ -1,0 +1,39 @@
+// Options of the DAG processor, with the defaults of their config keys.
+import type { ProcessorLogger } from "./worker-pool.js";
+import { defaultCacheDir } from "./paths.js";
+
+export interface ProcessorOptions {
+  /** Child processes evaluating files in parallel (`dag_processor.parsing_processes`). Default 2. */
+  parsingProcesses?: number;
+  /** Per-file time limit in seconds (`core.dag_file_processor_timeout`). Default 50. */
+  timeoutSeconds?: number;
+  /** Heap cap of each evaluation child in MB. Default 512. */
+  memoryCapMb?: number;
+  /** Evaluation children are replaced after this many files (ESM modules are never unloaded). Default 1000. */
+  maxFilesPerChild?: number;
+  /** Where transpiled files are cached. Default `$UPDRAFT_HOME/cache/dags`. */
+  cacheDir?: string;
+  /** Only evaluate files that mention `updraft` (`core.dag_discovery_safe_mode`). Default true. */
+  safeMode?: boolean;
+  logger?: ProcessorLogger;
+}
+
+export type ResolvedProcessorOptions = Required<Omit<ProcessorOptions, "logger">> & {
+  logger: ProcessorLogger | undefined;
+};
+
+export const DEFAULT_TIMEOUT_SECONDS = 50;
+export const DEFAULT_PARSING_PROCESSES = 2;
+export const DEFAULT_MEMORY_CAP_MB = 512;
+
+export function resolveProcessorOptions(options: ProcessorOptions = {}): ResolvedProcessorOptions {
+  return {
+    parsingProcesses: options.parsingProcesses ?? DEFAULT_PARSING_PROCESSES,
+    timeoutSeconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+    memoryCapMb: options.memoryCapMb ?? DEFAULT_MEMORY_CAP_MB,
+    maxFilesPerChild: options.maxFilesPerChild ?? 1000,
+    cacheDir: options.cacheDir ?? defaultCacheDir(),
+    safeMode: options.safeMode ?? true,
+    logger: options.logger,
+  };
+}
