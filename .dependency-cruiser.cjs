@@ -47,7 +47,7 @@ module.exports = {
       severity: "error",
       comment: "Task runners talk to the execution API over HTTP only (ARCHITECTURE.md boundary 2).",
       from: { path: `${S}runner/` },
-      to: { path: `${S}(db|scheduler|api|processor|cli)/` },
+      to: { path: `${S}(db|events|services|scheduler|api|processor|cli|executors)/` },
     },
     {
       name: "scheduler-never-runs-user-code",
@@ -55,6 +55,19 @@ module.exports = {
       comment: "The scheduler works from serialized DAGs only (ARCHITECTURE.md boundary 1).",
       from: { path: `${S}scheduler/` },
       to: { path: `${S}(processor|runner|api|cli)/|${S}sdk/(dag|taskflow|operators)` },
+    },
+    {
+      name: "events-below-components",
+      severity: "error",
+      from: { path: `${S}events/` },
+      to: { path: `${S}(scheduler|api|processor|executors|runner|cli|services)/` },
+    },
+    {
+      name: "services-below-api-and-scheduler",
+      severity: "error",
+      comment: "Services are shared by the API server, the scheduler and the CLI.",
+      from: { path: `${S}services/` },
+      to: { path: `${S}(scheduler|api|runner|cli|executors)/` },
     },
     {
       name: "components-do-not-import-cli",

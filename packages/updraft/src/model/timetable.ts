@@ -74,11 +74,16 @@ const PREV_SEARCH_LIMIT_MS = 30 * 366 * 24 * HOUR_MS;
  * Throws INVALID_TIMEZONE unless `tz` is an IANA time zone name that this runtime knows.
  * Returns the name as given (trimmed).
  */
+const validTimezones = new Set<string>(["UTC"]);
+
 export function validateTimezone(tz: string): string {
   const name = typeof tz === "string" ? tz.trim() : "";
+  if (validTimezones.has(name)) return name;
   if (name !== "") {
     try {
+      // Building a formatter is the only portable check, and it is slow: remember the answer.
       new Intl.DateTimeFormat("en-US", { timeZone: name });
+      validTimezones.add(name);
       return name;
     } catch {
       // reported below
