@@ -22,10 +22,7 @@ function read(config: UpdraftConfig, section: string, key: string): unknown {
  * Every setting with its value and source, in declaration order, for `updraft config list` and
  * the API. Secrets that are set show as "< hidden >" unless `includeSecrets` is true.
  */
-export function listConfig(
-  config: UpdraftConfig,
-  options: { includeSecrets?: boolean } = {},
-): ConfigRow[] {
+export function listConfig(config: UpdraftConfig, options: { includeSecrets?: boolean } = {}): ConfigRow[] {
   const sources = configSources(config);
   return settingEntries().map(({ section, key, def }) => {
     const value = read(config, section, key);

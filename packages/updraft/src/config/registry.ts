@@ -96,12 +96,7 @@ export function describeSource(entry: SettingEntry, source: ConfigSource, file: 
 }
 
 /** Coerces and validates one raw value, or throws CONFIG_INVALID naming the key, value and type. */
-export function parseSettingValue(
-  entry: SettingEntry,
-  raw: unknown,
-  home: string,
-  where: string,
-): unknown {
+export function parseSettingValue(entry: SettingEntry, raw: unknown, home: string, where: string): unknown {
   const value = coerce(entry.def, raw, home);
   const result = entry.def.schema.safeParse(value);
   if (result.success) return result.data;

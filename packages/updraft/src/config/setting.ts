@@ -50,7 +50,13 @@ export function integer(o: Common & { default: number; min?: number; max?: numbe
 
 /** A non-negative number of seconds; also accepts durations such as "5m" or "90s". */
 export function seconds(o: Common & { default: number }): SettingDef<number> {
-  return def("seconds", z.number().min(0), 'a number of seconds >= 0 (or a duration like "5m")', o.default, o);
+  return def(
+    "seconds",
+    z.number().min(0),
+    'a number of seconds >= 0 (or a duration like "5m")',
+    o.default,
+    o,
+  );
 }
 
 export function boolean(o: Common & { default: boolean }): SettingDef<boolean> {

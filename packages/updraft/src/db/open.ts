@@ -1,0 +1,196 @@
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { Kysely, PostgresDialect, sql } from "kysely";
+import pg from "pg";
+import { UpdraftError } from "../common/errors.js";
+import type { UpdraftConfig } from "../config/index.js";
+import { lockDataDir } from "./data-dir-lock.js";
+import { isConnectionError, unreachable } from "./pg-errors.js";
+import { PgListener } from "./pg-listener.js";
+import { PGliteDialect } from "./pglite-dialect.js";
+import type { Schema } from "./schema.js";
+
+export type DialectName = "postgres" | "pglite";
+
+/** An open metadata database. Close it once; every component shares one per process. */
+export interface Database {
+  readonly db: Kysely<Schema>;
+  readonly dialect: DialectName;
+  /** Calls `cb` with each NOTIFY payload on `channel`; resolves to the function that stops it. */
+  listen(channel: string, cb: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Sends NOTIFY on `channel` (outside any transaction; use `notify(trx, …)` inside one). */
+  notify(channel: string, payload: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** postgres:// or postgresql:// URL; when unset the embedded PGlite database is used. */
+  url?: string | null;
+  /** PGlite data directory (ignored with `url` or `memory`). */
+  dataDir?: string;
+  /** An in-memory PGlite database, for tests. */
+  memory?: boolean;
+  /** Connections in the PostgreSQL pool (default 10). */
+  poolSize?: number;
+}
+
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function checkChannel(channel: string): void {
+  if (!CHANNEL.test(channel)) {
+    throw new UpdraftError(
+      "DB_CHANNEL_INVALID",
+      `"${channel}" is not a valid notification channel: use lowercase letters, digits and _ (at most 63, not starting with a digit).`,
+    );
+  }
+}
+
+function isConfig(x: UpdraftConfig | OpenDatabaseOptions): x is UpdraftConfig {
+  return "core" in x && "database" in x;
+}
+
+function optionsFromConfig(config: UpdraftConfig): OpenDatabaseOptions {
+  return {
+    url: config.database.sql_alchemy_conn,
+    dataDir: join(config.home, "db"),
+    poolSize: config.database.sql_alchemy_pool_size,
+  };
+}
+
+/**
+ * Opens the metadata database: PostgreSQL when the URL is postgres:// or postgresql://,
+ * otherwise the embedded PGlite database (in `dataDir`, or in memory).
+ *
+ * @example
+ * ```ts
+ * const database = await openDatabase(loadConfig());
+ * await migrate(database);
+ * ```
+ */
+export async function openDatabase(source: UpdraftConfig | OpenDatabaseOptions): Promise<Database> {
+  const options = isConfig(source) ? optionsFromConfig(source) : source;
+  const url = options.url ?? null;
+  if (url !== null && url !== "" && options.memory !== true) {
+    if (!/^postgres(ql)?:\/\//i.test(url)) {
+      throw new UpdraftError(
+        "DB_URL_UNSUPPORTED",
+        `database.sql_alchemy_conn must start with postgres:// or postgresql://, or be unset to use the embedded database (got a URL starting with "${url.split(":")[0] ?? ""}:").`,
+      );
+    }
+    return openPostgres(url, options.poolSize ?? 10);
+  }
+  if (options.memory === true) return openPGlite(undefined);
+  if (options.dataDir === undefined) {
+    throw new UpdraftError(
+      "DB_OPTIONS_INVALID",
+      "openDatabase needs a url, a dataDir or memory: true (or a loaded config).",
+    );
+  }
+  return openPGlite(resolve(options.dataDir));
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 10_000,
+    // int8 (counts, bigserial) as numbers, as PGlite returns them.
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === 20
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client that loses its server emits here; the pool drops it and the next query reconnects.
+  pool.on("error", () => undefined);
+  try {
+    await pool.query("select 1");
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw isConnectionError(err) ? unreachable(url, err) : err;
+  }
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const listener = new PgListener(url);
+  return {
+    db,
+    dialect: "postgres",
+    async listen(channel, cb) {
+      checkChannel(channel);
+      try {
+        return await listener.listen(channel, cb);
+      } catch (err) {
+        throw isConnectionError(err) ? unreachable(url, err) : err;
+      }
+    },
+    async notify(channel, payload) {
+      checkChannel(channel);
+      await notify(db, channel, payload);
+    },
+    async close() {
+      await listener.close();
+      await db.destroy();
+    },
+  };
+}
+
+async function openPGlite(dataDir: string | undefined): Promise<Database> {
+  let unlock = (): void => {};
+  if (dataDir !== undefined) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
+  }
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(dataDir === undefined ? {} : { dataDir: join(dataDir, "pgdata") });
+  } catch (err) {
+    unlock();
+    throw new UpdraftError(
+      "DB_OPEN_FAILED",
+      `Cannot open the embedded database in ${dataDir ?? "memory"}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  }
+  return wrapPGlite(pglite, unlock);
+}
+
+/**
+ * A Database handle over an already created PGlite instance, which it owns and closes.
+ * @internal For `openDatabase` and the test helpers.
+ */
+export function wrapPGlite(pglite: PGlite, unlock: () => void = () => {}): Database {
+  const dialect = new PGliteDialect(pglite);
+  const db = new Kysely<Schema>({ dialect });
+  let closed = false;
+  return {
+    db,
+    dialect: "pglite",
+    async listen(channel, cb) {
+      checkChannel(channel);
+      // Through the dialect's lock, so LISTEN never lands inside another caller's transaction.
+      const stop = await dialect.mutex.run(() => pglite.listen(channel, cb));
+      return () => dialect.mutex.run(() => stop());
+    },
+    async notify(channel, payload) {
+      checkChannel(channel);
+      await notify(db, channel, payload);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await db.destroy();
+        await dialect.mutex.run(() => pglite.close());
+      } finally {
+        unlock();
+      }
+    },
+  };
+}
+
+/** Sends NOTIFY through `db`; inside a transaction it is delivered at commit, and not at all on rollback. */
+export async function notify(db: Kysely<Schema>, channel: string, payload: string): Promise<void> {
+  checkChannel(channel);
+  await sql`select pg_notify(${channel}, ${payload})`.execute(db);
+}

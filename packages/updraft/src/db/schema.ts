@@ -1,0 +1,248 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { DagRunState, DagRunType, TaskInstanceState } from "../model/states.js";
+
+/** Any JSON value, as stored in jsonb columns. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * A timestamptz column: read as a Date, written as a Date or an ISO string (or `sql\`now()\``).
+ * Time that crosses processes must be the database's `now()`, never the local clock.
+ */
+export type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type GeneratedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+/**
+ * A jsonb column: read as the parsed value, written as JSON text (see `toJson`), because the
+ * pg driver would turn a JS array into a PostgreSQL array literal.
+ */
+export type Jsonb<T extends JsonValue = JsonValue> = ColumnType<T, string, string>;
+
+export interface DagTable {
+  dag_id: string;
+  is_paused: Generated<boolean>;
+  is_active: Generated<boolean>;
+  fileloc: string | null;
+  owners: string | null;
+  description: string | null;
+  timetable_summary: string | null;
+  tags: ColumnType<string[], string | undefined, string>;
+  max_active_runs: number | null;
+  max_active_tasks: number | null;
+  has_import_errors: Generated<boolean>;
+  next_dagrun: Timestamp | null;
+  next_dagrun_data_interval_start: Timestamp | null;
+  next_dagrun_data_interval_end: Timestamp | null;
+  next_dagrun_create_after: Timestamp | null;
+  last_parsed_time: Timestamp | null;
+}
+
+export interface SerializedDagTable {
+  dag_id: string;
+  data: Jsonb;
+  dag_hash: string;
+  fileloc: string;
+  last_updated: GeneratedTimestamp;
+}
+
+export interface DagRunTable {
+  id: Generated<number>;
+  dag_id: string;
+  run_id: string;
+  logical_date: Timestamp | null;
+  data_interval_start: Timestamp | null;
+  data_interval_end: Timestamp | null;
+  run_after: GeneratedTimestamp;
+  run_type: DagRunType;
+  state: ColumnType<DagRunState, DagRunState | undefined, DagRunState>;
+  queued_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  start_date: Timestamp | null;
+  end_date: Timestamp | null;
+  conf: ColumnType<Record<string, JsonValue>, string | undefined, string>;
+  external_trigger: Generated<boolean>;
+  creating_job_id: number | null;
+  last_scheduling_decision: Timestamp | null;
+  dag_hash: string | null;
+  clear_number: Generated<number>;
+  updated_at: GeneratedTimestamp;
+}
+
+export interface TaskInstanceTable {
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: Generated<number>;
+  id: Generated<string>;
+  state: TaskInstanceState | null;
+  try_number: Generated<number>;
+  max_tries: Generated<number>;
+  start_date: Timestamp | null;
+  end_date: Timestamp | null;
+  duration: number | null;
+  queued_dttm: Timestamp | null;
+  scheduled_dttm: Timestamp | null;
+  pool: Generated<string>;
+  pool_slots: Generated<number>;
+  priority_weight: Generated<number>;
+  queue: Generated<string>;
+  operator: string | null;
+  hostname: string | null;
+  pid: number | null;
+  executor: string | null;
+  external_executor_id: string | null;
+  last_heartbeat_at: Timestamp | null;
+  next_retry_at: Timestamp | null;
+  rendered_fields: Jsonb | null;
+  custom_operator_name: string | null;
+  task_display_name: string | null;
+  trigger_id: number | null;
+  trigger_timeout: Timestamp | null;
+  next_method: string | null;
+  next_kwargs: Jsonb | null;
+  updated_at: GeneratedTimestamp;
+}
+
+export interface TaskInstanceHistoryTable {
+  id: Generated<number>;
+  task_instance_id: string | null;
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: number;
+  try_number: number;
+  state: TaskInstanceState | null;
+  start_date: Timestamp | null;
+  end_date: Timestamp | null;
+  duration: number | null;
+  queued_dttm: Timestamp | null;
+  hostname: string | null;
+  pid: number | null;
+  executor: string | null;
+  pool: string | null;
+  queue: string | null;
+  operator: string | null;
+  max_tries: number | null;
+  error: string | null;
+  updated_at: GeneratedTimestamp;
+}
+
+export interface XcomTable {
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: Generated<number>;
+  key: string;
+  value: Jsonb | null;
+  timestamp: GeneratedTimestamp;
+}
+
+export interface VariableTable {
+  key: string;
+  val: string | null;
+  description: string | null;
+  is_encrypted: Generated<boolean>;
+}
+
+export interface ConnectionTable {
+  conn_id: string;
+  conn_type: string;
+  description: string | null;
+  host: string | null;
+  schema: string | null;
+  login: string | null;
+  password: string | null;
+  port: number | null;
+  extra: string | null;
+  is_encrypted: Generated<boolean>;
+  is_extra_encrypted: Generated<boolean>;
+}
+
+export interface PoolTable {
+  pool: string;
+  /** -1 means unlimited. */
+  slots: number;
+  description: string | null;
+  include_deferred: Generated<boolean>;
+}
+
+export interface ImportErrorTable {
+  id: Generated<number>;
+  filename: string;
+  stacktrace: string;
+  line: number | null;
+  timestamp: GeneratedTimestamp;
+}
+
+export interface JobTable {
+  id: Generated<number>;
+  job_type: string;
+  state: Generated<string>;
+  hostname: string | null;
+  pid: number | null;
+  latest_heartbeat: GeneratedTimestamp;
+  start_date: GeneratedTimestamp;
+  end_date: Timestamp | null;
+}
+
+export interface TriggerTable {
+  id: Generated<number>;
+  classpath: string;
+  kwargs: ColumnType<Record<string, JsonValue>, string | undefined, string>;
+  created_date: GeneratedTimestamp;
+  triggerer_id: number | null;
+}
+
+export interface LogTable {
+  id: Generated<number>;
+  dttm: GeneratedTimestamp;
+  dag_id: string | null;
+  task_id: string | null;
+  map_index: number | null;
+  run_id: string | null;
+  try_number: number | null;
+  event: string;
+  owner: string | null;
+  extra: string | null;
+}
+
+export interface MigrationTable {
+  version: number;
+  name: string;
+  applied_at: GeneratedTimestamp;
+}
+
+/** The metadata database, table by table, for `Kysely<Schema>`. */
+export interface Schema {
+  dag: DagTable;
+  serialized_dag: SerializedDagTable;
+  dag_run: DagRunTable;
+  task_instance: TaskInstanceTable;
+  task_instance_history: TaskInstanceHistoryTable;
+  xcom: XcomTable;
+  variable: VariableTable;
+  connection: ConnectionTable;
+  pool: PoolTable;
+  import_error: ImportErrorTable;
+  job: JobTable;
+  trigger: TriggerTable;
+  log: LogTable;
+  updraft_migration: MigrationTable;
+}
+
+export type DagRow = Selectable<DagTable>;
+export type SerializedDagRow = Selectable<SerializedDagTable>;
+export type DagRunRow = Selectable<DagRunTable>;
+export type NewDagRun = Insertable<DagRunTable>;
+export type TaskInstanceRow = Selectable<TaskInstanceTable>;
+export type TaskInstanceUpdate = Updateable<TaskInstanceTable>;
+export type TaskInstanceHistoryRow = Selectable<TaskInstanceHistoryTable>;
+export type XcomRow = Selectable<XcomTable>;
+export type PoolRow = Selectable<PoolTable>;
+export type ImportErrorRow = Selectable<ImportErrorTable>;
+export type JobRow = Selectable<JobTable>;
+export type TriggerRow = Selectable<TriggerTable>;
+export type LogRow = Selectable<LogTable>;
+
+/** JSON text for a jsonb column. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value);
+}
