@@ -15,9 +15,14 @@ export function signToken(claims: object, secret: string): string {
  * Verifies the signature and the `exp` claim (epoch seconds) against `nowMs`, and returns the
  * claims. Throws TOKEN_INVALID or TOKEN_EXPIRED.
  */
-export function verifyToken(token: string, secret: string, nowMs: number = Date.now()): Record<string, unknown> {
+export function verifyToken(
+  token: string,
+  secret: string,
+  nowMs: number = Date.now(),
+): Record<string, unknown> {
   const [body, sig, extra] = token.split(".");
-  if (!body || !sig || extra !== undefined) throw new UpdraftError("TOKEN_INVALID", "The token is malformed.");
+  if (!body || !sig || extra !== undefined)
+    throw new UpdraftError("TOKEN_INVALID", "The token is malformed.");
   const expected = createHmac("sha256", secret).update(body).digest();
   const given = Buffer.from(sig, "base64url");
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
@@ -29,8 +34,10 @@ export function verifyToken(token: string, secret: string, nowMs: number = Date.
   } catch {
     throw new UpdraftError("TOKEN_INVALID", "The token's claims are not JSON.");
   }
-  if (typeof claims !== "object" || claims === null) throw new UpdraftError("TOKEN_INVALID", "The token has no claims.");
+  if (typeof claims !== "object" || claims === null)
+    throw new UpdraftError("TOKEN_INVALID", "The token has no claims.");
   const exp = (claims as { exp?: unknown }).exp;
-  if (typeof exp === "number" && exp * 1000 < nowMs) throw new UpdraftError("TOKEN_EXPIRED", "The token has expired.");
+  if (typeof exp === "number" && exp * 1000 < nowMs)
+    throw new UpdraftError("TOKEN_EXPIRED", "The token has expired.");
   return claims as Record<string, unknown>;
 }
