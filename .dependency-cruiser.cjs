@@ -57,6 +57,13 @@ module.exports = {
       to: { path: `${S}(processor|runner|api|cli)/|${S}sdk/(dag|taskflow|operators)` },
     },
     {
+      name: "loader-is-low",
+      severity: "error",
+      comment: "Transpiling DAG files is shared by the processor and the runner.",
+      from: { path: `${S}loader/` },
+      to: { path: `${S}(?!loader/|common/)` },
+    },
+    {
       name: "events-below-components",
       severity: "error",
       from: { path: `${S}events/` },

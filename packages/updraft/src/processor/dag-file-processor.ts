@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import type { SerializedDag } from "../model/serialized-dag.js";
 import { listCandidateFiles, looksLikeDagFile, type CandidateFile } from "./discover.js";
 import { resolveProcessorOptions, type ProcessorOptions, type ResolvedProcessorOptions } from "./options.js";
-import { Transpiler, type TranspileResult } from "./transpile.js";
+import { Transpiler, type TranspileResult } from "../loader/transpile.js";
 import { EvaluationPool } from "./worker-pool.js";
 
 /** A DAG file that could not be evaluated, or a problem found in the DAGs it defines. */

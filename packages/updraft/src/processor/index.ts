@@ -10,9 +10,9 @@ export {
   DEFAULT_MEMORY_CAP_MB,
 } from "./options.js";
 export type { ProcessorOptions, ResolvedProcessorOptions } from "./options.js";
-export { defaultCacheDir, updraftHome, UPDRAFT_VERSION } from "./paths.js";
-export { Transpiler } from "./transpile.js";
-export type { TranspileResult, TranspileStats } from "./transpile.js";
+export { defaultCacheDir, updraftHome, UPDRAFT_VERSION } from "../loader/paths.js";
+export { Transpiler } from "../loader/transpile.js";
+export type { TranspileResult, TranspileStats } from "../loader/transpile.js";
 export { EvaluationPool } from "./worker-pool.js";
 export type {
   EvaluationJob,

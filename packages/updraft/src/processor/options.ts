@@ -1,6 +1,6 @@
 // Options of the DAG processor, with the defaults of their config keys.
 import type { ProcessorLogger } from "./worker-pool.js";
-import { defaultCacheDir } from "./paths.js";
+import { defaultCacheDir } from "../loader/paths.js";
 
 export interface ProcessorOptions {
   /** Child processes evaluating files in parallel (`dag_processor.parsing_processes`). Default 2. */

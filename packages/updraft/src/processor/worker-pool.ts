@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import type { SerializedDag } from "../model/serialized-dag.js";
 import type { FileProblem } from "./collect.js";
 import type { ChildMessage, EvaluateRequest } from "./messages.js";
-import { EVALUATE_CHILD_SCRIPT } from "./paths.js";
+import { EVALUATE_CHILD_SCRIPT } from "../loader/paths.js";
 
 /** A pino-compatible logger; the processor logs at debug level only. */
 export interface ProcessorLogger {

@@ -64,9 +64,18 @@ export interface FakeExecutionApi {
   /** Creates (or requeues) a task instance for its next try and returns the workload for it. */
   queueTask(
     key: Omit<TaskInstanceKey, "map_index"> & { map_index?: number },
-    o: { fileloc: string; maxTries?: number; executionTimeoutMs?: number | null; freshProcess?: boolean; priorityWeight?: number },
+    o: {
+      fileloc: string;
+      maxTries?: number;
+      executionTimeoutMs?: number | null;
+      freshProcess?: boolean;
+      priorityWeight?: number;
+    },
   ): TaskWorkload;
-  callbackWorkload(key: TaskInstanceKey, o: { fileloc: string; callback: CallbackWorkload["callback"]; error?: string }): CallbackWorkload;
+  callbackWorkload(
+    key: TaskInstanceKey,
+    o: { fileloc: string; callback: CallbackWorkload["callback"]; error?: string },
+  ): CallbackWorkload;
   ti(key: Omit<TaskInstanceKey, "map_index"> & { map_index?: number }): FakeTi;
   setXCom(key: TaskInstanceKey, xcomKey: string, value: unknown): void;
   close(): Promise<void>;
@@ -79,7 +88,10 @@ function send(res: ServerResponse, status: number, body?: unknown): void {
   }
   const problem = status >= 400;
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": problem ? "application/problem+json" : "application/json", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, {
+    "content-type": problem ? "application/problem+json" : "application/json",
+    "content-length": Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -103,7 +115,10 @@ export async function startFakeExecutionApi(options: FakeApiOptions): Promise<Fa
   const requests: string[] = [];
   const logicalDate = options.logicalDate ?? "2026-01-05T00:00:00.000Z";
 
-  const full = (k: Omit<TaskInstanceKey, "map_index"> & { map_index?: number }): TaskInstanceKey => ({ ...k, map_index: k.map_index ?? -1 });
+  const full = (k: Omit<TaskInstanceKey, "map_index"> & { map_index?: number }): TaskInstanceKey => ({
+    ...k,
+    map_index: k.map_index ?? -1,
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://x");
@@ -111,7 +126,8 @@ export async function startFakeExecutionApi(options: FakeApiOptions): Promise<Fa
     requests.push(`${req.method} ${path}`);
     const auth = req.headers.authorization ?? "";
     const claims = tokens.get(auth.replace(/^Bearer /, ""));
-    if (claims === undefined) return problem(res, 401, "Unauthorized", "A valid task token is required.", "UNAUTHORIZED");
+    if (claims === undefined)
+      return problem(res, 401, "Unauthorized", "A valid task token is required.", "UNAUTHORIZED");
     const ti = tis.get(tiKey(claims.ti));
     if (req.method === "POST" && claims.scope !== "task") {
       return problem(res, 403, "Forbidden", "A callback token can only read.", "FORBIDDEN");
@@ -121,7 +137,13 @@ export async function startFakeExecutionApi(options: FakeApiOptions): Promise<Fa
     if (req.method === "POST" && path === "/execution/ti/start") {
       StartRequestSchema.parse(await readJson(req));
       if (ti === undefined || !sameTry || ti.state !== "queued") {
-        return problem(res, 409, "Conflict", `Task instance is ${ti?.state ?? "missing"}, not queued for try ${claims.try_number}.`, "TI_NOT_QUEUED");
+        return problem(
+          res,
+          409,
+          "Conflict",
+          `Task instance is ${ti?.state ?? "missing"}, not queued for try ${claims.try_number}.`,
+          "TI_NOT_QUEUED",
+        );
       }
       ti.state = "running";
       const body: StartResponse = {
@@ -144,7 +166,8 @@ export async function startFakeExecutionApi(options: FakeApiOptions): Promise<Fa
     }
     if (req.method === "POST" && path === "/execution/ti/heartbeat") {
       HeartbeatRequestSchema.parse(await readJson(req));
-      if (ti === undefined || !sameTry || ti.state !== "running") return problem(res, 409, "Conflict", "The try is not running.", "TI_NOT_RUNNING");
+      if (ti === undefined || !sameTry || ti.state !== "running")
+        return problem(res, 409, "Conflict", "The try is not running.", "TI_NOT_RUNNING");
       if (ti.giveAwayOnHeartbeat) {
         ti.state = "failed";
         return problem(res, 409, "Conflict", "The try was marked failed.", "TI_NOT_RUNNING");
@@ -154,10 +177,13 @@ export async function startFakeExecutionApi(options: FakeApiOptions): Promise<Fa
     }
     if (req.method === "POST" && path === "/execution/ti/finish") {
       const body = FinishRequestSchema.parse(await readJson(req));
-      if (ti === undefined || !sameTry || ti.state !== "running") return problem(res, 409, "Conflict", "Late report: the try is not running.", "TI_NOT_RUNNING");
+      if (ti === undefined || !sameTry || ti.state !== "running")
+        return problem(res, 409, "Conflict", "Late report: the try is not running.", "TI_NOT_RUNNING");
       ti.finishes.push(body);
       ti.state =
-        body.state === "failed" && body.no_retry !== true && ti.try_number < ti.max_tries ? "up_for_retry" : body.state;
+        body.state === "failed" && body.no_retry !== true && ti.try_number < ti.max_tries
+          ? "up_for_retry"
+          : body.state;
       return send(res, 200, { state: ti.state });
     }
     if (req.method === "POST" && path === "/execution/ti/rendered-fields") {
@@ -171,7 +197,13 @@ export async function startFakeExecutionApi(options: FakeApiOptions): Promise<Fa
       const size = Buffer.byteLength(JSON.stringify(body.value));
       const max = options.xcomMaxSize ?? 1_048_576;
       if (size > max) {
-        return problem(res, 413, "Payload Too Large", `XCom "${body.key}" of task "${claims.ti.task_id}" is ${size} bytes, above core.xcom_max_size (${max} bytes).`, "XCOM_TOO_LARGE");
+        return problem(
+          res,
+          413,
+          "Payload Too Large",
+          `XCom "${body.key}" of task "${claims.ti.task_id}" is ${size} bytes, above core.xcom_max_size (${max} bytes).`,
+          "XCOM_TOO_LARGE",
+        );
       }
       xcoms.set(`${tiKey(claims.ti)}|${body.key}`, body.value);
       return send(res, 204);
@@ -179,41 +211,61 @@ export async function startFakeExecutionApi(options: FakeApiOptions): Promise<Fa
     const xm = /^\/execution\/xcom\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
     if (req.method === "GET" && xm !== null) {
       const [dagId, runId, taskId] = [xm[1], xm[2], xm[3]].map((s) => decodeURIComponent(s ?? ""));
-      if (dagId !== claims.ti.dag_id || runId !== claims.ti.run_id) return problem(res, 403, "Forbidden", "Only XComs of the token's own DAG run can be read.", "FORBIDDEN");
+      if (dagId !== claims.ti.dag_id || runId !== claims.ti.run_id)
+        return problem(
+          res,
+          403,
+          "Forbidden",
+          "Only XComs of the token's own DAG run can be read.",
+          "FORBIDDEN",
+        );
       const key = url.searchParams.get("key") ?? "return_value";
       const mi = url.searchParams.get("map_index");
       if (mi === null) {
         // All mapped instances' values, in map_index order.
         const prefix = `${dagId}|${runId}|${taskId}|`;
         const found = [...xcoms.entries()]
-          .filter(([k]) => k.startsWith(prefix) && k.endsWith(`|${key}`) && Number(k.slice(prefix.length).split("|")[0]) >= 0)
-          .sort(([a], [b]) => Number(a.slice(prefix.length).split("|")[0]) - Number(b.slice(prefix.length).split("|")[0]))
+          .filter(
+            ([k]) =>
+              k.startsWith(prefix) &&
+              k.endsWith(`|${key}`) &&
+              Number(k.slice(prefix.length).split("|")[0]) >= 0,
+          )
+          .sort(
+            ([a], [b]) =>
+              Number(a.slice(prefix.length).split("|")[0]) - Number(b.slice(prefix.length).split("|")[0]),
+          )
           .map(([, v]) => v);
         if (found.length === 0) return problem(res, 404, "Not Found", "No XCom.", "XCOM_NOT_FOUND");
         return send(res, 200, { key, value: found });
       }
       const k = `${dagId}|${runId}|${taskId}|${mi}|${key}`;
-      if (!xcoms.has(k)) return problem(res, 404, "Not Found", `No XCom "${key}" for task "${taskId}".`, "XCOM_NOT_FOUND");
+      if (!xcoms.has(k))
+        return problem(res, 404, "Not Found", `No XCom "${key}" for task "${taskId}".`, "XCOM_NOT_FOUND");
       return send(res, 200, { key, value: xcoms.get(k) });
     }
     const vm = /^\/execution\/variables\/([^/]+)$/.exec(path);
     if (req.method === "GET" && vm !== null) {
       const key = decodeURIComponent(vm[1] ?? "");
       const value = variables.get(key);
-      if (value === undefined) return problem(res, 404, "Not Found", `Variable "${key}" does not exist.`, "VARIABLE_NOT_FOUND");
+      if (value === undefined)
+        return problem(res, 404, "Not Found", `Variable "${key}" does not exist.`, "VARIABLE_NOT_FOUND");
       return send(res, 200, { key, value });
     }
     const cm = /^\/execution\/connections\/([^/]+)$/.exec(path);
     if (req.method === "GET" && cm !== null) {
       const c = connections.get(decodeURIComponent(cm[1] ?? ""));
-      if (c === undefined) return problem(res, 404, "Not Found", "No such connection.", "CONNECTION_NOT_FOUND");
+      if (c === undefined)
+        return problem(res, 404, "Not Found", "No such connection.", "CONNECTION_NOT_FOUND");
       return send(res, 200, c);
     }
     return problem(res, 404, "Not Found", `No route ${req.method} ${path}.`, "NOT_FOUND");
   }
 
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => problem(res, 400, "Bad Request", err instanceof Error ? err.message : String(err), "BAD_REQUEST"));
+    handle(req, res).catch((err: unknown) =>
+      problem(res, 400, "Bad Request", err instanceof Error ? err.message : String(err), "BAD_REQUEST"),
+    );
   });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

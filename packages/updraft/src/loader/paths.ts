@@ -21,7 +21,7 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
  * The built package (`dist/`). Children and user code always run the build; when this module
  * itself runs from `src/` (tests), the build beside it is used.
  */
-const DIST = /\/src\/processor\/[^/]+$/.test(new URL(import.meta.url).pathname)
+const DIST = /\/src\/loader\/[^/]+$/.test(new URL(import.meta.url).pathname)
   ? new URL("../../dist/", import.meta.url)
   : new URL("../", import.meta.url);
 

@@ -1,0 +1,13 @@
+/** Executors: where workloads run. Each implements {@link Executor}. */
+export { stderrLogger } from "./executor.js";
+export type {
+  Executor,
+  ExecutorEvent,
+  ExecutorListener,
+  ExecutorLogger,
+  StopOptions,
+  StopResult,
+} from "./executor.js";
+export { LocalExecutor, RUNNER_SCRIPT } from "./local/index.js";
+export type { LocalExecutorOptions } from "./local/index.js";
+export { localExecutorOptions } from "./from-config.js";

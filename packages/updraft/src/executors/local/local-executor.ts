@@ -1,0 +1,351 @@
+// Runs workloads in runner child processes on this machine. A pool of warm processes (SDK loaded,
+// DAG modules cached, API sockets open) takes tasks one at a time, so a task starts in about a
+// millisecond instead of a process spawn; each process retires after N tasks or after a try that
+// may have left it dirty. `fresh_process` workloads get a process of their own.
+import { appendFileSync, existsSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Workload } from "../../model/execution-api.js";
+import {
+  stderrLogger,
+  type Executor,
+  type ExecutorEvent,
+  type ExecutorListener,
+  type ExecutorLogger,
+  type StopOptions,
+  type StopResult,
+} from "../executor.js";
+import { RunnerProcess, type RunnerMessage } from "./runner-process.js";
+import { WorkloadQueue } from "./workload-queue.js";
+
+/** The runner entry in the built package (a path, not an import: runner code runs only in children). */
+export const RUNNER_SCRIPT = ((): string => {
+  const beside = fileURLToPath(new URL("../../runner/main.js", import.meta.url));
+  // Loaded from src/ (tests run the TypeScript sources): fork the built runner.
+  return existsSync(beside)
+    ? beside
+    : fileURLToPath(new URL("../../../dist/runner/main.js", import.meta.url));
+})();
+
+/** Environment a runner must not see: runners never touch the database or sign tokens. */
+const SECRET_ENV = /^UPDRAFT__(DATABASE__|API__SECRET_KEY|CORE__FERNET_KEY)/i;
+
+export interface LocalExecutorOptions {
+  /** Workloads that may run at once (config `core.parallelism`). Default 32. */
+  parallelism?: number;
+  /** Idle warm processes kept ready. Default min(2, parallelism). */
+  minWarm?: number;
+  /** A warm process retires after this many workloads. Default 100. */
+  tasksPerProcess?: number;
+  /** `--max-old-space-size` of each runner, in MB. Default 1024. */
+  memoryCapMb?: number;
+  /** A runner still busy this long after its try's execution timeout is killed (the task blocks its event loop). Default 15 000. */
+  timeoutGraceMs?: number;
+  /** Default for `stop({ timeoutMs })`. Default 60 000. */
+  stopTimeoutMs?: number;
+  /** Environment of the runners; default this process's, without database and signing secrets. */
+  env?: NodeJS.ProcessEnv;
+  /** The runner entry; default `dist/runner/main.js` of this package. */
+  runnerScript?: string;
+  logger?: ExecutorLogger;
+}
+
+function runnerEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(base)) if (!SECRET_ENV.test(k)) env[k] = v;
+  return env;
+}
+
+function describe(w: Workload): Record<string, unknown> {
+  return {
+    kind: w.kind,
+    dag_id: w.ti.dag_id,
+    task_id: w.ti.task_id,
+    run_id: w.ti.run_id,
+    map_index: w.ti.map_index,
+    try_number: w.try_number,
+  };
+}
+
+export class LocalExecutor implements Executor {
+  readonly name = "LocalExecutor";
+  readonly parallelism: number;
+  private readonly minWarm: number;
+  private readonly tasksPerProcess: number;
+  private readonly memoryCapMb: number;
+  private readonly timeoutGraceMs: number;
+  private readonly stopTimeoutMs: number;
+  private readonly script: string;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly logger: ExecutorLogger;
+  private readonly queue = new WorkloadQueue();
+  private readonly processes = new Set<RunnerProcess>();
+  private readonly listeners = new Set<ExecutorListener>();
+  private started = false;
+  private stopping = false;
+  private startFailures = 0;
+  private readonly idleWaiters = new Set<() => void>();
+  /** Processes forked so far, for tests and diagnostics. */
+  spawned = 0;
+
+  constructor(options: LocalExecutorOptions = {}) {
+    this.parallelism = Math.max(1, Math.floor(options.parallelism ?? 32));
+    this.minWarm = Math.max(0, Math.min(options.minWarm ?? 2, this.parallelism));
+    this.tasksPerProcess = Math.max(1, Math.floor(options.tasksPerProcess ?? 100));
+    this.memoryCapMb = options.memoryCapMb ?? 1024;
+    this.timeoutGraceMs = options.timeoutGraceMs ?? 15_000;
+    this.stopTimeoutMs = options.stopTimeoutMs ?? 60_000;
+    this.script = options.runnerScript ?? RUNNER_SCRIPT;
+    this.env = runnerEnv(options.env ?? process.env);
+    this.logger = options.logger ?? stderrLogger;
+  }
+
+  /** Starts the warm processes and resolves once they are ready. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const ready = [];
+    for (let i = 0; i < this.minWarm; i++) {
+      const p = this.spawn(false);
+      ready.push(
+        new Promise<void>((resolve) => {
+          const check = () => (p.state !== "starting" ? resolve() : setTimeout(check, 5));
+          check();
+        }),
+      );
+    }
+    await Promise.all(ready);
+  }
+
+  queueWorkload(workload: Workload): void {
+    if (this.stopping) throw new Error("The LocalExecutor is stopping and takes no more workloads.");
+    if (!this.started) void this.start();
+    this.queue.push(workload);
+    this.pump();
+  }
+
+  /** Workloads assigned to a process (running, or waiting for their one-shot process). */
+  private assigned(): number {
+    let n = 0;
+    for (const p of this.processes) if (p.current !== null) n++;
+    return n;
+  }
+
+  openSlots(): number {
+    return Math.max(0, this.parallelism - this.assigned() - this.queue.length);
+  }
+
+  onEvent(listener: ExecutorListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: ExecutorEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        this.logger.error(
+          { err: err instanceof Error ? err.message : String(err) },
+          "executor event listener threw",
+        );
+      }
+    }
+  }
+
+  private spawn(oneShot: boolean, workload?: Workload): RunnerProcess {
+    this.spawned++;
+    const p = new RunnerProcess(
+      {
+        script: this.script,
+        execArgv: ["--enable-source-maps", `--max-old-space-size=${this.memoryCapMb}`],
+        env: this.env,
+        maxTasks: this.tasksPerProcess,
+        logger: this.logger,
+        onReady: (rp) => {
+          this.startFailures = 0;
+          if (rp.oneShot && rp.current !== null) this.dispatch(rp, rp.current);
+          else this.pump();
+        },
+        onDone: (rp, m) => this.onDone(rp, m),
+        onClose: (rp, code, signal) => this.onClose(rp, code, signal),
+      },
+      oneShot,
+    );
+    if (workload !== undefined) p.current = workload;
+    this.processes.add(p);
+    this.logger.debug({ pid: p.pid, oneShot }, "runner process started");
+    return p;
+  }
+
+  private dispatch(p: RunnerProcess, w: Workload): void {
+    p.run(w);
+    if (w.kind === "task" && w.execution_timeout_ms !== null) {
+      const limit = w.execution_timeout_ms + this.timeoutGraceMs;
+      p.watchdog = setTimeout(() => {
+        if (p.current === w) {
+          p.kill(
+            "SIGKILL",
+            `killed: the task was still running ${Math.round(limit / 1000)} s after it started, past its execution timeout (it blocks its event loop)`,
+          );
+        }
+      }, limit);
+      p.watchdog.unref();
+    }
+  }
+
+  /** Hands queued workloads to idle processes and keeps enough processes warm. */
+  private pump(): void {
+    if (this.stopping) return;
+    while (this.queue.length > 0 && this.assigned() < this.parallelism) {
+      const head = this.queue.peek() as Workload;
+      if (head.kind === "task" && head.fresh_process) {
+        this.queue.shift();
+        this.spawn(true, head);
+        continue;
+      }
+      let idle: RunnerProcess | undefined;
+      for (const p of this.processes) {
+        if (p.state === "idle" && !p.oneShot) {
+          idle = p;
+          break;
+        }
+      }
+      if (idle === undefined) break;
+      this.queue.shift();
+      this.dispatch(idle, head);
+    }
+    this.keepWarm();
+  }
+
+  private keepWarm(): void {
+    if (this.stopping || !this.started || this.startFailures >= 5) return;
+    let spare = 0;
+    for (const p of this.processes) if (!p.oneShot && (p.state === "starting" || p.state === "idle")) spare++;
+    // Spares up to minWarm, but never more processes than parallelism: busy ones come back idle.
+    const free = Math.max(0, this.parallelism - this.assigned());
+    const waiting = Math.min(
+      this.queue.count((w) => !(w.kind === "task" && w.fresh_process)),
+      free,
+    );
+    for (let need = Math.min(free, Math.max(this.minWarm, waiting)) - spare; need > 0; need--)
+      this.spawn(false);
+  }
+
+  private onDone(p: RunnerProcess, m: Extract<RunnerMessage, { type: "done" }>): void {
+    clearTimeout(p.watchdog);
+    p.current = null;
+    p.state = m.retiring ? "retiring" : "idle";
+    this.emit({
+      type: "finished",
+      kind: m.kind,
+      ti: m.ti,
+      try_number: m.try_number,
+      state: m.state,
+      runner_ms: m.total_ms,
+    });
+    this.notifyIdle();
+    this.pump();
+  }
+
+  private onClose(p: RunnerProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    this.processes.delete(p);
+    const w = p.current;
+    p.current = null;
+    if (w !== null) {
+      const reason = p.describeDeath(code, signal, this.memoryCapMb);
+      this.logger.error({ ...describe(w), pid: p.pid, reason }, "runner process died during a try");
+      this.appendToTaskLog(w, reason);
+      this.emit({ type: "lost", kind: w.kind, ti: w.ti, try_number: w.try_number, reason });
+    } else if (p.tasksRun === 0 && !this.stopping && p.killedBecause === null) {
+      this.startFailures++;
+      this.logger.error(
+        { pid: p.pid, code, signal, stderr: p.stderrTail.slice(-2000) },
+        "runner process exited before taking work",
+      );
+      if (this.startFailures >= 5)
+        this.failQueued(
+          `runner processes exit at start-up: ${p.stderrTail.trim().split("\n").slice(-3).join(" | ")}`,
+        );
+    }
+    this.notifyIdle();
+    this.pump();
+  }
+
+  /** Runner processes cannot start at all: report queued work as lost instead of spawning forever. */
+  private failQueued(reason: string): void {
+    for (const w of this.queue.drain())
+      this.emit({ type: "lost", kind: w.kind, ti: w.ti, try_number: w.try_number, reason });
+  }
+
+  private appendToTaskLog(w: Workload, reason: string): void {
+    try {
+      mkdirSync(dirname(w.log_path), { recursive: true });
+      appendFileSync(
+        w.log_path,
+        `${new Date().toISOString()} ERROR [executor] The runner process died during this try: ${reason}\n`,
+      );
+    } catch (err) {
+      this.logger.warn(
+        { path: w.log_path, err: err instanceof Error ? err.message : String(err) },
+        "could not append to the task log",
+      );
+    }
+  }
+
+  private notifyIdle(): void {
+    for (const resolve of [...this.idleWaiters]) resolve();
+  }
+
+  private async waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pred()) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.idleWaiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(left, 100));
+        this.idleWaiters.add(done);
+      });
+    }
+    return true;
+  }
+
+  async stop(options: StopOptions = {}): Promise<StopResult> {
+    const graceful = options.graceful ?? true;
+    const timeoutMs = options.timeoutMs ?? this.stopTimeoutMs;
+    this.stopping = true;
+    const notStarted = this.queue.drain();
+    // One-shot processes that never got to start their workload give it back too.
+    for (const p of this.processes) {
+      if (p.state === "starting" && p.current !== null) {
+        notStarted.push(p.current);
+        p.current = null;
+      }
+    }
+    for (const p of this.processes) if (p.current === null) p.kill("SIGTERM", "stopped by the executor");
+    if (graceful) await this.waitUntil(() => this.assigned() === 0, timeoutMs);
+    for (const p of this.processes) p.kill("SIGTERM", "stopped by the executor (SIGTERM)");
+    const killGraceMs = Math.min(timeoutMs, 5000);
+    if (!(await this.waitUntil(() => this.processes.size === 0, killGraceMs))) {
+      for (const p of this.processes) p.kill("SIGKILL", "stopped by the executor (SIGKILL after SIGTERM)");
+      await this.waitUntil(() => this.processes.size === 0, 2000);
+    }
+    return { notStarted };
+  }
+
+  /** Counts by state, for tests and health output. */
+  stats(): { processes: number; idle: number; busy: number; queued: number; spawned: number } {
+    let idle = 0;
+    let busy = 0;
+    for (const p of this.processes) {
+      if (p.state === "idle") idle++;
+      if (p.current !== null) busy++;
+    }
+    return { processes: this.processes.size, idle, busy, queued: this.queue.length, spawned: this.spawned };
+  }
+}

@@ -1,0 +1,125 @@
+// Entry of a task runner process.
+//   warm worker:  forked by an executor; receives workloads over IPC one at a time, answers each with
+//                 a `done` message, and exits after --max-tasks workloads (default 100) or after a
+//                 try that may have left it dirty (process.exit, a stray rejection, a timeout).
+//   one-shot:     `node dist/runner/main.js --workload <base64 json>` runs one workload and exits
+//                 (a fresh process, e.g. in a Kubernetes Pod). The exit code is 0 whenever the
+//                 runner did its job, whatever the task's state.
+import { parseArgs } from "node:util";
+import { WorkloadSchema, type Workload } from "../model/execution-api.js";
+import { closeApiAgents } from "./api-client.js";
+import type { FromRunner, ToRunner } from "./ipc.js";
+import { exitProcess } from "./process-guard.js";
+import { prepareRunnerProcess, runWorkload } from "./run-workload.js";
+import { realStderr } from "./stdio-capture.js";
+
+const DEFAULT_MAX_TASKS = 100;
+
+function fail(message: string): never {
+  realStderr.write(`updraft runner: ${message}\n`);
+  return exitProcess(2);
+}
+
+function send(message: FromRunner, then?: () => void): void {
+  if (process.send !== undefined && process.connected) {
+    process.send(message, undefined, {}, () => then?.());
+  } else then?.();
+}
+
+function doneMessage(
+  w: Workload,
+  state: string | null,
+  retiring: boolean,
+  totalMs: number,
+  cpu0: NodeJS.CpuUsage,
+): FromRunner {
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    type: "done",
+    kind: w.kind,
+    ti: w.ti,
+    try_number: w.try_number,
+    state,
+    retiring,
+    total_ms: totalMs,
+    cpu_ms: (cpu.user + cpu.system) / 1000,
+  };
+}
+
+function parseWorkload(raw: unknown): Workload {
+  const parsed = WorkloadSchema.safeParse(raw);
+  if (!parsed.success) fail(`the workload is not valid: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+async function oneShot(encoded: string): Promise<void> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(encoded, "base64").toString("utf8"));
+  } catch {
+    fail("--workload must be base64-encoded JSON.");
+  }
+  const cpu0 = process.cpuUsage();
+  const workload = parseWorkload(raw);
+  const out = await runWorkload(workload);
+  send(doneMessage(workload, out.state, true, out.totalMs, cpu0), () => {
+    closeApiAgents();
+    exitProcess(0);
+  });
+}
+
+function warmWorker(maxTasks: number): void {
+  let busy = false;
+  let ran = 0;
+  let parentGone = false;
+  const retire = () => {
+    closeApiAgents();
+    exitProcess(0);
+  };
+  process.on("message", (msg: ToRunner) => {
+    const receivedAt = performance.now();
+    const cpu0 = process.cpuUsage();
+    if (msg?.type !== "run") return;
+    if (busy) {
+      realStderr.write(
+        "updraft runner: a workload arrived while another was running; the executor must send one at a time.\n",
+      );
+      return;
+    }
+    busy = true;
+    const workload = parseWorkload(msg.workload);
+    void runWorkload(workload, { receivedAt }).then((out) => {
+      ran++;
+      busy = false;
+      const retiring = out.dirty || ran >= maxTasks || parentGone;
+      send(doneMessage(workload, out.state, retiring, out.totalMs, cpu0), retiring ? retire : undefined);
+    });
+  });
+  // The parent is gone (e.g. the scheduler crashed): finish the running try, report it, then exit.
+  process.on("disconnect", () => {
+    parentGone = true;
+    if (!busy) retire();
+  });
+}
+
+const { values } = parseArgs({
+  options: {
+    workload: { type: "string" },
+    "max-tasks": { type: "string" },
+  },
+  strict: true,
+});
+
+prepareRunnerProcess();
+if (values.workload !== undefined) {
+  await oneShot(values.workload);
+} else if (process.send !== undefined) {
+  const maxTasks = values["max-tasks"] === undefined ? DEFAULT_MAX_TASKS : Number(values["max-tasks"]);
+  if (!Number.isInteger(maxTasks) || maxTasks < 1) fail("--max-tasks must be a whole number ≥ 1.");
+  // Load the SDK before saying ready, so that the first task does not pay for it.
+  await import("../index.js");
+  warmWorker(maxTasks);
+  send({ type: "ready", pid: process.pid });
+} else {
+  fail("run me with --workload <base64 json>, or fork me from an executor (IPC channel).");
+}
