@@ -1,4 +1,5 @@
 export { openDatabase, notify } from "./open.js";
+export { openMemoryDatabase } from "./memory-database.js";
 export type { Database, DialectName, OpenDatabaseOptions } from "./open.js";
 export { migrate, checkMigrations, resetDatabase } from "./migrate.js";
 export type { MigrationInfo, MigrationStatus } from "./migrate.js";

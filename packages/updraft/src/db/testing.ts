@@ -12,16 +12,14 @@
  * });
  * ```
  */
-import { createHash, randomBytes } from "node:crypto";
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { UpdraftError } from "../common/errors.js";
 import { migrate } from "./migrate.js";
-import { MIGRATIONS } from "./migrations/index.js";
+import { openMemoryDatabase } from "./memory-database.js";
 import { openDatabase, wrapPGlite, type Database, type DialectName } from "./open.js";
 
 /** Admin URL used to create throwaway databases; override with UPDRAFT_TEST_POSTGRES_URL. */
@@ -68,28 +66,8 @@ export async function createThrowawayDatabase(adminUrl = TEST_POSTGRES_URL): Pro
  * and later calls, in any test file, load it (about a second).
  */
 export async function openTestPGlite(options: { migrate?: boolean } = {}): Promise<Database> {
-  const migrated = options.migrate !== false;
-  const key = createHash("sha256")
-    .update(`${JSON.stringify(MIGRATIONS)}\0${migrated}\0`)
-    .update(readFileSync(new URL("../package.json", import.meta.resolve("@electric-sql/pglite"))))
-    .digest("hex")
-    .slice(0, 16);
-  const file = join(tmpdir(), `updraft-pglite-template-${key}.tar`);
-  let template: Buffer | undefined;
-  try {
-    template = readFileSync(file);
-  } catch {
-    // No template yet: make one below.
-  }
-  if (template !== undefined) return wrapPGlite(await PGlite.create({ loadDataDir: new Blob([template]) }));
-  const pglite = await PGlite.create();
-  const database = wrapPGlite(pglite);
-  if (migrated) await migrate(database);
-  const dump = await pglite.dumpDataDir("none");
-  const partial = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
-  writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
-  renameSync(partial, file);
-  return database;
+  if (options.migrate === false) return wrapPGlite(await PGlite.create());
+  return openMemoryDatabase(tmpdir());
 }
 
 let probe: Promise<string | null> | undefined;

@@ -1,0 +1,39 @@
+import { z } from "zod";
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** An id in a path or body: 1–250 characters, no control characters (NUL can never be stored). */
+export const Id = z
+  .string()
+  .min(1)
+  .max(250)
+  .refine((s) => !CONTROL.test(s), { message: "must not contain control characters" });
+
+/** Free text that will be stored: no NUL. */
+export const Text = z
+  .string()
+  .refine((s) => !s.includes("\u0000"), { message: "must not contain NUL characters" });
+
+export const MAX_PAGE = 1000;
+
+/** `limit` (clamped to 1000, default 100) and `offset`, as Airflow's list routes. */
+export const Page = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(100)
+    .transform((n) => Math.min(n, MAX_PAGE)),
+  offset: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(0),
+});
+
+export const DateTime = z.iso.datetime({ offset: true });
+
+export const DagPath = z.object({ dag_id: Id });
+export const RunPath = z.object({ dag_id: Id, run_id: Id });

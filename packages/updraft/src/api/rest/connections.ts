@@ -1,0 +1,157 @@
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { UpdraftError } from "../../common/errors.js";
+import {
+  addAuditLog,
+  deleteConnection,
+  getConnection,
+  listConnections,
+  setConnection,
+  type Cipher,
+  type Connection,
+  type Database,
+} from "../../db/index.js";
+import { REDACTED, redactSensitive } from "../../services/index.js";
+import { parseBody, parseParams } from "../validate.js";
+import { Id, Page, Text } from "./common.js";
+
+const ConnPath = z.object({ connection_id: Id });
+const Extra = z
+  .union([Text, z.record(z.string(), z.unknown())])
+  .nullable()
+  .transform((v) => (v === null ? null : typeof v === "string" ? v : JSON.stringify(v)));
+const Fields = {
+  conn_type: Id,
+  description: Text.nullable().optional(),
+  host: Text.nullable().optional(),
+  login: Text.nullable().optional(),
+  schema: Text.nullable().optional(),
+  port: z.number().int().min(0).max(65535).nullable().optional(),
+  password: Text.nullable().optional(),
+  extra: Extra.optional(),
+};
+const CreateBody = z.object({ connection_id: Id, ...Fields }).strict();
+const PatchBody = z.object({ connection_id: Id.optional(), ...Fields, conn_type: Id.optional() }).strict();
+
+function notFound(connId: string): UpdraftError {
+  return new UpdraftError(
+    "CONNECTION_NOT_FOUND",
+    `Connection "${connId}" does not exist. GET /api/v1/connections lists them.`,
+  );
+}
+
+/** A connection as readers see it: never the password, and extra with its secret keys redacted. */
+function connectionJson(c: Connection) {
+  let extra: string | null = c.extra;
+  if (extra !== null && extra !== "") {
+    try {
+      extra = JSON.stringify(redactSensitive(JSON.parse(extra)));
+    } catch {
+      extra = REDACTED;
+    }
+  }
+  return {
+    connection_id: c.connId,
+    conn_type: c.connType,
+    description: c.description,
+    host: c.host,
+    login: c.login,
+    schema: c.schema,
+    port: c.port,
+    extra,
+  };
+}
+
+export function connectionRoutes(database: Database, cipher: Cipher) {
+  const db = database.db;
+  return async function routes(app: FastifyInstance): Promise<void> {
+    app.get("/connections", async (request) => {
+      const q = parseParams(Page, request.query);
+      const [rows, total] = await Promise.all([
+        listConnections(db, cipher, { limit: q.limit, offset: q.offset }),
+        db
+          .selectFrom("connection")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow(),
+      ]);
+      return { connections: rows.map(connectionJson), total_entries: Number(total.n) };
+    });
+
+    app.get("/connections/:connection_id", async (request) => {
+      const { connection_id } = parseParams(ConnPath, request.params);
+      const c = await getConnection(db, cipher, connection_id);
+      if (c === undefined) throw notFound(connection_id);
+      return connectionJson(c);
+    });
+
+    app.post("/connections", async (request) => {
+      const body = parseBody(CreateBody, request.body);
+      if ((await getConnection(db, cipher, body.connection_id)) !== undefined) {
+        throw new UpdraftError(
+          "CONNECTION_EXISTS",
+          `Connection "${body.connection_id}" already exists. PATCH /api/v1/connections/{connection_id} changes it.`,
+        );
+      }
+      const conn: Connection = {
+        connId: body.connection_id,
+        connType: body.conn_type,
+        description: body.description ?? null,
+        host: body.host ?? null,
+        login: body.login ?? null,
+        schema: body.schema ?? null,
+        port: body.port ?? null,
+        password: body.password ?? null,
+        extra: body.extra ?? null,
+      };
+      await setConnection(db, cipher, conn);
+      await addAuditLog(db, {
+        event: "connection.create",
+        owner: "api",
+        extra: JSON.stringify({ conn_id: conn.connId }),
+      });
+      return connectionJson(conn);
+    });
+
+    app.patch("/connections/:connection_id", async (request) => {
+      const { connection_id } = parseParams(ConnPath, request.params);
+      const body = parseBody(PatchBody, request.body);
+      if (body.connection_id !== undefined && body.connection_id !== connection_id) {
+        throw new UpdraftError(
+          "REQUEST_INVALID",
+          `The body's connection_id "${body.connection_id}" differs from the path's "${connection_id}".`,
+        );
+      }
+      const c = await getConnection(db, cipher, connection_id);
+      if (c === undefined) throw notFound(connection_id);
+      const next: Connection = {
+        connId: connection_id,
+        connType: body.conn_type ?? c.connType,
+        description: body.description === undefined ? c.description : body.description,
+        host: body.host === undefined ? c.host : body.host,
+        login: body.login === undefined ? c.login : body.login,
+        schema: body.schema === undefined ? c.schema : body.schema,
+        port: body.port === undefined ? c.port : body.port,
+        password: body.password === undefined ? c.password : body.password,
+        extra: body.extra === undefined ? c.extra : body.extra,
+      };
+      await setConnection(db, cipher, next);
+      await addAuditLog(db, {
+        event: "connection.update",
+        owner: "api",
+        extra: JSON.stringify({ conn_id: connection_id }),
+      });
+      return connectionJson(next);
+    });
+
+    app.delete("/connections/:connection_id", async (request, reply) => {
+      const { connection_id } = parseParams(ConnPath, request.params);
+      if (!(await deleteConnection(db, connection_id))) throw notFound(connection_id);
+      await addAuditLog(db, {
+        event: "connection.delete",
+        owner: "api",
+        extra: JSON.stringify({ conn_id: connection_id }),
+      });
+      return reply.code(204).send();
+    });
+  };
+}

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from "fastify";
+import { sql } from "kysely";
+import type { Database } from "../../db/index.js";
+
+const COMPONENTS = ["scheduler", "triggerer", "dag_processor"] as const;
+
+/**
+ * Airflow's `/health`: the metadata database answers, and each component's latest heartbeat is
+ * recent (by the database's clock). Needs no credentials; says nothing secret.
+ */
+export function healthRoutes(database: Database, thresholdS: number) {
+  return async function routes(app: FastifyInstance): Promise<void> {
+    const handler = async () => {
+      const out: Record<string, unknown> = {};
+      try {
+        const rows = await sql<{ job_type: string; latest: Date; healthy: boolean }>`
+          select job_type, max(latest_heartbeat) as latest,
+            bool_or(latest_heartbeat > now() - make_interval(secs => ${thresholdS})) as healthy
+          from job where state = 'running'
+            and job_type in (select jsonb_array_elements_text(${JSON.stringify(COMPONENTS)}::jsonb))
+          group by job_type`.execute(database.db);
+        out["metadatabase"] = { status: "healthy" };
+        for (const c of COMPONENTS) {
+          const r = rows.rows.find((x) => x.job_type === c);
+          out[c] = {
+            status: r?.healthy === true ? "healthy" : "unhealthy",
+            [`latest_${c}_heartbeat`]: r === undefined ? null : r.latest.toISOString(),
+          };
+        }
+      } catch {
+        out["metadatabase"] = { status: "unhealthy" };
+        for (const c of COMPONENTS) out[c] = { status: null, [`latest_${c}_heartbeat`]: null };
+      }
+      return out;
+    };
+    app.get("/api/v1/health", handler);
+    app.get("/health", handler);
+  };
+}

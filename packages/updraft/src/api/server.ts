@@ -1,0 +1,138 @@
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { UpdraftError } from "../common/errors.js";
+import type { UpdraftConfig } from "../config/index.js";
+import { createCipher, type Database } from "../db/index.js";
+import type { EngineEvents } from "../events/engine-events.js";
+import { executionRoutes, xcomBodyTooLarge } from "./execution/routes.js";
+import { problem, sendProblem, toProblem } from "./problem.js";
+import { apiTokenHook } from "./rest/auth.js";
+import { connectionRoutes } from "./rest/connections.js";
+import { dagRunRoutes } from "./rest/dag-runs.js";
+import { dagRoutes } from "./rest/dags.js";
+import { healthRoutes } from "./rest/health.js";
+import { importErrorRoutes } from "./rest/import-errors.js";
+import { logRoutes } from "./rest/logs.js";
+import { poolRoutes } from "./rest/pools.js";
+import { variableRoutes } from "./rest/variables.js";
+
+export interface ApiServerOptions {
+  database: Database;
+  config: UpdraftConfig;
+  events: EngineEvents | null;
+  /** Signs and verifies execution tokens (api.secret_key); required. */
+  secretKey: string;
+  logger?: Logger;
+  /** When set, every REST route but health needs `Authorization: Bearer <apiToken>`. */
+  apiToken?: string;
+  /** Seconds between runner heartbeats (default: a tenth of the heartbeat timeout, at most 5). */
+  heartbeatIntervalS?: number;
+}
+
+export interface ApiServer {
+  readonly app: FastifyInstance;
+  /** Starts listening; resolves to the base URL. */
+  listen(port: number, host: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+const MIN_SECRET_LENGTH = 16;
+
+/**
+ * The API server: the execution API for task runners under `/execution`, the REST API under
+ * `/api/v1`, and `/health`. Every error is `application/problem+json`.
+ *
+ * @example
+ * ```ts
+ * const server = createApiServer({ database, config, events, secretKey: config.api.secret_key! });
+ * const url = await server.listen(config.api.port, config.api.host);
+ * ```
+ */
+export function createApiServer(options: ApiServerOptions): ApiServer {
+  const { database, config, events } = options;
+  if (options.secretKey.length < MIN_SECRET_LENGTH) {
+    throw new UpdraftError(
+      "API_SECRET_KEY_MISSING",
+      `The API server needs api.secret_key (env UPDRAFT__API__SECRET_KEY) of at least ${MIN_SECRET_LENGTH} characters to sign task tokens; generate one with \`node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))"\`.`,
+    );
+  }
+  const xcomMaxSize = config.core.xcom_max_size;
+  const cipher = createCipher(config.core.fernet_key);
+  const app: FastifyInstance = Fastify({
+    ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
+    disableRequestLogging: true,
+    // Bodies above this are refused unread (413); the XCom route allows 2× core.xcom_max_size.
+    bodyLimit: Math.max(1024 * 1024, xcomMaxSize * 2),
+    routerOptions: { maxParamLength: 1000 },
+    return503OnClosing: true,
+    onProtoPoisoning: "error",
+    onConstructorPoisoning: "error",
+  }) as unknown as FastifyInstance;
+
+  app.setErrorHandler((err, request, reply) => {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status === 413 && request.url.startsWith("/execution/xcom")) {
+      return sendProblem(
+        reply,
+        xcomBodyTooLarge(request.claims?.ti.task_id ?? null, request.headers["content-length"], xcomMaxSize),
+      );
+    }
+    const p = toProblem(err);
+    if (p.status >= 500) request.log.error({ err }, "request failed");
+    return sendProblem(reply, p);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      problem(404, "NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0] ?? ""}.`),
+    ),
+  );
+
+  const heartbeatIntervalS =
+    options.heartbeatIntervalS ??
+    Math.max(1, Math.min(5, config.scheduler.task_instance_heartbeat_timeout / 10));
+  // Plugins load on the first inject/listen (Fastify's `ready`), which reports their errors.
+  void app.register(
+    executionRoutes({
+      database,
+      events,
+      secretKey: options.secretKey,
+      cipher,
+      xcomMaxSize,
+      heartbeatIntervalS,
+    }),
+    { prefix: "/execution" },
+  );
+  void app.register(healthRoutes(database, Math.max(30, config.scheduler.scheduler_heartbeat_sec * 3)));
+  void app.register(
+    async (rest) => {
+      const checkToken = apiTokenHook(options.apiToken);
+      rest.addHook("onRequest", checkToken);
+      // Unknown routes need the token too, so that routes cannot be probed without it.
+      rest.setNotFoundHandler(async (request, reply) => {
+        await checkToken(request);
+        return sendProblem(
+          reply,
+          problem(404, "NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0] ?? ""}.`),
+        );
+      });
+      await rest.register(dagRoutes(database, events));
+      await rest.register(dagRunRoutes(database, { events, defaultTimezone: config.core.default_timezone }));
+      await rest.register(logRoutes(database, config.logging.base_log_folder));
+      await rest.register(variableRoutes(database, cipher));
+      await rest.register(connectionRoutes(database, cipher));
+      await rest.register(poolRoutes(database));
+      await rest.register(importErrorRoutes(database));
+    },
+    { prefix: "/api/v1" },
+  );
+  return {
+    app,
+    async listen(port, host) {
+      return app.listen({ port, host });
+    },
+    async close() {
+      await app.close();
+    },
+  };
+}

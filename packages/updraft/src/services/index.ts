@@ -1,0 +1,18 @@
+export { startTaskInstance } from "./start-task-instance.js";
+export type { StartOptions } from "./start-task-instance.js";
+export { heartbeatTaskInstance } from "./heartbeat-task-instance.js";
+export { finishTaskInstance } from "./finish-task-instance.js";
+export type { FinishOptions, FinishResult } from "./finish-task-instance.js";
+export { pushXcom, pullXcom, setRenderedFields, xcomTooLarge } from "./task-xcom.js";
+export { getVariableForTask, getConnectionForTask, parseExtra } from "./task-secrets.js";
+export { triggerDagRun } from "./trigger-dag-run.js";
+export type { TriggerDagRunInput, TriggerOptions } from "./trigger-dag-run.js";
+export { clearTaskInstances } from "./clear-task-instances.js";
+export type { ClearTaskInstancesInput, ClearedTaskInstance, ClearResult } from "./clear-task-instances.js";
+export { setDagPaused } from "./dag-paused.js";
+export { syncDagBag } from "./sync-dag-bag.js";
+export type { DagBagChanges, SyncDagBagOptions, SyncDagBagResult } from "./sync-dag-bag.js";
+export { loadDag, CachedDag } from "./dag-cache.js";
+export type { XComReference } from "./dag-cache.js";
+export { checkId, checkRunId, dagNotFound, MAX_ID_LENGTH } from "./ids.js";
+export { isSensitiveKey, redactSensitive, REDACTED } from "./sensitive.js";

@@ -1,0 +1,138 @@
+import { sql } from "kysely";
+import { UpdraftError } from "../common/errors.js";
+import {
+  addAuditLog,
+  createDagRun,
+  createTaskInstances,
+  inTransaction,
+  type DagRunRow,
+  type Executor,
+  type JsonValue,
+} from "../db/index.js";
+import type { EngineEvents } from "../events/engine-events.js";
+import { resolveParams } from "../model/params.js";
+import { effectivePriorityWeights, type WeightRule } from "../model/priority-weight.js";
+import { parseSchedule } from "../model/timetable.js";
+import { loadDag } from "./dag-cache.js";
+import { checkRunId, dagNotFound } from "./ids.js";
+
+export interface TriggerDagRunInput {
+  dagId: string;
+  /** A JSON object; the DAG's params are checked against it. */
+  conf?: unknown;
+  /** Default `manual__<ISO logical date>`. */
+  runId?: string | null;
+  /** Default: the database's now(). */
+  logicalDate?: Date | string | null;
+  /** Kept in the audit log with the trigger. */
+  note?: string | null;
+  /** Who triggered (for the audit log). */
+  owner?: string | null;
+}
+
+export interface TriggerOptions {
+  events?: EngineEvents | null;
+  /** Zone of a DAG without its own (core.default_timezone). */
+  defaultTimezone?: string;
+}
+
+function isPlainObject(value: unknown): value is Record<string, JsonValue> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Creates a manual run (queued) and its task instances (a mapped task gets its placeholder,
+ * map index -1) in one transaction, then emits `dag_run_created`. DAG_NOT_FOUND,
+ * DAG_RUN_CONF_INVALID, PARAMS_INVALID (every violation listed, nothing created), RUN_ID_INVALID,
+ * LOGICAL_DATE_INVALID, DAG_RUN_EXISTS (same run id or logical date).
+ */
+export async function triggerDagRun(
+  db: Executor,
+  input: TriggerDagRunInput,
+  options: TriggerOptions = {},
+): Promise<DagRunRow> {
+  const exists = await db
+    .selectFrom("dag")
+    .select("dag_id")
+    .where("dag_id", "=", input.dagId)
+    .executeTakeFirst();
+  const dag = exists === undefined ? undefined : await loadDag(db, input.dagId);
+  if (dag === undefined) throw dagNotFound(input.dagId);
+  const conf = input.conf ?? {};
+  if (!isPlainObject(conf)) {
+    throw new UpdraftError(
+      "DAG_RUN_CONF_INVALID",
+      `The conf of a DAG run must be a JSON object, not ${Array.isArray(conf) ? "an array" : typeof conf}.`,
+    );
+  }
+  if (JSON.stringify(conf).includes("\\u0000")) {
+    throw new UpdraftError(
+      "DAG_RUN_CONF_INVALID",
+      "The conf contains a NUL character (\\u0000), which cannot be stored.",
+    );
+  }
+  if (input.note?.includes("\u0000") === true) {
+    throw new UpdraftError(
+      "DAG_RUN_NOTE_INVALID",
+      "The note contains a NUL character, which cannot be stored.",
+    );
+  }
+  resolveParams(dag.paramSpecs, conf);
+  let logicalDate: Date;
+  if (input.logicalDate === undefined || input.logicalDate === null) {
+    const now = await sql<{ now: Date }>`select now() as now`.execute(db);
+    logicalDate = now.rows[0]?.now ?? new Date();
+  } else {
+    logicalDate = input.logicalDate instanceof Date ? input.logicalDate : new Date(input.logicalDate);
+    if (Number.isNaN(logicalDate.getTime())) {
+      throw new UpdraftError(
+        "LOGICAL_DATE_INVALID",
+        `The logical date ${JSON.stringify(input.logicalDate)} is not an ISO 8601 date-time.`,
+      );
+    }
+  }
+  const runId = checkRunId(input.runId ?? `manual__${logicalDate.toISOString()}`);
+  const timetable = parseSchedule(dag.dag.schedule, dag.dag.timezone ?? options.defaultTimezone ?? "UTC");
+  const interval = timetable.inferManualDataInterval(logicalDate);
+  const weights = effectivePriorityWeights(
+    dag.dag.tasks.map((t) => ({ ...t, weight_rule: t.weight_rule as WeightRule })),
+  );
+  const run = await inTransaction(db, async (trx) => {
+    const created = await createDagRun(trx, {
+      dagId: input.dagId,
+      runId,
+      runType: "manual",
+      logicalDate,
+      dataIntervalStart: interval.start,
+      dataIntervalEnd: interval.end,
+      state: "queued",
+      conf,
+      externalTrigger: true,
+      dagHash: dag.hash,
+    });
+    await createTaskInstances(
+      trx,
+      { dagId: input.dagId, runId },
+      dag.dag.tasks.map((t) => ({
+        taskId: t.task_id,
+        mapIndex: -1,
+        maxTries: t.retries + 1,
+        pool: t.pool,
+        poolSlots: t.pool_slots,
+        priorityWeight: weights.get(t.task_id) ?? t.priority_weight,
+        queue: t.queue,
+        operator: t.operator,
+      })),
+    );
+    await addAuditLog(trx, {
+      event: "trigger",
+      dagId: input.dagId,
+      runId,
+      owner: input.owner ?? null,
+      extra: input.note === undefined || input.note === null ? null : JSON.stringify({ note: input.note }),
+    });
+    return created;
+  });
+  options.events?.emit({ type: "dag_run_created", dag_id: input.dagId, run_id: runId });
+  return run;
+}

@@ -1,0 +1,340 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withTestDatabases } from "../../src/db/testing.js";
+import type { TaskInstanceKey } from "../../src/model/execution-api.js";
+import { StartResponseSchema } from "../../src/model/execution-api.js";
+import { triggerDagRun } from "../../src/services/index.js";
+import {
+  makeDag,
+  queueTi,
+  saveTestDag,
+  startTestServer,
+  tiRow,
+  tokenFor,
+  type TestServer,
+} from "./helpers.js";
+
+const DAG = makeDag("exec_dag", [
+  { id: "extract", retries: 2, retryDelayMs: 60_000 },
+  {
+    id: "load",
+    upstream: ["extract"],
+    fields: { rows: { __xcom__: { task_id: "extract", key: "return_value" } } },
+  },
+  { id: "branch", operator: "@task.branch" },
+  { id: "a", upstream: ["branch"] },
+  { id: "b", upstream: ["branch"] },
+  { id: "join", upstream: ["branch", "a"] },
+  { id: "sc", operator: "@task.short_circuit" },
+  { id: "x", upstream: ["sc"] },
+  { id: "y", upstream: ["x"] },
+  { id: "fanout", expand: { n: [1, 2] } },
+  {
+    id: "collect",
+    upstream: ["fanout"],
+    fields: { all: { __xcom__: { task_id: "fanout", key: "return_value" } } },
+  },
+]);
+
+let runCounter = 0;
+
+withTestDatabases("execution API", (getDb) => {
+  let t: TestServer;
+  beforeAll(async () => {
+    await saveTestDag(getDb(), DAG);
+    t = await startTestServer(getDb(), { xcomMaxSize: 1_048_576 });
+  });
+  afterAll(async () => {
+    await t.server.close();
+  });
+
+  async function newRun(): Promise<string> {
+    const runId = `run_${++runCounter}`;
+    await triggerDagRun(getDb().db, {
+      dagId: DAG.dag_id,
+      runId,
+      logicalDate: new Date(Date.UTC(2024, 0, runCounter)),
+    });
+    return runId;
+  }
+  const key = (runId: string, taskId: string, mapIndex = -1): TaskInstanceKey => ({
+    dag_id: DAG.dag_id,
+    run_id: runId,
+    task_id: taskId,
+    map_index: mapIndex,
+  });
+  const post = (url: string, headers: Record<string, string>, payload: unknown) =>
+    t.server.app.inject({ method: "POST", url, headers, payload: payload as Record<string, unknown> });
+  const runner = { hostname: "host-1", pid: 4242 };
+
+  it("refuses start unless the instance is queued for the token's try, then starts it once", async () => {
+    const runId = await newRun();
+    const k = key(runId, "extract");
+    const early = tokenFor(k, 1);
+    const notQueued = await post("/execution/ti/start", early.auth, runner);
+    expect(notQueued.statusCode).toBe(409);
+    expect(notQueued.headers["content-type"]).toContain("application/problem+json");
+    expect(notQueued.json()).toMatchObject({ status: 409, code: "TI_CONFLICT" });
+
+    const q = await queueTi(getDb(), k);
+    const wrongTry = await post("/execution/ti/start", tokenFor(k, q.claims.try_number + 1).auth, runner);
+    expect(wrongTry.statusCode).toBe(409);
+
+    const ok = await post("/execution/ti/start", q.auth, runner);
+    expect(ok.statusCode).toBe(200);
+    const body = StartResponseSchema.parse(ok.json());
+    expect(body.max_tries).toBe(3);
+    expect(body.dag_run).toMatchObject({ dag_id: DAG.dag_id, run_id: runId, run_type: "manual" });
+    const row = await tiRow(getDb(), k);
+    expect(row).toMatchObject({ state: "running", hostname: "host-1", pid: 4242, try_number: 1 });
+    expect(row.start_date).not.toBeNull();
+
+    const twice = await post("/execution/ti/start", q.auth, runner);
+    expect(twice.statusCode).toBe(409);
+  });
+
+  it("refuses heartbeat and finish from a late try, changing nothing", async () => {
+    const runId = await newRun();
+    const k = key(runId, "extract");
+    const first = await queueTi(getDb(), k);
+    expect((await post("/execution/ti/start", first.auth, runner)).statusCode).toBe(200);
+    expect((await post("/execution/ti/heartbeat", first.auth, runner)).statusCode).toBe(204);
+    // The scheduler reaps the try and queues the next one.
+    await getDb()
+      .db.updateTable("task_instance")
+      .set({ state: "up_for_retry" })
+      .where("run_id", "=", runId)
+      .where("task_id", "=", "extract")
+      .execute();
+    const second = await queueTi(getDb(), k);
+    const hb = await post("/execution/ti/heartbeat", first.auth, runner);
+    expect(hb.statusCode).toBe(409);
+    const fin = await post("/execution/ti/finish", first.auth, { state: "success" });
+    expect(fin.statusCode).toBe(409);
+    expect(fin.json().detail).toMatch(/queued at try 2, not running for try 1/);
+    const row = await tiRow(getDb(), k);
+    expect(row).toMatchObject({ state: "queued", try_number: second.claims.try_number });
+    const history = await getDb()
+      .db.selectFrom("task_instance_history")
+      .selectAll()
+      .where("run_id", "=", runId)
+      .execute();
+    expect(history).toHaveLength(0);
+  });
+
+  it("records a successful finish: state, one history row, the XCom, and a ti_finished event", async () => {
+    const runId = await newRun();
+    const k = key(runId, "extract");
+    const q = await queueTi(getDb(), k);
+    await post("/execution/ti/start", q.auth, runner);
+    const push = await post("/execution/xcom", q.auth, { key: "return_value", value: { rows: 42 } });
+    expect(push.statusCode).toBe(204);
+    const fin = await post("/execution/ti/finish", q.auth, { state: "success" });
+    expect(fin.statusCode).toBe(200);
+    expect(fin.json()).toEqual({ state: "success" });
+    const row = await tiRow(getDb(), k);
+    expect(row.state).toBe("success");
+    expect(row.end_date).not.toBeNull();
+    expect(row.duration).toBeGreaterThanOrEqual(0);
+    const history = await getDb()
+      .db.selectFrom("task_instance_history")
+      .selectAll()
+      .where("run_id", "=", runId)
+      .execute();
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({
+      task_id: "extract",
+      try_number: 1,
+      state: "success",
+      hostname: "host-1",
+    });
+    const xcom = await getDb().db.selectFrom("xcom").selectAll().where("run_id", "=", runId).execute();
+    expect(xcom.map((x) => x.value)).toEqual([{ rows: 42 }]);
+    expect(t.seen).toContainEqual({
+      type: "ti_finished",
+      dag_id: DAG.dag_id,
+      run_id: runId,
+      task_id: "extract",
+      map_index: -1,
+      state: "success",
+    });
+
+    // A duplicate finish is refused and changes nothing; so is a push after the end.
+    const again = await post("/execution/ti/finish", q.auth, { state: "failed" });
+    expect(again.statusCode).toBe(409);
+    expect((await tiRow(getDb(), k)).state).toBe("success");
+    expect((await post("/execution/xcom", q.auth, { key: "late", value: 1 })).statusCode).toBe(409);
+
+    // The downstream task gets the XCom its fields refer to with its start.
+    const down = await queueTi(getDb(), key(runId, "load"));
+    const start = await post("/execution/ti/start", down.auth, runner);
+    expect(start.json().prefetched_xcoms).toEqual({ "extract|return_value|-1": { rows: 42 } });
+  });
+
+  it("retries a failed try with tries left after the task's retry delay, and fails it with no_retry", async () => {
+    const runId = await newRun();
+    const k = key(runId, "extract");
+    const q = await queueTi(getDb(), k);
+    await post("/execution/ti/start", q.auth, runner);
+    const fin = await post("/execution/ti/finish", q.auth, { state: "failed", error: "boom" });
+    expect(fin.json()).toEqual({ state: "up_for_retry" });
+    const row = await tiRow(getDb(), k);
+    expect(row.state).toBe("up_for_retry");
+    expect(row.next_retry_at).not.toBeNull();
+    expect(row.end_date).not.toBeNull();
+    const waitMs = (row.next_retry_at?.getTime() ?? 0) - (row.end_date?.getTime() ?? 0);
+    expect(waitMs).toBeGreaterThanOrEqual(59_999);
+    expect(waitMs).toBeLessThanOrEqual(60_001);
+    const history = await getDb()
+      .db.selectFrom("task_instance_history")
+      .selectAll()
+      .where("run_id", "=", runId)
+      .execute();
+    expect(history[0]).toMatchObject({ state: "up_for_retry", error: "boom" });
+
+    const q2 = await queueTi(getDb(), k);
+    await post("/execution/ti/start", q2.auth, runner);
+    const noRetry = await post("/execution/ti/finish", q2.auth, { state: "failed", no_retry: true });
+    expect(noRetry.json()).toEqual({ state: "failed" });
+    expect((await tiRow(getDb(), k)).next_retry_at).toBeNull();
+  });
+
+  it("fails the last try (max_tries = retries + 1)", async () => {
+    const runId = await newRun();
+    const k = key(runId, "load"); // no retries
+    const q = await queueTi(getDb(), k);
+    await post("/execution/ti/start", q.auth, runner);
+    expect((await post("/execution/ti/finish", q.auth, { state: "failed" })).json()).toEqual({
+      state: "failed",
+    });
+  });
+
+  it("skips the direct downstream tasks a branch does not follow, but not a join reachable from a followed one", async () => {
+    const runId = await newRun();
+    const q = await queueTi(getDb(), key(runId, "branch"));
+    await post("/execution/ti/start", q.auth, runner);
+    const fin = await post("/execution/ti/finish", q.auth, { state: "success", follow_task_ids: ["a"] });
+    expect(fin.json()).toEqual({ state: "success" });
+    expect((await tiRow(getDb(), key(runId, "b"))).state).toBe("skipped");
+    expect((await tiRow(getDb(), key(runId, "a"))).state).toBeNull();
+    expect((await tiRow(getDb(), key(runId, "join"))).state).toBeNull();
+  });
+
+  it("short-circuit skips every downstream task", async () => {
+    const runId = await newRun();
+    const q = await queueTi(getDb(), key(runId, "sc"));
+    await post("/execution/ti/start", q.auth, runner);
+    await post("/execution/ti/finish", q.auth, { state: "success", skip_downstream: true });
+    expect((await tiRow(getDb(), key(runId, "x"))).state).toBe("skipped");
+    expect((await tiRow(getDb(), key(runId, "y"))).state).toBe("skipped");
+    expect((await tiRow(getDb(), key(runId, "branch"))).state).toBeNull();
+  });
+
+  it("lets a token read XComs of its own run only, and mapped values as one list", async () => {
+    const runA = await newRun();
+    const runB = await newRun();
+    const a = await queueTi(getDb(), key(runA, "extract"));
+    await post("/execution/ti/start", a.auth, runner);
+    await post("/execution/xcom", a.auth, { key: "return_value", value: [1, 2, 3] });
+    const b = await queueTi(getDb(), key(runB, "load"));
+    const own = await t.server.app.inject({
+      method: "GET",
+      url: `/execution/xcom/${DAG.dag_id}/${runA}/extract?key=return_value&map_index=-1`,
+      headers: a.auth,
+    });
+    expect(own.statusCode).toBe(200);
+    expect(own.json()).toEqual({ key: "return_value", value: [1, 2, 3] });
+    const other = await t.server.app.inject({
+      method: "GET",
+      url: `/execution/xcom/${DAG.dag_id}/${runA}/extract`,
+      headers: b.auth,
+    });
+    expect(other.statusCode).toBe(403);
+    expect(other.json().code).toBe("FORBIDDEN");
+    const missing = await t.server.app.inject({
+      method: "GET",
+      url: `/execution/xcom/${DAG.dag_id}/${runB}/extract`,
+      headers: b.auth,
+    });
+    expect(missing.statusCode).toBe(404);
+
+    for (const mapIndex of [1, 0]) {
+      await getDb()
+        .db.insertInto("xcom")
+        .values({
+          dag_id: DAG.dag_id,
+          run_id: runB,
+          task_id: "fanout",
+          map_index: mapIndex,
+          key: "return_value",
+          value: JSON.stringify(`v${mapIndex}`),
+        })
+        .execute();
+    }
+    const all = await t.server.app.inject({
+      method: "GET",
+      url: `/execution/xcom/${DAG.dag_id}/${runB}/fanout`,
+      headers: b.auth,
+    });
+    expect(all.json()).toEqual({ key: "return_value", value: ["v0", "v1"] });
+    const collect = await queueTi(getDb(), key(runB, "collect"));
+    const start = await post("/execution/ti/start", collect.auth, runner);
+    expect(start.json().prefetched_xcoms).toEqual({ "fanout|return_value|": ["v0", "v1"] });
+  });
+
+  it("refuses expired, forged and missing tokens with 401, and callback tokens that write with 403", async () => {
+    const runId = await newRun();
+    const k = key(runId, "extract");
+    await queueTi(getDb(), k);
+    const expired = await post("/execution/ti/start", tokenFor(k, 1, { expIn: -10 }).auth, runner);
+    expect(expired.statusCode).toBe(401);
+    expect(expired.json().code).toBe("TOKEN_EXPIRED");
+    const [claimsPart] = tokenFor(k, 1).token.split(".");
+    const forged = `${claimsPart ?? ""}.${Buffer.alloc(32, 7).toString("base64url")}`;
+    expect(
+      (await post("/execution/ti/start", { authorization: `Bearer ${forged}` }, runner)).statusCode,
+    ).toBe(401);
+    expect((await post("/execution/ti/start", {}, runner)).statusCode).toBe(401);
+    const callback = await post("/execution/ti/start", tokenFor(k, 1, { scope: "callback" }).auth, runner);
+    expect(callback.statusCode).toBe(403);
+  });
+
+  it("refuses an XCom over core.xcom_max_size with 413 naming the task, the size and the limit", async () => {
+    const runId = await newRun();
+    const q = await queueTi(getDb(), key(runId, "extract"));
+    await post("/execution/ti/start", q.auth, runner);
+    const huge = await post("/execution/xcom", q.auth, { key: "big", value: "x".repeat(10 * 1024 * 1024) });
+    expect(huge.statusCode).toBe(413);
+    expect(huge.headers["content-type"]).toContain("application/problem+json");
+    expect(huge.json().detail).toMatch(
+      /task "extract" is 104857\d\d bytes, over core.xcom_max_size \(1048576 bytes\)/,
+    );
+    const over = await post("/execution/xcom", q.auth, { key: "big", value: "x".repeat(1_048_577) });
+    expect(over.statusCode).toBe(413);
+    expect(over.json().detail).toMatch(/XCom "big" of task "extract" is 1048579 bytes/);
+    const nul = await post("/execution/xcom", q.auth, { key: "nul", value: "a\u0000b" });
+    expect(nul.statusCode).toBe(422);
+  });
+
+  it("answers malformed JSON and wrong shapes with 400 and 422", async () => {
+    const runId = await newRun();
+    const q = await queueTi(getDb(), key(runId, "extract"));
+    const bad = await t.server.app.inject({
+      method: "POST",
+      url: "/execution/ti/start",
+      headers: { ...q.auth, "content-type": "application/json" },
+      payload: '{"hostname": ',
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers["content-type"]).toContain("application/problem+json");
+    const wrong = await post("/execution/ti/start", q.auth, { hostname: 5 });
+    expect(wrong.statusCode).toBe(422);
+    expect(wrong.json().code).toBe("REQUEST_INVALID");
+    expect((await tiRow(getDb(), key(runId, "extract"))).state).toBe("queued");
+  });
+});
+
+describe("execution API helpers", () => {
+  it("builds valid serialized DAGs", () => {
+    expect(DAG.tasks.find((x) => x.task_id === "branch")?.downstream_task_ids).toEqual(["a", "b", "join"]);
+  });
+});
