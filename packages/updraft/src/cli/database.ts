@@ -2,7 +2,8 @@
 // process only; while `updraft standalone` holds it, the command runs inside that server instead
 // (see forward.ts and remote.ts, and docs/decisions/0010-cli-and-embedded-database-access.md).
 import { isUpdraftError, UpdraftError } from "../common/errors.js";
-import { loadConfig, type UpdraftConfig } from "../config/index.js";
+import type { UpdraftConfig } from "../config/index.js";
+import { cliConfig } from "./standalone-files.js";
 import { checkMigrations, openDatabase, type Database } from "../db/index.js";
 import type { CliContext } from "./commands/context.js";
 import { findStandalone, forwardCommand } from "./forward.js";
@@ -41,7 +42,7 @@ export async function withDatabase<T>(
   fn: (database: Database, config: UpdraftConfig) => Promise<T>,
   options: WithDatabaseOptions = {},
 ): Promise<T | undefined> {
-  const config = loadConfig();
+  const config = cliConfig();
   const requireMigrated = options.requireMigrated !== false;
   if (ctx.database !== undefined) {
     if (requireMigrated) await checkSchema(ctx.database);

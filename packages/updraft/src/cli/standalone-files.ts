@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { loadConfig, type UpdraftConfig } from "../config/index.js";
 import { generateFernetKey } from "../db/index.js";
 
 export interface StandaloneSecrets {
@@ -37,8 +38,30 @@ export function standaloneSecrets(home: string): StandaloneSecrets {
 }
 
 /** Announces the running server to CLI commands in other terminals. */
-export function writeStandaloneInfo(home: string, info: { pid: number; url: string; token: string }): () => void {
+export function writeStandaloneInfo(
+  home: string,
+  info: { pid: number; url: string; token: string },
+): () => void {
   const file = join(home, "standalone.json");
   writePrivate(file, info);
   return () => rmSync(file, { force: true });
+}
+
+/**
+ * The configuration for CLI commands: when no `core.fernet_key` is configured but standalone
+ * generated one, use it, so connections written by standalone stay readable by the CLI (also
+ * when a command is forwarded into the server, or runs after standalone stopped).
+ */
+export function cliConfig(): UpdraftConfig {
+  const config = loadConfig();
+  if (config.core.fernet_key) return config;
+  try {
+    const secrets = JSON.parse(
+      readFileSync(join(config.home, "standalone-secrets.json"), "utf8"),
+    ) as Partial<StandaloneSecrets>;
+    if (secrets.fernet_key) return loadConfig({ overrides: { "core.fernet_key": secrets.fernet_key } });
+  } catch {
+    // No standalone secrets: the configuration as it is.
+  }
+  return config;
 }
