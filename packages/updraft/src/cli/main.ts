@@ -1,9 +1,9 @@
 // Entry of the `updraft` binary (bin/updraft.js imports the built copy of this file).
 import { reportCliError } from "./errors.js";
-import { buildProgram } from "./program.js";
+import { buildFullProgram } from "./full-program.js";
 
 try {
-  await buildProgram().parseAsync(process.argv);
+  await buildFullProgram().parseAsync(process.argv);
 } catch (err) {
   reportCliError(err);
 }

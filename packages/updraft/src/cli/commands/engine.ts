@@ -1,0 +1,147 @@
+// Long-running commands: `standalone` (everything in one process on the embedded database) and
+// the components alone, for production against PostgreSQL.
+import type { Command } from "commander";
+import { UpdraftError } from "../../common/errors.js";
+import { loadConfig, type UpdraftConfig } from "../../config/index.js";
+import type { Engine } from "../engine.js";
+import { startEngine, type EngineParts } from "../engine.js";
+import { terminalLogger } from "../logger.js";
+import { runCliRemotely } from "../remote.js";
+import { dagsSettings } from "../settings.js";
+import { standaloneSecrets, writeStandaloneInfo } from "../standalone-files.js";
+
+const MIN_SECRET = 16;
+
+function requireSecret(config: UpdraftConfig): string {
+  const key = config.api.secret_key;
+  if (!key || key.length < MIN_SECRET || key === "changeme") {
+    throw new UpdraftError(
+      "SECRET_KEY_MISSING",
+      `api.secret_key is missing or too weak (at least ${MIN_SECRET} characters). Set UPDRAFT__API__SECRET_KEY (the same value on every component); only \`updraft standalone\` generates one.`,
+    );
+  }
+  return key;
+}
+
+/** Runs until SIGINT/SIGTERM, then stops the components in order. */
+async function runUntilSignal(engine: Engine, cleanup: () => void = () => {}): Promise<void> {
+  await new Promise<void>((resolveStop) => {
+    const stop = (): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      process.stderr.write("Shutting down…\n");
+      void engine.stop().finally(() => {
+        cleanup();
+        resolveStop();
+      });
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+function parsePort(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UpdraftError("INVALID_PORT", `--port ${value} is not a port number (0–65535).`);
+  }
+  return port;
+}
+
+export function registerEngineCommands(program: Command): void {
+  program
+    .command("standalone")
+    .description(
+      "run the API server, scheduler, DAG processor and a LocalExecutor in one process on the embedded database",
+    )
+    .option("-p, --port <port>", "port of the API server (default: api.port, 8080)")
+    .option("--host <host>", "address to listen on (default: api.host)")
+    .option("--dags-folder <dir>", "folder of DAG files (default: core.dags_folder)")
+    .action(async (opts: { port?: string; host?: string; dagsFolder?: string }) => {
+      const started = performance.now();
+      const base = loadConfig();
+      const secrets = standaloneSecrets(base.home);
+      const config = loadConfig({
+        overrides: {
+          "api.secret_key": base.api.secret_key ?? secrets.secret_key,
+          "core.fernet_key": base.core.fernet_key ?? secrets.fernet_key,
+        },
+      });
+      const { dagsFolder } = dagsSettings(opts.dagsFolder);
+      const logger = terminalLogger();
+      const secretKey = config.api.secret_key ?? secrets.secret_key;
+      const engine = await startEngine({
+        config,
+        dagsFolder,
+        parts: { api: true, scheduler: true, processor: true },
+        logger,
+        secretKey,
+        apiToken: secrets.api_token,
+        port: parsePort(opts.port, config.api.port),
+        host: opts.host ?? config.api.host,
+        beforeListen: (api, database) => {
+          // CLI commands in other terminals run here, on the database this process holds.
+          api.app.post("/api/v1/cli", async (request, reply) => {
+            const auth = request.headers.authorization ?? "";
+            if (auth !== `Bearer ${secrets.api_token}`)
+              return reply.code(401).send({ title: "Unauthorized", status: 401 });
+            const body = (request.body ?? {}) as { argv?: unknown; cwd?: unknown };
+            const argv = Array.isArray(body.argv) ? body.argv.map(String) : [];
+            const cwd = typeof body.cwd === "string" ? body.cwd : process.cwd();
+            return runCliRemotely(argv, { database, cwd });
+          });
+        },
+      });
+      const removeInfo = writeStandaloneInfo(config.home, {
+        pid: process.pid,
+        url: engine.url ?? "",
+        token: secrets.api_token,
+      });
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      process.stderr.write(
+        `\nUpdraft standalone is ready in ${seconds} s\n  API and execution API: ${engine.url}\n  DAGs folder: ${dagsFolder}\n  Data: ${config.home}\n  API token (for /api/v1): ${secrets.api_token}\n  In another terminal: npx updraft dags list-runs <dag_id>, npx updraft dags trigger <dag_id>\n\n`,
+      );
+      await runUntilSignal(engine, removeInfo);
+    });
+
+  const component = (name: string, description: string, parts: EngineParts): void => {
+    program
+      .command(name)
+      .description(description)
+      .option("-p, --port <port>", "port of the API server (api-server only; default api.port)")
+      .option("--host <host>", "address to listen on (api-server only)")
+      .option("--dags-folder <dir>", "folder of DAG files (default: core.dags_folder)")
+      .action(async (opts: { port?: string; host?: string; dagsFolder?: string }) => {
+        const config = loadConfig();
+        const secretKey = requireSecret(config);
+        const { dagsFolder } = dagsSettings(opts.dagsFolder);
+        const engine = await startEngine({
+          config,
+          dagsFolder,
+          parts,
+          logger: terminalLogger(),
+          secretKey,
+          port: parsePort(opts.port, config.api.port),
+          host: opts.host ?? config.api.host,
+        });
+        process.stderr.write(`updraft ${name} is running${engine.url ? ` at ${engine.url}` : ""}.\n`);
+        await runUntilSignal(engine);
+      });
+  };
+  component("scheduler", "run the scheduler with a LocalExecutor (needs core.execution_api_server_url)", {
+    api: false,
+    scheduler: true,
+    processor: false,
+  });
+  component("api-server", "run the API server (REST API, execution API, health)", {
+    api: true,
+    scheduler: false,
+    processor: false,
+  });
+  component("dag-processor", "parse DAG files and write them to the metadata database", {
+    api: false,
+    scheduler: false,
+    processor: true,
+  });
+}

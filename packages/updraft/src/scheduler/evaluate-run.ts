@@ -1,0 +1,207 @@
+// Pure dependency evaluation of one DAG run: from the task instance states as read, what changes
+// (scheduled / skipped / upstream_failed / removed / success for EmptyOperator), which mapped
+// tasks expand to how many instances, and whether the run is over. Tasks are visited in
+// topological order and each decision is applied in memory at once, so one sweep reaches the
+// fixpoint (a skip cascades through the whole run in one pass).
+import {
+  countUpstreamStates,
+  evaluateSetupConstraint,
+  evaluateTriggerRule,
+  type TriggerRuleOutcome,
+} from "../model/trigger-rules.js";
+import { FINISHED_TI_STATES, type TaskInstanceState } from "../model/states.js";
+import type { DagPlan, ExpandSource, TaskPlan } from "./dag-plan.js";
+
+export interface TiSnapshot {
+  task_id: string;
+  map_index: number;
+  state: TaskInstanceState | null;
+  /** up_for_retry and its next_retry_at has passed (by the database's clock). */
+  retry_due: boolean;
+}
+
+export interface TiChange {
+  task_id: string;
+  map_index: number;
+  from: TaskInstanceState | null;
+  to: TaskInstanceState | null;
+}
+
+/** A mapped task's placeholder (map index -1) becomes instance 0, and instances 1..count-1 are created, all in `state`. */
+export interface Expansion {
+  task_id: string;
+  count: number;
+  state: TaskInstanceState;
+}
+
+/** A task of the DAG with no instance in the run (the DAG changed): created in `state`. */
+export interface Creation {
+  task_id: string;
+  state: TaskInstanceState | null;
+}
+
+export interface RunEvaluation {
+  changes: TiChange[];
+  expansions: Expansion[];
+  creations: Creation[];
+  /** XCom lengths needed to expand; evaluate again with them. */
+  needLengths: ExpandSource[];
+  /** The run's state once the changes are applied: still running, or finished. */
+  outcome: "running" | "success" | "failed";
+  /** Nothing can ever run again though some instances are unfinished (Airflow's deadlock). */
+  deadlock: boolean;
+  /** How many instances became scheduled (to decide whether to queue now). */
+  scheduled: number;
+}
+
+/** `task_id|key` → length of the list the producer pushed; null when it pushed none or not a list. */
+export type XcomLengths = ReadonlyMap<string, number | null>;
+
+export const lengthKey = (taskId: string, key: string): string => `${taskId}|${key}`;
+
+const FINISHED = new Set<TaskInstanceState | null>(FINISHED_TI_STATES);
+
+export function evaluateRun(
+  plan: DagPlan,
+  tis: readonly TiSnapshot[],
+  lengths: XcomLengths = new Map(),
+): RunEvaluation {
+  const byTask = new Map<string, TiSnapshot[]>();
+  for (const ti of tis) {
+    let list = byTask.get(ti.task_id);
+    if (list === undefined) byTask.set(ti.task_id, (list = []));
+    list.push({ ...ti });
+  }
+  const out: RunEvaluation = {
+    changes: [],
+    expansions: [],
+    creations: [],
+    needLengths: [],
+    outcome: "running",
+    deadlock: false,
+    scheduled: 0,
+  };
+
+  // Instances of tasks the DAG no longer has are removed (Airflow's verify_integrity).
+  for (const [taskId, list] of byTask) {
+    if (plan.tasks.has(taskId)) continue;
+    for (const ti of list) {
+      if (FINISHED.has(ti.state)) continue;
+      if (ti.state !== null && ti.state !== "scheduled" && ti.state !== "up_for_retry") continue;
+      out.changes.push({ task_id: taskId, map_index: ti.map_index, from: ti.state, to: "removed" });
+      ti.state = "removed";
+    }
+  }
+
+  for (const tp of plan.order) {
+    let list = byTask.get(tp.id);
+    if (list === undefined) {
+      // A task added to the DAG after the run was created.
+      list = [{ task_id: tp.id, map_index: -1, state: null, retry_due: false }];
+      byTask.set(tp.id, list);
+      out.creations.push({ task_id: tp.id, state: null });
+    }
+    for (const ti of list) {
+      if (ti.state === "up_for_retry" && ti.retry_due) {
+        set(out, ti, "scheduled");
+        continue;
+      }
+      if (ti.state !== null) continue;
+      const outcome = decide(tp, ti.map_index, byTask, plan);
+      if (outcome.decision === "wait") continue;
+      if (outcome.decision === "skip") set(out, ti, "skipped");
+      else if (outcome.decision === "upstream_failed") set(out, ti, "upstream_failed");
+      else if (outcome.decision === "removed") set(out, ti, "removed");
+      else if (tp.mapped && ti.map_index === -1) expand(out, tp, ti, list, lengths);
+      else set(out, ti, tp.emptySuccess ? "success" : "scheduled");
+    }
+  }
+  // A created task's instance is written in the state the sweep gave it.
+  for (const c of out.creations) c.state = byTask.get(c.task_id)?.[0]?.state ?? null;
+  out.changes = out.changes.filter((c) => !out.creations.some((n) => n.task_id === c.task_id));
+
+  if (out.needLengths.length > 0) return out;
+  let unfinished = 0;
+  let active = 0;
+  for (const list of byTask.values()) {
+    for (const ti of list) {
+      if (FINISHED.has(ti.state)) continue;
+      unfinished++;
+      if (ti.state !== null) active++;
+    }
+  }
+  if (unfinished === 0) {
+    let failed = false;
+    for (const id of plan.runStateTasks) {
+      for (const ti of byTask.get(id) ?? [])
+        if (ti.state === "failed" || ti.state === "upstream_failed") failed = true;
+    }
+    out.outcome = failed ? "failed" : "success";
+  } else if (active === 0 && out.changes.length === 0 && out.expansions.length === 0) {
+    out.deadlock = true;
+    out.outcome = "failed";
+  }
+  return out;
+}
+
+function set(out: RunEvaluation, ti: TiSnapshot, to: TaskInstanceState): void {
+  out.changes.push({ task_id: ti.task_id, map_index: ti.map_index, from: ti.state, to });
+  if (to === "scheduled") out.scheduled++;
+  ti.state = to;
+}
+
+function decide(
+  tp: TaskPlan,
+  mapIndex: number,
+  byTask: ReadonlyMap<string, TiSnapshot[]>,
+  plan: DagPlan,
+): TriggerRuleOutcome {
+  if (tp.indirectSetups.length > 0) {
+    const setupStates = tp.indirectSetups.flatMap((id) => byTask.get(id) ?? []);
+    const constraint = evaluateSetupConstraint(countUpstreamStates(setupStates), { mapIndex });
+    if (constraint.decision !== "run") return constraint;
+  }
+  const upstream: { state: TaskInstanceState | null; isSetup: boolean }[] = [];
+  for (const id of tp.upstream) {
+    const isSetup = plan.tasks.get(id)?.task.is_setup === true;
+    for (const u of byTask.get(id) ?? []) upstream.push({ state: u.state, isSetup });
+  }
+  return evaluateTriggerRule(tp.triggerRule, countUpstreamStates(upstream), { mapIndex });
+}
+
+function expand(
+  out: RunEvaluation,
+  tp: TaskPlan,
+  placeholder: TiSnapshot,
+  list: TiSnapshot[],
+  lengths: XcomLengths,
+): void {
+  let count = tp.literalCount;
+  let missing = false;
+  for (const source of tp.xcomSources) {
+    const key = lengthKey(source.taskId, source.key);
+    if (!lengths.has(key)) {
+      out.needLengths.push(source);
+      missing = true;
+      continue;
+    }
+    const n = lengths.get(key);
+    if (n === null || n === undefined) {
+      // Airflow fails the task when the upstream value cannot be expanded.
+      set(out, placeholder, "failed");
+      return;
+    }
+    count *= n;
+  }
+  if (missing) return;
+  if (count === 0) {
+    set(out, placeholder, "skipped");
+    return;
+  }
+  const state: TaskInstanceState = "scheduled";
+  out.expansions.push({ task_id: tp.id, count, state });
+  out.scheduled += count;
+  placeholder.map_index = 0;
+  placeholder.state = state;
+  for (let i = 1; i < count; i++) list.push({ task_id: tp.id, map_index: i, state, retry_due: false });
+}

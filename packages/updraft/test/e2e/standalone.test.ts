@@ -1,0 +1,73 @@
+// `updraft standalone` as a user runs it (`npm start`): the example DAGs on the embedded
+// database, and a second terminal's CLI commands forwarded to it.
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import { Daemon, EXAMPLES, eventually, updraft } from "./helpers.js";
+
+const home = mkdtempSync(join(tmpdir(), "updraft-e2e-standalone-"));
+const env = { UPDRAFT_HOME: home, UPDRAFT__CORE__DAGS_FOLDER: EXAMPLES };
+let daemon: Daemon | null = null;
+
+afterAll(async () => {
+  await daemon?.stop("SIGKILL");
+});
+
+describe("updraft standalone", () => {
+  test("runs the example DAGs when triggered, with every try recorded, and stops cleanly", async () => {
+    daemon = new Daemon(["standalone", "--port", "0"], env);
+    const ready = await daemon.waitFor(/API and execution API: (http:\/\/[^\s]+)/, 120_000);
+    const url = ready[1];
+    const health = (await (await fetch(`${url}/api/v1/health`)).json()) as {
+      metadatabase: { status: string };
+    };
+    expect(health.metadatabase.status).toBe("healthy");
+    expect(existsSync(join(home, "standalone.json"))).toBe(true);
+
+    // Another terminal: these commands are forwarded to the server holding the database.
+    const list = updraft(["dags", "list", "--output", "json"], env);
+    expect(list.code, list.stderr).toBe(0);
+    const ids = (JSON.parse(list.stdout) as { dag_id: string }[]).map((d) => d.dag_id).sort();
+    expect(ids).toEqual(["critical_pipeline", "data_pipeline_lab", "ml_training_pipeline", "sales_pipeline"]);
+
+    const dags = ["data_pipeline_lab", "sales_pipeline", "critical_pipeline"];
+    for (const dagId of dags) {
+      expect(updraft(["dags", "unpause", dagId], env).code).toBe(0);
+      const t = updraft(["dags", "trigger", dagId, "--run-id", `e2e_${dagId}`], env);
+      expect(t.code, t.stderr).toBe(0);
+    }
+    for (const dagId of dags) {
+      const state = await eventually(
+        () => {
+          const r = updraft(["dags", "state", dagId, `e2e_${dagId}`], env);
+          const s = r.stdout.trim();
+          return s === "success" || s === "failed" ? s : undefined;
+        },
+        120_000,
+        `run of ${dagId}`,
+      );
+      expect(state, daemon.output.slice(-3000)).toBe("success");
+      const tis = JSON.parse(
+        updraft(["tasks", "states-for-dag-run", dagId, `e2e_${dagId}`, "--output", "json"], env).stdout,
+      ) as {
+        state: string;
+        try_number: number;
+      }[];
+      expect(tis.length).toBeGreaterThan(0);
+      expect(tis.every((t) => t.state === "success" && t.try_number === 1)).toBe(true);
+    }
+    // The notification's output is in its task log.
+    const { token } = JSON.parse(readFileSync(join(home, "standalone.json"), "utf8")) as { token: string };
+    const log = await fetch(
+      `${url}/api/v1/dags/data_pipeline_lab/dagRuns/e2e_data_pipeline_lab/taskInstances/notify/logs/1`,
+      {
+        headers: { authorization: `Bearer ${token}` },
+      },
+    );
+    expect(await log.text()).toContain("PIPELINE COMPLETE - NOTIFICATION");
+
+    expect(await daemon.stop("SIGTERM")).toBe(0);
+    expect(existsSync(join(home, "standalone.json"))).toBe(false);
+  }, 300_000);
+});
