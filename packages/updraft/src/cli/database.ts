@@ -3,6 +3,7 @@
 // (see forward.ts and remote.ts, and docs/decisions/0010-cli-and-embedded-database-access.md).
 import { isUpdraftError, UpdraftError } from "../common/errors.js";
 import type { UpdraftConfig } from "../config/index.js";
+import { EngineEvents } from "../events/engine-events.js";
 import { cliConfig } from "./standalone-files.js";
 import { checkMigrations, openDatabase, type Database } from "../db/index.js";
 import type { CliContext } from "./commands/context.js";
@@ -39,14 +40,14 @@ async function checkSchema(database: Database): Promise<void> {
  */
 export async function withDatabase<T>(
   ctx: CliContext,
-  fn: (database: Database, config: UpdraftConfig) => Promise<T>,
+  fn: (database: Database, config: UpdraftConfig, events: EngineEvents) => Promise<T>,
   options: WithDatabaseOptions = {},
 ): Promise<T | undefined> {
   const config = cliConfig();
   const requireMigrated = options.requireMigrated !== false;
   if (ctx.database !== undefined) {
     if (requireMigrated) await checkSchema(ctx.database);
-    return fn(ctx.database, config);
+    return fn(ctx.database, config, ctx.events ?? new EngineEvents(ctx.database));
   }
   const embedded = isEmbedded(config);
   const forward = async (): Promise<boolean> => {
@@ -66,7 +67,8 @@ export async function withDatabase<T>(
   }
   try {
     if (requireMigrated) await checkSchema(database);
-    return await fn(database, config);
+    // Not started: emitting only NOTIFYs (PostgreSQL), which wakes schedulers elsewhere.
+    return await fn(database, config, new EngineEvents(database));
   } finally {
     await database.close();
   }

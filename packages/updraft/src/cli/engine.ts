@@ -30,7 +30,7 @@ export interface StartEngineOptions {
   /** REST API token; when set, every route but health needs it. */
   apiToken?: string;
   /** Called with the API server before it listens, to mount extra routes. */
-  beforeListen?: (api: ApiServer, database: Database) => void | Promise<void>;
+  beforeListen?: (api: ApiServer, database: Database, events: EngineEvents) => void | Promise<void>;
   /** URL runners use to reach the execution API when the API runs elsewhere. */
   apiUrl?: string;
 }
@@ -153,7 +153,7 @@ export async function startEngine(o: StartEngineOptions): Promise<Engine> {
         logger: o.logger.child({ component: "api" }),
         ...(o.apiToken === undefined ? {} : { apiToken: o.apiToken }),
       });
-      await o.beforeListen?.(api, database);
+      await o.beforeListen?.(api, database, events);
       engine.url = await api.listen(o.port ?? o.config.api.port, o.host ?? o.config.api.host);
       apiUrl ??= engine.url;
       engine.onStop(() => api.close());

@@ -14,6 +14,8 @@ const standaloneSchema = z.object({
   pid: z.number().int().positive(),
   url: z.string().url(),
   token: z.string().min(1),
+  /** The folder standalone parses, for commands that read DAG files themselves. */
+  dags_folder: z.string().optional(),
 });
 export type StandaloneInfo = z.infer<typeof standaloneSchema>;
 

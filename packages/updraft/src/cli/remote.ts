@@ -5,6 +5,7 @@ import { isAbsolute } from "node:path";
 import { CommanderError } from "commander";
 import { z } from "zod";
 import { isUpdraftError } from "../common/errors.js";
+import type { EngineEvents } from "../events/engine-events.js";
 import type { Database } from "../db/index.js";
 import type { CliContext } from "./commands/context.js";
 import { debugEnabled } from "./errors.js";
@@ -26,6 +27,8 @@ export interface CliResult {
 export interface RunCliRemotelyOptions {
   /** The database the server holds open; commands use it instead of opening their own. */
   database: Database;
+  /** The server's event bus (wakes its scheduler when a forwarded command changes state). */
+  events?: EngineEvents;
   /** The caller's working directory (relative paths in argv); default the server's. */
   cwd?: string;
   /** Called with output as it is written, to stream it (the result holds all of it as well). */
@@ -74,6 +77,7 @@ export async function runCliRemotely(
     cwd: options.cwd ?? process.cwd(),
     argv,
     database: options.database,
+    ...(options.events === undefined ? {} : { events: options.events }),
     setExitCode(code) {
       exitCode = code;
     },

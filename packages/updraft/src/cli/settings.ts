@@ -1,7 +1,8 @@
 // What the `dags` commands need from the configuration (option > UPDRAFT__SECTION__KEY env >
 // config file > default, via loadConfig).
 import { join, resolve } from "node:path";
-import { loadConfig, type UpdraftConfig } from "../config/index.js";
+import { configSources, loadConfig, type UpdraftConfig } from "../config/index.js";
+import { findStandalone } from "./forward.js";
 import type { ProcessorOptions } from "../processor/index.js";
 
 /**
@@ -30,5 +31,17 @@ export function dagsSettings(dagsFolder: string | undefined): DagsSettings {
   if (typeof safeMode === "boolean") processor.safeMode = safeMode;
   const memory = optionalSetting(config, "dag_processor", "evaluation_memory_mb");
   if (typeof memory === "number") processor.memoryCapMb = memory;
-  return { dagsFolder: resolve(dagsFolder ?? config.core.dags_folder), processor };
+  return {
+    dagsFolder: resolve(dagsFolder ?? runningStandaloneDagsFolder(config) ?? config.core.dags_folder),
+    processor,
+  };
+}
+
+/**
+ * The DAGs folder of a running `updraft standalone` of this UPDRAFT_HOME, when core.dags_folder
+ * was not set: `npm start` passes --dags-folder, and a second terminal should see the same DAGs.
+ */
+function runningStandaloneDagsFolder(config: UpdraftConfig): string | undefined {
+  if ((configSources(config).get("core.dags_folder") ?? "default") !== "default") return undefined;
+  return findStandalone(config.home)?.dags_folder;
 }

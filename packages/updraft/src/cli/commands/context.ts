@@ -5,6 +5,7 @@ import { isAbsolute, resolve } from "node:path";
 import type { Command } from "commander";
 import { UpdraftError } from "../../common/errors.js";
 import type { Database } from "../../db/index.js";
+import type { EngineEvents } from "../../events/engine-events.js";
 import { formatTable } from "../output.js";
 
 export interface CliIO {
@@ -22,6 +23,8 @@ export interface CliContext {
   readonly argv: readonly string[];
   /** Set inside the server: the database it holds open. Commands never open their own then. */
   readonly database?: Database;
+  /** Set inside the server: its event bus, so a forwarded trigger wakes the scheduler at once. */
+  readonly events?: EngineEvents;
   /** Sets the exit code without ending anything (process.exitCode locally, the reply remotely). */
   setExitCode(code: number): void;
 }

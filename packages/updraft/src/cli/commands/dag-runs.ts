@@ -128,13 +128,19 @@ export function registerDagRunCommands(dags: Command, ctx: CliContext): void {
           const conf = opts.conf === undefined ? {} : parseConf(opts.conf);
           const logicalDate =
             opts.logicalDate === undefined ? null : parseDateOption("--logical-date", opts.logicalDate);
-          await withDatabase(ctx, async (database, config) => {
+          await withDatabase(ctx, async (database, config, events) => {
             await syncIfGiven(ctx, database, config, opts.dagsFolder);
             const run = await triggerDagRun(
               database.db,
               { dagId, conf, runId: opts.runId ?? null, logicalDate },
-              { defaultTimezone: config.core.default_timezone },
+              { defaultTimezone: config.core.default_timezone, events },
             );
+            const dag = await getDag(database.db, dagId);
+            if (dag?.is_paused) {
+              ctx.io.err(
+                `Note: DAG ${dagId} is paused; the run starts when you unpause it (updraft dags unpause ${dagId}).\n`,
+              );
+            }
             if (opts.output === "json") printJson(ctx, runJson(run));
             else {
               ctx.io.out(
@@ -156,8 +162,8 @@ export function registerDagRunCommands(dags: Command, ctx: CliContext): void {
         .description(paused ? "pause a DAG: the scheduler creates no new runs" : "unpause a DAG")
         .argument("<dag_id>")
         .action(async (dagId: string) => {
-          await withDatabase(ctx, async (database) => {
-            const row = await setDagPaused(database.db, dagId, paused);
+          await withDatabase(ctx, async (database, _config, events) => {
+            const row = await setDagPaused(database.db, dagId, paused, { events });
             ctx.io.out(`DAG ${row.dag_id} is ${row.is_paused ? "paused" : "unpaused"}.\n`);
           });
         }),

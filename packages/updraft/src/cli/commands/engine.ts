@@ -56,7 +56,7 @@ export function registerEngineCommands(program: Command): void {
       "run the API server, scheduler, DAG processor and a LocalExecutor in one process on the embedded database",
     )
     .option("-p, --port <port>", "port of the API server (default: api.port, 8080)")
-    .option("--host <host>", "address to listen on (default: api.host)")
+    .option("--host <host>", "address to listen on (default: 127.0.0.1; standalone is for one machine)")
     .option("--dags-folder <dir>", "folder of DAG files (default: core.dags_folder)")
     .action(async (opts: { port?: string; host?: string; dagsFolder?: string }) => {
       const started = performance.now();
@@ -79,8 +79,8 @@ export function registerEngineCommands(program: Command): void {
         secretKey,
         apiToken: secrets.api_token,
         port: parsePort(opts.port, config.api.port),
-        host: opts.host ?? config.api.host,
-        beforeListen: (api, database) => {
+        host: opts.host ?? "127.0.0.1",
+        beforeListen: (api, database, events) => {
           // CLI commands in other terminals run here, on the database this process holds.
           api.app.post("/api/v1/cli", async (request, reply) => {
             const auth = request.headers.authorization ?? "";
@@ -89,7 +89,7 @@ export function registerEngineCommands(program: Command): void {
             const body = (request.body ?? {}) as { argv?: unknown; cwd?: unknown };
             const argv = Array.isArray(body.argv) ? body.argv.map(String) : [];
             const cwd = typeof body.cwd === "string" ? body.cwd : process.cwd();
-            return runCliRemotely(argv, { database, cwd });
+            return runCliRemotely(argv, { database, cwd, events });
           });
         },
       });

@@ -103,7 +103,7 @@ export function registerTasksCommands(program: Command, ctx: CliContext): void {
           downstream: opts.downstream === true,
           upstream: opts.upstream === true,
         };
-        await withDatabase(ctx, async (database, config) => {
+        await withDatabase(ctx, async (database, config, events) => {
           await syncIfGiven(ctx, database, config, opts.dagsFolder);
           if ((await loadDag(database.db, dagId)) === undefined) throw dagNotFound(dagId);
           const preview = await clearTaskInstances(database.db, { ...input, dryRun: true });
@@ -122,7 +122,7 @@ export function registerTasksCommands(program: Command, ctx: CliContext): void {
             list();
             throw confirmationRequired(`\`updraft tasks clear\` would clear the task instances above.`);
           }
-          const result = await clearTaskInstances(database.db, input);
+          const result = await clearTaskInstances(database.db, input, { events });
           ctx.io.out(
             `Cleared ${result.taskInstances.length} task instance(s)${result.dagRunsRequeued.length > 0 ? `; DAG runs queued again: ${result.dagRunsRequeued.join(", ")}` : ""}.\n`,
           );
