@@ -2,12 +2,13 @@
 // inside the server, see remote.ts) plus the long-running and foreground commands.
 import type { Command } from "commander";
 import { registerEngineCommands } from "./commands/engine.js";
-import { registerTestRunCommands } from "./commands/test-run.js";
+import { registerTasksRunCommand, registerTestRunCommands } from "./commands/test-run.js";
 import { buildProgram } from "./program.js";
 
 export function buildFullProgram(): Command {
   const program = buildProgram();
   registerEngineCommands(program);
   registerTestRunCommands(program);
+  registerTasksRunCommand(program);
   return program;
 }

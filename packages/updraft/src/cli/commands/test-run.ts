@@ -7,16 +7,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { UpdraftError } from "../../common/errors.js";
+import { signToken } from "../../common/signed-token.js";
 import { loadConfig } from "../../config/index.js";
 import {
   generateFernetKey,
   getDagRun,
+  getTaskInstance,
   listTaskInstances,
+  openDatabase,
   openMemoryDatabase,
   type TaskInstanceRow,
 } from "../../db/index.js";
-import { taskLogRelativePath } from "../../model/execution-api.js";
-import { setDagPaused, triggerDagRun } from "../../services/index.js";
+import { taskLogRelativePath, type TaskWorkload } from "../../model/execution-api.js";
+import { runWorkloadInThisProcess } from "../../runner/index.js";
+import { loadDag, setDagPaused, triggerDagRun } from "../../services/index.js";
+import { findStandalone } from "../forward.js";
+import { cliConfig, standaloneSecrets } from "../standalone-files.js";
 import { startEngine, type Engine } from "../engine.js";
 import { terminalLogger } from "../logger.js";
 import { formatTable } from "../output.js";
@@ -223,4 +229,87 @@ export function registerTestRunCommands(program: Command): void {
         }
       },
     );
+}
+
+/**
+ * `updraft tasks run`: runs one queued try of a task instance in this process, as an executor's
+ * runner would (Airflow's `tasks run`). The try must be queued: the scheduler decides what runs.
+ */
+export function registerTasksRunCommand(program: Command): void {
+  const tasks = program.commands.find((c) => c.name() === "tasks");
+  if (!tasks) throw new Error("the tasks command group must be registered first");
+  tasks
+    .command("run")
+    .description("run a queued task instance try in this process (what an executor's runner does)")
+    .argument("<dag_id>")
+    .argument("<task_id>")
+    .argument("<run_id>")
+    .option("--map-index <n>", "map index of a mapped task instance", "-1")
+    .action(async (dagId: string, taskId: string, runId: string, opts: { mapIndex: string }) => {
+      const mapIndex = Number(opts.mapIndex);
+      if (!Number.isInteger(mapIndex) || mapIndex < -1) {
+        throw new UpdraftError(
+          "INVALID_MAP_INDEX",
+          `--map-index ${opts.mapIndex} is not -1 or a whole number ≥ 0.`,
+        );
+      }
+      const config = cliConfig();
+      const secretKey = config.api.secret_key ?? standaloneSecrets(config.home).secret_key;
+      const apiUrl = config.core.execution_api_server_url ?? findStandalone(config.home)?.url;
+      if (!apiUrl) {
+        throw new UpdraftError(
+          "EXECUTION_API_UNKNOWN",
+          "tasks run reports through the execution API: set core.execution_api_server_url (UPDRAFT__CORE__EXECUTION_API_SERVER_URL) or start updraft standalone.",
+        );
+      }
+      const database = await openDatabase(config);
+      let workload: TaskWorkload;
+      try {
+        const ti = await getTaskInstance(database.db, { dagId, runId, taskId, mapIndex });
+        if (!ti) {
+          throw new UpdraftError(
+            "TASK_INSTANCE_NOT_FOUND",
+            `No task instance ${dagId}.${taskId} (map index ${mapIndex}) in run ${runId}. Check the ids with \`updraft tasks states-for-dag-run ${dagId} ${runId}\`.`,
+          );
+        }
+        if (ti.state !== "queued") {
+          throw new UpdraftError(
+            "TASK_INSTANCE_NOT_QUEUED",
+            `Task instance ${dagId}.${taskId} in run ${runId} is ${ti.state ?? "none"}, not queued: only a queued try can run. Use \`updraft tasks test ${dagId} ${taskId}\` to try a task, or \`updraft tasks clear\` to run it again.`,
+          );
+        }
+        const dag = await loadDag(database.db, dagId);
+        const task = dag?.tasks.get(taskId);
+        if (!dag || !task)
+          throw new UpdraftError(
+            "DAG_NOT_FOUND",
+            `DAG "${dagId}" or its task "${taskId}" is not in the database.`,
+          );
+        const key = { dag_id: dagId, run_id: runId, task_id: taskId, map_index: mapIndex };
+        const timeout = task.execution_timeout_ms;
+        const exp = Math.floor(Date.now() / 1000 + Math.max(86_400, (timeout ?? 0) / 1000 + 3600));
+        workload = {
+          kind: "task",
+          ti: key,
+          try_number: ti.try_number,
+          fileloc: dag.dag.fileloc,
+          token: signToken({ ti: key, try_number: ti.try_number, exp, scope: "task" }, secretKey),
+          api_url: apiUrl,
+          log_path: join(config.logging.base_log_folder, taskLogRelativePath(key, ti.try_number)),
+          fresh_process: true,
+          queue: task.queue,
+          priority_weight: task.priority_weight,
+          execution_timeout_ms: timeout,
+        };
+      } finally {
+        await database.close();
+      }
+      const outcome = await runWorkloadInThisProcess(workload, {
+        cacheDir: join(config.home, "cache", "dags"),
+      });
+      process.stdout.write(
+        `Task ${dagId}.${taskId} try ${workload.try_number}: ${outcome.state ?? "not run (refused by the server)"}\n`,
+      );
+      if (outcome.state !== "success" && outcome.state !== "skipped") process.exitCode = 1;
+    });
 }
