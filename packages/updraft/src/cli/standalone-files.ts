@@ -40,7 +40,7 @@ export function standaloneSecrets(home: string): StandaloneSecrets {
 /** Announces the running server to CLI commands in other terminals. */
 export function writeStandaloneInfo(
   home: string,
-  info: { pid: number; url: string; token: string },
+  info: { pid: number; url: string; token: string; dags_folder: string },
 ): () => void {
   const file = join(home, "standalone.json");
   writePrivate(file, info);

@@ -97,6 +97,7 @@ export function registerEngineCommands(program: Command): void {
         pid: process.pid,
         url: engine.url ?? "",
         token: secrets.api_token,
+        dags_folder: dagsFolder,
       });
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       process.stderr.write(
