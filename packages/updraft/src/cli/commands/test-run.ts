@@ -33,6 +33,8 @@ const FINISHED_RUN = new Set(["success", "failed"]);
 interface ForegroundRun {
   engine: Engine;
   logFolder: string;
+  /** Stops the engine and closes the in-memory database (an open PGlite keeps the process alive). */
+  stop(): Promise<void>;
 }
 
 /** An engine on a fresh in-memory database, logs in a temp folder, scheduled runs disabled. */
@@ -59,10 +61,14 @@ async function foregroundEngine(dagsFolderOption: string | undefined, dagId: str
     host: "127.0.0.1",
   });
   const db = engine.database.db;
+  const stop = async (): Promise<void> => {
+    await engine.stop();
+    await database.close();
+  };
   if (
     (await db.selectFrom("dag").select("dag_id").where("dag_id", "=", dagId).executeTakeFirst()) === undefined
   ) {
-    await engine.stop();
+    await stop();
     throw new UpdraftError(
       "DAG_NOT_FOUND",
       `DAG "${dagId}" was not found in ${dagsFolder}. Run \`updraft dags list\` to see the DAG ids, or \`updraft dags list-import-errors\` if its file failed to import.`,
@@ -71,7 +77,7 @@ async function foregroundEngine(dagsFolderOption: string | undefined, dagId: str
   // Only the run this command creates: no scheduled runs of any DAG.
   await db.updateTable("dag").set({ next_dagrun_create_after: null }).execute();
   await setDagPaused(db, dagId, false);
-  return { engine, logFolder };
+  return { engine, logFolder, stop };
 }
 
 function printLog(logFolder: string, ti: TaskInstanceRow): void {
@@ -168,7 +174,7 @@ export function registerTestRunCommands(program: Command): void {
           process.stdout.write(`\nDAG run ${dagRun.run_id}: ${final?.state ?? "unknown"}\n${summary(tis)}`);
           if (final?.state !== "success") process.exitCode = 1;
         } finally {
-          await run.engine.stop();
+          await run.stop();
         }
       },
     );
@@ -225,7 +231,7 @@ export function registerTestRunCommands(program: Command): void {
           process.stdout.write(`\n${summary(mine)}`);
           if (!mine.every((t) => t.state === "success" || t.state === "skipped")) process.exitCode = 1;
         } finally {
-          await run.engine.stop();
+          await run.stop();
         }
       },
     );
