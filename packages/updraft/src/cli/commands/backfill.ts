@@ -1,23 +1,13 @@
-// `updraft dags backfill`: runs a DAG over a past date range. The CLI creates the backfill's runs
-// (at most --max-active-runs unfinished at a time) and the scheduler runs them; the command waits
-// with a progress bar, polling the database, unless --no-wait.
-//
-// Interim: run creation lives here until the scheduler exports createBackfill/backfillStatus;
-// then this file should call those and keep only the waiting and printing.
+// `updraft dags backfill`: runs a DAG over a past date range. The scheduler manages the backfill
+// (createBackfill: its runs, at most --max-active-runs at once); this command creates it and
+// waits with a progress bar, polling its status, unless --no-wait.
 import { SingleBar } from "cli-progress";
 import { Option, type Command } from "commander";
 import { UpdraftError } from "../../common/errors.js";
-import {
-  createDagRun,
-  createTaskInstances,
-  inTransaction,
-  listDagRuns,
-  type DagRunRow,
-  type Executor,
-} from "../../db/index.js";
-import { effectivePriorityWeights, type WeightRule } from "../../model/priority-weight.js";
-import { dataIntervalsBetween, parseSchedule, type DagRunInfo } from "../../model/timetable.js";
-import { clearTaskInstances, dagNotFound, loadDag, type CachedDag } from "../../services/index.js";
+import { listDagRuns } from "../../db/index.js";
+import { dataIntervalsBetween, parseSchedule } from "../../model/timetable.js";
+import { backfillStatus, createBackfill } from "../../scheduler/index.js";
+import { dagNotFound, loadDag } from "../../services/index.js";
 import { withDatabase } from "../database.js";
 import { syncIfGiven } from "./dag-sync.js";
 import { parseDateOption, parseIntOption, printTable, usesDatabase, type CliContext } from "./context.js";
@@ -31,43 +21,6 @@ interface BackfillOptions {
   dryRun?: boolean;
   dagsFolder?: string;
   pollInterval: string;
-}
-
-type Step = { info: DagRunInfo; action: "create" | "rerun" | "skip"; existing?: DagRunRow };
-
-async function createBackfillRun(db: Executor, dag: CachedDag, info: DagRunInfo): Promise<string> {
-  const runId = `backfill__${info.logicalDate.toISOString()}`;
-  const weights = effectivePriorityWeights(
-    dag.dag.tasks.map((t) => ({ ...t, weight_rule: t.weight_rule as WeightRule })),
-  );
-  await inTransaction(db, async (trx) => {
-    await createDagRun(trx, {
-      dagId: dag.dag.dag_id,
-      runId,
-      runType: "backfill",
-      logicalDate: info.logicalDate,
-      dataIntervalStart: info.dataInterval.start,
-      dataIntervalEnd: info.dataInterval.end,
-      state: "queued",
-      conf: {},
-      dagHash: dag.hash,
-    });
-    await createTaskInstances(
-      trx,
-      { dagId: dag.dag.dag_id, runId },
-      dag.dag.tasks.map((t) => ({
-        taskId: t.task_id,
-        mapIndex: -1,
-        maxTries: t.retries + 1,
-        pool: t.pool,
-        poolSlots: t.pool_slots,
-        priorityWeight: weights.get(t.task_id) ?? t.priority_weight,
-        queue: t.queue,
-        operator: t.operator,
-      })),
-    );
-  });
-  return runId;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -129,90 +82,67 @@ export function registerBackfillCommand(dags: Command, ctx: CliContext): void {
         const pollMs = Math.max(50, Number(opts.pollInterval) * 1000 || 1000);
         await withDatabase(ctx, async (database, config) => {
           await syncIfGiven(ctx, database, config, opts.dagsFolder);
-          const db = database.db;
-          const dag = await loadDag(db, dagId);
-          if (dag === undefined) throw dagNotFound(dagId);
-          const timetable = parseSchedule(dag.dag.schedule, dag.dag.timezone ?? config.core.default_timezone);
-          const intervals = dataIntervalsBetween(timetable, from, to);
-          const existing = new Map(
-            (await listDagRuns(db, { dagId, logicalDateGte: from, logicalDateLte: to })).map((r) => [
-              r.logical_date?.getTime(),
-              r,
-            ]),
-          );
-          const steps: Step[] = intervals.map((info) => {
-            const run = existing.get(info.logicalDate.getTime());
-            if (run === undefined) return { info, action: "create" };
-            return {
-              info,
-              action: opts.rerunFailed === true && run.state === "failed" ? "rerun" : "skip",
-              existing: run,
-            };
-          });
-          const todo = steps.filter((s) => s.action !== "skip");
-          const skipped = steps.length - todo.length;
-          if (opts.dryRun === true || todo.length === 0) {
-            if (steps.length === 0)
-              ctx.io.out(
-                `DAG ${dagId} has no scheduled run between ${from.toISOString()} and ${to.toISOString()}.\n`,
-              );
-            else {
-              printTable(
-                ctx,
-                ["logical_date", "action", "existing_run"],
-                steps.map((s) => [s.info.logicalDate.toISOString(), s.action, s.existing?.run_id ?? ""]),
-              );
-            }
-            if (steps.length > 0 && todo.length === 0)
-              ctx.io.out("Nothing to do: every run in the range exists.\n");
+          if (opts.dryRun === true) {
+            const dag = await loadDag(database.db, dagId);
+            if (dag === undefined) throw dagNotFound(dagId);
+            const timetable = parseSchedule(
+              dag.dag.schedule,
+              dag.dag.timezone ?? config.core.default_timezone,
+            );
+            const existing = new Map(
+              (await listDagRuns(database.db, { dagId, logicalDateGte: from, logicalDateLte: to })).map(
+                (r) => [r.logical_date?.getTime(), r],
+              ),
+            );
+            const rows = dataIntervalsBetween(timetable, from, to).map((i) => {
+              const run = existing.get(i.logicalDate.getTime());
+              const action = !run
+                ? "create"
+                : opts.rerunFailed === true && run.state === "failed"
+                  ? "rerun"
+                  : "skip";
+              return [i.logicalDate.toISOString(), action, run?.run_id ?? ""];
+            });
+            if (rows.length === 0) ctx.io.out(`DAG ${dagId} has no scheduled run in that range.\n`);
+            else printTable(ctx, ["logical_date", "action", "existing_run"], rows);
             return;
           }
-          const tracked: string[] = [];
-          const start = async (step: Step): Promise<void> => {
-            if (step.action === "rerun" && step.existing !== undefined) {
-              await clearTaskInstances(db, { dagId, runId: step.existing.run_id, onlyFailed: true });
-              tracked.push(step.existing.run_id);
-            } else {
-              tracked.push(await createBackfillRun(db, dag, step.info));
-            }
-          };
-          const queue = [...todo];
+          const created = await createBackfill(database, {
+            dagId,
+            fromDate: from,
+            toDate: to,
+            rerunFailed: opts.rerunFailed === true,
+            maxActiveRuns: maxActive,
+            defaultTimezone: config.core.default_timezone,
+          });
+          const tracked = created.runIds.length;
+          const skipped = created.skipped > 0 ? `, ${created.skipped} existing skipped` : "";
+          if (tracked === 0) {
+            ctx.io.out(`Nothing to do: every run of ${dagId} in the range exists${skipped}.\n`);
+            return;
+          }
           if (!opts.wait) {
-            for (const step of queue.splice(0)) await start(step);
             ctx.io.out(
-              `Backfill of ${dagId}: ${tracked.length} run(s) queued${skipped > 0 ? `, ${skipped} existing skipped` : ""}. Follow them with \`updraft dags list-runs ${dagId}\`.\n`,
+              `Backfill ${created.backfillId} of ${dagId}: ${tracked} run(s) queued${skipped}. Follow them with \`updraft dags list-runs ${dagId}\`.\n`,
             );
             return;
           }
-          const bar = progress(ctx, dagId, todo.length);
-          let done = 0;
-          let failed = 0;
+          const bar = progress(ctx, dagId, tracked);
+          let status = await backfillStatus(database, created.backfillId);
           try {
-            for (;;) {
-              const runs =
-                tracked.length === 0
-                  ? []
-                  : await db
-                      .selectFrom("dag_run")
-                      .select(["run_id", "state"])
-                      .where("dag_id", "=", dagId)
-                      .where("run_id", "in", tracked)
-                      .execute();
-              const active = runs.filter((r) => r.state === "queued" || r.state === "running").length;
-              done = runs.filter((r) => r.state === "success" || r.state === "failed").length;
-              failed = runs.filter((r) => r.state === "failed").length;
-              for (let n = active; n < maxActive && queue.length > 0; n++) await start(queue.shift()!);
-              bar.update(done, failed);
-              if (queue.length === 0 && done === todo.length) break;
+            while (!status.done) {
+              bar.update(status.success + status.failed, status.failed);
               await sleep(pollMs);
+              status = await backfillStatus(database, created.backfillId);
             }
+            bar.update(status.success + status.failed, status.failed);
           } finally {
             bar.stop();
           }
           ctx.io.out(
-            `Backfill of ${dagId} finished: ${done - failed} succeeded, ${failed} failed${skipped > 0 ? `, ${skipped} existing skipped` : ""}.\n`,
+            `Backfill of ${dagId} finished: ${status.success} succeeded, ${status.failed} failed${skipped}.\n`,
           );
-          if (failed > 0) ctx.setExitCode(1);
+          if (status.failed > 0) ctx.setExitCode(1);
         });
       }),
   );
