@@ -77,6 +77,11 @@ export const SETTINGS = {
       default: 5,
       description: "Seconds between scheduler heartbeats and safety-net loop passes.",
     }),
+    scheduler_health_check_threshold: seconds({
+      default: 30,
+      description:
+        "Seconds without a heartbeat after which another scheduler counts as dead and its queued task instances are adopted.",
+    }),
     task_queued_timeout: seconds({
       default: 600,
       description: "Seconds a task instance may stay queued before it is failed or requeued.",
