@@ -45,7 +45,7 @@ export function finishFileCollection(): CollectedFile {
   }
   const seen = new Set<string>();
   for (const dag of built) {
-    const line = dag.callSite.line();
+    const line = dag.callSite.line(fileloc);
     if (seen.has(dag.dagId)) {
       out.problems.push(
         withLine(`DAG id "${dag.dagId}" is defined twice in this file. Give each DAG its own dagId.`, line),
@@ -59,7 +59,7 @@ export function finishFileCollection(): CollectedFile {
       const problems = validateSerializedDag(serialized);
       if (problems.length > 0) {
         for (const p of problems) {
-          const taskLine = p.taskId ? dag.getTask(p.taskId)?.callSite.line() : undefined;
+          const taskLine = p.taskId ? dag.getTask(p.taskId)?.callSite.line(fileloc) : undefined;
           out.problems.push(withLine(p.message, taskLine ?? line));
         }
         continue;

@@ -1,7 +1,11 @@
 import { fileURLToPath } from "node:url";
-import { dirname, sep } from "node:path";
 
-const SDK_DIR = dirname(fileURLToPath(import.meta.url)) + sep;
+/**
+ * This package's own files, built (`dist/`) or, through source maps, as sources (`src/`): frames
+ * there are the SDK's, never the user's.
+ */
+const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const OWN = [`${PACKAGE_ROOT}dist/`, `${PACKAGE_ROOT}src/`];
 
 /**
  * Where in the user's file something was declared. The Error is created eagerly (cheap) and its
@@ -10,14 +14,23 @@ const SDK_DIR = dirname(fileURLToPath(import.meta.url)) + sep;
 export class CallSite {
   private readonly error = new Error("call site");
 
-  /** The 1-based line of the first stack frame outside the SDK, if any. */
-  line(): number | undefined {
+  /**
+   * The 1-based line of the declaration: the first frame in `fileloc` when given, else the first
+   * frame outside this package.
+   */
+  line(fileloc?: string): number | undefined {
     for (const frame of (this.error.stack ?? "").split("\n").slice(1)) {
-      const m = /\(?((?:file:\/\/)?[^()]+):(\d+):\d+\)?\s*$/.exec(frame);
+      const m = /\(?((?:file:\/\/)?[^()]+):(\d+):\d+\)?\s*$/.exec(frame.trim());
       if (!m?.[1] || !m[2]) continue;
-      const file = m[1].startsWith("file://") ? fileURLToPath(m[1]) : m[1];
-      if (file.startsWith(SDK_DIR) || file.startsWith("node:")) continue;
-      return Number(m[2]);
+      const raw = m[1].replace(/^at\s+/, "").replace(/\?.*$/, "");
+      const file = raw.startsWith("file://") ? fileURLToPath(raw) : raw;
+      if (
+        fileloc !== undefined
+          ? file === fileloc
+          : !OWN.some((p) => file.startsWith(p)) && !file.startsWith("node:")
+      ) {
+        return Number(m[2]);
+      }
     }
     return undefined;
   }

@@ -1,6 +1,6 @@
 // One parse of a folder full of broken DAG files: each failure is reported against its own file
 // (with a line where there is one) and never stops the other files from parsing.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDagFolder, type DagBag, type ImportError } from "../../src/processor/index.js";
@@ -83,12 +83,14 @@ describe("a folder of broken DAG files", () => {
     expect(err?.error).toMatch(/no DAG/i);
   });
 
-  it("reports a dependency cycle", () => {
-    expect(
-      errorsOf("cycle.ts")
-        .map((e) => e.error)
-        .join("\n"),
-    ).toMatch(/cycle/i);
+  it("reports a dependency cycle, at the line of the dag() call in the user's file", () => {
+    const errors = errorsOf("cycle.ts");
+    expect(errors.map((e) => e.error).join("\n")).toMatch(/cycle/i);
+    const dagLine =
+      readFileSync(join(folder, "cycle.ts"), "utf8")
+        .split("\n")
+        .findIndex((l) => l.includes("dag(")) + 1;
+    expect(errors[0]?.line).toBe(dagLine);
     expect(bag.dags.map((d) => d.dag_id)).not.toContain("cyclic");
   });
 
