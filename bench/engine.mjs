@@ -4,7 +4,7 @@
 // runner processes, execution API over HTTP) on PGlite and on PostgreSQL, side by side with a
 // peer (graphile-worker) in the same run. Prints one JSON line per workload and database.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -19,6 +19,34 @@ const dist = join(
   "updraft",
   "dist",
 );
+// UPDRAFT_TRACE_SQL=1: per-statement counts and client-side times, printed at exit.
+if (process.env.UPDRAFT_TRACE_SQL) {
+  const pg = (await import("pg")).default;
+  const orig = pg.Client.prototype.query;
+  const stats = new Map();
+  pg.Client.prototype.query = function (config, values, cb) {
+    const text = typeof config === "string" ? config : config?.text;
+    const t0 = performance.now();
+    const r = orig.call(this, config, values, cb);
+    const done = () => {
+      const k = String(text).replace(/\s+/g, " ").slice(0, 90);
+      const s = stats.get(k) ?? { n: 0, ms: 0, max: 0 };
+      const d = performance.now() - t0;
+      s.n++;
+      s.ms += d;
+      s.max = Math.max(s.max, d);
+      stats.set(k, s);
+    };
+    if (r && typeof r.then === "function") r.then(done, done);
+    return r;
+  };
+  process.on("exit", () => {
+    for (const [k, s] of [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25))
+      process.stderr.write(
+        `${s.n.toString().padStart(6)} ${(s.ms / s.n).toFixed(2).padStart(7)} ms avg ${s.max.toFixed(1).padStart(7)} max  ${k}\n`,
+      );
+  });
+}
 const load = (p) => import(pathToFileURL(join(dist, p)).href);
 
 const med = (a) => {
@@ -89,7 +117,10 @@ async function withEngine(dbKind, dagsFolder, fn) {
 async function runOnce(engine, w, rep) {
   const { triggerDagRun } = await load("services/index.js");
   const db = engine.database.db;
-  const t0 = performance.now();
+  // Wall time is measured from the trigger to the last run's end_date (the database's clock, the
+  // same machine's clock as Date.now()), so that the completion check can poll slowly: a tight
+  // poll costs a PostgreSQL backend and this process CPU time the engine would otherwise use.
+  const t0 = Date.now();
   const ids = [];
   for (let i = 0; i < w.runs; i++) {
     const r = await triggerDagRun(
@@ -104,37 +135,98 @@ async function runOnce(engine, w, rep) {
     ids.push(r.run_id);
   }
   for (;;) {
+    await new Promise((r) => setTimeout(r, 50));
     const rows = await db
       .selectFrom("dag_run")
-      .select(["run_id", "state"])
+      .select(["run_id", "state", "end_date"])
       .where("dag_id", "=", w.dagId)
       .where("run_id", "in", ids)
       .execute();
     if (rows.length === ids.length && rows.every((r) => r.state === "success" || r.state === "failed")) {
-      const wall = performance.now() - t0;
       if (rows.some((r) => r.state === "failed")) throw new Error(`${w.dagId}: a run failed`);
-      return { wall, ids };
+      const end = Math.max(...rows.map((r) => r.end_date?.getTime() ?? Date.now()));
+      return { wall: end - t0, ids };
     }
-    await new Promise((r) => setTimeout(r, 2));
   }
+}
+
+const CLK_TCK = 100;
+function procCpuMs(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const parts = f.slice(f.lastIndexOf(")") + 2).split(" ");
+    return ((Number(parts[11]) + Number(parts[12])) * 1000) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+function childPids(pid) {
+  try {
+    const out = [];
+    for (const t of readdirSync(`/proc/${pid}/task`))
+      out.push(
+        ...readFileSync(`/proc/${pid}/task/${t}/children`, "utf8")
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean)
+          .map(Number),
+      );
+    return out;
+  } catch {
+    return [];
+  }
+}
+/**
+ * CPU time used so far (ms) by this process, its runner children and (on PostgreSQL) the backends
+ * of the bench database. CPU per task is steadier than wall time on a loaded machine. Runners that
+ * exited during the measurement are not counted.
+ */
+async function cpuNow(engine, dbKind) {
+  const self = process.cpuUsage();
+  const out = { main: (self.user + self.system) / 1000, runners: 0, pg: 0, pids: new Map() };
+  for (const c of childPids(process.pid)) out.pids.set(`r${c}`, procCpuMs(c));
+  if (dbKind === "postgres") {
+    const { sql } = await import("kysely");
+    const r = await sql`select pid from pg_stat_activity where datname = current_database()`.execute(
+      engine.database.db,
+    );
+    for (const { pid } of r.rows) out.pids.set(`p${pid}`, procCpuMs(pid));
+  }
+  return out;
+}
+function cpuDelta(a, b) {
+  const d = { main: b.main - a.main, runners: 0, pg: 0 };
+  for (const [k, v] of b.pids) {
+    const dv = v - (a.pids.get(k) ?? 0);
+    if (k[0] === "r") d.runners += dv;
+    else d.pg += dv;
+  }
+  return d;
 }
 
 async function edgeLatencies(engine, w, runId) {
   if (!w.chain) return [];
   const rows = await engine.database.db
     .selectFrom("task_instance")
-    .select(["task_id", "start_date", "end_date"])
+    .select(["task_id", "start_date", "end_date", "queued_dttm"])
     .where("dag_id", "=", w.dagId)
     .where("run_id", "=", runId)
     .execute();
   const by = new Map(rows.map((r) => [r.task_id, r]));
   const gaps = [];
+  const toQueued = [];
+  const toStart = [];
+  const run = [];
   for (let i = 0; i + 1 < w.tasks; i++) {
     const a = by.get(`${w.chain}${i}`);
     const b = by.get(`${w.chain}${i + 1}`);
     if (a?.end_date && b?.start_date) gaps.push(b.start_date.getTime() - a.end_date.getTime());
+    // Where an edge's time goes: finish → queued (scheduler), queued → start (executor, runner).
+    if (a?.end_date && b?.queued_dttm) toQueued.push(b.queued_dttm.getTime() - a.end_date.getTime());
+    if (b?.queued_dttm && b?.start_date) toStart.push(b.start_date.getTime() - b.queued_dttm.getTime());
+    if (b?.start_date && b?.end_date) run.push(b.end_date.getTime() - b.start_date.getTime());
   }
-  return gaps;
+  return Object.assign(gaps, { toQueued, toStart, run });
 }
 
 async function main(argv) {
@@ -176,10 +268,17 @@ async function main(argv) {
         await runOnce(engine, { ...w, runs: Math.min(w.runs, 5) }, -1); // warm-up
         const walls = [];
         const gaps = [];
+        const parts = { toQueued: [], toStart: [], run: [] };
+        const cpus = [];
         for (let rep = 0; rep < reps; rep++) {
+          const c0 = await cpuNow(engine, dbKind);
           const { wall, ids } = await runOnce(engine, w, rep);
+          const c1 = await cpuNow(engine, dbKind);
+          cpus.push(cpuDelta(c0, c1));
           walls.push(wall);
-          gaps.push(...(await edgeLatencies(engine, w, ids[0])));
+          const g = await edgeLatencies(engine, w, ids[0]);
+          gaps.push(...g);
+          for (const k of Object.keys(parts)) parts[k].push(...(g[k] ?? []));
         }
         const wall = med(walls);
         const r = {
@@ -188,10 +287,20 @@ async function main(argv) {
           wall_ms: +wall.toFixed(1),
           tasks_per_s: +((w.tasks / wall) * 1000).toFixed(0),
           walls_ms: walls.map((x) => +x.toFixed(1)),
+          // CPU per task (ms, medians over reps): engine process, runner processes, PostgreSQL backends.
+          cpu_per_task_ms: {
+            main: +(med(cpus.map((c) => c.main)) / w.tasks).toFixed(2),
+            runners: +(med(cpus.map((c) => c.runners)) / w.tasks).toFixed(2),
+            pg: +(med(cpus.map((c) => c.pg)) / w.tasks).toFixed(2),
+          },
         };
         if (gaps.length > 0) {
           r.edge_p50_ms = +pct(gaps, 0.5).toFixed(2);
           r.edge_p90_ms = +pct(gaps, 0.9).toFixed(2);
+          // p50 of the edge's parts: finish → queued, queued → start, and start → end of a task.
+          r.finish_to_queued_p50_ms = +pct(parts.toQueued, 0.5).toFixed(2);
+          r.queued_to_start_p50_ms = +pct(parts.toStart, 0.5).toFixed(2);
+          r.start_to_end_p50_ms = +pct(parts.run, 0.5).toFixed(2);
         }
         const p = peerOf(name);
         if (p) {

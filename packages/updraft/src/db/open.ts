@@ -90,8 +90,36 @@ export async function openDatabase(source: UpdraftConfig | OpenDatabaseOptions):
   return openPGlite(resolve(options.dataDir));
 }
 
+/** Prepared statements one connection keeps at most (each holds a plan in its backend). */
+const MAX_PREPARED_PER_CONNECTION = 256;
+
+/**
+ * A client that prepares each parameterised statement once per connection (a named statement
+ * keyed by its text) instead of parsing and planning it on every call: the hot statements are
+ * the same few texts run thousands of times, and an unnamed statement costs about twice the
+ * round trip of a prepared one here (0.4 vs 0.2 ms). Statements without parameters (BEGIN,
+ * COMMIT, DDL) stay on the simple protocol; past the cap, statements run unnamed.
+ */
+class PreparingClient extends pg.Client {
+  private readonly prepared = new Map<string, string>();
+
+  override query(...args: unknown[]): never {
+    const [text, values, callback] = args;
+    if (typeof text === "string" && Array.isArray(values) && values.length > 0 && callback === undefined) {
+      let name = this.prepared.get(text);
+      if (name === undefined && this.prepared.size < MAX_PREPARED_PER_CONNECTION) {
+        name = `updraft_${this.prepared.size}`;
+        this.prepared.set(text, name);
+      }
+      if (name !== undefined) return (super.query as (...a: unknown[]) => never)({ name, text, values });
+    }
+    return (super.query as (...a: unknown[]) => never)(...args);
+  }
+}
+
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const pool = new pg.Pool({
+    Client: PreparingClient as unknown as typeof pg.Client,
     connectionString: url,
     max: poolSize,
     connectionTimeoutMillis: 10_000,
@@ -105,6 +133,11 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   });
   // An idle client that loses its server emits here; the pool drops it and the next query reconnects.
   pool.on("error", () => undefined);
+  // A checked-out client has no pool listener: when its backend is terminated between two
+  // statements (inside a transaction, or before its first query), the 'error' event would be
+  // unhandled and crash the process. The next query on it fails instead, and on release the pool
+  // drops it (it is no longer queryable).
+  pool.on("connect", (client) => client.on("error", () => undefined));
   try {
     await pool.query("select 1");
   } catch (err) {

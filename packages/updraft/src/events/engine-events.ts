@@ -45,6 +45,20 @@ export class EngineEvents {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Where a statement may send this process's NOTIFY itself (`pg_notify(channel, payload)` with
+   * payload `{"origin": origin, "event": …}`), saving the round trip of a separate NOTIFY; null when
+   * events do not cross processes (PGlite, no database). The caller then calls {@link emitLocal}.
+   */
+  notifyTarget(): { channel: string; origin: string } | null {
+    return this.database?.dialect === "postgres" ? { channel: CHANNEL, origin: this.origin } : null;
+  }
+
+  /** Tells this process's listeners only (the NOTIFY was sent by the statement that made the change). */
+  emitLocal(event: EngineEvent): void {
+    this.deliver(event);
+  }
+
   /** Tells local listeners now and, on PostgreSQL, other processes (fire and forget). */
   emit(event: EngineEvent): void {
     this.deliver(event);

@@ -24,6 +24,9 @@ export const API_TOO_LARGE = "EXECUTION_API_TOO_LARGE";
 export const API_ERROR = "EXECUTION_API_ERROR";
 export const API_UNREACHABLE = "EXECUTION_API_UNREACHABLE";
 
+/** Waits between attempts of `start` after a 5xx or no answer. */
+const START_RETRY_DELAYS_MS = [100, 500, 1500, 3000];
+
 const agents = new Map<string, Agent>();
 
 function agentFor(url: URL): Agent {
@@ -143,8 +146,22 @@ export class ExecutionApiClient {
     });
   }
 
+  /**
+   * Retried when the server failed (5xx, e.g. its database connection was cut) or did not answer:
+   * given up at once, the try would stay queued until scheduler.task_queued_timeout. A retry is
+   * safe: start is guarded on (queued, try), so if the first attempt was applied after all, the
+   * retry gets 409 and the heartbeat timeout settles the try once.
+   */
   async start(req: StartRequest): Promise<StartResponse> {
-    return StartResponseSchema.parse(await this.call("POST", "/ti/start", req));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return StartResponseSchema.parse(await this.call("POST", "/ti/start", req));
+      } catch (err) {
+        const delay = START_RETRY_DELAYS_MS[attempt];
+        if (!isTransient(err) || delay === undefined) throw err;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   async heartbeat(req: StartRequest, timeoutMs: number): Promise<void> {

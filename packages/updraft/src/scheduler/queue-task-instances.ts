@@ -40,12 +40,52 @@ export interface QueueResult {
 export async function queueTaskInstances(ctx: SchedulerContext, maxToQueue: number): Promise<QueueResult> {
   const out: QueueResult = { workloads: [], poolMissing: [], more: false };
   if (maxToQueue <= 0) return out;
+  const queued = await ctx.db.transaction().execute((trx) => claimAndQueue(ctx, trx, maxToQueue, out));
+  return buildWorkloads(ctx, queued, out);
+}
+
+type Queued = { r: QueuedRow; plan: DagPlan | undefined }[];
+
+interface QueuedRow {
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: number;
+  try_number: number;
+  priority_weight: number;
+  queue: string;
+}
+
+/** Turns what a committed queuing transaction set queued into workloads (after the commit only). */
+export function buildWorkloads(ctx: SchedulerContext, queued: Queued, out: QueueResult): QueueResult {
+  for (const { r, plan } of queued) {
+    out.workloads.push(
+      taskWorkload(ctx, plan, keyOf(r), r.try_number, { priorityWeight: r.priority_weight, queue: r.queue }),
+    );
+  }
+  return out;
+}
+
+/**
+ * The critical section inside the caller's transaction `trx`: lock the pools, claim, admit, set
+ * queued. The caller commits, then calls {@link buildWorkloads}. Used alone (queueTaskInstances)
+ * and at the end of an event-driven evaluation's transaction (one commit for both).
+ */
+export async function claimAndQueue(
+  ctx: SchedulerContext,
+  trx: SchedulerContext["db"],
+  maxToQueue: number,
+  out: QueueResult,
+): Promise<Queued> {
+  if (maxToQueue <= 0) return [];
   const defaultMaxTasks = ctx.config.core.max_active_tasks_per_dag;
   const claimLimit = Math.max(32, maxToQueue * 2);
-  const queued = await ctx.db.transaction().execute(async (trx) => {
+  {
     // The lock every scheduler takes before counting slots: slot use read below is current.
+    // A lost commit of this transaction is harmless (docs/decisions/0011-hot-path.md): no WAL flush wait.
     const pools = await sql<{ pool: string; slots: number }>`
-      select pool, slots from pool order by pool for update`.execute(trx);
+      select pool, slots, set_config('synchronous_commit', 'off', true) as sync
+      from pool order by pool for update`.execute(trx);
     const res = await sql<{ pools: PoolUse[] | null; cands: Candidate[] | null }>`
       with used as (
         select pool, sum(pool_slots)::int as used from task_instance
@@ -123,15 +163,7 @@ export async function queueTaskInstances(ctx: SchedulerContext, maxToQueue: numb
     if (out.poolMissing.length > 0) await failMissingPool(trx, out.poolMissing, cands);
     if (admitted.length === 0) return [];
     const keys = JSON.stringify(admitted.map((c) => [c.dag_id, c.run_id, c.task_id, c.map_index]));
-    const updated = await sql<{
-      dag_id: string;
-      run_id: string;
-      task_id: string;
-      map_index: number;
-      try_number: number;
-      priority_weight: number;
-      queue: string;
-    }>`
+    const updated = await sql<QueuedRow>`
       update task_instance t set state = 'queued', try_number = t.try_number + 1, queued_dttm = now(),
         external_executor_id = ${ctx.jobId === null ? null : `scheduler_job:${ctx.jobId}`}, updated_at = now()
       from jsonb_array_elements(${keys}::jsonb) as k
@@ -147,13 +179,7 @@ export async function queueTaskInstances(ctx: SchedulerContext, maxToQueue: numb
     const plans = new Map<string, DagPlan | undefined>();
     for (const [dagId, hash] of hashes) plans.set(dagId, await loadPlan(trx, dagId, hash));
     return updated.rows.map((r) => ({ r, plan: plans.get(r.dag_id) }));
-  });
-  for (const { r, plan } of queued) {
-    out.workloads.push(
-      taskWorkload(ctx, plan, keyOf(r), r.try_number, { priorityWeight: r.priority_weight, queue: r.queue }),
-    );
   }
-  return out;
 }
 
 function keyOf(c: { dag_id: string; run_id: string; task_id: string; map_index: number }): TaskInstanceKey {

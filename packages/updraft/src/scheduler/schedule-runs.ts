@@ -7,6 +7,7 @@ import type { Executor as Db } from "../db/index.js";
 import type { TaskInstanceState } from "../model/states.js";
 import { runKey, type SchedulerContext } from "./context.js";
 import { loadPlan, type DagPlan, type ExpandSource } from "./dag-plan.js";
+import { buildWorkloads, claimAndQueue, type QueueResult } from "./queue-task-instances.js";
 import {
   evaluateRun,
   lengthKey,
@@ -34,6 +35,8 @@ export interface ScheduleResult {
   /** Runs asked for that another scheduler held locked: try again shortly. */
   busy: RunRef[];
   evaluated: number;
+  /** With `queueBudget`: what the last batch's transaction queued (workloads built after its commit). */
+  queued?: QueueResult;
 }
 
 /** [task_id, map_index, state, retry_due, try_number, end_date] */
@@ -55,11 +58,14 @@ export async function scheduleRuns(
   ctx: SchedulerContext,
   runs: readonly RunRef[] | undefined,
   batchSize = 50,
+  queueBudget?: number,
 ): Promise<ScheduleResult> {
   const total: ScheduleResult = { scheduled: 0, finished: [], busy: [], evaluated: 0 };
   if (runs !== undefined) {
     for (let i = 0; i < runs.length; i += batchSize) {
-      await scheduleBatch(ctx, { runs: runs.slice(i, i + batchSize) }, total);
+      // The event path: the last batch also queues, in the same transaction (one commit for both).
+      const last = i + batchSize >= runs.length;
+      await scheduleBatch(ctx, { runs: runs.slice(i, i + batchSize) }, total, last ? queueBudget : undefined);
     }
     return total;
   }
@@ -78,8 +84,26 @@ async function scheduleBatch(
   ctx: SchedulerContext,
   target: Target,
   total: ScheduleResult,
+  queueBudget?: number,
 ): Promise<number | null> {
-  return ctx.db.transaction().execute(async (trx) => {
+  let queued: Awaited<ReturnType<typeof claimAndQueue>> = [];
+  const out: QueueResult = { workloads: [], poolMissing: [], more: false };
+  const last = await ctx.db.transaction().execute(async (trx) => {
+    const result = await evaluateBatch(ctx, trx, target, total);
+    if (queueBudget !== undefined) queued = await claimAndQueue(ctx, trx, queueBudget, out);
+    return result;
+  });
+  if (queueBudget !== undefined) total.queued = buildWorkloads(ctx, queued, out);
+  return last;
+}
+
+async function evaluateBatch(
+  ctx: SchedulerContext,
+  trx: Db,
+  target: Target,
+  total: ScheduleResult,
+): Promise<number | null> {
+  {
     const rows = await readRuns(trx, target);
     if ("runs" in target && rows.length < target.runs.length) {
       const seen = new Set(rows.map((r) => runKey(r.dag_id, r.run_id)));
@@ -127,7 +151,10 @@ async function scheduleBatch(
         update dag_run d set state = u.state, end_date = now(), updated_at = now()
         from jsonb_to_recordset(${JSON.stringify(ending)}::jsonb) as u(dag_id text, run_id text, state text)
         where d.dag_id = u.dag_id and d.run_id = u.run_id and d.state = 'running'
-        returning d.dag_id, d.run_id, d.state`.execute(trx);
+        returning d.dag_id, d.run_id, d.state,
+          set_config('synchronous_commit', 'on', true) as sync -- a run's end (and its callbacks) is durable`.execute(
+        trx,
+      );
       for (const r of done.rows) {
         const e = evaluations.find((x) => x.row.dag_id === r.dag_id && x.row.run_id === r.run_id);
         total.finished.push({
@@ -148,7 +175,7 @@ async function scheduleBatch(
         where d.dag_id = u.dag_id and d.run_id = u.run_id`.execute(trx);
     }
     return "afterId" in target ? Math.max(...rows.map((r) => (r as RunRow & { id: number }).id)) : 0;
-  });
+  }
 }
 
 async function readRuns(db: Db, target: Target): Promise<(RunRow & { id: number })[]> {
@@ -167,6 +194,8 @@ async function readRuns(db: Db, target: Target): Promise<(RunRow & { id: number 
       for update skip locked
     )
     select t.id, t.dag_id, t.run_id, t.dag_hash as run_hash,
+      -- Losing this transaction's commit in a database crash is harmless (decision 0011).
+      set_config('synchronous_commit', 'off', true) as sync,
       (select s.dag_hash from serialized_dag s where s.dag_id = t.dag_id) as dag_hash,
       (select coalesce(json_agg(json_build_array(ti.task_id, ti.map_index, ti.state,
           ti.next_retry_at <= now(), ti.try_number, ti.end_date)), '[]'::json)

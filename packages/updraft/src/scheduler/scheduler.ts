@@ -17,7 +17,7 @@ import {
   type SchedulerLogger,
 } from "./context.js";
 import { createDagRuns } from "./create-dag-runs.js";
-import { queueTaskInstances } from "./queue-task-instances.js";
+import { queueTaskInstances, type QueueResult } from "./queue-task-instances.js";
 import {
   adoptOrphans,
   reapLostTry,
@@ -81,7 +81,6 @@ export class Scheduler {
   private wake: (() => void) | null = null;
   private stopping = false;
   private unsubscribe: (() => void)[] = [];
-  private passes = 0;
 
   constructor(options: SchedulerOptions) {
     this.ctx = {
@@ -99,7 +98,11 @@ export class Scheduler {
     };
     this.heartbeatMs = Math.max(50, options.config.scheduler.scheduler_heartbeat_sec * 1000);
     this.staleJobAfterS =
-      options.staleJobAfterS ?? Math.max(30, 3 * options.config.scheduler.scheduler_heartbeat_sec);
+      options.staleJobAfterS ??
+      Math.max(
+        options.config.scheduler.scheduler_health_check_threshold,
+        2 * options.config.scheduler.scheduler_heartbeat_sec,
+      );
   }
 
   /** This scheduler's job id (null before start). */
@@ -281,8 +284,8 @@ export class Scheduler {
       reaped: 0,
       callbacks: 0,
     };
-    this.passes++;
 
+    let eventQueued: QueueResult | null = null;
     const callbacks: Workload[] = [];
     for (const l of lost) {
       const r = await reapLostTry(ctx, l.ti, l.try_number, l.reason);
@@ -313,11 +316,28 @@ export class Scheduler {
       const checks = await checkRunningRuns(ctx);
       callbacks.push(...checks.callbacks);
       callbacks.push(...this.dagCallbacks(checks.timedOut));
-      if (this.passes % 30 === 0 && ctx.jobId !== null) await adoptOrphans(ctx, this.staleJobAfterS);
+      // Every periodic pass (decision 0008 §2), so work queued by a dead scheduler waits at most
+      // staleJobAfterS + one heartbeat. Counting passes instead let it wait up to 30 idle
+      // heartbeats more, and ran the query many times a second under load.
+      if (ctx.jobId !== null) {
+        const adopted = await adoptOrphans(ctx, this.staleJobAfterS);
+        if (adopted.length > 0)
+          ctx.logger.info(
+            { count: adopted.length },
+            "Adopted task instances queued by schedulers that are gone",
+          );
+      }
     }
 
     if (full || runs.length > 0) {
-      const result = await scheduleRuns(ctx, full ? undefined : dedupe(runs));
+      // An event pass (not the periodic one) evaluates and queues in one transaction.
+      const budget = full ? undefined : Math.min(ctx.config.core.parallelism, ctx.executor.openSlots());
+      const result = await scheduleRuns(ctx, full ? undefined : dedupe(runs), undefined, budget);
+      if (result.queued !== undefined) {
+        eventQueued = result.queued;
+        summary.queued = eventQueued.workloads.length;
+        for (const wl of eventQueued.workloads) ctx.executor.queueWorkload(wl);
+      }
       summary.evaluated = result.evaluated;
       summary.scheduled = result.scheduled;
       summary.finishedRuns = result.finished.length;
@@ -330,7 +350,13 @@ export class Scheduler {
       }
     }
 
-    if (full || w.queue || summary.scheduled > 0) {
+    if (eventQueued !== null) {
+      for (const k of eventQueued.poolMissing) {
+        ctx.logger.error({ ...k }, "Task instance failed: its pool does not exist");
+        this.dirty.set(runKey(k.dag_id, k.run_id), { dagId: k.dag_id, runId: k.run_id });
+      }
+      if (eventQueued.more && ctx.executor.openSlots() > 0) this.wants.queue = true;
+    } else if (full || w.queue || summary.scheduled > 0) {
       const budget = Math.min(ctx.config.core.parallelism, ctx.executor.openSlots());
       const queued = await queueTaskInstances(ctx, budget);
       summary.queued = queued.workloads.length;

@@ -45,6 +45,8 @@ export async function finishTaskInstance(
     );
   }
   let dag = peekCachedDag(ti.dag_id) ?? (await loadDag(db, ti.dag_id));
+  // Other processes hear of the change from the statement itself (NOTIFY is sent at its commit).
+  const target = options.events?.notifyTarget() ?? null;
   // The plan depends on the DAG; the statement only applies if the stored DAG is still the one
   // planned with, else the DAG is read again and the plan redone (a DAG change is rare).
   for (let attempt = 0; ; attempt++) {
@@ -75,17 +77,21 @@ export async function finishTaskInstance(
           error = coalesce(excluded.error, task_instance_history.error), updated_at = now()
       )${skipCte(plan.skip)}
       select (select state from upd) as state, ${plan.skip.length === 0 ? sql`0` : sql`(select count(*)::int from skipped)`} as skipped,
-        (select dag_hash from serialized_dag where dag_id = ${ti.dag_id}) as dag_hash`.execute(db);
+        (select dag_hash from serialized_dag where dag_id = ${ti.dag_id}) as dag_hash${notifySql(target)}`.execute(
+      db,
+    );
     const row = result.rows[0];
     if (row?.state !== null && row?.state !== undefined) {
-      options.events?.emit({
-        type: "ti_finished",
+      const event = {
+        type: "ti_finished" as const,
         dag_id: ti.dag_id,
         run_id: ti.run_id,
         task_id: ti.task_id,
         map_index: ti.map_index,
         state: row.state,
-      });
+      };
+      if (target !== null) options.events?.emitLocal(event);
+      else options.events?.emit(event);
       return { state: row.state, skipped: row.skipped };
     }
     const storedHash = row?.dag_hash ?? null;
@@ -148,6 +154,15 @@ async function runLogicalDate(db: Executor, dagId: string, runId: string): Promi
     .where("run_id", "=", runId)
     .executeTakeFirst();
   return row?.logical_date ?? null;
+}
+
+/** The NOTIFY of `ti_finished` to other processes, sent by the finish statement (at its commit). */
+function notifySql(target: { channel: string; origin: string } | null) {
+  if (target === null) return sql``;
+  return sql`,
+        (select pg_notify(${target.channel}::text, json_build_object('origin', ${target.origin}::text,
+          'event', json_build_object('type', 'ti_finished', 'dag_id', u.dag_id, 'run_id', u.run_id,
+            'task_id', u.task_id, 'map_index', u.map_index, 'state', u.state))::text) from upd u) as notified`;
 }
 
 /** The CTE skipping a branch's or short-circuit's downstream tasks; left out when there are none. */

@@ -3,6 +3,7 @@
 // millisecond instead of a process spawn; each process retires after N tasks or after a try that
 // may have left it dirty. `fresh_process` workloads get a process of their own.
 import { appendFileSync, existsSync, mkdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Workload } from "../../model/execution-api.js";
@@ -35,7 +36,16 @@ export interface LocalExecutorOptions {
   parallelism?: number;
   /** Idle warm processes kept ready. Default min(2, parallelism). */
   minWarm?: number;
-  /** A warm process retires after this many workloads. Default 100. */
+  /**
+   * Warm processes that may start as soon as work waits, whatever the tasks do. Beyond this, a new
+   * process starts only when the tasks mostly wait (their CPU time is under half their run time) or
+   * work has waited {@link growAfterMs} with no process freeing up: more processes than cores do
+   * not run CPU-bound tasks faster, and each fork costs ~100 ms of CPU. Default max(minWarm, cores).
+   */
+  eagerProcesses?: number;
+  /** Work waiting this long with no process freeing up lets the pool grow past eagerProcesses. Default 100. */
+  growAfterMs?: number;
+  /** A warm process retires after this many workloads. Default 1000. */
   tasksPerProcess?: number;
   /** `--max-old-space-size` of each runner, in MB. Default 1024. */
   memoryCapMb?: number;
@@ -85,13 +95,26 @@ export class LocalExecutor implements Executor {
   private stopping = false;
   private startFailures = 0;
   private readonly idleWaiters = new Set<() => void>();
+  private readonly eagerProcesses: number;
+  private readonly growAfterMs: number;
+  private growTimer: NodeJS.Timeout | undefined;
+  /** Completions since the grow timer was armed (none: the processes are stuck on long tasks). */
+  private doneSinceArmed = 0;
+  /** Recent tasks' CPU and wall time (exponential averages), to tell waiting tasks from busy ones. */
+  private avgCpuMs = 0;
+  private avgTotalMs = 0;
   /** Processes forked so far, for tests and diagnostics. */
   spawned = 0;
 
   constructor(options: LocalExecutorOptions = {}) {
     this.parallelism = Math.max(1, Math.floor(options.parallelism ?? 32));
     this.minWarm = Math.max(0, Math.min(options.minWarm ?? 2, this.parallelism));
-    this.tasksPerProcess = Math.max(1, Math.floor(options.tasksPerProcess ?? 100));
+    this.tasksPerProcess = Math.max(1, Math.floor(options.tasksPerProcess ?? 1000));
+    this.eagerProcesses = Math.min(
+      this.parallelism,
+      Math.max(this.minWarm, Math.floor(options.eagerProcesses ?? availableParallelism())),
+    );
+    this.growAfterMs = options.growAfterMs ?? 100;
     this.memoryCapMb = options.memoryCapMb ?? 1024;
     this.timeoutGraceMs = options.timeoutGraceMs ?? 15_000;
     this.stopTimeoutMs = options.stopTimeoutMs ?? 60_000;
@@ -221,21 +244,66 @@ export class LocalExecutor implements Executor {
   private keepWarm(): void {
     if (this.stopping || !this.started || this.startFailures >= 5) return;
     let spare = 0;
-    for (const p of this.processes) if (!p.oneShot && (p.state === "starting" || p.state === "idle")) spare++;
+    let pool = 0;
+    for (const p of this.processes) {
+      if (p.oneShot || p.state === "retiring" || p.state === "exited") continue;
+      pool++;
+      if (p.state === "starting" || p.state === "idle") spare++;
+    }
     // Spares up to minWarm, but never more processes than parallelism: busy ones come back idle.
     const free = Math.max(0, this.parallelism - this.assigned());
     const waiting = Math.min(
       this.queue.count((w) => !(w.kind === "task" && w.fresh_process)),
       free,
     );
-    for (let need = Math.min(free, Math.max(this.minWarm, waiting)) - spare; need > 0; need--)
-      this.spawn(false);
+    let need = Math.min(free, Math.max(this.minWarm, waiting)) - spare;
+    // Past the eager size, grow only for tasks that wait (I/O, sleeps): see eagerProcesses.
+    const waitingTasks = this.avgTotalMs > 0 && this.avgCpuMs < 0.5 * this.avgTotalMs;
+    if (!waitingTasks) need = Math.min(need, Math.max(this.eagerProcesses - pool, this.minWarm - spare));
+    for (; need > 0; need--) this.spawn(false);
+    if (waiting > spare && !waitingTasks && this.growTimer === undefined) {
+      this.doneSinceArmed = 0;
+      this.growTimer = setTimeout(() => this.grow(), this.growAfterMs);
+      this.growTimer.unref();
+    }
+  }
+
+  /** Work has waited growAfterMs: if no process freed up meanwhile, double the pool (up to parallelism). */
+  private grow(): void {
+    this.growTimer = undefined;
+    if (this.stopping) return;
+    let spare = 0;
+    let pool = 0;
+    for (const p of this.processes) {
+      if (p.oneShot || p.state === "retiring" || p.state === "exited") continue;
+      pool++;
+      if (p.state === "starting" || p.state === "idle") spare++;
+    }
+    const free = Math.max(0, this.parallelism - this.assigned());
+    const waiting = Math.min(
+      this.queue.count((w) => !(w.kind === "task" && w.fresh_process)),
+      free,
+    );
+    if (waiting <= spare) return;
+    if (this.doneSinceArmed === 0) {
+      for (let need = Math.min(waiting - spare, Math.max(1, pool), free - spare); need > 0; need--)
+        this.spawn(false);
+    }
+    this.doneSinceArmed = 0;
+    this.growTimer = setTimeout(() => this.grow(), this.growAfterMs);
+    this.growTimer.unref();
   }
 
   private onDone(p: RunnerProcess, m: Extract<RunnerMessage, { type: "done" }>): void {
     clearTimeout(p.watchdog);
     p.current = null;
     p.state = m.retiring ? "retiring" : "idle";
+    this.doneSinceArmed++;
+    if (m.kind === "task" && Number.isFinite(m.total_ms) && Number.isFinite(m.cpu_ms)) {
+      const first = this.avgTotalMs === 0;
+      this.avgTotalMs = first ? m.total_ms : 0.8 * this.avgTotalMs + 0.2 * m.total_ms;
+      this.avgCpuMs = first ? m.cpu_ms : 0.8 * this.avgCpuMs + 0.2 * m.cpu_ms;
+    }
     this.emit({
       type: "finished",
       kind: m.kind,
@@ -319,6 +387,8 @@ export class LocalExecutor implements Executor {
     const graceful = options.graceful ?? true;
     const timeoutMs = options.timeoutMs ?? this.stopTimeoutMs;
     this.stopping = true;
+    clearTimeout(this.growTimer);
+    this.growTimer = undefined;
     const notStarted = this.queue.drain();
     // One-shot processes that never got to start their workload give it back too.
     for (const p of this.processes) {

@@ -1,0 +1,126 @@
+// RELIABILITY.md item 5, lighter form: every connection to the metadata database is terminated
+// (pg_terminate_backend) while a 50-task run is in progress, four times. The API server and the
+// scheduler reconnect, no transition is half-applied, and the run completes with every task body
+// run exactly once. The PostgreSQL server itself is not restarted.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { eventually } from "../e2e/helpers.js";
+import { Cluster, describeWithPostgres } from "./harness.js";
+
+const DAG_ID = "pg_terminate_50";
+const CHAINS = 5;
+const STEPS = 10;
+const TOTAL = CHAINS * STEPS;
+
+const DAG_SOURCE = `
+import { appendFileSync } from "node:fs";
+import { chain, dag, task } from "updraft";
+
+export default dag({ dagId: "${DAG_ID}", schedule: null, startDate: "2026-01-01" }, () => {
+  for (let c = 0; c < ${CHAINS}; c++) {
+    const steps = [];
+    for (let s = 0; s < ${STEPS}; s++) {
+      steps.push(
+        task("c" + c + "_s" + s, async (ctx) => {
+          appendFileSync(process.env.RELIABILITY_MARKER!, ctx.ti.task_id + " " + ctx.ti.try_number + "\\n");
+          await new Promise((resolve) => setTimeout(resolve, 40 + Math.floor(Math.random() * 40)));
+        })(),
+      );
+    }
+    chain(...steps);
+  }
+});
+`;
+
+await describeWithPostgres("reliability: database connections terminated mid-run", () => {
+  let cluster: Cluster;
+  let marker: string;
+
+  beforeAll(async () => {
+    cluster = await Cluster.create({ UPDRAFT__CORE__PARALLELISM: "4" });
+    marker = join(cluster.home, "marker.txt");
+    cluster.writeDag("pg_terminate.ts", DAG_SOURCE);
+    cluster.reserialize();
+    await cluster.start({ RELIABILITY_MARKER: marker });
+  });
+
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  const lines = (): string[] =>
+    existsSync(marker)
+      ? readFileSync(marker, "utf8")
+          .split("\n")
+          .filter((l) => l !== "")
+      : [];
+
+  /** Terminates every other backend connected to the test database; returns how many. */
+  async function terminateAll(): Promise<number> {
+    const rows = await cluster.query<{ terminated: boolean }>(
+      `select pg_terminate_backend(pid) as terminated from pg_stat_activity
+       where datname = current_database() and pid <> pg_backend_pid()`,
+    );
+    return rows.filter((r) => r.terminated).length;
+  }
+
+  test("the components reconnect and the run completes, each body once", async () => {
+    const started = Date.now();
+    cluster.trigger(DAG_ID, "r");
+    const terminated: number[] = [];
+    for (const fraction of [0.2, 0.4, 0.6, 0.8]) {
+      await eventually(
+        () => (lines().length >= TOTAL * fraction ? true : undefined),
+        30_000,
+        `${fraction * 100} % of the bodies`,
+      ).catch(async (err: Error) => {
+        throw new Error(
+          `${err.message}; ${lines().length} bodies ran; task instances: ${await cluster.summary(DAG_ID, "r")}\n${cluster.logs()}`,
+        );
+      });
+      expect(lines().length, "the run was still in progress").toBeLessThan(TOTAL);
+      terminated.push(await terminateAll());
+    }
+    // The API server and the scheduler each hold pool connections and a LISTEN connection.
+    for (const n of terminated) expect(n, "backends terminated").toBeGreaterThanOrEqual(2);
+
+    const state = await eventually(
+      async () => {
+        const s = await cluster.runState(DAG_ID, "r");
+        return s === "success" || s === "failed" ? s : undefined;
+      },
+      40_000,
+      `the end of the run`,
+    ).catch(async (err: Error) => {
+      const stuck = (await cluster.tis(DAG_ID, "r")).filter((t) => t.state !== "success" && t.state !== null);
+      throw new Error(
+        `${err.message}; ${lines().length} bodies ran; task instances: ${await cluster.summary(DAG_ID, "r")}; not finished: ${JSON.stringify(stuck)}\n${cluster.logs()}`,
+      );
+    });
+    const tis = await cluster.tis(DAG_ID, "r");
+    expect(state, `${JSON.stringify(tis.filter((t) => t.state !== "success"))}\n${cluster.logs()}`).toBe(
+      "success",
+    );
+    expect(tis).toHaveLength(TOTAL);
+    expect(tis.every((t) => t.state === "success" && t.try_number === 1)).toBe(true);
+
+    // No half-applied transition: each task instance has exactly one history row, its successful
+    // try, and each body ran exactly once.
+    const history = await cluster.history(DAG_ID, "r");
+    expect(history.map((h) => `${h.task_id} ${h.try_number} ${h.state}`).sort()).toEqual(
+      tis.map((t) => `${t.task_id} 1 success`).sort(),
+    );
+    const body = lines();
+    expect(body.sort()).toEqual(tis.map((t) => `${t.task_id} 1`).sort());
+
+    // Both components are still serving after the terminations.
+    const health = (await (await fetch(`${cluster.apiUrl}/api/v1/health`)).json()) as {
+      metadatabase: { status: string };
+    };
+    expect(health.metadatabase.status).toBe("healthy");
+    console.log(
+      `[database-connections] terminated ${terminated.join(" + ")} backends; run finished ${((Date.now() - started) / 1000).toFixed(1)} s after the trigger`,
+    );
+  }, 60_000);
+});
