@@ -23,6 +23,7 @@ function nextPayload(received: string[], count: number): Promise<void> {
 }
 
 withTestDatabases("LISTEN/NOTIFY", (getDb, dialect) => {
+  // PostgreSQL only: PGlite has no separate listening connection to kill (it shows as skipped there).
   it.runIf(dialect === "postgres")("listens again after the listening connection is killed", async () => {
     const database = getDb();
     const received: string[] = [];
