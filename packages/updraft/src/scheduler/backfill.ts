@@ -131,17 +131,7 @@ export async function createBackfill(
         skipped++;
       }
     }
-    const tasks = JSON.stringify(
-      plan.dag.tasks.map((t) => ({
-        task_id: t.task_id,
-        max_tries: t.retries + 1,
-        pool: t.pool,
-        pool_slots: t.pool_slots,
-        priority_weight: plan.tasks.get(t.task_id)?.weight ?? t.priority_weight,
-        queue: t.queue,
-        operator: t.operator,
-      })),
-    );
+    const tasks = plan.newTaskInstancesJson();
     const created = await sql<{ run_id: string }>`
       with r as (
         insert into dag_run (dag_id, run_id, run_type, logical_date, data_interval_start, data_interval_end,

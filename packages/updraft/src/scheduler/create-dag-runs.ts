@@ -69,17 +69,7 @@ export async function createDagRuns(ctx: SchedulerContext, limit = 50): Promise<
 async function createScheduledRun(db: Db, plan: DagPlan, d: DueDag): Promise<string | null> {
   const logical = d.next_dagrun ?? d.now;
   const runId = `scheduled__${logical.toISOString()}`;
-  const tasks = JSON.stringify(
-    plan.dag.tasks.map((t) => ({
-      task_id: t.task_id,
-      max_tries: t.retries + 1,
-      pool: t.pool,
-      pool_slots: t.pool_slots,
-      priority_weight: plan.tasks.get(t.task_id)?.weight ?? t.priority_weight,
-      queue: t.queue,
-      operator: t.operator,
-    })),
-  );
+  const tasks = plan.newTaskInstancesJson();
   const result = await sql<{ created: number }>`
     with r as (
       insert into dag_run (dag_id, run_id, run_type, logical_date, data_interval_start, data_interval_end,

@@ -41,6 +41,7 @@ export class DagPlan {
   readonly runStateTasks: ReadonlySet<string>;
   readonly slaTasks: readonly { taskId: string; slaMs: number }[];
   private timetableCache: Timetable | undefined;
+  private newTisJson: string | undefined;
 
   constructor(
     readonly dag: SerializedDag,
@@ -59,6 +60,21 @@ export class DagPlan {
     this.slaTasks = dag.tasks
       .filter((t) => t.sla_ms !== null)
       .map((t) => ({ taskId: t.task_id, slaMs: t.sla_ms ?? 0 }));
+  }
+
+  /** The task instances of a new run, as JSON rows for an `insert … select from json_to_recordset`. */
+  newTaskInstancesJson(): string {
+    return (this.newTisJson ??= JSON.stringify(
+      this.dag.tasks.map((t) => ({
+        task_id: t.task_id,
+        max_tries: t.retries + 1,
+        pool: t.pool,
+        pool_slots: t.pool_slots,
+        priority_weight: this.tasks.get(t.task_id)?.weight ?? t.priority_weight,
+        queue: t.queue,
+        operator: t.operator,
+      })),
+    ));
   }
 
   timetable(defaultTimezone: string): Timetable {

@@ -2,22 +2,12 @@
 // over IPC, its stdout/stderr drained (what a task leaks outside its try lands here) with the tail
 // of stderr kept to explain a death (V8 prints "heap out of memory" before aborting).
 import { fork, type ChildProcess } from "node:child_process";
-import type { TaskInstanceKey, Workload } from "../../model/execution-api.js";
+import type { Workload } from "../../model/execution-api.js";
+import type { FromRunner } from "../../model/runner-ipc.js";
 import type { ExecutorLogger } from "../executor.js";
 
-/** The runner's IPC messages (mirrors src/runner/ipc.ts; the executor does not import runner code). */
-export type RunnerMessage =
-  | { type: "ready"; pid: number }
-  | {
-      type: "done";
-      kind: "task" | "callback";
-      ti: TaskInstanceKey;
-      try_number: number;
-      state: string | null;
-      retiring: boolean;
-      total_ms: number;
-      cpu_ms: number;
-    };
+/** The runner's IPC messages (shared shapes in model/runner-ipc.ts). */
+export type RunnerMessage = FromRunner;
 
 export type ProcessState = "starting" | "idle" | "busy" | "retiring" | "exited";
 
