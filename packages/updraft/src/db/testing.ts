@@ -115,6 +115,7 @@ export function withTestDatabases(
         });
       } else {
         console.warn(`SKIPPED ${title}: ${problem}. Start PostgreSQL or set UPDRAFT_TEST_POSTGRES_URL.`);
+        // Outside CI only, with the reason printed above: no PostgreSQL on this laptop.
         describe.skip(title, () => body(() => unopened(title), dialect));
       }
       continue;

@@ -163,6 +163,7 @@ export async function describeWithPostgres(name: string, body: () => void): Prom
   console.warn(
     `SKIPPED ${name}: ${problem}. Start PostgreSQL or set UPDRAFT_TEST_POSTGRES_URL to run the reliability tests.`,
   );
+  // Outside CI only, with the reason printed above: no PostgreSQL on this laptop.
   describe.skip(name, body);
 }
 
