@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { UpdraftError } from "../common/errors.js";
 import type { Executor, JsonValue } from "../db/index.js";
 import type { TokenClaims } from "../model/execution-api.js";
-import { describeTi, tiConflict } from "./ti-conflict.js";
+import { describeTi, tiConflict, updateRunningTry } from "./ti-conflict.js";
 
 /**
  * Pushes an XCom for the token's try, only while that try is running (a late try's push is
@@ -96,7 +96,6 @@ export async function setRenderedFields(
   claims: TokenClaims,
   fields: Record<string, unknown>,
 ): Promise<void> {
-  const { ti } = claims;
   const json = JSON.stringify(fields);
   if (json.includes("\\u0000")) {
     throw new UpdraftError(
@@ -104,15 +103,5 @@ export async function setRenderedFields(
       "Rendered fields contain a NUL character (\\u0000), which cannot be stored.",
     );
   }
-  const result = await db
-    .updateTable("task_instance")
-    .set({ rendered_fields: json })
-    .where("dag_id", "=", ti.dag_id)
-    .where("run_id", "=", ti.run_id)
-    .where("task_id", "=", ti.task_id)
-    .where("map_index", "=", ti.map_index)
-    .where("state", "=", "running")
-    .where("try_number", "=", claims.try_number)
-    .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) throw await tiConflict(db, claims, "running");
+  await updateRunningTry(db, claims, { rendered_fields: json });
 }

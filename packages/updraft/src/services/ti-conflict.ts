@@ -1,5 +1,6 @@
 import { UpdraftError } from "../common/errors.js";
-import type { Executor } from "../db/index.js";
+import type { UpdateObject } from "kysely";
+import type { Executor, Schema } from "../db/index.js";
 import type { TokenClaims } from "../model/execution-api.js";
 
 /** Where a task instance is now, for a message saying why a report was refused. */
@@ -40,4 +41,27 @@ export async function tiConflict(db: Executor, claims: TokenClaims, wanted: stri
     `The ${describeTi(claims)} is ${now.state ?? "none"} at try ${now.try_number}, not ${wanted} for try ${claims.try_number}: this report changes nothing.`,
     { details: { state: now.state, try_number: now.try_number, token_try_number: claims.try_number } },
   );
+}
+
+/**
+ * Updates the token's try only while it is running (one guarded statement); TI_CONFLICT (409)
+ * when it is not: reaped, cleared, finished, or another try.
+ */
+export async function updateRunningTry(
+  db: Executor,
+  claims: TokenClaims,
+  set: UpdateObject<Schema, "task_instance">,
+): Promise<void> {
+  const { ti } = claims;
+  const result = await db
+    .updateTable("task_instance")
+    .set(set)
+    .where("dag_id", "=", ti.dag_id)
+    .where("run_id", "=", ti.run_id)
+    .where("task_id", "=", ti.task_id)
+    .where("map_index", "=", ti.map_index)
+    .where("state", "=", "running")
+    .where("try_number", "=", claims.try_number)
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 0n) throw await tiConflict(db, claims, "running");
 }
