@@ -1,7 +1,7 @@
 // Transpiles packages/updraft/src to dist file by file (no bundling), so the runtime layout mirrors
 // the source and child processes can import single modules. Type checking is `tsc --noEmit`'s job.
 import { build } from "esbuild";
-import { readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -17,7 +17,8 @@ function walk(dir) {
   });
 }
 
-rmSync(out, { recursive: true, force: true });
+// dist/ is overwritten in place, not deleted first: tests, benchmarks and a running standalone
+// fork runners from it, and a build in another terminal must not pull it from under them.
 await build({
   entryPoints: walk(src),
   outdir: out,
@@ -29,3 +30,18 @@ await build({
   bundle: false,
   logLevel: "warning",
 });
+
+// Outputs whose source is gone (a renamed or deleted module) are removed afterwards.
+function prune(dir) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) {
+      prune(p);
+      if (readdirSync(p).length === 0) rmSync(p, { recursive: true, force: true });
+      continue;
+    }
+    const base = p.slice(out.length).replace(/\.js(\.map)?$/, "");
+    if (!existsSync(join(src, `${base}.ts`))) rmSync(p, { force: true });
+  }
+}
+prune(out);
