@@ -7,6 +7,11 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Real databases and child processes: keep parallelism modest on a 2-core machine.
     maxWorkers: 2,
+    // Fails a test file that leaves a Database open or a child process running.
+    setupFiles: ["packages/updraft/test/setup/leaks.ts"],
+    // After-hooks in reverse order of registration: the leak check, registered first, runs after
+    // each file's own clean-up.
+    sequence: { hooks: "stack" },
     typecheck: {
       enabled: true,
       include: ["packages/*/src/**/*.test-d.ts"],

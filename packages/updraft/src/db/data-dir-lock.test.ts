@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import { LOCK_FILE, lockDataDir } from "./data-dir-lock.js";
@@ -43,6 +44,22 @@ async function holderScript(): Promise<string> {
     format: "esm",
     outfile,
     logLevel: "silent",
+    plugins: [
+      {
+        // Each module keeps its own import.meta.url, as under vitest: the database finds its worker
+        // thread's script beside its source.
+        name: "source-import-meta-url",
+        setup(b) {
+          b.onLoad({ filter: /\.ts$/ }, async (args) => ({
+            contents: (await readFile(args.path, "utf8")).replaceAll(
+              "import.meta.url",
+              JSON.stringify(pathToFileURL(args.path).href),
+            ),
+            loader: "ts",
+          }));
+        },
+      },
+    ],
   });
   return outfile;
 }

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
+import type { Database } from "./database.js";
 import { migrate } from "./migrate.js";
 import { MIGRATIONS } from "./migrations/index.js";
-import { wrapPGlite, type Database } from "./open.js";
+import { openPGlite } from "./pglite-database.js";
 
 /**
  * A migrated in-memory PGlite database, fast: creating one from scratch runs initdb (7–15 s on
@@ -24,15 +24,19 @@ export async function openMemoryDatabase(cacheDir: string): Promise<Database> {
   } catch {
     // No template yet: make one below.
   }
-  if (template !== undefined) return wrapPGlite(await PGlite.create({ loadDataDir: new Blob([template]) }));
-  const pglite = await PGlite.create();
-  const database = wrapPGlite(pglite);
-  await migrate(database);
-  const dump = await pglite.dumpDataDir("none");
-  mkdirSync(cacheDir, { recursive: true });
-  // Written under a unique name, then renamed: concurrent first runs never see half a file.
-  const partial = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
-  writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
-  renameSync(partial, file);
+  if (template !== undefined) return openPGlite({ loadDataDir: template });
+  const database = await openPGlite({});
+  try {
+    await migrate(database);
+    const dump = await database.dumpDataDir();
+    mkdirSync(cacheDir, { recursive: true });
+    // Written under a unique name, then renamed: concurrent first runs never see half a file.
+    const partial = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
+    writeFileSync(partial, dump);
+    renameSync(partial, file);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
   return database;
 }

@@ -1,28 +1,18 @@
-import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import { Kysely, PostgresDialect, sql } from "kysely";
+import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import { UpdraftError } from "../common/errors.js";
 import type { UpdraftConfig } from "../config/index.js";
-import { lockDataDir } from "./data-dir-lock.js";
-import { isConnectionError, unreachable } from "./pg-errors.js";
+import type { Database } from "./database.js";
+import { checkChannel, notify } from "./notify.js";
+import { trackOpenDatabase } from "./open-handles.js";
+import { describePgUrl, isConnectionError, unreachable } from "./pg-errors.js";
 import { PgListener } from "./pg-listener.js";
-import { PGliteDialect } from "./pglite-dialect.js";
+import { openPGlite } from "./pglite-database.js";
 import type { Schema } from "./schema.js";
 
-export type DialectName = "postgres" | "pglite";
-
-/** An open metadata database. Close it once; every component shares one per process. */
-export interface Database {
-  readonly db: Kysely<Schema>;
-  readonly dialect: DialectName;
-  /** Calls `cb` with each NOTIFY payload on `channel`; resolves to the function that stops it. */
-  listen(channel: string, cb: (payload: string) => void): Promise<() => Promise<void>>;
-  /** Sends NOTIFY on `channel` (outside any transaction; use `notify(trx, …)` inside one). */
-  notify(channel: string, payload: string): Promise<void>;
-  close(): Promise<void>;
-}
+export type { Database, DialectName } from "./database.js";
+export { notify } from "./notify.js";
 
 export interface OpenDatabaseOptions {
   /** postgres:// or postgresql:// URL; when unset the embedded PGlite database is used. */
@@ -33,17 +23,6 @@ export interface OpenDatabaseOptions {
   memory?: boolean;
   /** Connections in the PostgreSQL pool (default 10). */
   poolSize?: number;
-}
-
-const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
-
-function checkChannel(channel: string): void {
-  if (!CHANNEL.test(channel)) {
-    throw new UpdraftError(
-      "DB_CHANNEL_INVALID",
-      `"${channel}" is not a valid notification channel: use lowercase letters, digits and _ (at most 63, not starting with a digit).`,
-    );
-  }
 }
 
 function isConfig(x: UpdraftConfig | OpenDatabaseOptions): x is UpdraftConfig {
@@ -80,14 +59,14 @@ export async function openDatabase(source: UpdraftConfig | OpenDatabaseOptions):
     }
     return openPostgres(url, options.poolSize ?? 10);
   }
-  if (options.memory === true) return openPGlite(undefined);
+  if (options.memory === true) return openPGlite({});
   if (options.dataDir === undefined) {
     throw new UpdraftError(
       "DB_OPTIONS_INVALID",
       "openDatabase needs a url, a dataDir or memory: true (or a loaded config).",
     );
   }
-  return openPGlite(resolve(options.dataDir));
+  return openPGlite({ dataDir: resolve(options.dataDir) });
 }
 
 /** Prepared statements one connection keeps at most (each holds a plan in its backend). */
@@ -146,6 +125,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   }
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   const listener = new PgListener(url);
+  const untrack = trackOpenDatabase("postgres", describePgUrl(url));
   return {
     db,
     dialect: "postgres",
@@ -162,68 +142,12 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       await notify(db, channel, payload);
     },
     async close() {
-      await listener.close();
-      await db.destroy();
-    },
-  };
-}
-
-async function openPGlite(dataDir: string | undefined): Promise<Database> {
-  let unlock = (): void => {};
-  if (dataDir !== undefined) {
-    mkdirSync(dataDir, { recursive: true });
-    unlock = lockDataDir(dataDir);
-  }
-  let pglite: PGlite;
-  try {
-    pglite = await PGlite.create(dataDir === undefined ? {} : { dataDir: join(dataDir, "pgdata") });
-  } catch (err) {
-    unlock();
-    throw new UpdraftError(
-      "DB_OPEN_FAILED",
-      `Cannot open the embedded database in ${dataDir ?? "memory"}: ${err instanceof Error ? err.message : String(err)}`,
-      { cause: err },
-    );
-  }
-  return wrapPGlite(pglite, unlock);
-}
-
-/**
- * A Database handle over an already created PGlite instance, which it owns and closes.
- * @internal For `openDatabase` and the test helpers.
- */
-export function wrapPGlite(pglite: PGlite, unlock: () => void = () => {}): Database {
-  const dialect = new PGliteDialect(pglite);
-  const db = new Kysely<Schema>({ dialect });
-  let closed = false;
-  return {
-    db,
-    dialect: "pglite",
-    async listen(channel, cb) {
-      checkChannel(channel);
-      // Through the dialect's lock, so LISTEN never lands inside another caller's transaction.
-      const stop = await dialect.mutex.run(() => pglite.listen(channel, cb));
-      return () => dialect.mutex.run(() => stop());
-    },
-    async notify(channel, payload) {
-      checkChannel(channel);
-      await notify(db, channel, payload);
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
       try {
+        await listener.close();
         await db.destroy();
-        await dialect.mutex.run(() => pglite.close());
       } finally {
-        unlock();
+        untrack();
       }
     },
   };
-}
-
-/** Sends NOTIFY through `db`; inside a transaction it is delivered at commit, and not at all on rollback. */
-export async function notify(db: Kysely<Schema>, channel: string, payload: string): Promise<void> {
-  checkChannel(channel);
-  await sql`select pg_notify(${channel}, ${payload})`.execute(db);
 }

@@ -1,6 +1,5 @@
-import type { PGlite } from "@electric-sql/pglite";
 import {
-  CompiledQuery,
+  type CompiledQuery,
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
@@ -14,6 +13,8 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from "kysely";
+import type { QueryReply } from "./pglite-protocol.js";
+import type { PGliteThread } from "./pglite-thread.js";
 
 /**
  * A FIFO lock. PGlite has a single session, so a transaction must own it from BEGIN to COMMIT:
@@ -42,15 +43,44 @@ export class Mutex {
   }
 }
 
+/**
+ * `err` (made on the worker's reply) with the stack of the code that ran the statement. Called in
+ * the catch block of an async function, so V8's async stack trace reaches the caller, as when
+ * PGlite threw in this thread; capturing a stack for every query instead would cost each one.
+ */
+function fromHere(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const here = new Error().stack ?? "";
+  const frames = here.indexOf("\n", here.indexOf("\n") + 1);
+  if (frames >= 0) err.stack = `${err.name}: ${err.message}${here.slice(frames)}`;
+  return err;
+}
+
 const WRITES = /^\s*(insert|update|delete|merge)\b/i;
 
 class PGliteConnection implements DatabaseConnection {
-  constructor(private readonly pglite: PGlite) {}
+  /**
+   * The BEGIN of a transaction that has run nothing yet. It travels with the transaction's first
+   * statement, saving a round trip to the worker; a transaction that runs nothing sends nothing.
+   */
+  pendingBegin: string | undefined;
+
+  constructor(private readonly thread: PGliteThread) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.pglite.query<R>(compiled.sql, [...compiled.parameters], { rowMode: "object" });
+    const begin = this.takeBegin();
+    let result: QueryReply;
+    try {
+      result = await this.thread.query(
+        compiled.sql,
+        compiled.parameters,
+        begin === undefined ? undefined : [begin],
+      );
+    } catch (err) {
+      throw fromHere(err);
+    }
     return {
-      rows: result.rows,
+      rows: result.rows as R[],
       ...(WRITES.test(compiled.sql) && result.affectedRows !== undefined
         ? { numAffectedRows: BigInt(result.affectedRows) }
         : {}),
@@ -60,61 +90,78 @@ class PGliteConnection implements DatabaseConnection {
   async *streamQuery<R>(compiled: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
     yield await this.executeQuery<R>(compiled);
   }
+
+  /** Runs a transaction-control statement (after the pending BEGIN, if any). */
+  async control(statement: string): Promise<void> {
+    const begin = this.takeBegin();
+    try {
+      await this.thread.exec(begin === undefined ? [statement] : [begin, statement]);
+    } catch (err) {
+      throw fromHere(err);
+    }
+  }
+
+  takeBegin(): string | undefined {
+    const begin = this.pendingBegin;
+    this.pendingBegin = undefined;
+    return begin;
+  }
 }
 
 class PGliteDriver implements Driver {
   readonly #connection: PGliteConnection;
-  readonly #releases = new WeakMap<DatabaseConnection, () => void>();
+  #release: (() => void) | undefined;
 
   constructor(
-    pglite: PGlite,
+    thread: PGliteThread,
     private readonly mutex: Mutex,
   ) {
-    this.#connection = new PGliteConnection(pglite);
+    this.#connection = new PGliteConnection(thread);
   }
 
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    const release = await this.mutex.lock();
-    this.#releases.set(this.#connection, release);
+    this.#release = await this.mutex.lock();
     return this.#connection;
   }
 
-  async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    const release = this.#releases.get(connection);
-    this.#releases.delete(connection);
+  async releaseConnection(): Promise<void> {
+    const release = this.#release;
+    this.#release = undefined;
+    this.#connection.pendingBegin = undefined;
     release?.();
   }
 
-  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+  async beginTransaction(_connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     let statement = "begin";
     if (settings.isolationLevel !== undefined) statement += ` isolation level ${settings.isolationLevel}`;
     if (settings.accessMode !== undefined) statement += ` ${settings.accessMode}`;
-    await connection.executeQuery(CompiledQuery.raw(statement));
+    this.#connection.pendingBegin = statement;
   }
 
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw("commit"));
+  async commitTransaction(): Promise<void> {
+    // Nothing ran since BEGIN: there is nothing to commit, and BEGIN was never sent.
+    if (this.#connection.takeBegin() === undefined) await this.#connection.control("commit");
   }
 
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw("rollback"));
+  async rollbackTransaction(): Promise<void> {
+    if (this.#connection.takeBegin() === undefined) await this.#connection.control("rollback");
   }
 
-  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(`savepoint ${quoteIdent(name)}`));
+  async savepoint(_connection: DatabaseConnection, name: string): Promise<void> {
+    await this.#connection.control(`savepoint ${quoteIdent(name)}`);
   }
 
-  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(`rollback to savepoint ${quoteIdent(name)}`));
+  async rollbackToSavepoint(_connection: DatabaseConnection, name: string): Promise<void> {
+    await this.#connection.control(`rollback to savepoint ${quoteIdent(name)}`);
   }
 
-  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw(`release savepoint ${quoteIdent(name)}`));
+  async releaseSavepoint(_connection: DatabaseConnection, name: string): Promise<void> {
+    await this.#connection.control(`release savepoint ${quoteIdent(name)}`);
   }
 
-  // The PGlite instance belongs to the Database handle, which closes it after Kysely.
+  // The worker thread belongs to the Database handle, which closes it after Kysely.
   async destroy(): Promise<void> {}
 }
 
@@ -123,12 +170,13 @@ function quoteIdent(name: string): string {
 }
 
 /**
- * Kysely dialect over one PGlite instance, reusing Kysely's PostgreSQL adapter, compiler and
- * introspector. All queries, transactions and LISTEN calls are serialized by `mutex`.
+ * Kysely dialect over the PGlite database of one worker thread, reusing Kysely's PostgreSQL
+ * adapter, compiler and introspector. All queries, transactions and LISTEN calls are serialized
+ * by `mutex`.
  */
 export class PGliteDialect implements Dialect {
   constructor(
-    private readonly pglite: PGlite,
+    private readonly thread: PGliteThread,
     readonly mutex: Mutex = new Mutex(),
   ) {}
 
@@ -137,7 +185,7 @@ export class PGliteDialect implements Dialect {
   }
 
   createDriver(): Driver {
-    return new PGliteDriver(this.pglite, this.mutex);
+    return new PGliteDriver(this.thread, this.mutex);
   }
 
   createQueryCompiler(): QueryCompiler {

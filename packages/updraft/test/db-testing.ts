@@ -14,13 +14,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
-import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { UpdraftError } from "../common/errors.js";
-import { migrate } from "./migrate.js";
-import { openMemoryDatabase } from "./memory-database.js";
-import { openDatabase, wrapPGlite, type Database, type DialectName } from "./open.js";
+import { UpdraftError } from "../src/common/errors.js";
+import { migrate } from "../src/db/migrate.js";
+import { openMemoryDatabase } from "../src/db/memory-database.js";
+import { openDatabase, type Database, type DialectName } from "../src/db/open.js";
 
 /** Admin URL used to create throwaway databases; override with UPDRAFT_TEST_POSTGRES_URL. */
 export const TEST_POSTGRES_URL =
@@ -62,11 +61,11 @@ export async function createThrowawayDatabase(adminUrl = TEST_POSTGRES_URL): Pro
 
 /**
  * An in-memory PGlite database. Creating one runs initdb (seconds), so the first call saves a
- * migrated (or empty) data directory in the temp folder, keyed by PGlite version and migrations,
- * and later calls, in any test file, load it (about a second).
+ * migrated data directory in the temp folder, keyed by PGlite version and migrations, and later
+ * calls, in any test file, load it (about a second). With `migrate: false` it is empty, and slow.
  */
 export async function openTestPGlite(options: { migrate?: boolean } = {}): Promise<Database> {
-  if (options.migrate === false) return wrapPGlite(await PGlite.create());
+  if (options.migrate === false) return openDatabase({ memory: true });
   return openMemoryDatabase(tmpdir());
 }
 
