@@ -7,7 +7,7 @@ import type { UpdraftConfig } from "../config/index.js";
 import { migrate, openDatabase, type Database } from "../db/index.js";
 import { EngineEvents } from "../events/engine-events.js";
 import { LocalExecutor, localExecutorOptions, type Executor } from "../executors/index.js";
-import { DagFileProcessor } from "../processor/index.js";
+import { DagFileProcessor, type RefreshResult } from "../processor/index.js";
 import { Scheduler } from "../scheduler/index.js";
 import { syncDagBag } from "../services/index.js";
 
@@ -33,11 +33,19 @@ export interface StartEngineOptions {
   beforeListen?: (api: ApiServer, database: Database, events: EngineEvents) => void | Promise<void>;
   /** URL runners use to reach the execution API when the API runs elsewhere. */
   apiUrl?: string;
+  /**
+   * Return only once the first parse of the DAG folder is written, for commands that need the
+   * DAGs before they can go on (`dags test`). Otherwise the engine serves at once and parses
+   * behind, so that one slow DAG file cannot hold up the start.
+   */
+  awaitFirstParse?: boolean;
 }
 
 /** The running components; `stop()` shuts them down in reverse order. */
 export class Engine {
   url: string | null = null;
+  /** Settles (never rejects) once the first parse of the DAG folder is written; at once without a processor. */
+  firstParse: Promise<void> = Promise.resolve();
   private stops: (() => Promise<void>)[] = [];
   constructor(
     readonly database: Database,
@@ -61,37 +69,61 @@ export class Engine {
   }
 }
 
-/** Parses the DAG folder now, then on file changes and every `dag_dir_list_interval`. */
-async function startProcessor(engine: Engine, o: StartEngineOptions): Promise<DagFileProcessor> {
+/**
+ * Parses the DAG folder now, in the background, then on file changes and every
+ * `dag_dir_list_interval`. Each file's DAGs are written as soon as it is parsed, so that a file
+ * that loops until the time limit holds up only itself.
+ */
+function startProcessor(engine: Engine, o: StartEngineOptions): void {
   const log = o.logger.child({ component: "dag-processor" });
   const processor = new DagFileProcessor(o.dagsFolder, {
     parsingProcesses: o.config.dag_processor.parsing_processes,
     timeoutSeconds: o.config.core.dag_file_processor_timeout,
     cacheDir: `${o.config.home}/cache/dags`,
   });
-  let running: Promise<void> | null = null;
-  let again = false;
-  const refresh = async (): Promise<void> => {
-    const changes = await processor.refresh();
+  let stopping = false;
+  let refreshes = 0;
+  const write = async (changes: RefreshResult): Promise<void> => {
+    // A stopping processor fails the files it was evaluating: those are no import errors.
+    if (stopping) return;
     const result = await syncDagBag(engine.database.db, changes, {
       pausedAtCreation: o.config.core.dags_are_paused_at_creation,
       defaultTimezone: o.config.core.default_timezone,
       events: engine.events,
     });
-    if (changes.parsedFiles.length > 0 || changes.removedFiles.length > 0) {
-      log.info(
-        {
-          files: changes.parsedFiles.length,
-          dags: processor.dags.length,
-          import_errors: processor.importErrors.length,
-          ms: Math.round(changes.stats.durationMs),
-        },
-        "parsed DAG files",
-      );
-    }
     for (const p of result.scheduleProblems) log.warn({ dag_id: p.dag_id }, p.error);
   };
+  const refresh = async (): Promise<void> => {
+    const first = refreshes++ === 0;
+    let files = 0;
+    const rest = await processor.refresh({
+      onProgress: async (changes) => {
+        try {
+          await write(changes);
+        } catch (err) {
+          // The processor hands the same changes over again with the next step.
+          log.error({ err }, "writing parsed DAGs failed; retrying with the next parsed file");
+          throw err;
+        }
+        files += changes.parsedFiles.length;
+      },
+    });
+    await write(rest);
+    if (stopping) return;
+    files += rest.parsedFiles.length;
+    const facts = {
+      files,
+      dags: processor.dags.length,
+      import_errors: processor.importErrors.length,
+      ms: Math.round(rest.stats.durationMs),
+    };
+    if (first) log.info(facts, "first parse of the DAG folder finished");
+    else if (files > 0 || rest.removedFiles.length > 0) log.info(facts, "parsed DAG files");
+  };
+  let running: Promise<void> | null = null;
+  let again = false;
   const kick = (): void => {
+    if (stopping) return;
     if (running) {
       again = true;
       return;
@@ -106,7 +138,9 @@ async function startProcessor(engine: Engine, o: StartEngineOptions): Promise<Da
         }
       });
   };
-  await refresh();
+  kick();
+  engine.firstParse = running ?? Promise.resolve();
+  log.info({ dags_folder: o.dagsFolder }, "parsing the DAG folder");
   const interval = setInterval(kick, Math.max(1, o.config.scheduler.dag_dir_list_interval) * 1000);
   interval.unref();
   let watcher: FSWatcher | null = null;
@@ -121,13 +155,14 @@ async function startProcessor(engine: Engine, o: StartEngineOptions): Promise<Da
     watcher = null;
   }
   engine.onStop(async () => {
+    stopping = true;
     clearInterval(interval);
     if (debounce) clearTimeout(debounce);
     watcher?.close();
-    await running;
+    // Closing first stops a file still being evaluated, instead of waiting for its time limit.
     await processor.close();
+    await running;
   });
-  return processor;
 }
 
 /** Opens the database (migrating it) and starts the requested components. */
@@ -142,7 +177,10 @@ export async function startEngine(o: StartEngineOptions): Promise<Engine> {
     if (!o.database) await database.close();
   });
   try {
-    if (o.parts.processor) await startProcessor(engine, o);
+    if (o.parts.processor) {
+      startProcessor(engine, o);
+      if (o.awaitFirstParse === true) await engine.firstParse;
+    }
     let apiUrl = o.apiUrl ?? o.config.core.execution_api_server_url ?? null;
     if (o.parts.api) {
       const api = createApiServer({

@@ -42,6 +42,20 @@ export interface RefreshResult {
   stats: ParseStats;
 }
 
+/**
+ * Receives a refresh's changes while it runs, so that the DAGs of quick files need not wait for a
+ * slow one. Calls never overlap and the refresh waits for each; a call that throws counts as not
+ * delivered, and its changes come again with the next call or the refresh's result.
+ */
+export type RefreshProgress = (changes: RefreshResult) => Promise<void> | void;
+
+export interface RefreshOptions {
+  /** Evaluate every DAG file again, changed or not. */
+  force?: boolean;
+  /** Hands over changes as files finish; the refresh's result then holds only the rest. */
+  onProgress?: RefreshProgress;
+}
+
 /** Everything the processor currently knows. */
 export interface DagBag {
   dags: SerializedDag[];
@@ -158,22 +172,25 @@ export class DagFileProcessor {
   /**
    * Re-reads the folder: evaluates new and changed files (a DAG file, or a helper module it
    * imports), forgets deleted ones, and returns what changed. Refreshes never overlap.
-   * With `force`, every DAG file is evaluated again.
    */
-  refresh(options: { force?: boolean } = {}): Promise<RefreshResult> {
-    const run = this.running.then(() => this.doRefresh(options.force === true));
+  refresh(options: RefreshOptions = {}): Promise<RefreshResult> {
+    const run = this.running.then(() => this.doRefresh(options.force === true, options.onProgress));
     this.running = run.catch(() => undefined);
     return run;
   }
 
-  /** Stops the evaluation children. The processor cannot be refreshed afterwards. */
+  /**
+   * Stops the evaluation children. The processor cannot be refreshed afterwards. A refresh still
+   * running ends with its unfinished files failed (children first, so that a file that loops
+   * forever does not hold the close up until its time limit).
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await this.running;
     await this.pool.close();
+    await this.running;
   }
 
-  private async doRefresh(force: boolean): Promise<RefreshResult> {
+  private async doRefresh(force: boolean, onProgress: RefreshProgress | undefined): Promise<RefreshResult> {
     if (this.closed) throw new Error("DagFileProcessor.refresh() called after close()");
     const started = performance.now();
     const candidates = await listCandidateFiles(this.dagsFolder, { skipDirs: [this.transpiler.cacheDir] });
@@ -191,25 +208,56 @@ export class DagFileProcessor {
       toParse.map((t) => t.candidate.path),
       new Map(toParse.map((t) => [t.candidate.path, t.content])),
     );
+    // What the caller has been told so far: the view before this refresh, then each delivered step.
+    let told = this.view;
+    let untoldParsed: string[] = [];
+    let untoldRemoved = removedFiles; // files that were non-DAG files carry no DAGs or errors
+    const changesSinceTold = (): RefreshResult => {
+      this.view = this.buildView();
+      this.lastStats = {
+        files: this.dagFiles.length,
+        parsed: untoldParsed.length,
+        durationMs: performance.now() - started,
+      };
+      return {
+        parsedFiles: [...untoldParsed].sort(),
+        removedFiles: untoldRemoved,
+        ...diffViews(told, this.view),
+        stats: this.lastStats,
+      };
+    };
+    let delivering: Promise<void> = Promise.resolve();
+    let deliveryQueued = false;
+    const deliver = async (listener: RefreshProgress): Promise<void> => {
+      deliveryQueued = false;
+      // Files stopped by close() are no news to deliver; they are left to the result.
+      if (this.closed) return;
+      const changes = changesSinceTold();
+      const view = this.view;
+      try {
+        await listener(changes);
+      } catch {
+        return; // not delivered: the same changes come again with the next step or the result
+      }
+      told = view;
+      const delivered = new Set(changes.parsedFiles);
+      untoldParsed = untoldParsed.filter((f) => !delivered.has(f));
+      untoldRemoved = [];
+    };
+    const fileDone = (path: string): void => {
+      untoldParsed.push(path);
+      // Files finishing while a step is delivered go together in the next one.
+      if (onProgress === undefined || deliveryQueued) return;
+      deliveryQueued = true;
+      delivering = delivering.then(() => deliver(onProgress));
+    };
     await Promise.all(
-      toParse.map(({ candidate, content }, i) => this.parseFile(candidate, content, compiled[i]!)),
+      toParse.map(({ candidate, content }, i) =>
+        this.parseFile(candidate, content, compiled[i]!).then(() => fileDone(candidate.path)),
+      ),
     );
-
-    const parsedFiles = toParse.map((t) => t.candidate.path).sort();
-    const removedDagFiles = removedFiles; // files that were non-DAG files carry no DAGs or errors
-    const previous = this.view;
-    this.view = this.buildView();
-    this.lastStats = {
-      files: this.dagFiles.length,
-      parsed: parsedFiles.length,
-      durationMs: performance.now() - started,
-    };
-    return {
-      parsedFiles,
-      removedFiles: removedDagFiles,
-      ...diffViews(previous, this.view),
-      stats: this.lastStats,
-    };
+    await delivering;
+    return changesSinceTold();
   }
 
   /** Decides whether a candidate must be evaluated; returns its content when it must. */

@@ -1,6 +1,13 @@
 export { parseDagFolder } from "./dag-bag.js";
 export { DagFileProcessor } from "./dag-file-processor.js";
-export type { DagBag, ImportError, ParseStats, RefreshResult } from "./dag-file-processor.js";
+export type {
+  DagBag,
+  ImportError,
+  ParseStats,
+  RefreshOptions,
+  RefreshProgress,
+  RefreshResult,
+} from "./dag-file-processor.js";
 export { discoverDagFiles, listCandidateFiles, looksLikeDagFile, IGNORE_FILE } from "./discover.js";
 export type { CandidateFile } from "./discover.js";
 export {

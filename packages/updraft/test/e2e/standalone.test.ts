@@ -19,6 +19,8 @@ describe("updraft standalone", () => {
     daemon = new Daemon(["standalone", "--port", "0"], env);
     const ready = await daemon.waitFor(/API and execution API: (http:\/\/[^\s]+)/, 120_000);
     const url = ready[1];
+    // The server answers before the DAG folder is parsed; the commands below need the DAGs.
+    await daemon.waitFor(/first parse of the DAG folder finished/, 120_000);
     const health = (await (await fetch(`${url}/api/v1/health`)).json()) as {
       metadatabase: { status: string };
     };

@@ -1,10 +1,10 @@
 import { open, realpath } from "node:fs/promises";
-import { resolve, sep } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { UpdraftError } from "../../common/errors.js";
 import { getTaskInstance, type Database } from "../../db/index.js";
-import { taskLogRelativePath } from "../../model/execution-api.js";
+import { taskLogRelativePath } from "../../model/log-path.js";
 import { parseParams } from "../validate.js";
 import { Id } from "./common.js";
 
@@ -24,9 +24,9 @@ function logNotFound(what: string): UpdraftError {
 }
 
 /**
- * Task logs, read from `logging.base_log_folder` at the path the runner writes. The path is built
- * from sanitized ids (never from raw input) and checked to stay inside the folder, also after
- * following symbolic links.
+ * Task logs, read from `logging.base_log_folder` at the path the runner writes (taskLogRelativePath,
+ * the one function both sides use). The path is built from escaped ids (never from raw input) and
+ * checked to stay inside the folder, also after following symbolic links.
  */
 export function logRoutes(database: Database, baseLogFolder: string) {
   const db = database.db;
@@ -69,7 +69,7 @@ export function logRoutes(database: Database, baseLogFolder: string) {
 }
 
 async function readInside(base: string, file: string): Promise<string | null> {
-  if (!file.startsWith(base + sep)) return null;
+  if (!isInside(base, file)) return null;
   let real: string;
   let realBase: string;
   try {
@@ -77,7 +77,7 @@ async function readInside(base: string, file: string): Promise<string | null> {
   } catch {
     return null;
   }
-  if (!real.startsWith(realBase + sep)) return null;
+  if (!isInside(realBase, real)) return null;
   const handle = await open(real, "r").catch(() => null);
   if (handle === null) return null;
   try {
@@ -90,4 +90,10 @@ async function readInside(base: string, file: string): Promise<string | null> {
   } finally {
     await handle.close();
   }
+}
+
+/** Compared by relative path rather than by prefix, which a log folder of `/` would defeat. */
+function isInside(base: string, path: string): boolean {
+  const r = relative(base, path);
+  return r !== "" && r !== ".." && !r.startsWith(`..${sep}`) && !isAbsolute(r);
 }

@@ -101,7 +101,7 @@ export function registerEngineCommands(program: Command): void {
       });
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       process.stderr.write(
-        `\nUpdraft standalone is ready in ${seconds} s\n  API and execution API: ${engine.url}\n  DAGs folder: ${dagsFolder}\n  Data: ${config.home}\n  API token (for /api/v1): ${secrets.api_token}\n  In another terminal: npx updraft dags list-runs <dag_id>, npx updraft dags trigger <dag_id>\n\n`,
+        `\nUpdraft standalone is ready in ${seconds} s\n  API and execution API: ${engine.url}\n  DAGs folder: ${dagsFolder} (DAGs appear as their files are parsed)\n  Data: ${config.home}\n  API token (for /api/v1): ${secrets.api_token}\n  In another terminal: npx updraft dags list-runs <dag_id>, npx updraft dags trigger <dag_id>\n\n`,
       );
       await runUntilSignal(engine, removeInfo);
     });
