@@ -5,7 +5,7 @@ import { createDagRun, transitionDagRun } from "./queries/dag-run.js";
 import { addAuditLog } from "./queries/log.js";
 import { createTaskInstances } from "./queries/task-instance.js";
 import { setXcom } from "./queries/xcom.js";
-import { withTestDatabases } from "./testing.js";
+import { withTestDatabases } from "../../test/db-testing.js";
 
 withTestDatabases("cleanDatabase", (getDb) => {
   it("counts with dryRun without changing anything, then deletes old finished runs and their rows", async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { checkMigrations, migrate, resetDatabase } from "./migrate.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import { openDatabase } from "./open.js";
-import { createThrowawayDatabase, postgresProblem, withTestDatabases } from "./testing.js";
+import { createThrowawayDatabase, postgresProblem, withTestDatabases } from "../../test/db-testing.js";
 
 withTestDatabases(
   "migrations",

@@ -5,7 +5,7 @@ import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../config/index.js";
 import { notify, openDatabase } from "./open.js";
-import { withTestDatabases } from "./testing.js";
+import { withTestDatabases } from "../../test/db-testing.js";
 
 function nextPayload(received: string[], count: number): Promise<void> {
   return new Promise((resolve, reject) => {

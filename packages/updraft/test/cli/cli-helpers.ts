@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createThrowawayDatabase, type ThrowawayDatabase } from "../../src/db/testing.js";
+import { createThrowawayDatabase, type ThrowawayDatabase } from "../db-testing.js";
 import { UPDRAFT_BIN, tempDir } from "../helpers.js";
 
 export interface Run {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCliRemotely } from "../../src/cli/remote.js";
 import type { Database } from "../../src/db/index.js";
-import { openTestPGlite } from "../../src/db/testing.js";
+import { openTestPGlite } from "../db-testing.js";
 
 let database: Database;
 

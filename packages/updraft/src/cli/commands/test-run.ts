@@ -13,12 +13,16 @@ import {
   generateFernetKey,
   getDagRun,
   getTaskInstance,
+  inTransaction,
   listTaskInstances,
+  markOtherTaskInstancesSuccess,
   openDatabase,
   openMemoryDatabase,
+  type Executor,
   type TaskInstanceRow,
 } from "../../db/index.js";
-import { taskLogRelativePath, type TaskWorkload } from "../../model/execution-api.js";
+import type { TaskWorkload } from "../../model/execution-api.js";
+import { taskLogRelativePath } from "../../model/log-path.js";
 import { runWorkloadInThisProcess } from "../../runner/index.js";
 import { loadDag, setDagPaused, triggerDagRun } from "../../services/index.js";
 import { findStandalone } from "../forward.js";
@@ -59,6 +63,8 @@ async function foregroundEngine(dagsFolderOption: string | undefined, dagId: str
     secretKey: randomBytes(32).toString("base64url"),
     port: 0,
     host: "127.0.0.1",
+    // The DAG must be in the database before the check below.
+    awaitFirstParse: true,
   });
   const db = engine.database.db;
   const stop = async (): Promise<void> => {
@@ -132,6 +138,33 @@ function summary(tis: TaskInstanceRow[]): string {
   );
 }
 
+/**
+ * `tasks test` ignores dependencies, as Airflow's does: every other task instance of the run is
+ * marked success so that the scheduler starts only `taskId`, by one guarded statement that
+ * changes only instances still in state none (as the run created them). Called in the
+ * transaction that creates the run, no scheduler can have reached them, so an instance found in
+ * another state means something else wrote to the run: TASKS_TEST_RUN_CHANGED, and the caller's
+ * transaction (the run with it) is rolled back rather than running a task beside others.
+ */
+export async function markOtherTasksDone(
+  db: Executor,
+  run: { dagId: string; runId: string },
+  taskId: string,
+): Promise<number> {
+  const { marked, untouched } = await markOtherTaskInstancesSuccess(db, run, taskId);
+  if (untouched.length > 0) {
+    const found = untouched
+      .map((t) => `${t.taskId}${t.mapIndex >= 0 ? `[${t.mapIndex}]` : ""} is ${t.state}`)
+      .join(", ");
+    throw new UpdraftError(
+      "TASKS_TEST_RUN_CHANGED",
+      `tasks test could not mark the other tasks of run ${run.runId} as done: ${found}, though the task instances of a new run have no state yet. Something else changed this throwaway run, so nothing was run; run the command again.`,
+      { details: { dag_id: run.dagId, run_id: run.runId, task_id: taskId, untouched } },
+    );
+  }
+  return marked;
+}
+
 export function registerTestRunCommands(program: Command): void {
   const dags = program.commands.find((c) => c.name() === "dags");
   const tasks = program.commands.find((c) => c.name() === "tasks");
@@ -196,27 +229,24 @@ export function registerTestRunCommands(program: Command): void {
         const run = await foregroundEngine(opts.dagsFolder, dagId);
         try {
           const db = run.engine.database.db;
-          const dagRun = await triggerDagRun(db, {
-            dagId,
-            logicalDate: logicalDate ?? null,
-            runId: `test__${new Date().toISOString()}`,
+          // One transaction: the scheduler sees the run only once the other tasks are done (their
+          // XComs do not exist), and an unknown task leaves no run behind.
+          const dagRun = await inTransaction(db, async (trx) => {
+            const created = await triggerDagRun(trx, {
+              dagId,
+              logicalDate: logicalDate ?? null,
+              runId: `test__${new Date().toISOString()}`,
+            });
+            const all = await listTaskInstances(trx, { dagId, runId: created.run_id });
+            if (!all.some((t) => t.task_id === taskId)) {
+              throw new UpdraftError(
+                "TASK_NOT_FOUND",
+                `DAG "${dagId}" has no task "${taskId}". Tasks: ${[...new Set(all.map((t) => t.task_id))].join(", ")}.`,
+              );
+            }
+            await markOtherTasksDone(trx, { dagId, runId: created.run_id }, taskId);
+            return created;
           });
-          const all = await listTaskInstances(db, { dagId, runId: dagRun.run_id });
-          if (!all.some((t) => t.task_id === taskId)) {
-            throw new UpdraftError(
-              "TASK_NOT_FOUND",
-              `DAG "${dagId}" has no task "${taskId}". Tasks: ${[...new Set(all.map((t) => t.task_id))].join(", ")}.`,
-            );
-          }
-          // As Airflow's `tasks test`: dependencies are ignored. The others are marked done so the
-          // scheduler starts only this task; their XComs do not exist.
-          await db
-            .updateTable("task_instance")
-            .set({ state: "success" })
-            .where("dag_id", "=", dagId)
-            .where("run_id", "=", dagRun.run_id)
-            .where("task_id", "!=", taskId)
-            .execute();
           run.engine.events.emit({ type: "ti_state_changed", dag_id: dagId, run_id: dagRun.run_id });
           const isDone = (t: TaskInstanceRow) =>
             t.task_id === taskId &&
@@ -285,7 +315,7 @@ export function registerTasksRunCommand(program: Command): void {
           );
         }
         const dag = await loadDag(database.db, dagId);
-        const task = dag?.tasks.get(taskId);
+        const task = dag?.task(taskId);
         if (!dag || !task)
           throw new UpdraftError(
             "DAG_NOT_FOUND",

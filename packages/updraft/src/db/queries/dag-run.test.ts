@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
-import { withTestDatabases } from "../testing.js";
-import { createDagRun, getDagRun, listDagRuns, transitionDagRun, countActiveDagRuns } from "./dag-run.js";
+import { withTestDatabases } from "../../../test/db-testing.js";
+import { createDagRun, getDagRun, listDagRuns, transitionDagRun } from "./dag-run.js";
 
 const DAY = new Date("2024-01-01T00:00:00Z");
 
@@ -58,11 +58,11 @@ withTestDatabases("dag runs", (getDb) => {
     expect(await transitionDagRun(db, key, { from: ["running"], to: "failed" })).toBeUndefined();
   });
 
-  it("lists and counts runs", async () => {
+  it("lists runs", async () => {
     const { db } = getDb();
     const runs = await listDagRuns(db, { dagId: "d", states: ["queued"] });
+    expect(runs.length).toBeGreaterThan(0);
     expect(runs.every((r) => r.state === "queued")).toBe(true);
-    expect((await countActiveDagRuns(db, ["d"])).get("d")).toBe(runs.length);
     expect(await listDagRuns(db, { dagId: "d", limit: 1 })).toHaveLength(1);
   });
 });

@@ -74,10 +74,6 @@ export async function getDagRun(db: Executor, key: DagRunKey): Promise<DagRunRow
     .executeTakeFirst();
 }
 
-export async function getDagRunById(db: Executor, id: number): Promise<DagRunRow | undefined> {
-  return db.selectFrom("dag_run").selectAll().where("id", "=", id).executeTakeFirst();
-}
-
 export interface ListDagRunsOptions {
   dagId?: string;
   states?: readonly DagRunState[];
@@ -101,34 +97,6 @@ export async function listDagRuns(db: Executor, options: ListDagRunsOptions = {}
   if (options.limit !== undefined) q = q.limit(options.limit);
   if (options.offset !== undefined) q = q.offset(options.offset);
   return q.execute();
-}
-
-/** The latest run of a DAG by logical date (null-dated runs last), or undefined. */
-export async function getLatestDagRun(db: Executor, dagId: string): Promise<DagRunRow | undefined> {
-  return db
-    .selectFrom("dag_run")
-    .selectAll()
-    .where("dag_id", "=", dagId)
-    .orderBy(sql`logical_date desc nulls last`)
-    .orderBy("id", "desc")
-    .limit(1)
-    .executeTakeFirst();
-}
-
-/** Active runs (queued or running) per DAG, for max_active_runs. */
-export async function countActiveDagRuns(
-  db: Executor,
-  dagIds: readonly string[],
-): Promise<Map<string, number>> {
-  if (dagIds.length === 0) return new Map();
-  const rows = await db
-    .selectFrom("dag_run")
-    .select(["dag_id", sql<number>`count(*)::int`.as("n")])
-    .where("dag_id", "in", dagIds)
-    .where("state", "in", ["queued", "running"])
-    .groupBy("dag_id")
-    .execute();
-  return new Map(rows.map((r) => [r.dag_id, r.n]));
 }
 
 export type DagRunChanges = Omit<Updateable<DagRunTable>, "id" | "dag_id" | "run_id" | "state">;

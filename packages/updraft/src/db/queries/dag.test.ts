@@ -1,8 +1,8 @@
+import { sql } from "kysely";
 import { expect, it } from "vitest";
-import { withTestDatabases } from "../testing.js";
+import { withTestDatabases } from "../../../test/db-testing.js";
 import { getDag, listDags, saveDag, setDagPaused, deactivateMissingDags } from "./dag.js";
-import { clearImportErrors, listImportErrors, setImportErrors } from "./import-error.js";
-import { getSerializedDag } from "./serialized-dag.js";
+import { listImportErrors, setImportErrors } from "./import-error.js";
 
 withTestDatabases("dag queries", (getDb) => {
   it("saves a DAG and skips the serialized write when the hash is unchanged", async () => {
@@ -17,9 +17,9 @@ withTestDatabases("dag queries", (getDb) => {
       false,
     );
     expect((await saveDag(db, dag, { data: { tasks: [3] }, dagHash: "h2" })).serializedChanged).toBe(true);
-    const serialized = await getSerializedDag(db, "etl");
-    expect(serialized?.data).toEqual({ tasks: [3] });
-    expect(serialized?.dag_hash).toBe("h2");
+    const serialized = await sql<{ data: unknown; dag_hash: string }>`
+      select data, dag_hash from serialized_dag where dag_id = 'etl'`.execute(db);
+    expect(serialized.rows).toEqual([{ data: { tasks: [3] }, dag_hash: "h2" }]);
   });
 
   it("pauses and unpauses; an existing DAG keeps its paused flag on re-parse", async () => {
@@ -43,7 +43,7 @@ withTestDatabases("dag queries", (getDb) => {
     expect(await listImportErrors(db, { filename: "/dags/etl.ts" })).toMatchObject([
       { stacktrace: "SyntaxError", line: 3 },
     ]);
-    await clearImportErrors(db, "/dags/etl.ts");
+    await setImportErrors(db, "/dags/etl.ts", []);
     expect((await getDag(db, "etl"))?.has_import_errors).toBe(false);
     expect((await listImportErrors(db)).map((e) => e.filename)).toEqual(["/dags/other.ts"]);
   });

@@ -23,7 +23,7 @@ export interface DagUpsert {
  * Inserts or updates a DAG row from a parse, marks it active and parsed now. A new DAG starts
  * paused per `isPausedAtCreation`; an existing DAG keeps its paused flag.
  */
-export async function upsertDag(db: Executor, dag: DagUpsert): Promise<DagRow> {
+async function upsertDag(db: Executor, dag: DagUpsert): Promise<DagRow> {
   const values = {
     fileloc: dag.fileloc,
     owners: dag.owners ?? null,
@@ -146,19 +146,5 @@ export async function setNextDagrun(
       next_dagrun_create_after: next.createAfter,
     })
     .where("dag_id", "=", dagId)
-    .execute();
-}
-
-/** Active, unpaused DAGs whose next run is due by the database's clock. */
-export async function listDagsDueForRun(db: Executor, limit = 100): Promise<DagRow[]> {
-  return db
-    .selectFrom("dag")
-    .selectAll()
-    .where("is_active", "=", true)
-    .where("is_paused", "=", false)
-    .where("has_import_errors", "=", false)
-    .where("next_dagrun_create_after", "<=", sql<Date>`now()`)
-    .orderBy("next_dagrun_create_after")
-    .limit(limit)
     .execute();
 }

@@ -32,19 +32,6 @@ export async function setImportErrors(
   });
 }
 
-/** Clears the import errors of one file (it parsed cleanly, or was deleted). */
-export async function clearImportErrors(db: Executor, filename: string): Promise<void> {
-  await setImportErrors(db, filename, []);
-}
-
-/** Clears the import errors of every file not in `filenames` (files that no longer exist). */
-export async function clearImportErrorsExcept(db: Executor, filenames: readonly string[]): Promise<number> {
-  let q = db.deleteFrom("import_error");
-  if (filenames.length > 0) q = q.where("filename", "not in", filenames);
-  const result = await q.executeTakeFirst();
-  return Number(result.numDeletedRows);
-}
-
 export async function listImportErrors(
   db: Executor,
   options: { filename?: string; limit?: number; offset?: number } = {},

@@ -43,19 +43,3 @@ export async function endJob(
     .where("id", "=", id)
     .execute();
 }
-
-/** Running jobs of a type whose heartbeat is within `withinSeconds` of the database's now(). */
-export async function listAliveJobs(db: Executor, jobType: string, withinSeconds: number): Promise<JobRow[]> {
-  return db
-    .selectFrom("job")
-    .selectAll()
-    .where("job_type", "=", jobType)
-    .where("state", "=", "running")
-    .where(sql<boolean>`latest_heartbeat > now() - make_interval(secs => ${withinSeconds})`)
-    .orderBy("id")
-    .execute();
-}
-
-export async function getJob(db: Executor, id: number): Promise<JobRow | undefined> {
-  return db.selectFrom("job").selectAll().where("id", "=", id).executeTakeFirst();
-}

@@ -1,5 +1,4 @@
 import type { Executor } from "../executor.js";
-import type { LogRow } from "../schema.js";
 
 export interface AuditEvent {
   event: string;
@@ -28,16 +27,4 @@ export async function addAuditLog(db: Executor, entry: AuditEvent): Promise<void
       extra: entry.extra ?? null,
     })
     .execute();
-}
-
-export async function listAuditLogs(
-  db: Executor,
-  filter: { dagId?: string; event?: string; limit?: number; offset?: number } = {},
-): Promise<LogRow[]> {
-  let q = db.selectFrom("log").selectAll().orderBy("dttm", "desc").orderBy("id", "desc");
-  if (filter.dagId !== undefined) q = q.where("dag_id", "=", filter.dagId);
-  if (filter.event !== undefined) q = q.where("event", "=", filter.event);
-  q = q.limit(filter.limit ?? 100);
-  if (filter.offset !== undefined) q = q.offset(filter.offset);
-  return q.execute();
 }

@@ -4,7 +4,7 @@ import type { Executor } from "../executor.js";
 import type { PoolRow } from "../schema.js";
 
 /** The pool every task uses unless it names another; it cannot be deleted. */
-export const DEFAULT_POOL = "default_pool";
+const DEFAULT_POOL = "default_pool";
 
 export interface PoolInput {
   pool: string;

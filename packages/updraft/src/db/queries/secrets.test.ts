@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 import { createCipher, generateFernetKey } from "../cipher.js";
-import { withTestDatabases } from "../testing.js";
+import { withTestDatabases } from "../../../test/db-testing.js";
 import { deleteConnection, getConnection, listConnections, setConnection } from "./connection.js";
 import { deleteVariable, getVariable, listVariables, setVariable } from "./variable.js";
 

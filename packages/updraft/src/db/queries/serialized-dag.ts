@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { Executor } from "../executor.js";
-import type { JsonValue, SerializedDagRow } from "../schema.js";
+import type { JsonValue } from "../schema.js";
 import { toJson } from "../schema.js";
 
 /**
@@ -35,22 +35,4 @@ export async function writeSerializedDag(
     .returning("dag_id")
     .executeTakeFirst();
   return row !== undefined;
-}
-
-export async function getSerializedDag(db: Executor, dagId: string): Promise<SerializedDagRow | undefined> {
-  return db.selectFrom("serialized_dag").selectAll().where("dag_id", "=", dagId).executeTakeFirst();
-}
-
-/** Hash per DAG id, so the processor can skip unchanged DAGs without loading their data. */
-export async function getSerializedDagHashes(
-  db: Executor,
-  dagIds: readonly string[],
-): Promise<Map<string, string>> {
-  if (dagIds.length === 0) return new Map();
-  const rows = await db
-    .selectFrom("serialized_dag")
-    .select(["dag_id", "dag_hash"])
-    .where("dag_id", "in", dagIds)
-    .execute();
-  return new Map(rows.map((r) => [r.dag_id, r.dag_hash]));
 }

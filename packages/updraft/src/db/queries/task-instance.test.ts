@@ -1,16 +1,14 @@
+import { sql } from "kysely";
 import { expect, it } from "vitest";
-import { withTestDatabases } from "../testing.js";
+import { withTestDatabases } from "../../../test/db-testing.js";
 import { createDagRun } from "./dag-run.js";
-import { listTaskInstanceTries, recordTaskInstanceTry } from "./task-instance-history.js";
 import {
   createTaskInstances,
   getTaskInstance,
-  heartbeatTaskInstance,
   listTaskInstances,
-  listTaskInstancesWithStaleHeartbeat,
-  transitionTaskInstance,
+  markOtherTaskInstancesSuccess,
 } from "./task-instance.js";
-import { clearXcoms, getXcom, listXcoms, setXcom } from "./xcom.js";
+import { setXcom } from "./xcom.js";
 
 const RUN = { dagId: "d", runId: "r" };
 const A = { ...RUN, taskId: "a" };
@@ -35,72 +33,56 @@ withTestDatabases("task instances", (getDb) => {
     expect(all[0]?.id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it("of two concurrent guarded transitions exactly one wins", async () => {
+  it("reads one task instance by its key", async () => {
     const { db } = getDb();
-    const results = await Promise.all(
-      [1, 2].map(() => transitionTaskInstance(db, A, { from: [null], to: "scheduled", incrementTry: true })),
+    expect(await getTaskInstance(db, A)).toMatchObject({ task_id: "a", map_index: -1, max_tries: 2 });
+    expect(await getTaskInstance(db, { ...RUN, taskId: "m", mapIndex: 0 })).toMatchObject({ map_index: 0 });
+    expect(await getTaskInstance(db, { ...RUN, taskId: "nope" })).toBeUndefined();
+  });
+
+  it("marks the other instances success only from state none, and lists those it left", async () => {
+    const { db } = getDb();
+    const run = { dagId: "d", runId: "others" };
+    await createDagRun(db, { ...run, runType: "manual" });
+    await createTaskInstances(db, run, [
+      { taskId: "a" },
+      { taskId: "b" },
+      { taskId: "c" },
+      { taskId: "m", mapIndex: 1 },
+    ]);
+    await sql`update task_instance set state = 'queued' where run_id = 'others' and task_id = 'c'`.execute(
+      db,
     );
-    expect(results.filter((r) => r !== undefined)).toHaveLength(1);
-    const ti = await getTaskInstance(db, A);
-    expect(ti?.state).toBe("scheduled");
-    expect(ti?.try_number).toBe(1);
-    expect(ti?.scheduled_dttm).toBeInstanceOf(Date);
-  });
-
-  it("stamps times through queued, running and a finished state, and records the try", async () => {
-    const { db } = getDb();
-    expect(
-      (await transitionTaskInstance(db, A, { from: ["scheduled"], to: "queued" }))?.queued_dttm,
-    ).toBeInstanceOf(Date);
-    const running = await transitionTaskInstance(db, A, {
-      from: ["queued"],
-      to: "running",
-      set: { hostname: "h", pid: 42, rendered_fields: { cmd: ["echo", "hi"] } },
+    expect(await markOtherTaskInstancesSuccess(db, run, "b")).toEqual({
+      marked: 2,
+      untouched: [{ taskId: "c", mapIndex: -1, state: "queued" }],
     });
-    expect(running?.start_date).toBeInstanceOf(Date);
-    expect(running?.rendered_fields).toEqual({ cmd: ["echo", "hi"] });
-    expect(await heartbeatTaskInstance(db, A, { hostname: "h", pid: 42 })).toBe(true);
-    expect(await heartbeatTaskInstance(db, A, { hostname: "h", pid: 43 })).toBe(false);
-    const failed = await transitionTaskInstance(db, A, { from: ["running"], to: "up_for_retry" });
-    expect(failed?.end_date).toBeInstanceOf(Date);
-    expect(failed?.duration).toBeGreaterThanOrEqual(0);
-    expect(await recordTaskInstanceTry(db, A, "boom")).toBe(true);
-    expect(await recordTaskInstanceTry(db, A)).toBe(true);
-    const tries = await listTaskInstanceTries(db, A);
-    expect(tries.map((t) => [t.try_number, t.state, t.error])).toEqual([[1, "up_for_retry", "boom"]]);
-    expect(await heartbeatTaskInstance(db, A)).toBe(false);
-    // A late report for the old try changes nothing.
-    expect(await transitionTaskInstance(db, A, { from: ["running"], to: "success" })).toBeUndefined();
+    const states = await listTaskInstances(db, run);
+    expect(states.map((t) => [t.task_id, t.state])).toEqual([
+      ["a", "success"],
+      ["b", null],
+      ["c", "queued"],
+      ["m", "success"],
+    ]);
+    // Repeated, it changes nothing more and reports every instance it did not change.
+    expect((await markOtherTaskInstancesSuccess(db, run, "b")).marked).toBe(0);
   });
 
-  it("finds running task instances whose heartbeat is stale by the database's clock", async () => {
-    const { db } = getDb();
-    const B = { ...RUN, taskId: "b" };
-    await transitionTaskInstance(db, B, { from: [null], to: "running" });
-    expect(await listTaskInstancesWithStaleHeartbeat(db, 60)).toEqual([]);
-    await db
-      .updateTable("task_instance")
-      .set({ last_heartbeat_at: new Date(Date.now() - 3_600_000) })
-      .where("task_id", "=", "b")
-      .execute();
-    expect((await listTaskInstancesWithStaleHeartbeat(db, 60)).map((t) => t.task_id)).toEqual(["b"]);
-  });
-
-  it("sets, reads, lists and clears XComs (JSON arrays included)", async () => {
+  it("sets and replaces XComs (JSON arrays and null included), refusing one over maxSize", async () => {
     const { db } = getDb();
     await setXcom(db, A, "return_value", [1, "two", { three: 3 }]);
     await setXcom(db, A, "return_value", [4]);
     await setXcom(db, A, "nothing", null);
-    expect((await getXcom(db, A, "return_value"))?.value).toEqual([4]);
-    expect((await getXcom(db, A, "nothing"))?.value).toBeNull();
-    expect(await getXcom(db, A, "missing")).toBeUndefined();
-    expect((await listXcoms(db, RUN, { taskIds: ["a"] })).map((x) => x.key)).toEqual([
-      "nothing",
-      "return_value",
+    const rows = await sql<{ key: string; value: unknown }>`
+      select key, value from xcom where dag_id = 'd' and run_id = 'r' and task_id = 'a' order by key`.execute(
+      db,
+    );
+    expect(rows.rows).toEqual([
+      { key: "nothing", value: null },
+      { key: "return_value", value: [4] },
     ]);
     await expect(setXcom(db, A, "big", "x".repeat(100), { maxSize: 10 })).rejects.toMatchObject({
       code: "XCOM_TOO_LARGE",
     });
-    expect(await clearXcoms(db, A)).toBe(2);
   });
 });

@@ -1,9 +1,8 @@
-import { sql, type ExpressionBuilder, type Updateable } from "kysely";
+import { sql, type ExpressionBuilder } from "kysely";
 import { UpdraftError } from "../../common/errors.js";
-import { FINISHED_TI_STATES, type TaskInstanceState } from "../../model/states.js";
+import type { TaskInstanceState } from "../../model/states.js";
 import type { Executor } from "../executor.js";
-import type { JsonValue, Schema, TaskInstanceRow, TaskInstanceTable } from "../schema.js";
-import { toJson } from "../schema.js";
+import type { Schema, TaskInstanceRow } from "../schema.js";
 
 export interface TaskInstanceKey {
   dagId: string;
@@ -94,11 +93,6 @@ export async function getTaskInstance(
   return db.selectFrom("task_instance").selectAll().where(whereKey(key)).executeTakeFirst();
 }
 
-/** By the task instance's uuid, as the execution API knows it. */
-export async function getTaskInstanceById(db: Executor, id: string): Promise<TaskInstanceRow | undefined> {
-  return db.selectFrom("task_instance").selectAll().where("id", "=", id).executeTakeFirst();
-}
-
 export async function listTaskInstances(
   db: Executor,
   filter: {
@@ -126,123 +120,32 @@ export async function listTaskInstances(
   return q.execute();
 }
 
-export type TaskInstanceChanges = Omit<
-  Updateable<TaskInstanceTable>,
-  "dag_id" | "run_id" | "task_id" | "map_index" | "state" | "rendered_fields" | "next_kwargs"
-> & {
-  rendered_fields?: JsonValue | null;
-  next_kwargs?: JsonValue | null;
-};
-
-export interface TaskInstanceTransition {
-  /** The states the task instance must be in; null is the "none" state. */
-  from: readonly (TaskInstanceState | null)[];
-  to: TaskInstanceState | null;
-  set?: TaskInstanceChanges;
-  /** Adds one to try_number in the same statement (when a new try is scheduled). */
-  incrementTry?: boolean;
-}
-
 /**
- * Moves a task instance to `to` only if its state is in `from`, as ONE statement
- * (`UPDATE … WHERE key AND state = ANY($from) RETURNING *`). Returns the updated row, or
- * undefined when another actor changed it first (or it does not exist): then do nothing.
- * Stamps the database's now(): scheduled_dttm, queued_dttm, start_date and heartbeat on
- * running, end_date and duration on finished states.
+ * Marks every task instance of a run except `taskId`'s success, in one guarded statement: only
+ * those still in state none (as a new run creates them) change. `untouched` lists the others, in
+ * the state the statement found them (it reads one snapshot, so these are exactly the rows it left).
  */
-export async function transitionTaskInstance(
+export async function markOtherTaskInstancesSuccess(
   db: Executor,
-  key: TaskInstanceKey,
-  change: TaskInstanceTransition,
-): Promise<TaskInstanceRow | undefined> {
-  const { rendered_fields, next_kwargs, ...rest } = change.set ?? {};
-  const finished = change.to !== null && FINISHED_TI_STATES.includes(change.to);
-  return db
-    .updateTable("task_instance")
-    .set({
-      ...rest,
-      ...(rendered_fields !== undefined ? { rendered_fields: jsonOrNull(rendered_fields) } : {}),
-      ...(next_kwargs !== undefined ? { next_kwargs: jsonOrNull(next_kwargs) } : {}),
-      state: change.to,
-      updated_at: sql<Date>`now()`,
-      ...(change.incrementTry === true ? { try_number: sql<number>`try_number + 1` } : {}),
-      ...(change.to === "scheduled" ? { scheduled_dttm: sql<Date>`now()` } : {}),
-      ...(change.to === "queued" ? { queued_dttm: sql<Date>`now()` } : {}),
-      ...(change.to === "running"
-        ? {
-            start_date: sql<Date>`now()`,
-            last_heartbeat_at: sql<Date>`now()`,
-            end_date: null,
-            duration: null,
-          }
-        : {}),
-      ...(finished || change.to === "up_for_retry"
-        ? {
-            end_date: sql<Date>`now()`,
-            duration: sql<number>`extract(epoch from (now() - coalesce(start_date, now())))::float8`,
-          }
-        : {}),
-    })
-    .where(whereKey(key))
-    .where(stateIn(change.from))
-    .returningAll()
-    .executeTakeFirst();
-}
-
-function jsonOrNull(value: JsonValue | null): string | null {
-  return value === null ? null : toJson(value);
-}
-
-/**
- * Records a heartbeat from the runner of a running task instance, guarded by state (and by pid
- * when given). Returns false when the task is no longer running there: the runner must stop.
- */
-export async function heartbeatTaskInstance(
-  db: Executor,
-  key: TaskInstanceKey,
-  runner: { hostname?: string; pid?: number } = {},
-): Promise<boolean> {
-  let q = db
-    .updateTable("task_instance")
-    .set({ last_heartbeat_at: sql<Date>`now()` })
-    .where(whereKey(key))
-    .where("state", "=", "running");
-  if (runner.hostname !== undefined) q = q.where("hostname", "=", runner.hostname);
-  if (runner.pid !== undefined) q = q.where("pid", "=", runner.pid);
-  const result = await q.executeTakeFirst();
-  return result.numUpdatedRows > 0n;
-}
-
-/** Running task instances whose last heartbeat is older than `timeoutSeconds` by the database's clock. */
-export async function listTaskInstancesWithStaleHeartbeat(
-  db: Executor,
-  timeoutSeconds: number,
-  limit = 100,
-): Promise<TaskInstanceRow[]> {
-  return db
-    .selectFrom("task_instance")
-    .selectAll()
-    .where("state", "=", "running")
-    .where(
-      sql<boolean>`coalesce(last_heartbeat_at, start_date, updated_at) < now() - make_interval(secs => ${timeoutSeconds})`,
+  run: { dagId: string; runId: string },
+  taskId: string,
+): Promise<{
+  marked: number;
+  untouched: { taskId: string; mapIndex: number; state: TaskInstanceState }[];
+}> {
+  const others = sql`dag_id = ${run.dagId} and run_id = ${run.runId} and task_id <> ${taskId}`;
+  const result = await sql<{ marked: number; untouched: [string, number, TaskInstanceState][] }>`
+    with upd as (
+      update task_instance set state = 'success', updated_at = now()
+      where ${others} and state is null
+      returning 1
     )
-    .orderBy("last_heartbeat_at")
-    .limit(limit)
-    .execute();
-}
-
-/** Task instances queued for longer than `timeoutSeconds` by the database's clock. */
-export async function listTaskInstancesQueuedTooLong(
-  db: Executor,
-  timeoutSeconds: number,
-  limit = 100,
-): Promise<TaskInstanceRow[]> {
-  return db
-    .selectFrom("task_instance")
-    .selectAll()
-    .where("state", "=", "queued")
-    .where(sql<boolean>`queued_dttm < now() - make_interval(secs => ${timeoutSeconds})`)
-    .orderBy("queued_dttm")
-    .limit(limit)
-    .execute();
+    select (select count(*)::int from upd) as marked,
+      coalesce((select json_agg(json_build_array(task_id, map_index, state) order by task_id, map_index)
+        from task_instance where ${others} and state is not null), '[]'::json) as untouched`.execute(db);
+  const row = result.rows[0];
+  return {
+    marked: row?.marked ?? 0,
+    untouched: (row?.untouched ?? []).map(([t, m, s]) => ({ taskId: t, mapIndex: m, state: s })),
+  };
 }

@@ -1,12 +1,9 @@
 import { sql } from "kysely";
 import { UpdraftError } from "../../common/errors.js";
 import type { Executor } from "../executor.js";
-import type { JsonValue, XcomRow } from "../schema.js";
+import type { JsonValue } from "../schema.js";
 import { toJson } from "../schema.js";
 import type { TaskInstanceKey } from "./task-instance.js";
-
-/** The XCom key a task's return value is stored under, as in Airflow. */
-export const RETURN_VALUE_KEY = "return_value";
 
 /**
  * Stores (or replaces) one XCom value. With `maxSize` (core.xcom_max_size), a value whose JSON
@@ -44,56 +41,4 @@ export async function setXcom(
         .doUpdateSet({ value: (eb) => eb.ref("excluded.value"), timestamp: sql<Date>`now()` }),
     )
     .execute();
-}
-
-/** One XCom row, or undefined when none was pushed (a pushed null is a row with value null). */
-export async function getXcom(
-  db: Executor,
-  key: TaskInstanceKey,
-  xcomKey: string,
-): Promise<XcomRow | undefined> {
-  return db
-    .selectFrom("xcom")
-    .selectAll()
-    .where("dag_id", "=", key.dagId)
-    .where("run_id", "=", key.runId)
-    .where("task_id", "=", key.taskId)
-    .where("map_index", "=", key.mapIndex ?? -1)
-    .where("key", "=", xcomKey)
-    .executeTakeFirst();
-}
-
-/** XComs of a run, optionally for some tasks and one key, ordered by task and map index. */
-export async function listXcoms(
-  db: Executor,
-  run: { dagId: string; runId: string },
-  filter: { taskIds?: readonly string[]; key?: string; mapIndex?: number } = {},
-): Promise<XcomRow[]> {
-  let q = db
-    .selectFrom("xcom")
-    .selectAll()
-    .where("dag_id", "=", run.dagId)
-    .where("run_id", "=", run.runId)
-    .orderBy("task_id")
-    .orderBy("map_index")
-    .orderBy("key");
-  if (filter.taskIds !== undefined) {
-    if (filter.taskIds.length === 0) return [];
-    q = q.where("task_id", "in", filter.taskIds);
-  }
-  if (filter.key !== undefined) q = q.where("key", "=", filter.key);
-  if (filter.mapIndex !== undefined) q = q.where("map_index", "=", filter.mapIndex);
-  return q.execute();
-}
-
-/** Deletes a task instance's XComs (before a new try); returns how many. */
-export async function clearXcoms(db: Executor, key: TaskInstanceKey): Promise<number> {
-  const result = await db
-    .deleteFrom("xcom")
-    .where("dag_id", "=", key.dagId)
-    .where("run_id", "=", key.runId)
-    .where("task_id", "=", key.taskId)
-    .where("map_index", "=", key.mapIndex ?? -1)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
 }
