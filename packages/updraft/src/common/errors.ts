@@ -1,3 +1,8 @@
+import type { ErrorCode } from "./error-codes.js";
+
+export type { ErrorCode, ErrorKind } from "./error-codes.js";
+export { ERROR_CODES, isErrorCode } from "./error-codes.js";
+
 /**
  * The one error base class of Updraft. Every error a user can see carries a stable `code`
  * (documented, safe to match on) and a message that says what went wrong and what to do.
@@ -9,12 +14,12 @@
  */
 export class UpdraftError extends Error {
   override readonly name = "UpdraftError";
-  readonly code: string;
+  readonly code: ErrorCode;
   /** Extra machine-readable facts (file, line, task id…) for API and CLI output. */
   readonly details: Readonly<Record<string, unknown>>;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { cause?: unknown; details?: Record<string, unknown> } = {},
   ) {
@@ -25,7 +30,7 @@ export class UpdraftError extends Error {
 }
 
 /** True for an UpdraftError with the given code (or any code when none is given). */
-export function isUpdraftError(err: unknown, code?: string): err is UpdraftError {
+export function isUpdraftError(err: unknown, code?: ErrorCode): err is UpdraftError {
   return err instanceof UpdraftError && (code === undefined || err.code === code);
 }
 

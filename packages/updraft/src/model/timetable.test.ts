@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isUpdraftError } from "../common/errors.js";
+import { isUpdraftError, type ErrorCode } from "../common/errors.js";
 import type { DagRunInfo, DataInterval, Timetable, TimeRestriction } from "./timetable.js";
 import { dataIntervalsBetween, parseSchedule, validateTimezone } from "./timetable.js";
 
@@ -32,7 +32,7 @@ function next(
 const starts = (tt: Timetable, from: string, to: string) =>
   dataIntervalsBetween(tt, d(from), d(to)).map((i) => interval(i.dataInterval));
 
-function expectError(fn: () => unknown, code: string, ...fragments: string[]) {
+function expectError(fn: () => unknown, code: ErrorCode, ...fragments: string[]) {
   try {
     fn();
     expect.unreachable(`expected ${code}`);

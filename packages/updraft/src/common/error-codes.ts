@@ -1,0 +1,173 @@
+/**
+ * Every error code Updraft raises, and what kind of failure each one is. The kind decides the
+ * HTTP status an API answer carries (api/problem.ts maps each kind exactly once) and tells a
+ * reader who must act: the caller (a bad request), or the operator (a server-side failure).
+ * Codes are stable: users and scripts match on them.
+ */
+export type ErrorKind =
+  /** The request or input is malformed: fix it (400). */
+  | "invalid"
+  /** Well-formed but refused by a rule: fix the value (422). */
+  | "unprocessable"
+  /** No or bad credentials (401). */
+  | "unauthorized"
+  /** Credentials that may not do this (403). */
+  | "forbidden"
+  /** The thing named does not exist (404). */
+  | "not_found"
+  /** The state changed or the thing exists already (409). */
+  | "conflict"
+  /** Too large to accept (413). */
+  | "too_large"
+  /** The server is not set up to do this now (503). */
+  | "unavailable"
+  /** A failure on Updraft's side or in user code, never a client's fault (500 if it reaches the API). */
+  | "internal";
+
+export const ERROR_CODES = {
+  // Requests and identifiers
+  REQUEST_INVALID: "unprocessable",
+  MALFORMED_REQUEST: "invalid",
+  PARAMETER_INVALID: "invalid",
+  VALUE_INVALID: "invalid",
+  BODY_TOO_DEEP: "unprocessable",
+  PAYLOAD_TOO_LARGE: "too_large",
+  UNSUPPORTED_MEDIA_TYPE: "invalid",
+  NOT_FOUND: "not_found",
+  INTERNAL_ERROR: "internal",
+  ID_INVALID: "invalid",
+  RUN_ID_INVALID: "invalid",
+  LOGICAL_DATE_INVALID: "invalid",
+  TASK_REGEX_INVALID: "invalid",
+  STATE_INVALID: "invalid",
+  DATE_INVALID: "invalid",
+  // Credentials
+  UNAUTHORIZED: "unauthorized",
+  TOKEN_INVALID: "unauthorized",
+  TOKEN_EXPIRED: "unauthorized",
+  FORBIDDEN: "forbidden",
+  API_SECRET_KEY_MISSING: "internal",
+  SECRET_KEY_MISSING: "internal",
+  // DAGs, runs, task instances
+  DAG_NOT_FOUND: "not_found",
+  DAG_RUN_NOT_FOUND: "not_found",
+  TASK_NOT_FOUND: "not_found",
+  TASK_INSTANCE_NOT_FOUND: "not_found",
+  IMPORT_ERROR_NOT_FOUND: "not_found",
+  LOG_NOT_FOUND: "not_found",
+  BACKFILL_NOT_FOUND: "not_found",
+  DAG_RUN_EXISTS: "conflict",
+  DAG_RUN_CONF_INVALID: "unprocessable",
+  DAG_RUN_NOTE_INVALID: "unprocessable",
+  PARAMS_INVALID: "unprocessable",
+  BACKFILL_INVALID: "unprocessable",
+  TI_CONFLICT: "conflict",
+  TASK_INSTANCE_NOT_QUEUED: "conflict",
+  TASKS_TEST_RUN_CHANGED: "conflict",
+  TOO_MANY_DAG_RUNS: "unprocessable",
+  // XCom, variables, connections, pools
+  XCOM_NOT_FOUND: "not_found",
+  XCOM_TOO_LARGE: "too_large",
+  XCOM_INVALID: "unprocessable",
+  XCOM_NOT_SERIALIZABLE: "internal",
+  VARIABLE_NOT_FOUND: "not_found",
+  VARIABLE_EXISTS: "conflict",
+  VARIABLE_INVALID: "unprocessable",
+  VARIABLE_NOT_JSON: "internal",
+  VARIABLES_FILE_INVALID: "invalid",
+  CONNECTION_NOT_FOUND: "not_found",
+  CONNECTION_EXISTS: "conflict",
+  CONNECTION_INVALID: "unprocessable",
+  CONNECTION_KEY_INVALID: "internal",
+  CONNECTION_KEY_MISSING: "unavailable",
+  POOL_NOT_FOUND: "not_found",
+  POOL_EXISTS: "conflict",
+  POOL_INVALID: "unprocessable",
+  POOL_DELETE_DEFAULT: "conflict",
+  // Configuration and the CLI
+  CONFIG_INVALID: "internal",
+  CONFIG_KEY_UNKNOWN: "invalid",
+  CONFIRMATION_REQUIRED: "invalid",
+  CLI_FORWARD_FAILED: "internal",
+  CLI_NOT_REMOTE: "invalid",
+  DAGS_FOLDER_NOT_FOUND: "not_found",
+  INVALID_NUMBER: "invalid",
+  INVALID_PORT: "invalid",
+  INVALID_CONF: "invalid",
+  INVALID_MAP_INDEX: "invalid",
+  CLEAN_INVALID: "invalid",
+  EXECUTION_API_UNKNOWN: "internal",
+  // The metadata database
+  DB_CHANNEL_INVALID: "internal",
+  DB_CLOSED: "internal",
+  DB_LOCKED: "unavailable",
+  DB_LOCK_FAILED: "internal",
+  DB_MIGRATION_FAILED: "internal",
+  DB_NOT_MIGRATED: "unavailable",
+  DB_OPEN_FAILED: "internal",
+  DB_OPTIONS_INVALID: "internal",
+  DB_QUERY_INVALID: "internal",
+  DB_SCHEMA_NEWER: "unavailable",
+  DB_UNREACHABLE: "unavailable",
+  DB_URL_UNSUPPORTED: "internal",
+  DB_WORKER_EXITED: "internal",
+  // Authoring and parsing DAG files (raised in the DAG processor and the runner)
+  CHAIN_LENGTH_MISMATCH: "internal",
+  CROSS_DAG_DEPENDENCY: "internal",
+  DAG_CYCLE: "internal",
+  DAG_FILE_ERROR: "internal",
+  DUPLICATE_GROUP_ID: "internal",
+  DUPLICATE_TASK_ID: "internal",
+  INVALID_BASH_COMMAND: "internal",
+  INVALID_DAG: "internal",
+  INVALID_DATE: "internal",
+  INVALID_DURATION: "invalid",
+  INVALID_EXPAND_VALUE: "internal",
+  INVALID_ID: "internal",
+  INVALID_MAPPING: "internal",
+  INVALID_PARAM_SPEC: "internal",
+  INVALID_POOL_SLOTS: "internal",
+  INVALID_PRIORITY_WEIGHT: "internal",
+  INVALID_RETRY_DELAY: "internal",
+  INVALID_SCHEDULE: "internal",
+  INVALID_TASK: "internal",
+  INVALID_TIMEZONE: "internal",
+  INVALID_TRIGGER_RULE: "internal",
+  INVALID_TRY_NUMBER: "internal",
+  INVALID_WEIGHT_RULE: "internal",
+  MISSING_START_DATE: "internal",
+  MISSING_TASK_ID: "internal",
+  NOT_MAPPABLE: "internal",
+  NOT_SERIALIZABLE: "internal",
+  OPERATOR_NOT_SUPPORTED: "internal",
+  OUTSIDE_DAG: "internal",
+  UNKNOWN_OPTION: "internal",
+  UNKNOWN_UPSTREAM_TASK: "internal",
+  UNKNOWN_XCOM_SOURCE: "internal",
+  // Running tasks (raised in the runner)
+  EXECUTION_API_CONFLICT: "conflict",
+  EXECUTION_API_ERROR: "internal",
+  EXECUTION_API_NOT_FOUND: "not_found",
+  EXECUTION_API_TOO_LARGE: "too_large",
+  EXECUTION_API_UNREACHABLE: "unavailable",
+  INVALID_BRANCH_RESULT: "internal",
+  INVALID_MACRO_ARGUMENT: "internal",
+  INVALID_START_RESPONSE: "internal",
+  MAP_INDEX_MISSING: "internal",
+  MAP_INDEX_OUT_OF_RANGE: "internal",
+  TASK_INTERRUPTED: "internal",
+  TEMPLATE_ERROR: "internal",
+  TEMPLATE_UNDEFINED: "internal",
+  UNSUPPORTED_DATE_FORMAT: "internal",
+  XCOM_PUSH_FAILED: "internal",
+  // Tests of the project itself
+  TEST_POSTGRES_UNREACHABLE: "unavailable",
+} as const satisfies Record<string, ErrorKind>;
+
+/** A stable error code (see ERROR_CODES). */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** True when `code` is one of Updraft's error codes. */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
+}
