@@ -27,6 +27,7 @@ export default tseslint.config(
         module: "writable",
         require: "readonly",
         performance: "readonly",
+        fetch: "readonly",
       },
     },
   },

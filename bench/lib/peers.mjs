@@ -25,6 +25,7 @@ export async function throwawayPostgres(prefix) {
   return {
     url: url.toString(),
     async drop() {
+      if (process.env.KEEP_DB) return;
       const c = new pg.Client({ connectionString: admin });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
