@@ -5,6 +5,7 @@ import type { UpdraftConfig } from "../config/index.js";
 import { createCipher, type Database } from "../db/index.js";
 import type { EngineEvents } from "../events/engine-events.js";
 import { executionRoutes, xcomBodyTooLarge } from "./execution/routes.js";
+import { depthCheckedJsonParser, type CallbackBodyParser } from "./json-body.js";
 import { problem, sendProblem, toProblem } from "./problem.js";
 import { apiTokenHook } from "./rest/auth.js";
 import { connectionRoutes } from "./rest/connections.js";
@@ -68,10 +69,18 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
   }) as unknown as FastifyInstance;
+  // On the root instance, before any route plugin, so that every JSON body of every route
+  // (execution and REST alike) passes the depth check once.
+  app.addContentTypeParser(
+    "application/json",
+    { parseAs: "string" },
+    depthCheckedJsonParser(app.getDefaultJsonParser("error", "error") as CallbackBodyParser),
+  );
 
   app.setErrorHandler((err, request, reply) => {
     const status = (err as { statusCode?: number }).statusCode;
-    if (status === 413 && request.url.startsWith("/execution/xcom")) {
+    // An XCom push, or a finish carrying the return value: the 413 names the task and the limit.
+    if (status === 413 && /^\/execution\/(xcom|ti\/finish)/.test(request.url)) {
       return sendProblem(
         reply,
         xcomBodyTooLarge(request.claims?.ti.task_id ?? null, request.headers["content-length"], xcomMaxSize),
@@ -100,6 +109,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       cipher,
       xcomMaxSize,
       heartbeatIntervalS,
+      logFolder: config.logging.base_log_folder,
     }),
     { prefix: "/execution" },
   );

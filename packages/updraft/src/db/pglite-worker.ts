@@ -6,6 +6,8 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { PGlite } from "@electric-sql/pglite";
+import { createPgConfig } from "@electric-sql/pglite/node-postgres";
+import pg from "pg";
 import {
   toWireError,
   type PGliteReply,
@@ -27,12 +29,50 @@ async function open(data: PGliteWorkerData): Promise<PGlite> {
   return PGlite.create();
 }
 
+/** Prepared statements kept on the session at most (each holds a plan). */
+const MAX_PREPARED = 256;
+
+/**
+ * Parameterised statements go through node-postgres over PGlite's own protocol adapter, as named
+ * prepared statements keyed by their text: PGlite's query() parses and plans every call again, and
+ * planning is most of a hot statement's cost (the finish statement: ~1.3 → ~0.7 ms). Values are
+ * parsed as PGlite parses them: int8 as a number while it is safe, else a bigint.
+ */
+function preparingQuery(client: pg.Client): (sql: string, params: unknown[]) => Promise<QueryReply> {
+  const names = new Map<string, string>();
+  return async (text, values) => {
+    let name = names.get(text);
+    if (name === undefined && values.length > 0 && names.size < MAX_PREPARED) {
+      name = `updraft_${names.size}`;
+      names.set(text, name);
+    }
+    const result = await client.query(name === undefined ? { text, values } : { name, text, values });
+    return { rows: result.rows, affectedRows: result.rowCount ?? undefined };
+  };
+}
+
+async function connect(pglite: PGlite): Promise<pg.Client> {
+  const client = new pg.Client({
+    ...createPgConfig(pglite),
+    types: {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === 20
+          ? (v: string) => (Number.isSafeInteger(Number(v)) ? Number(v) : BigInt(v))
+          : pg.types.getTypeParser(oid, format ?? "text")) as typeof pg.types.getTypeParser,
+    },
+  } as unknown as pg.ClientConfig);
+  await client.connect();
+  return client;
+}
+
+let query: ((sql: string, params: unknown[]) => Promise<QueryReply>) | undefined;
+let client: pg.Client | undefined;
+
 async function serve(pglite: PGlite, req: PGliteRequest): Promise<void> {
   switch (req.op) {
     case "query": {
       for (const statement of req.before ?? []) await pglite.exec(statement);
-      const result = await pglite.query(req.sql, [...req.params], { rowMode: "object" });
-      const reply: QueryReply = { rows: result.rows, affectedRows: result.affectedRows };
+      const reply = await query!(req.sql, [...req.params]);
       send({ kind: "ok", id: req.id, result: reply });
       return;
     }
@@ -60,6 +100,7 @@ async function serve(pglite: PGlite, req: PGliteRequest): Promise<void> {
       return;
     }
     case "close":
+      await client?.end();
       await pglite.close();
       send({ kind: "ok", id: req.id, result: undefined });
       // With the port closed nothing is left to run and the thread ends.
@@ -73,6 +114,8 @@ const listeners = new Map<number, () => Promise<void>>();
 let pglite: PGlite | undefined;
 try {
   pglite = await open(workerData as PGliteWorkerData);
+  client = await connect(pglite);
+  query = preparingQuery(client);
   send({ kind: "ready" });
 } catch (err) {
   send({ kind: "open-failed", error: toWireError(err) });

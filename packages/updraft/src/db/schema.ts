@@ -99,6 +99,10 @@ export interface TaskInstanceTable {
   next_method: string | null;
   next_kwargs: Jsonb | null;
   updated_at: GeneratedTimestamp;
+  /** The run's logical date, kept here for the claim-order index of the scheduled backlog. */
+  run_logical_date: Timestamp | null;
+  /** The scheduler job that queued the current try (its adopter re-queues it if that job dies). */
+  queued_by_job_id: number | null;
 }
 
 export interface TaskInstanceHistoryTable {

@@ -6,7 +6,20 @@ import type { Database } from "../db/index.js";
  * receiver reads the rows it needs.
  */
 export type EngineEvent =
-  | { type: "ti_finished"; dag_id: string; run_id: string; task_id: string; map_index: number; state: string }
+  | {
+      type: "ti_finished";
+      dag_id: string;
+      run_id: string;
+      task_id: string;
+      map_index: number;
+      state: string;
+      /** Task instances the finish scheduled that wait for the scheduler to queue them. */
+      scheduled: number;
+      /** The run needs the scheduler's evaluation: it may be over, a retry waits, a decision cascades. */
+      run_check: boolean;
+      /** Downstream tasks that wait on other tasks too (a join): the scheduler decides them. */
+      evaluate: string[];
+    }
   | { type: "ti_state_changed"; dag_id: string; run_id: string }
   | { type: "dag_run_created"; dag_id: string; run_id: string }
   | { type: "dag_changed"; dag_id: string }

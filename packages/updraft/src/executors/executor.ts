@@ -1,4 +1,4 @@
-import type { TaskInstanceKey, Workload } from "../model/execution-api.js";
+import type { TaskInstanceKey, TaskWorkload, Workload } from "../model/execution-api.js";
 
 /**
  * What an executor reports. The runner reports states to the API server itself; these events tell
@@ -15,6 +15,8 @@ export type ExecutorEvent =
       state: string | null;
       /** Milliseconds the runner spent from receiving the workload to the server's answer to finish. */
       runner_ms: number;
+      /** The try the server handed to the same runner with the finish (it keeps the slot), or null. */
+      next: TaskWorkload | null;
     }
   | {
       type: "lost";
@@ -50,8 +52,13 @@ export interface Executor {
   start(): Promise<void>;
   /** Queues a workload; returns at once. Order: priority_weight descending, then FIFO. */
   queueWorkload(workload: Workload): void;
-  /** How many more workloads may be queued now (parallelism minus queued and running). */
+  /** How many more workloads it takes now (at most parallelism minus queued and running). */
   openSlots(): number;
+  /**
+   * The scheduler had `waiting` more workloads ready than open slots: an executor that sizes a pool
+   * (warm processes) may grow it. Optional.
+   */
+  demand?(waiting: number): void;
   /** Subscribes to events; returns the function that unsubscribes. */
   onEvent(listener: ExecutorListener): () => void;
   stop(options?: StopOptions): Promise<StopResult>;

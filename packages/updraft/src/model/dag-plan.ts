@@ -1,13 +1,14 @@
-// What the scheduler derives from a serialized DAG, computed once per dag_hash: the tasks in
-// topological order with their upstreams, relevant setups, mapping sources and effective
-// priority weights, and the tasks whose states decide the run's state.
-import type { Executor as Db } from "../db/index.js";
-import { topologicalOrder } from "../model/graph.js";
-import { effectivePriorityWeights, type WeightRule } from "../model/priority-weight.js";
-import { isXComRef, type SerializedDag, type SerializedTask } from "../model/serialized-dag.js";
-import { parseSchedule, type Timetable } from "../model/timetable.js";
-import type { TriggerRule } from "../model/trigger-rules.js";
-import { loadDag } from "../services/index.js";
+// Everything the engine derives from one serialized DAG, computed once per dag_hash and shared by
+// the scheduler and the execution API: tasks in topological order with their upstreams, relevant
+// setups, mapping sources and effective priority weights, the tasks that decide the run's state,
+// the XComs each task's fields refer to, downstream closures, and the rows of a new run's task
+// instances. Pure: the loader that reads serialized DAGs and caches plans is services/dag-cache.ts.
+import { downstreamClosure, topologicalOrder } from "./graph.js";
+import type { ParamSpec } from "./params.js";
+import { effectivePriorityWeights, type WeightRule } from "./priority-weight.js";
+import { isXComRef, type SerializedDag, type SerializedTask } from "./serialized-dag.js";
+import { parseSchedule, type Timetable } from "./timetable.js";
+import type { TriggerRule } from "./trigger-rules.js";
 
 /** An XCom a mapped task expands over (its producer is always a direct upstream). */
 export interface ExpandSource {
@@ -17,11 +18,21 @@ export interface ExpandSource {
   producerMapped: boolean;
 }
 
+/** An XCom a task's fields refer to, and the key the runner looks it up by (`task|key|map_index`). */
+export interface XComReference {
+  taskId: string;
+  key: string;
+  /** The producer is mapped: the runner wants all its values as one list. */
+  mapped: boolean;
+  prefetchKey: string;
+}
+
 export interface TaskPlan {
   readonly task: SerializedTask;
   readonly id: string;
   readonly triggerRule: TriggerRule;
   readonly upstream: readonly string[];
+  readonly downstream: readonly string[];
   /** Setups upstream of this task (not direct upstreams) that must succeed first (Airflow's setup constraint). */
   readonly indirectSetups: readonly string[];
   readonly mapped: boolean;
@@ -33,15 +44,31 @@ export interface TaskPlan {
   readonly weight: number;
 }
 
+/** The static columns of a task instance when its run is created (map index -1, no state). */
+export interface NewTaskInstanceRow {
+  task_id: string;
+  max_tries: number;
+  pool: string;
+  pool_slots: number;
+  priority_weight: number;
+  queue: string;
+  operator: string;
+}
+
 export class DagPlan {
   readonly tasks: ReadonlyMap<string, TaskPlan>;
   /** Tasks in topological order: one sweep in this order reaches the fixpoint of trigger rules. */
   readonly order: readonly TaskPlan[];
+  /** Position of each task in `order`. */
+  readonly position: ReadonlyMap<string, number>;
   /** Tasks whose states decide the run's state (Airflow's effective leaves: teardowns ignored). */
   readonly runStateTasks: ReadonlySet<string>;
   readonly slaTasks: readonly { taskId: string; slaMs: number }[];
+  readonly paramSpecs: Readonly<Record<string, ParamSpec>>;
   private timetableCache: Timetable | undefined;
   private newTisJson: string | undefined;
+  private readonly refs = new Map<string, readonly XComReference[]>();
+  private readonly closures = new Map<string, readonly string[]>();
 
   constructor(
     readonly dag: SerializedDag,
@@ -56,30 +83,81 @@ export class DagPlan {
     for (const t of dag.tasks) plans.set(t.task_id, taskPlan(t, byId, weights, setups.get(t.task_id) ?? []));
     this.tasks = plans;
     this.order = topologicalOrder(dag.tasks).map((id) => plans.get(id)!);
+    this.position = new Map(this.order.map((t, i) => [t.id, i]));
     this.runStateTasks = effectiveLeaves(dag.tasks, byId);
     this.slaTasks = dag.tasks
       .filter((t) => t.sla_ms !== null)
       .map((t) => ({ taskId: t.task_id, slaMs: t.sla_ms ?? 0 }));
+    this.paramSpecs = dag.params as Record<string, ParamSpec>;
   }
 
-  /** The task instances of a new run, as JSON rows for an `insert … select from json_to_recordset`. */
+  task(taskId: string): SerializedTask | undefined {
+    return this.tasks.get(taskId)?.task;
+  }
+
+  /** The task instance rows of a new run, in the DAG's task order. */
+  newTaskInstances(): NewTaskInstanceRow[] {
+    return this.dag.tasks.map((t) => this.newTaskInstance(t.task_id)!);
+  }
+
+  /** The row of one task's instance (map index -1) in a new run, or undefined for an unknown task. */
+  newTaskInstance(taskId: string): NewTaskInstanceRow | undefined {
+    const tp = this.tasks.get(taskId);
+    if (tp === undefined) return undefined;
+    const t = tp.task;
+    return {
+      task_id: t.task_id,
+      max_tries: t.retries + 1,
+      pool: t.pool,
+      pool_slots: t.pool_slots,
+      priority_weight: tp.weight,
+      queue: t.queue,
+      operator: t.operator,
+    };
+  }
+
+  /** {@link newTaskInstances} as JSON, computed once (it is inserted with every new run). */
   newTaskInstancesJson(): string {
-    return (this.newTisJson ??= JSON.stringify(
-      this.dag.tasks.map((t) => ({
-        task_id: t.task_id,
-        max_tries: t.retries + 1,
-        pool: t.pool,
-        pool_slots: t.pool_slots,
-        priority_weight: this.tasks.get(t.task_id)?.weight ?? t.priority_weight,
-        queue: t.queue,
-        operator: t.operator,
-      })),
-    ));
+    return (this.newTisJson ??= JSON.stringify(this.newTaskInstances()));
   }
 
   timetable(defaultTimezone: string): Timetable {
     this.timetableCache ??= parseSchedule(this.dag.schedule, this.dag.timezone ?? defaultTimezone);
     return this.timetableCache;
+  }
+
+  /** XComs the task's fields and expansion refer to, deduplicated. */
+  xcomReferences(taskId: string): readonly XComReference[] {
+    let out = this.refs.get(taskId);
+    if (out !== undefined) return out;
+    const task = this.task(taskId);
+    const found = new Map<string, XComReference>();
+    const walk = (value: unknown): void => {
+      if (isXComRef(value)) {
+        const { task_id, key } = value.__xcom__;
+        const mapped = (this.task(task_id)?.expand ?? null) !== null;
+        const prefetchKey = `${task_id}|${key}|${mapped ? "" : "-1"}`;
+        found.set(prefetchKey, { taskId: task_id, key, mapped, prefetchKey });
+      } else if (Array.isArray(value)) value.forEach(walk);
+      else if (typeof value === "object" && value !== null) Object.values(value).forEach(walk);
+    };
+    if (task !== undefined) {
+      walk(task.fields);
+      walk(task.expand);
+    }
+    out = [...found.values()];
+    this.refs.set(taskId, out);
+    return out;
+  }
+
+  /** Every task downstream of `taskId`, directly or not. */
+  allDownstream(taskId: string): readonly string[] {
+    let out = this.closures.get(taskId);
+    if (out === undefined) {
+      out = this.tasks.has(taskId) ? downstreamClosure(this.dag.tasks, taskId) : [];
+      this.closures.set(taskId, out);
+    }
+    return out;
   }
 }
 
@@ -110,6 +188,7 @@ function taskPlan(
     id: t.task_id,
     triggerRule: t.trigger_rule as TriggerRule,
     upstream: t.upstream_task_ids,
+    downstream: t.downstream_task_ids,
     indirectSetups,
     mapped: t.expand !== null,
     literalCount,
@@ -175,31 +254,4 @@ function effectiveLeaves(
     .map((t) => t.task_id);
   if (leaves.length > 0) return new Set(leaves);
   return new Set(tasks.filter((t) => t.downstream_task_ids.length === 0).map((t) => t.task_id));
-}
-
-const plans = new Map<string, DagPlan>();
-const MAX_PLANS = 256;
-
-/**
- * The plan of a DAG as stored with `hash` (or now, when no hash is given): no query when cached.
- * Undefined when the DAG has no serialized form.
- */
-export async function loadPlan(db: Db, dagId: string, hash?: string | null): Promise<DagPlan | undefined> {
-  if (hash !== undefined && hash !== null) {
-    const hit = plans.get(`${dagId}\0${hash}`);
-    if (hit !== undefined) return hit;
-  }
-  const cached = await loadDag(db, dagId, hash ?? undefined);
-  if (cached === undefined) return undefined;
-  const key = `${dagId}\0${cached.hash}`;
-  let plan = plans.get(key);
-  if (plan === undefined) {
-    plan = new DagPlan(cached.dag, cached.hash);
-    plans.set(key, plan);
-    if (plans.size > MAX_PLANS) {
-      const oldest = plans.keys().next().value;
-      if (oldest !== undefined) plans.delete(oldest);
-    }
-  }
-  return plan;
 }

@@ -8,8 +8,8 @@ import {
   evaluateSetupConstraint,
   evaluateTriggerRule,
   type TriggerRuleOutcome,
-} from "../model/trigger-rules.js";
-import { FINISHED_TI_STATES, type TaskInstanceState } from "../model/states.js";
+} from "./trigger-rules.js";
+import { FINISHED_TI_STATES, type TaskInstanceState } from "./states.js";
 import type { DagPlan, ExpandSource, TaskPlan } from "./dag-plan.js";
 
 export interface TiSnapshot {
@@ -66,21 +66,8 @@ export function evaluateRun(
   tis: readonly TiSnapshot[],
   lengths: XcomLengths = new Map(),
 ): RunEvaluation {
-  const byTask = new Map<string, TiSnapshot[]>();
-  for (const ti of tis) {
-    let list = byTask.get(ti.task_id);
-    if (list === undefined) byTask.set(ti.task_id, (list = []));
-    list.push({ ...ti });
-  }
-  const out: RunEvaluation = {
-    changes: [],
-    expansions: [],
-    creations: [],
-    needLengths: [],
-    outcome: "running",
-    deadlock: false,
-    scheduled: 0,
-  };
+  const byTask = groupByTask(tis);
+  const out = emptyEvaluation();
 
   // Instances of tasks the DAG no longer has are removed (Airflow's verify_integrity).
   for (const [taskId, list] of byTask) {
@@ -101,20 +88,7 @@ export function evaluateRun(
       byTask.set(tp.id, list);
       out.creations.push({ task_id: tp.id, state: null });
     }
-    for (const ti of list) {
-      if (ti.state === "up_for_retry" && ti.retry_due) {
-        set(out, ti, "scheduled");
-        continue;
-      }
-      if (ti.state !== null) continue;
-      const outcome = decide(tp, ti.map_index, byTask, plan);
-      if (outcome.decision === "wait") continue;
-      if (outcome.decision === "skip") set(out, ti, "skipped");
-      else if (outcome.decision === "upstream_failed") set(out, ti, "upstream_failed");
-      else if (outcome.decision === "removed") set(out, ti, "removed");
-      else if (tp.mapped && ti.map_index === -1) expand(out, tp, ti, list, lengths);
-      else set(out, ti, tp.emptySuccess ? "success" : "scheduled");
-    }
+    visit(out, plan, tp, list, byTask, lengths);
   }
   // A created task's instance is written in the state the sweep gave it.
   for (const c of out.creations) c.state = byTask.get(c.task_id)?.[0]?.state ?? null;
@@ -142,6 +116,94 @@ export function evaluateRun(
     out.outcome = "failed";
   }
   return out;
+}
+
+/** What {@link evaluateTasks} decided, or that it cannot decide alone. */
+export interface ScopedEvaluation {
+  changes: TiChange[];
+  scheduled: number;
+  /**
+   * The scope was not enough: a decision finished a task that has downstream tasks of its own
+   * (a skip or failure cascades), a task must expand (mapped), or an instance is missing. The
+   * caller evaluates the whole run instead (evaluateRun), which reaches the same decisions.
+   */
+  incomplete: boolean;
+}
+
+/**
+ * The decisions for the tasks in `scope` only, from the instances of those tasks and of everything
+ * their rules read (upstreams, relevant setups): what a finished try's direct downstream tasks
+ * become, without reading the whole run. Same rules as {@link evaluateRun}, which it defers to
+ * (`incomplete`) whenever its narrow view could differ from the run's.
+ */
+export function evaluateTasks(
+  plan: DagPlan,
+  tis: readonly TiSnapshot[],
+  scope: Iterable<string>,
+): ScopedEvaluation {
+  const byTask = groupByTask(tis);
+  const out = emptyEvaluation();
+  const tasks = [...new Set(scope)]
+    .map((id) => plan.tasks.get(id))
+    .filter((tp): tp is TaskPlan => tp !== undefined)
+    .sort((a, b) => (plan.position.get(a.id) ?? 0) - (plan.position.get(b.id) ?? 0));
+  for (const tp of tasks) {
+    const list = byTask.get(tp.id);
+    if (list === undefined || tp.mapped) return { changes: [], scheduled: 0, incomplete: true };
+    visit(out, plan, tp, list, byTask, new Map());
+  }
+  const incomplete = out.changes.some(
+    (c) => c.to !== "scheduled" && (plan.tasks.get(c.task_id)?.downstream.length ?? 0) > 0,
+  );
+  return { changes: out.changes, scheduled: out.scheduled, incomplete };
+}
+
+function groupByTask(tis: readonly TiSnapshot[]): Map<string, TiSnapshot[]> {
+  const byTask = new Map<string, TiSnapshot[]>();
+  for (const ti of tis) {
+    let list = byTask.get(ti.task_id);
+    if (list === undefined) byTask.set(ti.task_id, (list = []));
+    list.push({ ...ti });
+  }
+  return byTask;
+}
+
+/** An evaluation that changes nothing and leaves the run running. */
+export function emptyEvaluation(): RunEvaluation {
+  return {
+    changes: [],
+    expansions: [],
+    creations: [],
+    needLengths: [],
+    outcome: "running",
+    deadlock: false,
+    scheduled: 0,
+  };
+}
+
+/** Decides each instance of one task, applying each decision in memory at once. */
+function visit(
+  out: RunEvaluation,
+  plan: DagPlan,
+  tp: TaskPlan,
+  list: TiSnapshot[],
+  byTask: ReadonlyMap<string, TiSnapshot[]>,
+  lengths: XcomLengths,
+): void {
+  for (const ti of list) {
+    if (ti.state === "up_for_retry" && ti.retry_due) {
+      set(out, ti, "scheduled");
+      continue;
+    }
+    if (ti.state !== null) continue;
+    const outcome = decide(tp, ti.map_index, byTask, plan);
+    if (outcome.decision === "wait") continue;
+    if (outcome.decision === "skip") set(out, ti, "skipped");
+    else if (outcome.decision === "upstream_failed") set(out, ti, "upstream_failed");
+    else if (outcome.decision === "removed") set(out, ti, "removed");
+    else if (tp.mapped && ti.map_index === -1) expand(out, tp, ti, list, lengths);
+    else set(out, ti, tp.emptySuccess ? "success" : "scheduled");
+  }
 }
 
 function set(out: RunEvaluation, ti: TiSnapshot, to: TaskInstanceState): void {

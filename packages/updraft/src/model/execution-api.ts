@@ -9,6 +9,7 @@ import { z } from "zod";
  * - `POST /execution/ti/start`      StartRequest → StartResponse | 409 (not queued for this try)
  * - `POST /execution/ti/heartbeat`  HeartbeatRequest → 204 | 409 (the try is no longer running: stop)
  * - `POST /execution/ti/finish`     FinishRequest → FinishResponse | 409 (late report: nothing changed)
+ *   (may carry the return value as XCom, and hand the runner its next try: decision 0011)
  * - `POST /execution/ti/rendered-fields` { fields } → 204
  * - `GET  /execution/xcom/:dagId/:runId/:taskId?key=&map_index=` → XComValue | 404
  *   (only XComs of the token's own DAG run can be read)
@@ -116,12 +117,24 @@ export const FinishRequestSchema = z.object({
   skip_downstream: z.boolean().optional(),
   /** For a mapped upstream of a mapped task: how many elements the pushed list has. */
   return_value_length: z.number().int().nullable().optional(),
+  /**
+   * The task's return value, stored as its `return_value` XCom by the same statement that records
+   * a successful end (one request instead of a push and a finish). Refused with 413 like a push.
+   */
+  return_value: z.object({ value: z.unknown() }).optional(),
+  /**
+   * The runner can run another try right away: the server may hand it the next try in the same
+   * answer (already running, with its token and start), when that keeps every limit and priority.
+   */
+  accept_next: z.object({ hostname: z.string(), pid: z.number().int() }).optional(),
 });
 export type FinishRequest = z.infer<typeof FinishRequestSchema>;
 
 export const FinishResponseSchema = z.object({
   /** The state the server recorded (e.g. up_for_retry for a failed try with tries left). */
   state: z.string(),
+  /** The next try, handed to this runner (see `accept_next`): it is running already. */
+  next: z.object({ workload: TaskWorkloadSchema, start: StartResponseSchema }).nullable().optional(),
 });
 export type FinishResponse = z.infer<typeof FinishResponseSchema>;
 
@@ -139,12 +152,3 @@ export const ConnectionPayloadSchema = z.object({
   extra: z.record(z.string(), z.unknown()),
 });
 export type ConnectionPayload = z.infer<typeof ConnectionPayloadSchema>;
-
-/** `dag_id=…/run_id=…/task_id=…/[map_index=…/]attempt=N.log`, relative to the log folder. */
-export function taskLogRelativePath(ti: TaskInstanceKey, tryNumber: number): string {
-  const safe = (s: string) => s.replace(/[^A-Za-z0-9_.:+-]/g, "_");
-  const parts = [`dag_id=${safe(ti.dag_id)}`, `run_id=${safe(ti.run_id)}`, `task_id=${safe(ti.task_id)}`];
-  if (ti.map_index >= 0) parts.push(`map_index=${ti.map_index}`);
-  parts.push(`attempt=${tryNumber}.log`);
-  return parts.join("/");
-}

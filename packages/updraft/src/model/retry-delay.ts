@@ -4,6 +4,9 @@ import { UpdraftError } from "../common/errors.js";
 /** No retry waits longer than a day, whatever the backoff computes (Airflow's MAX_RETRY_DELAY). */
 export const MAX_RETRY_DELAY_MS = 24 * 60 * 60 * 1000;
 
+/** Airflow's default `retry_delay` (5 minutes), used for a task its DAG no longer has. */
+export const DEFAULT_RETRY_DELAY_MS = 5 * 60 * 1000;
+
 export interface RetryDelayInput {
   /** The task's `retry_delay`. */
   readonly retryDelayMs: number;

@@ -6,11 +6,11 @@
 //                 (a fresh process, e.g. in a Kubernetes Pod). The exit code is 0 whenever the
 //                 runner did its job, whatever the task's state.
 import { parseArgs } from "node:util";
-import { WorkloadSchema, type Workload } from "../model/execution-api.js";
+import { WorkloadSchema, type StartResponse, type Workload } from "../model/execution-api.js";
 import { closeApiAgents } from "./api-client.js";
 import type { FromRunner, ToRunner } from "./ipc.js";
 import { exitProcess } from "./process-guard.js";
-import { prepareRunnerProcess, runWorkload } from "./run-workload.js";
+import { prepareRunnerProcess, runWorkload, type WorkloadOutcome } from "./run-workload.js";
 import { realStderr } from "./stdio-capture.js";
 
 const DEFAULT_MAX_TASKS = 100;
@@ -28,9 +28,8 @@ function send(message: FromRunner, then?: () => void): void {
 
 function doneMessage(
   w: Workload,
-  state: string | null,
+  out: WorkloadOutcome,
   retiring: boolean,
-  totalMs: number,
   cpu0: NodeJS.CpuUsage,
 ): FromRunner {
   const cpu = process.cpuUsage(cpu0);
@@ -39,10 +38,13 @@ function doneMessage(
     kind: w.kind,
     ti: w.ti,
     try_number: w.try_number,
-    state,
+    state: out.state,
     retiring,
-    total_ms: totalMs,
+    total_ms: out.totalMs,
     cpu_ms: (cpu.user + cpu.system) / 1000,
+    exec_ms: out.execMs,
+    exec_cpu_ms: out.execCpuMs,
+    next: out.next?.workload ?? null,
   };
 }
 
@@ -62,7 +64,7 @@ async function oneShot(encoded: string): Promise<void> {
   const cpu0 = process.cpuUsage();
   const workload = parseWorkload(raw);
   const out = await runWorkload(workload);
-  send(doneMessage(workload, out.state, true, out.totalMs, cpu0), () => {
+  send(doneMessage(workload, out, true, cpu0), () => {
     closeApiAgents();
     exitProcess(0);
   });
@@ -72,13 +74,42 @@ function warmWorker(maxTasks: number): void {
   let busy = false;
   let ran = 0;
   let parentGone = false;
+  // The executor says whether a finish may bring the next try (no workload waiting for a process).
+  let handOver = false;
   const retire = () => {
     closeApiAgents();
     exitProcess(0);
   };
+  /** Runs `workload`, then each try the server hands over with a finish, until none is. */
+  const runChain = async (first: Workload, receivedAt: number, started?: StartResponse): Promise<void> => {
+    let workload = first;
+    let start = started;
+    let t0 = receivedAt;
+    for (;;) {
+      const cpu0 = process.cpuUsage();
+      const out = await runWorkload(workload, {
+        receivedAt: t0,
+        ...(start === undefined ? {} : { started: start }),
+        // The handed-over try counts as a task of this process: none past the limit.
+        acceptNext: () => handOver && !parentGone && ran + 2 <= maxTasks,
+      });
+      ran++;
+      const next = out.next;
+      const retiring = next === null && (out.dirty || ran >= maxTasks || parentGone);
+      // Told before the next try runs, so that the executor knows which try this process holds.
+      send(doneMessage(workload, out, retiring, cpu0), retiring ? retire : undefined);
+      if (next === null) return;
+      workload = next.workload;
+      start = next.start;
+      t0 = performance.now();
+    }
+  };
   process.on("message", (msg: ToRunner) => {
     const receivedAt = performance.now();
-    const cpu0 = process.cpuUsage();
+    if (msg?.type === "hand_over") {
+      handOver = msg.allowed;
+      return;
+    }
     if (msg?.type !== "run") return;
     if (busy) {
       realStderr.write(
@@ -88,11 +119,9 @@ function warmWorker(maxTasks: number): void {
     }
     busy = true;
     const workload = parseWorkload(msg.workload);
-    void runWorkload(workload, { receivedAt }).then((out) => {
-      ran++;
+    void runChain(workload, receivedAt).finally(() => {
       busy = false;
-      const retiring = out.dirty || ran >= maxTasks || parentGone;
-      send(doneMessage(workload, out.state, retiring, out.totalMs, cpu0), retiring ? retire : undefined);
+      if (parentGone) retire();
     });
   });
   // The parent is gone (e.g. the scheduler crashed): finish the running try, report it, then exit.

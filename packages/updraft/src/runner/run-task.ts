@@ -1,6 +1,7 @@
-// The whole life of one try inside a runner process: load the DAG, start, build the context,
-// resolve and render the fields, run `execute` under heartbeats and a timeout, push the XCom,
-// finish, run the task's callbacks. Only the execution API is touched (ARCHITECTURE.md boundary 2).
+// The whole life of one try inside a runner process: start (or take the start the server handed
+// over with the previous finish), load the DAG, build the context, resolve and render the fields,
+// run `execute` under heartbeats and a timeout, report the end (with the return value), run the
+// task's callbacks. Only the execution API is touched (ARCHITECTURE.md boundary 2).
 import { formatDuration } from "../common/duration.js";
 import { UpdraftError, isUpdraftError } from "../common/errors.js";
 import type { FinishRequest, StartResponse, TaskWorkload } from "../model/execution-api.js";
@@ -19,6 +20,7 @@ import {
 } from "./context.js";
 import { findTask } from "./dag-loader.js";
 import { finishWithRetry, runTaskCallback, type TryLog } from "./finish.js";
+import { allEmpty, successRequest, truncateRendered } from "./finish-request.js";
 import { startHeartbeat } from "./heartbeat.js";
 import { SecretMasker } from "./masker.js";
 import { enterTry, markProcessDirty, type Interrupt } from "./process-guard.js";
@@ -28,10 +30,7 @@ import { TaskLog } from "./task-log.js";
 import { renderTemplate, templateNeeds, templateScope } from "./templates.js";
 import { errorSummary, formatUserError } from "./user-stack.js";
 
-/** XComs above this size are logged with a warning: the metadata database is no blob store. */
-export const XCOM_WARN_BYTES = 48 * 1024;
-/** Rendered fields longer than this are cut in the rendered-fields record, as Airflow does. */
-const MAX_RENDERED_FIELD_CHARS = 4096;
+export { XCOM_WARN_BYTES } from "./finish-request.js";
 
 export interface RunTaskDeps {
   /** Transpiled DAG cache; default `$UPDRAFT_HOME/cache/dags`. */
@@ -40,6 +39,16 @@ export interface RunTaskDeps {
   receivedAt?: number;
   pid?: number;
   hostname?: string;
+  /** The try was handed over with the previous try's finish: it runs already, and this is its start. */
+  started?: StartResponse;
+  /** Asked when the try is over: may the server hand this runner its next try with the finish? */
+  acceptNext?: () => boolean;
+}
+
+/** A try the server handed to this runner with the finish of the previous one. */
+export interface HandedOver {
+  workload: TaskWorkload;
+  start: StartResponse;
 }
 
 export interface TryOutcome {
@@ -49,6 +58,11 @@ export interface TryOutcome {
   dirty: boolean;
   /** Milliseconds from arrival of the workload to the server's answer to `finish`. */
   totalMs: number;
+  /** The next try, already running on this runner (see RunTaskDeps.acceptNext). */
+  next: HandedOver | null;
+  /** Wall and CPU time of the task body (execute), in ms; null when it did not run to its end. */
+  execMs: number | null;
+  execCpuMs: number | null;
 }
 
 type Loaded = { ok: true; dag: Dag; task: BaseOperator } | { ok: false; error: unknown };
@@ -70,124 +84,8 @@ function interruptMessage(i: Interrupt): string {
   }
 }
 
-/** The branch's chosen ids, checked against the direct downstream tasks (a group id means its roots). */
-function followIds(dag: Dag, task: BaseOperator, result: unknown): string[] {
-  const raw = result === null || result === undefined ? [] : Array.isArray(result) ? result : [result];
-  const ids: string[] = [];
-  for (const r of raw) {
-    if (typeof r !== "string") {
-      throw new UpdraftError(
-        "INVALID_BRANCH_RESULT",
-        `Branch task "${task.taskId}" must return a task id, a list of task ids, or null; got ${JSON.stringify(r)}.`,
-      );
-    }
-    const group = dag.groups.get(r);
-    if (group !== undefined && !task.downstreamTaskIds.has(r)) {
-      ids.push(
-        ...group
-          .roots()
-          .map((t) => t.taskId)
-          .filter((id) => task.downstreamTaskIds.has(id)),
-      );
-    } else ids.push(r);
-  }
-  const invalid = ids.filter((id) => !task.downstreamTaskIds.has(id));
-  if (invalid.length > 0) {
-    throw new UpdraftError(
-      "INVALID_BRANCH_RESULT",
-      `Branch task "${task.taskId}" returned ${invalid.map((i) => `"${i}"`).join(", ")}, which ${invalid.length > 1 ? "are not direct downstream tasks" : "is not a direct downstream task"}. Direct downstream tasks: ${[...task.downstreamTaskIds].join(", ") || "none"}.`,
-    );
-  }
-  return [...new Set(ids)];
-}
-
-function truncateRendered(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) {
-    if (v === undefined) continue;
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(v);
-    } catch {
-      text = undefined;
-    }
-    if (text === undefined) out[k] = String(v);
-    else if (text.length > MAX_RENDERED_FIELD_CHARS) {
-      out[k] = `${text.slice(0, MAX_RENDERED_FIELD_CHARS)}… (truncated: ${text.length} characters)`;
-    } else out[k] = v;
-  }
-  return out;
-}
-
-/** Nothing worth recording (e.g. a TaskFlow task without arguments): skip the request. */
-function allEmpty(fields: Record<string, unknown>): boolean {
-  return Object.values(fields).every(
-    (v) =>
-      v === undefined ||
-      v === null ||
-      (Array.isArray(v) && v.length === 0) ||
-      (typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0),
-  );
-}
-
 function isSignal(err: unknown, cls: typeof TaskSkipped | typeof TaskFailedNoRetry): boolean {
   return err instanceof cls || (err instanceof Error && err.name === cls.name);
-}
-
-/** Builds the finish request of a try that ended with `result` (success path). */
-async function successRequest(
-  w: TaskWorkload,
-  dag: Dag,
-  task: BaseOperator,
-  result: unknown,
-  client: ExecutionApiClient,
-  log: TryLog,
-): Promise<FinishRequest> {
-  const req: FinishRequest = { state: "success" };
-  const kind = (task as { kind?: unknown }).kind;
-  if (kind === "branch") req.follow_task_ids = followIds(dag, task, result);
-  if (kind === "short_circuit") {
-    req.skip_downstream = !result;
-    if (!result) log("INFO", `Condition result is ${JSON.stringify(result)}: skipping all downstream tasks.`);
-  }
-  if (task.options.doXcomPush !== false && result !== undefined) {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(result);
-    } catch (err) {
-      throw new UpdraftError(
-        "XCOM_NOT_SERIALIZABLE",
-        `The return value of task "${w.ti.task_id}" cannot be stored as XCom: ${err instanceof Error ? err.message : String(err)}. Return plain JSON data, or set doXcomPush: false.`,
-      );
-    }
-    if (text === undefined) {
-      throw new UpdraftError(
-        "XCOM_NOT_SERIALIZABLE",
-        `The return value of task "${w.ti.task_id}" is a ${typeof result}, which cannot be stored as XCom. Return plain JSON data, or set doXcomPush: false.`,
-      );
-    }
-    const bytes = Buffer.byteLength(text);
-    if (bytes > XCOM_WARN_BYTES) {
-      log(
-        "WARNING",
-        `The return value is ${(bytes / 1024).toFixed(1)} KB of JSON, above ${XCOM_WARN_BYTES / 1024} KB. XComs live in the metadata database: store large data elsewhere (object storage, a table) and return a reference.`,
-      );
-    }
-    try {
-      await client.xcomPush("return_value", JSON.parse(text) as unknown);
-    } catch (err) {
-      // The server's message (e.g. 413 naming the size and the limit) is the task's error.
-      const detail =
-        isUpdraftError(err) && typeof err.details["detail"] === "string"
-          ? err.details["detail"]
-          : errorSummary(err);
-      throw new UpdraftError("XCOM_PUSH_FAILED", `Pushing the return value as XCom failed: ${detail}`, {
-        cause: err,
-      });
-    }
-    if (Array.isArray(result)) req.return_value_length = result.length;
-  }
-  return req;
 }
 
 /**
@@ -195,215 +93,298 @@ async function successRequest(
  * up); never rejects for task failures.
  */
 export async function runTask(workload: TaskWorkload, deps: RunTaskDeps = {}): Promise<TryOutcome> {
-  const t0 = deps.receivedAt ?? performance.now();
-  const pid = deps.pid ?? process.pid;
-  const hostname = deps.hostname ?? HOSTNAME;
-  const w = workload;
-  const client = new ExecutionApiClient(w.api_url, w.token);
-  // The start request leaves first; everything else is prepared while it is in flight.
-  const starting = client.start({ hostname, pid }).then(
-    (response) => ({ ok: true as const, response }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  const masker = new SecretMasker();
-  masker.add(w.token);
-  const taskLog = new TaskLog(masker);
-  const log: TryLog = (level, text) => taskLog.line(level, "runner", text);
-
-  // Interrupts (timeout, process.exit, heartbeat 409…) end the try at once, whatever the task does.
-  const abort = new AbortController();
-  let interrupted: Interrupt | null = null;
-  let onInterrupt: (i: Interrupt) => void = () => undefined;
-  const interruption = new Promise<Interrupt>((resolve) => (onInterrupt = resolve));
-  const interrupt = (i: Interrupt) => {
-    if (interrupted !== null) return;
-    interrupted = i;
-    abort.abort(new UpdraftError("TASK_INTERRUPTED", interruptMessage(i)));
-    onInterrupt(i);
-  };
-  const leaveTry = enterTry({ interrupt });
-  taskLog.openInBackground(w.log_path);
-  captureInto(taskLog);
-
-  let stopHeartbeat = () => undefined as void;
-  let timeoutTimer: NodeJS.Timeout | undefined;
-  let dirty = false;
+  const run = new TryRun(workload, deps);
   try {
-    // Importing the DAG file overlaps the start request; its output is held until the try is ours.
-    const loading: Promise<Loaded> = findTask(w.fileloc, w.ti.dag_id, w.ti.task_id, deps.cacheDir).then(
+    return await run.run();
+  } catch (err) {
+    // A runner bug, not a task failure: say so in the log and leave the state to the server's timeouts.
+    run.log("ERROR", `The runner failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    markProcessDirty();
+    return { state: null, dirty: true, totalMs: run.elapsed(), next: null, ...run.execTimes() };
+  } finally {
+    await run.close();
+  }
+}
+
+/** One try's state while it runs, and its steps in order. */
+class TryRun {
+  private readonly t0: number;
+  private readonly pid: number;
+  private readonly hostname: string;
+  private readonly client: ExecutionApiClient;
+  private readonly masker = new SecretMasker();
+  private readonly taskLog: TaskLog;
+  private readonly abort = new AbortController();
+  private interrupted: Interrupt | null = null;
+  private onInterrupt: (i: Interrupt) => void = () => undefined;
+  private readonly interruption = new Promise<Interrupt>((resolve) => (this.onInterrupt = resolve));
+  private readonly leaveTry: () => void;
+  private stopHeartbeat: () => void = () => undefined;
+  private timeoutTimer: NodeJS.Timeout | undefined;
+  private ctx: TaskContext | null = null;
+  private loaded: Loaded | null = null;
+  private exec: { ms: number; cpuMs: number } | null = null;
+  readonly log: TryLog = (level, text) => this.taskLog.line(level, "runner", text);
+
+  constructor(
+    private readonly w: TaskWorkload,
+    private readonly deps: RunTaskDeps,
+  ) {
+    this.t0 = deps.receivedAt ?? performance.now();
+    this.pid = deps.pid ?? process.pid;
+    this.hostname = deps.hostname ?? HOSTNAME;
+    this.client = new ExecutionApiClient(w.api_url, w.token);
+    this.masker.add(w.token);
+    this.taskLog = new TaskLog(this.masker);
+    this.leaveTry = enterTry({ interrupt: (i) => this.interrupt(i) });
+    this.taskLog.openInBackground(w.log_path);
+    captureInto(this.taskLog);
+  }
+
+  elapsed(): number {
+    return performance.now() - this.t0;
+  }
+
+  /** How long the body ran and how much of it on the CPU: the executor sizes its pool by it. */
+  execTimes(): { execMs: number | null; execCpuMs: number | null } {
+    return { execMs: this.exec?.ms ?? null, execCpuMs: this.exec?.cpuMs ?? null };
+  }
+
+  /** Interrupts (timeout, process.exit, heartbeat 409…) end the try at once, whatever the task does. */
+  private interrupt(i: Interrupt): void {
+    if (this.interrupted !== null) return;
+    this.interrupted = i;
+    this.abort.abort(new UpdraftError("TASK_INTERRUPTED", interruptMessage(i)));
+    this.onInterrupt(i);
+  }
+
+  async run(): Promise<TryOutcome> {
+    const w = this.w;
+    // The start request leaves first; importing the DAG file overlaps it, its output held until the try is ours.
+    const starting = this.start();
+    const loading: Promise<Loaded> = findTask(w.fileloc, w.ti.dag_id, w.ti.task_id, this.deps.cacheDir).then(
       (found) => ({ ok: true as const, ...found }),
       (error: unknown) => ({ ok: false as const, error }),
     );
     const started = await starting;
     if (!started.ok) {
-      const err = started.error;
       await loading;
-      await taskLog.discard();
-      const why = isUpdraftError(err, API_CONFLICT)
+      await this.taskLog.discard();
+      const why = isUpdraftError(started.error, API_CONFLICT)
         ? "another runner owns it or it is no longer queued (start refused with 409); nothing was run"
-        : `start failed: ${errorSummary(err)}`;
+        : `start failed: ${errorSummary(started.error)}`;
       realStderr.write(
         `${new Date().toISOString()} WARNING [runner] Try ${w.try_number} of ${w.ti.dag_id}.${w.ti.task_id} (run ${w.ti.run_id}, map_index ${w.ti.map_index}): ${why}.\n`,
       );
-      return { state: null, dirty: false, totalMs: performance.now() - t0 };
+      return { state: null, dirty: false, totalMs: this.elapsed(), next: null, ...this.execTimes() };
     }
-    const start: StartResponse = started.response;
-    for (const s of start.mask_secrets ?? []) masker.add(s);
-    taskLog.confirm();
-    log("INFO", `Starting attempt ${w.try_number} of ${start.max_tries}`);
-    log(
+    const start = started.response;
+    for (const s of start.mask_secrets ?? []) this.masker.add(s);
+    this.taskLog.confirm();
+    this.log("INFO", `Starting attempt ${w.try_number} of ${start.max_tries}`);
+    this.log(
       "INFO",
-      `Running ${w.ti.dag_id}.${w.ti.task_id} (run ${w.ti.run_id}${w.ti.map_index >= 0 ? `, map_index ${w.ti.map_index}` : ""}) on ${hostname}, pid ${pid}`,
+      `Running ${w.ti.dag_id}.${w.ti.task_id} (run ${w.ti.run_id}${w.ti.map_index >= 0 ? `, map_index ${w.ti.map_index}` : ""}) on ${this.hostname}, pid ${this.pid}`,
     );
-    stopHeartbeat = startHeartbeat({
-      client,
+    this.stopHeartbeat = startHeartbeat({
+      client: this.client,
       intervalS: start.heartbeat_interval_s,
-      pid,
-      hostname,
-      interrupt,
-      warn: (m) => log("WARNING", m),
+      pid: this.pid,
+      hostname: this.hostname,
+      interrupt: (i) => this.interrupt(i),
+      warn: (m) => this.log("WARNING", m),
     });
+    const request = await this.settle(this.execute(start, loading));
+    this.stopHeartbeat();
+    if (request === null)
+      return { state: null, dirty: true, totalMs: this.elapsed(), next: null, ...this.execTimes() };
+    return this.report(request);
+  }
 
-    let ctx: TaskContext | null = null;
-    let loaded: Loaded | null = null;
-    const body = async (): Promise<FinishRequest> => {
-      loaded = await loading;
-      if (!loaded.ok) throw loaded.error;
-      const { dag, task } = loaded;
-      const input: ContextInput = { ti: w.ti, tryNumber: w.try_number, start, dag, task, client, masker };
-      ctx = buildContext(input);
-      const reader = new XComReader(input);
-      // Template lookups are synchronous: fetch the variables and connections templates name first.
-      const sources = templateSources(task);
-      let scope: Record<string, unknown> | null = null;
-      if (sources.length > 0) {
-        const needs = templateNeeds(sources);
-        const variables = new Map<string, string>();
-        const connections = new Map<string, Awaited<ReturnType<typeof readConnection>> & object>();
-        await Promise.all([
-          ...[...needs.variables].map(async (k) => {
-            const v = await readVariable(input, k);
-            if (v !== undefined) variables.set(k, v);
-          }),
-          ...[...needs.connections].map(async (k) => {
-            const c = await readConnection(input, k);
-            if (c !== undefined) connections.set(k, c);
-          }),
-        ]);
-        scope = templateScope(ctx, variables, connections);
-      }
-      const resolved = await resolveFields(
-        task,
-        w.ti.map_index,
-        { pull: (taskId, key) => reader.pull(taskId, key) },
-        (source, field) => renderTemplate(source, scope ?? {}, field, task.taskId),
-      );
-      const postRendered =
-        task.templateFields.length > 0 && !allEmpty(resolved.rendered)
-          ? client
-              .renderedFields(masker.maskDeep(truncateRendered(resolved.rendered)) as Record<string, unknown>)
-              .catch((err: unknown) => {
-                log("WARNING", `Could not record the rendered fields: ${errorSummary(err)}`);
-              })
-          : Promise.resolve();
-      if (w.execution_timeout_ms !== null) {
-        const ms = w.execution_timeout_ms;
-        timeoutTimer = setTimeout(() => interrupt({ kind: "timeout", timeoutMs: ms }), ms);
-      }
-      const result = await task.execute({ ctx, fields: resolved.fields, signal: abort.signal });
-      clearTimeout(timeoutTimer);
-      await postRendered;
-      return successRequest(w, dag, task, result, client, log);
+  /** The try's start: handed over with the previous finish, or asked for now. */
+  private start(): Promise<{ ok: true; response: StartResponse } | { ok: false; error: unknown }> {
+    if (this.deps.started !== undefined) return Promise.resolve({ ok: true, response: this.deps.started });
+    return this.client.start({ hostname: this.hostname, pid: this.pid }).then(
+      (response) => ({ ok: true as const, response }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+  }
+
+  /** The task's body: context, XCom and template resolution, `execute`; the success report. */
+  private async execute(start: StartResponse, loading: Promise<Loaded>): Promise<FinishRequest> {
+    const w = this.w;
+    const loaded = (this.loaded = await loading);
+    if (!loaded.ok) throw loaded.error;
+    const { dag, task } = loaded;
+    const input: ContextInput = {
+      ti: w.ti,
+      tryNumber: w.try_number,
+      start,
+      dag,
+      task,
+      client: this.client,
+      masker: this.masker,
     };
+    const ctx = (this.ctx = buildContext(input));
+    const reader = new XComReader(input);
+    const scope = await this.templateScope(task, input, ctx);
+    const resolved = await resolveFields(
+      task,
+      w.ti.map_index,
+      { pull: (taskId, key) => reader.pull(taskId, key) },
+      (source, field) => renderTemplate(source, scope ?? {}, field, task.taskId),
+    );
+    const postRendered =
+      task.templateFields.length > 0 && !allEmpty(resolved.rendered)
+        ? this.client
+            .renderedFields(
+              this.masker.maskDeep(truncateRendered(resolved.rendered)) as Record<string, unknown>,
+            )
+            .catch((err: unknown) => {
+              this.log("WARNING", `Could not record the rendered fields: ${errorSummary(err)}`);
+            })
+        : Promise.resolve();
+    if (w.execution_timeout_ms !== null) {
+      const ms = w.execution_timeout_ms;
+      this.timeoutTimer = setTimeout(() => this.interrupt({ kind: "timeout", timeoutMs: ms }), ms);
+    }
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const result = await task.execute({ ctx, fields: resolved.fields, signal: this.abort.signal });
+    const cpu = process.cpuUsage(cpu0);
+    this.exec = { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+    clearTimeout(this.timeoutTimer);
+    await postRendered;
+    return successRequest(w, dag, task, result, this.log);
+  }
 
-    let request: FinishRequest | null;
+  /** Template lookups are synchronous: the variables and connections templates name are fetched first. */
+  private async templateScope(
+    task: BaseOperator,
+    input: ContextInput,
+    ctx: TaskContext,
+  ): Promise<Record<string, unknown> | null> {
+    const sources = templateSources(task);
+    if (sources.length === 0) return null;
+    const needs = templateNeeds(sources);
+    const variables = new Map<string, string>();
+    const connections = new Map<string, Awaited<ReturnType<typeof readConnection>> & object>();
+    await Promise.all([
+      ...[...needs.variables].map(async (k) => {
+        const v = await readVariable(input, k);
+        if (v !== undefined) variables.set(k, v);
+      }),
+      ...[...needs.connections].map(async (k) => {
+        const c = await readConnection(input, k);
+        if (c !== undefined) connections.set(k, c);
+      }),
+    ]);
+    return templateScope(ctx, variables, connections);
+  }
+
+  /**
+   * What to report: the body's success, a task failure or skip, or an interruption (then the
+   * process is not reused; after a 409 or a lost server nothing is reported: null).
+   */
+  private async settle(body: Promise<FinishRequest>): Promise<FinishRequest | null> {
     const settled = await Promise.race([
-      body().then(
+      body.then(
         (req) => ({ kind: "done" as const, req }),
         (error: unknown) => ({ kind: "error" as const, error }),
       ),
-      interruption.then((i) => ({ kind: "interrupt" as const, i })),
+      this.interruption.then((i) => ({ kind: "interrupt" as const, i })),
     ]);
-    clearTimeout(timeoutTimer);
-    const cut = interrupted as Interrupt | null;
+    clearTimeout(this.timeoutTimer);
+    const cut = this.interrupted as Interrupt | null;
     if (cut !== null) {
       // User code may still be running (or exit was called): this process is not reused.
-      dirty = true;
       markProcessDirty();
-      log("ERROR", interruptMessage(cut));
-      if (cut.kind === "uncaught") log("ERROR", formatUserError(cut.error));
-      request =
-        cut.kind === "conflict" || cut.kind === "api_lost"
-          ? null
-          : { state: "failed", error: masker.mask(interruptMessage(cut)) };
-    } else if (settled.kind === "done") {
-      request = settled.req;
-    } else {
-      const err = settled.kind === "error" ? settled.error : undefined;
-      if (isSignal(err, TaskSkipped)) {
-        log("INFO", `Task skipped: ${err instanceof Error ? err.message : ""}`);
-        request = { state: "skipped" };
-      } else {
-        log("ERROR", `Task failed with exception:\n${formatUserError(err)}`);
-        request = { state: "failed", error: masker.mask(errorSummary(err)) };
-        if (isSignal(err, TaskFailedNoRetry)) request.no_retry = true;
-      }
+      this.log("ERROR", interruptMessage(cut));
+      if (cut.kind === "uncaught") this.log("ERROR", formatUserError(cut.error));
+      return cut.kind === "conflict" || cut.kind === "api_lost"
+        ? null
+        : { state: "failed", error: this.masker.mask(interruptMessage(cut)) };
     }
-    stopHeartbeat();
+    if (settled.kind === "done") return settled.req;
+    const err = settled.kind === "error" ? settled.error : undefined;
+    if (isSignal(err, TaskSkipped)) {
+      this.log("INFO", `Task skipped: ${err instanceof Error ? err.message : ""}`);
+      return { state: "skipped" };
+    }
+    this.log("ERROR", `Task failed with exception:\n${formatUserError(err)}`);
+    const req: FinishRequest = { state: "failed", error: this.masker.mask(errorSummary(err)) };
+    if (isSignal(err, TaskFailedNoRetry)) req.no_retry = true;
+    return req;
+  }
 
-    if (request === null) {
-      return { state: null, dirty: true, totalMs: performance.now() - t0 };
-    }
+  /** Reports the end (taking the next try if the server hands one over), then runs the callback. */
+  private async report(request: FinishRequest): Promise<TryOutcome> {
+    const w = this.w;
     const label =
       request.state === "failed" && request.no_retry === true
         ? "FAILED (no retry)"
         : request.state.toUpperCase();
-    log(
+    this.log(
       request.state === "failed" ? "ERROR" : "INFO",
       `Marking task as ${label}. dag_id=${w.ti.dag_id}, task_id=${w.ti.task_id}, run_id=${w.ti.run_id}, map_index=${w.ti.map_index}, try_number=${w.try_number}`,
     );
-    const recorded = await finishWithRetry(client, request, log);
-    const totalMs = performance.now() - t0;
-    if (recorded === null) return { state: null, dirty, totalMs };
-    if (recorded !== request.state)
-      log("INFO", `The API server recorded the try as ${recorded.toUpperCase()}.`);
-
-    const done = loaded as Loaded | null;
-    if (ctx !== null && done !== null && done.ok) {
-      const cb = done.task.options;
-      const callback =
-        recorded === "success"
-          ? cb.onSuccessCallback
-          : recorded === "failed"
-            ? cb.onFailureCallback
-            : recorded === "up_for_retry"
-              ? cb.onRetryCallback
-              : undefined;
-      const name =
-        recorded === "success"
-          ? "onSuccessCallback"
-          : recorded === "failed"
-            ? "onFailureCallback"
-            : "onRetryCallback";
-      if (callback !== undefined) {
-        if ((await runTaskCallback(name, () => callback(ctx as TaskContext), log)) === "hung") dirty = true;
-      }
+    const callback = this.callbackFor();
+    // A try with a callback to run afterwards does not take the next one: the callback comes first.
+    if (!callback.defined && this.interrupted === null && this.deps.acceptNext?.() === true) {
+      request.accept_next = { hostname: this.hostname, pid: this.pid };
     }
-    return { state: recorded, dirty, totalMs };
-  } catch (err) {
-    // A runner bug, not a task failure: say so in the log and leave the state to the server's timeouts.
-    log("ERROR", `The runner failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    markProcessDirty();
-    return { state: null, dirty: true, totalMs: performance.now() - t0 };
-  } finally {
-    stopHeartbeat();
-    clearTimeout(timeoutTimer);
+    const answer = await finishWithRetry(this.client, request, this.log);
+    const totalMs = this.elapsed();
+    if (answer === null)
+      return { state: null, dirty: this.interrupted !== null, totalMs, next: null, ...this.execTimes() };
+    const recorded = answer.state;
+    if (recorded !== request.state)
+      this.log("INFO", `The API server recorded the try as ${recorded.toUpperCase()}.`);
+    // The next try talks to the server this one did.
+    const next =
+      answer.next == null
+        ? null
+        : { ...answer.next, workload: { ...answer.next.workload, api_url: w.api_url } };
+    let dirty = this.interrupted !== null;
+    const fn = callback.forState(recorded);
+    if (this.ctx !== null && fn !== undefined) {
+      const ctx = this.ctx;
+      if ((await runTaskCallback(fn.name, () => fn.call(ctx), this.log)) === "hung") dirty = true;
+    }
+    return { state: recorded, dirty, totalMs, next, ...this.execTimes() };
+  }
+
+  /** The task's callbacks, by the state the server records. */
+  private callbackFor(): {
+    defined: boolean;
+    forState(state: string): { name: string; call: (ctx: TaskContext) => unknown } | undefined;
+  } {
+    const loaded = this.loaded;
+    const o = loaded !== null && loaded.ok ? loaded.task.options : undefined;
+    const byState: Record<string, [string, ((ctx: TaskContext) => unknown) | undefined]> = {
+      success: ["onSuccessCallback", o?.onSuccessCallback],
+      failed: ["onFailureCallback", o?.onFailureCallback],
+      up_for_retry: ["onRetryCallback", o?.onRetryCallback],
+    };
+    return {
+      defined: Object.values(byState).some(([, fn]) => fn !== undefined),
+      forState(state) {
+        const [name, fn] = byState[state] ?? ["", undefined];
+        return fn === undefined ? undefined : { name, call: fn };
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    const w = this.w;
+    this.stopHeartbeat();
+    clearTimeout(this.timeoutTimer);
     stopCapture();
-    leaveTry();
-    await taskLog.close();
-    if (taskLog.openError !== null) {
+    this.leaveTry();
+    await this.taskLog.close();
+    if (this.taskLog.openError !== null) {
       realStderr.write(
-        `${new Date().toISOString()} ERROR [runner] The log of ${w.ti.dag_id}.${w.ti.task_id} try ${w.try_number} could not be written to ${w.log_path}: ${errorSummary(taskLog.openError)}\n`,
+        `${new Date().toISOString()} ERROR [runner] The log of ${w.ti.dag_id}.${w.ti.task_id} try ${w.try_number} could not be written to ${w.log_path}: ${errorSummary(this.taskLog.openError)}\n`,
       );
     }
   }

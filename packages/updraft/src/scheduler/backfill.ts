@@ -7,8 +7,7 @@ import { sql } from "kysely";
 import { UpdraftError } from "../common/errors.js";
 import { inTransaction, type Database, type Executor as Db } from "../db/index.js";
 import { dataIntervalsBetween } from "../model/timetable.js";
-import { clearTaskInstances, dagNotFound } from "../services/index.js";
-import { loadPlan } from "./dag-plan.js";
+import { clearTaskInstances, dagNotFound, insertRuns, loadDag, type NewRun } from "../services/index.js";
 
 export interface CreateBackfillInput {
   dagId: string;
@@ -74,7 +73,7 @@ export async function createBackfill(
       `The backfill's from date ${input.fromDate.toISOString()} is after its to date ${input.toDate.toISOString()}.`,
     );
   }
-  const plan = await loadPlan(db, input.dagId);
+  const plan = await loadDag(db, input.dagId);
   if (plan === undefined) throw dagNotFound(input.dagId);
   const timetable = plan.timetable(input.defaultTimezone ?? "UTC");
   if (!timetable.canBeScheduled) {
@@ -113,17 +112,19 @@ export async function createBackfill(
       .where("logical_date", "<=", input.toDate)
       .execute();
     const byDate = new Map(existing.map((r) => [r.logical_date?.getTime(), r]));
-    const runs: unknown[] = [];
+    const runs: NewRun[] = [];
     const rerun: string[] = [];
     let skipped = 0;
     for (const info of intervals) {
       const run = byDate.get(info.logicalDate.getTime());
       if (run === undefined) {
         runs.push({
-          run_id: `backfill__${info.logicalDate.toISOString()}`,
-          logical_date: info.logicalDate.toISOString(),
-          start: info.dataInterval.start.toISOString(),
-          end: info.dataInterval.end.toISOString(),
+          runId: `backfill__${info.logicalDate.toISOString()}`,
+          runType: "backfill",
+          logicalDate: info.logicalDate,
+          dataIntervalStart: info.dataInterval.start,
+          dataIntervalEnd: info.dataInterval.end,
+          creatingJobId: job.id,
         });
       } else if (input.rerunFailed === true && run.state === "failed") {
         rerun.push(run.run_id);
@@ -131,28 +132,7 @@ export async function createBackfill(
         skipped++;
       }
     }
-    const tasks = plan.newTaskInstancesJson();
-    const created = await sql<{ run_id: string }>`
-      with r as (
-        insert into dag_run (dag_id, run_id, run_type, logical_date, data_interval_start, data_interval_end,
-          state, conf, external_trigger, creating_job_id, dag_hash)
-        select ${input.dagId}, x.run_id, 'backfill', x.logical_date, x.start, x.end, 'queued', '{}', false,
-          ${job.id}, ${plan.hash}
-        from jsonb_to_recordset(${JSON.stringify(runs)}::jsonb)
-          as x(run_id text, logical_date timestamptz, start timestamptz, "end" timestamptz)
-        on conflict do nothing
-        returning dag_id, run_id
-      ), tis as (
-        insert into task_instance (dag_id, run_id, task_id, map_index, max_tries, pool, pool_slots,
-          priority_weight, queue, operator)
-        select r.dag_id, r.run_id, t.task_id, -1, t.max_tries, t.pool, t.pool_slots, t.priority_weight,
-          t.queue, t.operator
-        from r cross join jsonb_to_recordset(${tasks}::jsonb)
-          as t(task_id text, max_tries int, pool text, pool_slots int, priority_weight int, queue text,
-            operator text)
-        returning 1
-      )
-      select run_id from r`.execute(trx);
+    const created = await insertRuns(trx, plan, runs);
     for (const runId of rerun) {
       await clearTaskInstances(trx, { dagId: input.dagId, runId, onlyFailed: true });
     }
@@ -164,12 +144,12 @@ export async function createBackfill(
         .where("run_id", "in", rerun)
         .execute();
     }
-    skipped += runs.length - created.rows.length;
+    skipped += runs.length - created.length;
     return {
       backfillId: job.id,
       dagId: input.dagId,
-      runIds: [...created.rows.map((r) => r.run_id), ...rerun].sort(),
-      created: created.rows.length,
+      runIds: [...created.map((r) => r.run_id), ...rerun].sort(),
+      created: created.length,
       rerun: rerun.length,
       skipped,
     };

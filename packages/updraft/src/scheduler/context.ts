@@ -6,6 +6,7 @@ import type { Database, Executor as Db } from "../db/index.js";
 import type { EngineEvents } from "../events/engine-events.js";
 import type { Executor } from "../executors/executor.js";
 import type { TaskInstanceKey } from "../model/execution-api.js";
+import type { WorkloadSigner } from "../services/index.js";
 
 /** A pino-compatible logger. */
 export interface SchedulerLogger {
@@ -55,8 +56,8 @@ export interface SchedulerContext {
   readonly logger: SchedulerLogger;
   readonly hooks: SchedulerHooks;
   readonly clock: SchedulerClock;
-  readonly apiUrl: string;
-  readonly secretKey: string;
+  /** Signs the workloads this scheduler queues (secret key, execution API URL, log folder). */
+  readonly signer: WorkloadSigner;
   /** This scheduler's job id once started (recorded on the task instances it queues). */
   jobId: number | null;
 }

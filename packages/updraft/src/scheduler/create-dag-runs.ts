@@ -4,8 +4,9 @@
 // (dag_id, logical_date) index makes a double create impossible; a conflict means "already there".
 import { sql } from "kysely";
 import type { Executor as Db } from "../db/index.js";
+import type { DagPlan } from "../model/dag-plan.js";
+import { insertRuns, loadDag } from "../services/index.js";
 import type { SchedulerContext } from "./context.js";
-import { loadPlan, type DagPlan } from "./dag-plan.js";
 
 interface DueDag {
   dag_id: string;
@@ -37,12 +38,12 @@ export async function createDagRuns(ctx: SchedulerContext, limit = 50): Promise<
             < coalesce(d.max_active_runs, ${defaultMaxRuns})
       order by d.next_dagrun_create_after, d.dag_id
       limit ${limit}
-      for update of d skip locked`.execute(trx);
+      for no key update of d skip locked`.execute(trx);
     if (due.rows.length === 0) return [];
     await ctx.hooks.afterDagClaim?.({ dagIds: due.rows.map((d) => d.dag_id) });
     const created: CreatedRun[] = [];
     for (const d of due.rows) {
-      const plan = await loadPlan(trx, d.dag_id, d.dag_hash);
+      const plan = await loadDag(trx, d.dag_id, d.dag_hash);
       if (plan === undefined || d.next_dagrun === null) continue;
       try {
         const runId = await createScheduledRun(trx, plan, d);
@@ -68,27 +69,16 @@ export async function createDagRuns(ctx: SchedulerContext, limit = 50): Promise<
 /** Inserts the run and its task instances (mapped tasks get their placeholder, map index -1). */
 async function createScheduledRun(db: Db, plan: DagPlan, d: DueDag): Promise<string | null> {
   const logical = d.next_dagrun ?? d.now;
-  const runId = `scheduled__${logical.toISOString()}`;
-  const tasks = plan.newTaskInstancesJson();
-  const result = await sql<{ created: number }>`
-    with r as (
-      insert into dag_run (dag_id, run_id, run_type, logical_date, data_interval_start, data_interval_end,
-        run_after, state, conf, external_trigger, dag_hash)
-      values (${d.dag_id}, ${runId}, 'scheduled', ${logical}, ${d.next_dagrun_data_interval_start},
-        ${d.next_dagrun_data_interval_end}, now(), 'queued', '{}', false, ${plan.hash})
-      on conflict do nothing
-      returning dag_id, run_id
-    ), tis as (
-      insert into task_instance (dag_id, run_id, task_id, map_index, max_tries, pool, pool_slots,
-        priority_weight, queue, operator)
-      select r.dag_id, r.run_id, t.task_id, -1, t.max_tries, t.pool, t.pool_slots, t.priority_weight, t.queue,
-        t.operator
-      from r cross join jsonb_to_recordset(${tasks}::jsonb)
-        as t(task_id text, max_tries int, pool text, pool_slots int, priority_weight int, queue text, operator text)
-      returning 1
-    )
-    select (select count(*)::int from r) as created, (select count(*)::int from tis) as tis`.execute(db);
-  return (result.rows[0]?.created ?? 0) > 0 ? runId : null;
+  const created = await insertRuns(db, plan, [
+    {
+      runId: `scheduled__${logical.toISOString()}`,
+      runType: "scheduled",
+      logicalDate: logical,
+      dataIntervalStart: d.next_dagrun_data_interval_start,
+      dataIntervalEnd: d.next_dagrun_data_interval_end,
+    },
+  ]);
+  return created[0]?.run_id ?? null;
 }
 
 /** Moves next_dagrun* past the interval just created (catchup, start and end dates per the timetable). */

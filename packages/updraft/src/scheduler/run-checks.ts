@@ -4,8 +4,7 @@
 import { sql } from "kysely";
 import type { Workload } from "../model/execution-api.js";
 import type { SchedulerContext } from "./context.js";
-import { loadPlan } from "./dag-plan.js";
-import { callbackWorkload } from "./workloads.js";
+import { callbackWorkload, loadDag } from "../services/index.js";
 import type { FinishedRun } from "./schedule-runs.js";
 
 interface RunningRun {
@@ -30,7 +29,7 @@ export async function checkRunningRuns(ctx: SchedulerContext): Promise<RunChecks
       (select s.dag_hash from serialized_dag s where s.dag_id = dr.dag_id) as dag_hash, now() as now
     from dag_run dr where dr.state = 'running' and dr.start_date is not null`.execute(ctx.db);
   for (const run of runs.rows) {
-    const plan = await loadPlan(ctx.db, run.dag_id, run.dag_hash);
+    const plan = await loadDag(ctx.db, run.dag_id, run.dag_hash);
     if (plan === undefined || run.start_date === null) continue;
     const age = run.now.getTime() - run.start_date.getTime();
     const timeout = plan.dag.dagrun_timeout_ms;
@@ -54,7 +53,7 @@ export async function checkRunningRuns(ctx: SchedulerContext): Promise<RunChecks
       );
       if (missed !== null && plan.dag.has_sla_miss_callback) {
         const ti = { dag_id: run.dag_id, run_id: run.run_id, task_id: missed[0] ?? "", map_index: -1 };
-        out.callbacks.push(callbackWorkload(ctx, plan, "sla_miss", ti, 1, { taskIds: missed }));
+        out.callbacks.push(callbackWorkload(ctx.signer, plan, "sla_miss", ti, 1, { taskIds: missed }));
       }
     }
   }
@@ -92,7 +91,7 @@ async function recordSlaMiss(
   return ctx.db.transaction().execute(async (trx) => {
     const locked = await sql`
       select 1 from dag_run where dag_id = ${run.dag_id} and run_id = ${run.run_id} and state = 'running'
-      for update skip locked`.execute(trx);
+      for no key update skip locked`.execute(trx);
     if (locked.rows.length === 0) return null;
     const seen = await sql`
       select 1 from log where event = 'sla_miss' and dag_id = ${run.dag_id} and run_id = ${run.run_id} limit 1`.execute(

@@ -1,24 +1,33 @@
 // Dependency evaluation for running DAG runs, in one transaction per batch of runs: lock the
-// runs (FOR UPDATE SKIP LOCKED, so two schedulers never evaluate the same run at once), read
-// every task instance of each in one statement, decide in memory (evaluate-run.ts), write all
-// decisions of the batch in one guarded statement, and finish the runs that are over.
+// runs (FOR NO KEY UPDATE SKIP LOCKED, so two schedulers never evaluate the same run at once; a
+// weaker lock than FOR UPDATE, which the key-share locks of a finish's history insert would
+// block), read every task instance of each (or of the tasks asked about) in one statement, decide
+// in memory (evaluate-run.ts), write all decisions of the batch in one guarded statement, and
+// finish the runs that are over.
 import { sql } from "kysely";
 import type { Executor as Db } from "../db/index.js";
-import type { TaskInstanceState } from "../model/states.js";
-import { runKey, type SchedulerContext } from "./context.js";
-import { loadPlan, type DagPlan, type ExpandSource } from "./dag-plan.js";
-import { buildWorkloads, claimAndQueue, type QueueResult } from "./queue-task-instances.js";
+import type { DagPlan, ExpandSource } from "../model/dag-plan.js";
 import {
+  emptyEvaluation,
   evaluateRun,
+  evaluateTasks,
   lengthKey,
   type RunEvaluation,
   type TiSnapshot,
   type XcomLengths,
-} from "./evaluate-run.js";
+} from "../model/evaluate-run.js";
+import type { TaskInstanceState } from "../model/states.js";
+import { loadDag, peekDag, writeDecisions } from "../services/index.js";
+import { runKey, type SchedulerContext } from "./context.js";
 
 export interface RunRef {
   dagId: string;
   runId: string;
+  /**
+   * Only these tasks need deciding (a finished try's downstream tasks that wait on others too):
+   * their instances and their upstreams' are read, not the whole run. Undefined: the whole run.
+   */
+  tasks?: readonly string[];
 }
 
 export interface FinishedRun extends RunRef {
@@ -32,22 +41,32 @@ export interface ScheduleResult {
   /** Task instances that became scheduled (or were created scheduled by an expansion). */
   scheduled: number;
   finished: FinishedRun[];
-  /** Runs asked for that another scheduler held locked: try again shortly. */
+  /** Runs asked for that another scheduler (or a finishing try) held locked: try again shortly. */
   busy: RunRef[];
   evaluated: number;
-  /** With `queueBudget`: what the last batch's transaction queued (workloads built after its commit). */
-  queued?: QueueResult;
 }
 
 /** [task_id, map_index, state, retry_due, try_number, end_date] */
 type TiTuple = [string, number, TaskInstanceState | null, boolean | null, number, string | null];
 
 interface RunRow {
+  id: number;
   dag_id: string;
   run_id: string;
   run_hash: string | null;
   dag_hash: string | null;
+  /** The instances read: all of the run's, or those of `scope` (and what their rules read). */
   tis: TiTuple[];
+  /** The tasks to decide, when not the whole run. */
+  scope: string[] | null;
+  /** The tasks whose instances were read for `scope`. */
+  read_ids: string[] | null;
+}
+
+interface Evaluated {
+  row: RunRow;
+  plan: DagPlan;
+  ev: RunEvaluation;
 }
 
 /**
@@ -58,20 +77,29 @@ export async function scheduleRuns(
   ctx: SchedulerContext,
   runs: readonly RunRef[] | undefined,
   batchSize = 50,
-  queueBudget?: number,
 ): Promise<ScheduleResult> {
   const total: ScheduleResult = { scheduled: 0, finished: [], busy: [], evaluated: 0 };
   if (runs !== undefined) {
-    for (let i = 0; i < runs.length; i += batchSize) {
-      // The event path: the last batch also queues, in the same transaction (one commit for both).
-      const last = i + batchSize >= runs.length;
-      await scheduleBatch(ctx, { runs: runs.slice(i, i + batchSize) }, total, last ? queueBudget : undefined);
+    // A scoped evaluation that cannot decide alone (a cascade, the run may be over) becomes a
+    // whole-run evaluation in the same pass.
+    let pending = [...runs];
+    while (pending.length > 0) {
+      const escalated: RunRef[] = [];
+      for (let i = 0; i < pending.length; i += batchSize) {
+        const batch = pending.slice(i, i + batchSize);
+        await ctx.db
+          .transaction()
+          .execute((trx) => evaluateBatch(ctx, trx, { runs: batch }, total, escalated));
+      }
+      pending = escalated;
     }
     return total;
   }
   let afterId = 0;
   for (;;) {
-    const last = await scheduleBatch(ctx, { afterId, limit: batchSize }, total);
+    const last = await ctx.db
+      .transaction()
+      .execute((trx) => evaluateBatch(ctx, trx, { afterId, limit: batchSize }, total));
     if (last === null) return total;
     afterId = last;
   }
@@ -79,106 +107,131 @@ export async function scheduleRuns(
 
 type Target = { runs: readonly RunRef[] } | { afterId: number; limit: number };
 
-/** Returns the last run id seen (for paging through all runs), or null when there were none. */
-async function scheduleBatch(
-  ctx: SchedulerContext,
-  target: Target,
-  total: ScheduleResult,
-  queueBudget?: number,
-): Promise<number | null> {
-  let queued: Awaited<ReturnType<typeof claimAndQueue>> = [];
-  const out: QueueResult = { workloads: [], poolMissing: [], more: false };
-  const last = await ctx.db.transaction().execute(async (trx) => {
-    const result = await evaluateBatch(ctx, trx, target, total);
-    if (queueBudget !== undefined) queued = await claimAndQueue(ctx, trx, queueBudget, out);
-    return result;
-  });
-  if (queueBudget !== undefined) total.queued = buildWorkloads(ctx, queued, out);
-  return last;
-}
-
+/**
+ * One batch in the caller's transaction: lock and read the runs, decide in memory, write the
+ * decisions, end the runs that are over. Returns the last run id read (for paging), or null.
+ */
 async function evaluateBatch(
   ctx: SchedulerContext,
   trx: Db,
   target: Target,
   total: ScheduleResult,
+  escalated: RunRef[] = [],
 ): Promise<number | null> {
-  {
-    const rows = await readRuns(trx, target);
-    if ("runs" in target && rows.length < target.runs.length) {
-      const seen = new Set(rows.map((r) => runKey(r.dag_id, r.run_id)));
-      const missing = target.runs.filter((r) => !seen.has(runKey(r.dagId, r.runId)));
-      total.busy.push(...(await stillRunning(trx, missing)));
-    }
-    if (rows.length === 0) return null;
-    await ctx.hooks.afterRunsRead?.({ runs: rows.map((r) => ({ dagId: r.dag_id, runId: r.run_id })) });
-
-    const evaluations: { row: RunRow; plan: DagPlan | undefined; ev: RunEvaluation }[] = [];
-    for (const row of rows) {
-      const plan = row.dag_hash === null ? undefined : await loadPlan(trx, row.dag_id, row.dag_hash);
-      if (plan === undefined) continue; // The DAG is gone: leave the run to be cleaned up by hand.
-      const tis: TiSnapshot[] = row.tis.map(([task_id, map_index, state, due]) => ({
-        task_id,
-        map_index,
-        state,
-        retry_due: due === true,
-      }));
-      let ev = evaluateRun(plan, tis);
-      if (ev.needLengths.length > 0) {
-        ev = evaluateRun(plan, tis, await xcomLengths(trx, row.dag_id, row.run_id, ev.needLengths));
-      }
-      evaluations.push({ row, plan, ev });
-    }
-    total.evaluated += evaluations.length;
-
-    const applied = await writeDecisions(trx, evaluations);
-    const ending: { dag_id: string; run_id: string; state: string }[] = [];
-    for (const { row, ev } of evaluations) {
-      const expected = ev.changes.length + ev.expansions.length + ev.creations.length;
-      if ((applied.get(runKey(row.dag_id, row.run_id)) ?? 0) !== expected) continue;
-      total.scheduled += ev.scheduled;
-      if (ev.outcome !== "running")
-        ending.push({ dag_id: row.dag_id, run_id: row.run_id, state: ev.outcome });
-      if (ev.deadlock) {
-        ctx.logger.warn(
-          { dag_id: row.dag_id, run_id: row.run_id },
-          "Deadlock: no task instance of the run can run any more; marking the run failed",
-        );
-      }
-    }
-    if (ending.length > 0) {
-      const done = await sql<{ dag_id: string; run_id: string; state: "success" | "failed" }>`
-        update dag_run d set state = u.state, end_date = now(), updated_at = now()
-        from jsonb_to_recordset(${JSON.stringify(ending)}::jsonb) as u(dag_id text, run_id text, state text)
-        where d.dag_id = u.dag_id and d.run_id = u.run_id and d.state = 'running'
-        returning d.dag_id, d.run_id, d.state,
-          set_config('synchronous_commit', 'on', true) as sync -- a run's end (and its callbacks) is durable`.execute(
-        trx,
-      );
-      for (const r of done.rows) {
-        const e = evaluations.find((x) => x.row.dag_id === r.dag_id && x.row.run_id === r.run_id);
-        total.finished.push({
-          dagId: r.dag_id,
-          runId: r.run_id,
-          state: r.state,
-          plan: e?.plan,
-          lastTi: e === undefined ? null : lastFinished(e.row.tis),
-        });
-      }
-    }
-    const rehash = evaluations.filter((e) => e.plan !== undefined && e.row.run_hash !== e.plan.hash);
-    if (rehash.length > 0) {
-      const pairs = rehash.map((e) => ({ dag_id: e.row.dag_id, run_id: e.row.run_id, hash: e.plan?.hash }));
-      await sql`
-        update dag_run d set dag_hash = u.hash
-        from jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) as u(dag_id text, run_id text, hash text)
-        where d.dag_id = u.dag_id and d.run_id = u.run_id`.execute(trx);
-    }
-    return "afterId" in target ? Math.max(...rows.map((r) => (r as RunRow & { id: number }).id)) : 0;
+  const rows = await readRuns(trx, target);
+  if ("runs" in target && rows.length < target.runs.length) {
+    const seen = new Set(rows.map((r) => runKey(r.dag_id, r.run_id)));
+    const missing = target.runs.filter((r) => !seen.has(runKey(r.dagId, r.runId)));
+    total.busy.push(...(await stillRunning(trx, missing)));
   }
+  if (rows.length === 0) return null;
+  await ctx.hooks.afterRunsRead?.({ runs: rows.map((r) => ({ dagId: r.dag_id, runId: r.run_id })) });
+
+  const evaluations = await evaluate(trx, rows, escalated);
+  total.evaluated += evaluations.length;
+  const applied = await writeDecisions(
+    trx,
+    evaluations.map(({ row, plan, ev }) => ({ dag_id: row.dag_id, run_id: row.run_id, plan, ...ev })),
+  );
+  // A run is finished only if every decision of its evaluation applied.
+  const settled = evaluations.filter(
+    ({ row, ev }) =>
+      (applied.get(runKey(row.dag_id, row.run_id)) ?? 0) ===
+      ev.changes.length + ev.expansions.length + ev.creations.length,
+  );
+  for (const { row, ev } of settled) {
+    total.scheduled += ev.scheduled;
+    if (ev.deadlock)
+      ctx.logger.warn(
+        { dag_id: row.dag_id, run_id: row.run_id },
+        "Deadlock: no task instance of the run can run any more; marking the run failed",
+      );
+  }
+  total.finished.push(
+    ...(await endRuns(
+      trx,
+      settled.filter((e) => e.ev.outcome !== "running"),
+    )),
+  );
+  await recordDagHash(trx, evaluations);
+  return "afterId" in target ? Math.max(...rows.map((r) => r.id)) : 0;
 }
 
-async function readRuns(db: Db, target: Target): Promise<(RunRow & { id: number })[]> {
+/**
+ * The pure evaluation of each run, with the XCom list lengths mapped tasks need read on demand. A
+ * scoped run whose decisions could cascade or end it goes to `escalated` (a whole-run evaluation).
+ */
+async function evaluate(trx: Db, rows: readonly RunRow[], escalated: RunRef[]): Promise<Evaluated[]> {
+  const out: Evaluated[] = [];
+  for (const row of rows) {
+    const plan = row.dag_hash === null ? undefined : await loadDag(trx, row.dag_id, row.dag_hash);
+    if (plan === undefined) continue; // The DAG is gone: leave the run to be cleaned up by hand.
+    const tis: TiSnapshot[] = row.tis.map(([task_id, map_index, state, due]) => ({
+      task_id,
+      map_index,
+      state,
+      retry_due: due === true,
+    }));
+    if (row.scope !== null) {
+      const read = new Set(row.read_ids ?? []);
+      const complete = scopeOf(plan, row.scope).every((id) => read.has(id));
+      const scoped = evaluateTasks(plan, tis, row.scope);
+      if (!complete || scoped.incomplete || scoped.changes.some((c) => c.to !== "scheduled")) {
+        escalated.push({ dagId: row.dag_id, runId: row.run_id });
+        continue;
+      }
+      out.push({
+        row,
+        plan,
+        ev: { ...emptyEvaluation(), changes: scoped.changes, scheduled: scoped.scheduled },
+      });
+      continue;
+    }
+    let ev = evaluateRun(plan, tis);
+    if (ev.needLengths.length > 0) {
+      ev = evaluateRun(plan, tis, await xcomLengths(trx, row.dag_id, row.run_id, ev.needLengths));
+    }
+    out.push({ row, plan, ev });
+  }
+  return out;
+}
+
+/** running → success/failed for the runs whose evaluation says they are over. */
+async function endRuns(trx: Db, over: readonly Evaluated[]): Promise<FinishedRun[]> {
+  if (over.length === 0) return [];
+  const ending = over.map(({ row, ev }) => ({ dag_id: row.dag_id, run_id: row.run_id, state: ev.outcome }));
+  const done = await sql<{ dag_id: string; run_id: string; state: "success" | "failed" }>`
+    update dag_run d set state = u.state, end_date = now(), updated_at = now()
+    from jsonb_to_recordset(${JSON.stringify(ending)}::jsonb) as u(dag_id text, run_id text, state text)
+    where d.dag_id = u.dag_id and d.run_id = u.run_id and d.state = 'running'
+    returning d.dag_id, d.run_id, d.state,
+      set_config('synchronous_commit', 'on', true) as sync -- a run's end (and its callbacks) is durable`.execute(
+    trx,
+  );
+  return done.rows.map((r) => {
+    const e = over.find((x) => x.row.dag_id === r.dag_id && x.row.run_id === r.run_id);
+    return {
+      dagId: r.dag_id,
+      runId: r.run_id,
+      state: r.state,
+      plan: e?.plan,
+      lastTi: e === undefined ? null : lastFinished(e.row.tis),
+    };
+  });
+}
+
+/** A run evaluated with a newer version of its DAG records that version. */
+async function recordDagHash(trx: Db, evaluations: readonly Evaluated[]): Promise<void> {
+  const rehash = evaluations.filter((e) => e.row.run_hash !== e.plan.hash);
+  if (rehash.length === 0) return;
+  const pairs = rehash.map((e) => ({ dag_id: e.row.dag_id, run_id: e.row.run_id, hash: e.plan.hash }));
+  await sql`
+    update dag_run d set dag_hash = u.hash
+    from jsonb_to_recordset(${JSON.stringify(pairs)}::jsonb) as u(dag_id text, run_id text, hash text)
+    where d.dag_id = u.dag_id and d.run_id = u.run_id`.execute(trx);
+}
+
+async function readRuns(db: Db, target: Target): Promise<RunRow[]> {
   const filter =
     "runs" in target
       ? sql`(dr.dag_id, dr.run_id) in (select x->>0, x->>1 from jsonb_array_elements(${JSON.stringify(
@@ -186,22 +239,54 @@ async function readRuns(db: Db, target: Target): Promise<(RunRow & { id: number 
         )}::jsonb) as x)`
       : sql`dr.id > ${target.afterId}`;
   const limit = "runs" in target ? target.runs.length : target.limit;
-  const result = await sql<RunRow & { id: number }>`
+  // What a scoped run's rules read: the tasks to decide, their upstreams and relevant setups.
+  const scopes = JSON.stringify(
+    "runs" in target
+      ? target.runs.filter((r) => r.tasks !== undefined).map((r) => [r.dagId, r.runId, r.tasks, readScope(r)])
+      : [],
+  );
+  const result = await sql<RunRow>`
     with target as (
       select dr.id, dr.dag_id, dr.run_id, dr.dag_hash from dag_run dr
       where dr.state = 'running' and ${filter}
       order by dr.id limit ${limit}
-      for update skip locked
+      for no key update skip locked
+    ), scope as (
+      select x->>0 as dag_id, x->>1 as run_id, x->2 as decide, array(select jsonb_array_elements_text(x->3)) as task_ids
+      from jsonb_array_elements(${scopes}::jsonb) as x
     )
     select t.id, t.dag_id, t.run_id, t.dag_hash as run_hash,
       -- Losing this transaction's commit in a database crash is harmless (decision 0011).
       set_config('synchronous_commit', 'off', true) as sync,
       (select s.dag_hash from serialized_dag s where s.dag_id = t.dag_id) as dag_hash,
+      sc.decide as scope, sc.task_ids as read_ids,
       (select coalesce(json_agg(json_build_array(ti.task_id, ti.map_index, ti.state,
           ti.next_retry_at <= now(), ti.try_number, ti.end_date)), '[]'::json)
-        from task_instance ti where ti.dag_id = t.dag_id and ti.run_id = t.run_id) as tis
-    from target t order by t.id`.execute(db);
+        from task_instance ti where ti.dag_id = t.dag_id and ti.run_id = t.run_id
+          and (sc.task_ids is null or ti.task_id = any(sc.task_ids))) as tis
+    from target t left join scope sc on sc.dag_id = t.dag_id and sc.run_id = t.run_id
+    order by t.id`.execute(db);
   return result.rows;
+}
+
+/**
+ * The task ids a scoped evaluation reads, from the DAG as last seen: if the run's DAG turns out
+ * different, evaluate() sees the read was not enough and evaluates the whole run.
+ */
+function readScope(r: RunRef): string[] {
+  const plan = peekDag(r.dagId);
+  return plan === undefined ? [...(r.tasks ?? [])] : scopeOf(plan, r.tasks ?? []);
+}
+
+/** Tasks to decide, their upstreams and their relevant setups: what their rules read. */
+function scopeOf(plan: DagPlan, tasks: readonly string[]): string[] {
+  const ids = new Set<string>(tasks);
+  for (const id of tasks) {
+    const tp = plan.tasks.get(id);
+    for (const u of tp?.upstream ?? []) ids.add(u);
+    for (const u of tp?.indirectSetups ?? []) ids.add(u);
+  }
+  return [...ids];
 }
 
 async function stillRunning(db: Db, runs: readonly RunRef[]): Promise<RunRef[]> {
@@ -240,118 +325,6 @@ async function xcomLengths(
     if (s.producerMapped) out.set(lengthKey(s.taskId, s.key), rows.filter((r) => r.map_index >= 0).length);
     else out.set(lengthKey(s.taskId, s.key), rows.find((r) => r.map_index === -1)?.len ?? null);
   }
-  return out;
-}
-
-const FINISHED_SQL = `'success','failed','skipped','upstream_failed','removed'`;
-
-/** Writes every decision of a batch in ONE statement; returns how many rows changed per run. */
-async function writeDecisions(
-  db: Db,
-  evaluations: readonly { row: RunRow; plan: DagPlan | undefined; ev: RunEvaluation }[],
-): Promise<Map<string, number>> {
-  const changes: unknown[] = [];
-  const expansions: unknown[] = [];
-  const creations: unknown[] = [];
-  for (const { row, plan, ev } of evaluations) {
-    const run = { dag_id: row.dag_id, run_id: row.run_id };
-    for (const c of ev.changes)
-      changes.push({
-        ...run,
-        task_id: c.task_id,
-        map_index: c.map_index,
-        from_state: c.from,
-        to_state: c.to,
-      });
-    for (const e of ev.expansions)
-      expansions.push({ ...run, task_id: e.task_id, n: e.count, state: e.state });
-    for (const c of ev.creations) {
-      const tp = plan?.tasks.get(c.task_id);
-      if (tp === undefined) continue;
-      const t = tp.task;
-      creations.push({
-        ...run,
-        task_id: c.task_id,
-        state: c.state,
-        max_tries: t.retries + 1,
-        pool: t.pool,
-        pool_slots: t.pool_slots,
-        priority_weight: tp.weight,
-        queue: t.queue,
-        operator: t.operator,
-      });
-    }
-  }
-  const out = new Map<string, number>();
-  if (changes.length + expansions.length + creations.length === 0) return out;
-  const finished = sql.raw(FINISHED_SQL);
-  // Only the parts a batch needs: the planner's time is a large share of a small statement's.
-  const parts = [
-    sql`c as (
-      select * from jsonb_to_recordset(${JSON.stringify(changes)}::jsonb)
-        as c(dag_id text, run_id text, task_id text, map_index int, from_state text, to_state text)
-    ), upd as (
-      update task_instance t set
-        state = c.to_state,
-        scheduled_dttm = case when c.to_state = 'scheduled' then now() else t.scheduled_dttm end,
-        next_retry_at = case when c.to_state = 'scheduled' then null else t.next_retry_at end,
-        start_date = case when c.to_state in (${finished}) then coalesce(t.start_date, now()) else t.start_date end,
-        end_date = case when c.to_state in (${finished}) then now() else t.end_date end,
-        duration = case when c.to_state in (${finished})
-          then coalesce(extract(epoch from (now() - t.start_date))::float8, 0) else t.duration end,
-        updated_at = now()
-      from c
-      where t.dag_id = c.dag_id and t.run_id = c.run_id and t.task_id = c.task_id and t.map_index = c.map_index
-        and t.state is not distinct from c.from_state
-      returning t.dag_id, t.run_id
-    )`,
-  ];
-  const counted = [sql`select dag_id, run_id from upd`];
-  if (expansions.length > 0) {
-    parts.push(sql`e as (
-      select * from jsonb_to_recordset(${JSON.stringify(expansions)}::jsonb)
-        as e(dag_id text, run_id text, task_id text, n int, state text)
-    ), moved as (
-      update task_instance t set map_index = 0, state = e.state, scheduled_dttm = now(), updated_at = now()
-      from e
-      where t.dag_id = e.dag_id and t.run_id = e.run_id and t.task_id = e.task_id
-        and t.map_index = -1 and t.state is null
-      returning t.*
-    ), ins as (
-      insert into task_instance (dag_id, run_id, task_id, map_index, state, max_tries, pool, pool_slots,
-        priority_weight, queue, operator, executor, custom_operator_name, task_display_name, scheduled_dttm)
-      select m.dag_id, m.run_id, m.task_id, g.i, m.state, m.max_tries, m.pool, m.pool_slots,
-        m.priority_weight, m.queue, m.operator, m.executor, m.custom_operator_name, m.task_display_name, now()
-      from moved m
-      join e on e.dag_id = m.dag_id and e.run_id = m.run_id and e.task_id = m.task_id
-      cross join lateral generate_series(1, e.n - 1) as g(i)
-      on conflict do nothing
-      returning 1
-    )`);
-    counted.push(sql`select dag_id, run_id from moved`);
-  }
-  if (creations.length > 0) {
-    parts.push(sql`n as (
-      select * from jsonb_to_recordset(${JSON.stringify(creations)}::jsonb)
-        as n(dag_id text, run_id text, task_id text, state text, max_tries int, pool text, pool_slots int,
-          priority_weight int, queue text, operator text)
-    ), created as (
-      insert into task_instance (dag_id, run_id, task_id, map_index, state, max_tries, pool, pool_slots,
-        priority_weight, queue, operator, scheduled_dttm)
-      select n.dag_id, n.run_id, n.task_id, -1, n.state, n.max_tries, n.pool, n.pool_slots,
-        n.priority_weight, n.queue, n.operator, case when n.state = 'scheduled' then now() end
-      from n
-      on conflict do nothing
-      returning dag_id, run_id
-    )`);
-    counted.push(sql`select dag_id, run_id from created`);
-  }
-  const result = await sql<{ dag_id: string; run_id: string; applied: number }>`
-    with ${sql.join(parts, sql`, `)}
-    select x.dag_id, x.run_id, count(*)::int as applied
-    from (${sql.join(counted, sql` union all `)}) as x
-    group by x.dag_id, x.run_id`.execute(db);
-  for (const r of result.rows) out.set(runKey(r.dag_id, r.run_id), r.applied);
   return out;
 }
 

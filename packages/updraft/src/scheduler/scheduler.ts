@@ -17,7 +17,7 @@ import {
   type SchedulerLogger,
 } from "./context.js";
 import { createDagRuns } from "./create-dag-runs.js";
-import { queueTaskInstances, type QueueResult } from "./queue-task-instances.js";
+import { queueTaskInstances } from "./queue-task-instances.js";
 import {
   adoptOrphans,
   reapLostTry,
@@ -29,7 +29,7 @@ import {
 import { checkRunningRuns } from "./run-checks.js";
 import { scheduleRuns, type FinishedRun, type RunRef } from "./schedule-runs.js";
 import { startQueuedRuns } from "./start-queued-runs.js";
-import { callbackWorkload } from "./workloads.js";
+import { callbackWorkload } from "../services/index.js";
 
 export interface SchedulerOptions {
   database: Database;
@@ -68,6 +68,12 @@ interface Wants {
 }
 
 const BUSY_RETRY_MS = 5;
+/**
+ * How long a request to decide a join (a task waiting on several upstreams) may wait to be
+ * coalesced with the next ones: each of a wide fan-in's upstreams asks as it finishes, and one
+ * evaluation can answer many of them. Whole-run checks and queuing are not delayed.
+ */
+const JOIN_COALESCE_MS = 30;
 
 export class Scheduler {
   private readonly ctx: SchedulerContext;
@@ -80,9 +86,13 @@ export class Scheduler {
   private loopDone: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private stopping = false;
+  private soon: NodeJS.Timeout | undefined;
+  /** When joins were last evaluated (local clock), for coalescing their requests. */
+  private lastJoinPass = 0;
   private unsubscribe: (() => void)[] = [];
 
   constructor(options: SchedulerOptions) {
+    const clock = options.clock ?? { now: () => Date.now() };
     this.ctx = {
       database: options.database,
       db: options.database.db,
@@ -91,9 +101,13 @@ export class Scheduler {
       events: options.events ?? null,
       logger: options.logger ?? quietLogger,
       hooks: options.hooks ?? {},
-      clock: options.clock ?? { now: () => Date.now() },
-      apiUrl: options.apiUrl,
-      secretKey: options.secretKey,
+      clock,
+      signer: {
+        secretKey: options.secretKey,
+        apiUrl: options.apiUrl,
+        logFolder: options.config.logging.base_log_folder,
+        now: () => clock.now(),
+      },
       jobId: null,
     };
     this.heartbeatMs = Math.max(50, options.config.scheduler.scheduler_heartbeat_sec * 1000);
@@ -123,13 +137,8 @@ export class Scheduler {
       this.unsubscribe.push(this.ctx.events.on((e) => this.onEngineEvent(e)));
     }
     this.unsubscribe.push(this.ctx.executor.onEvent((e) => this.onExecutorEvent(e)));
-    const adopted = await adoptOrphans(this.ctx, this.staleJobAfterS);
-    if (adopted.length > 0) {
-      this.ctx.logger.info(
-        { count: adopted.length },
-        "Adopted task instances queued by schedulers that are gone",
-      );
-    }
+    // At once: a scheduler restarted after a crash takes back what its dead predecessor queued.
+    await this.adopt();
     this.wants.full = true;
     this.loopDone = this.loop();
   }
@@ -140,6 +149,7 @@ export class Scheduler {
    */
   async stop(options: { stopExecutor?: boolean } = {}): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.soon);
     this.wake?.();
     await this.loopDone;
     this.loopDone = null;
@@ -160,7 +170,7 @@ export class Scheduler {
 
   /** Asks for an evaluation of one run soon (as an event would). */
   requestRun(dagId: string, runId: string): void {
-    this.dirty.set(runKey(dagId, runId), { dagId, runId });
+    this.markDirty({ dagId, runId });
     this.wants.queue = true;
     this.wake?.();
   }
@@ -168,16 +178,24 @@ export class Scheduler {
   private onEngineEvent(e: EngineEvent): void {
     switch (e.type) {
       case "ti_finished":
-        this.dirty.set(runKey(e.dag_id, e.run_id), { dagId: e.dag_id, runId: e.run_id });
-        this.wants.queue = true;
+        // The finish settled what it could (its downstream, the next try); the rest is asked for.
+        if (e.run_check) this.markDirty({ dagId: e.dag_id, runId: e.run_id });
+        else if (e.evaluate.length > 0) {
+          this.markDirty({ dagId: e.dag_id, runId: e.run_id, tasks: e.evaluate });
+          if (e.scheduled === 0) {
+            this.wakeSoon();
+            return;
+          }
+        }
+        if (e.scheduled > 0) this.wants.queue = true;
         break;
       case "ti_state_changed":
-        this.dirty.set(runKey(e.dag_id, e.run_id), { dagId: e.dag_id, runId: e.run_id });
+        this.markDirty({ dagId: e.dag_id, runId: e.run_id });
         this.wants.start = true;
         this.wants.queue = true;
         break;
       case "dag_run_created":
-        this.dirty.set(runKey(e.dag_id, e.run_id), { dagId: e.dag_id, runId: e.run_id });
+        this.markDirty({ dagId: e.dag_id, runId: e.run_id });
         this.wants.start = true;
         break;
       case "dag_changed":
@@ -190,18 +208,63 @@ export class Scheduler {
     this.wake?.();
   }
 
+  /**
+   * A finished workload only frees its executor slot (the finish told the scheduler what else it
+   * needs); a lost one is reaped, and its run evaluated.
+   */
   private onExecutorEvent(e: ExecutorEvent): void {
-    if (e.kind === "task") {
-      this.dirty.set(runKey(e.ti.dag_id, e.ti.run_id), { dagId: e.ti.dag_id, runId: e.ti.run_id });
-      if (e.type === "lost") this.lost.push({ ti: e.ti, try_number: e.try_number, reason: e.reason });
+    if (e.type === "lost") {
+      if (e.kind === "task") this.lost.push({ ti: e.ti, try_number: e.try_number, reason: e.reason });
+      this.markDirty({ dagId: e.ti.dag_id, runId: e.ti.run_id });
+    } else if (e.next !== null) {
+      return; // The runner went on with a handed-over try: no slot freed.
     }
     this.wants.queue = true;
     this.wake?.();
   }
 
+  /**
+   * The runs to evaluate in this pass. Requests to decide joins are served at most every
+   * JOIN_COALESCE_MS: the ones that came sooner wait (a wide fan-in's upstreams finishing one
+   * after another share an evaluation) unless a full pass evaluates everything anyway.
+   */
+  private takeDirty(full: boolean): RunRef[] {
+    const now = this.ctx.clock.now();
+    const joinsDue = full || now - this.lastJoinPass >= JOIN_COALESCE_MS;
+    const out: RunRef[] = [];
+    for (const [k, r] of this.dirty) {
+      if (r.tasks !== undefined && !joinsDue) continue;
+      out.push(r);
+      this.dirty.delete(k);
+    }
+    if (out.some((r) => r.tasks !== undefined)) this.lastJoinPass = now;
+    if (this.dirty.size > 0) this.wakeSoon();
+    return out;
+  }
+
+  /** Wakes the loop within JOIN_COALESCE_MS (once, however many ask meanwhile). */
+  private wakeSoon(): void {
+    if (this.soon !== undefined) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      this.wake?.();
+    }, JOIN_COALESCE_MS);
+    this.soon.unref?.();
+  }
+
+  /** Asks for an evaluation of the run (of some of its tasks only, with `tasks`); the whole run wins. */
+  private markDirty(ref: RunRef): void {
+    const k = runKey(ref.dagId, ref.runId);
+    const [merged] = dedupe([...(this.dirty.has(k) ? [this.dirty.get(k)!] : []), ref]);
+    this.dirty.set(k, merged!);
+  }
+
   private hasWants(): boolean {
     const w = this.wants;
-    return w.full || w.create || w.start || w.queue || this.dirty.size > 0 || this.lost.length > 0;
+    const joinsOnly = [...this.dirty.values()].every((r) => r.tasks !== undefined);
+    const dirtyDue =
+      this.dirty.size > 0 && (!joinsOnly || this.ctx.clock.now() - this.lastJoinPass >= JOIN_COALESCE_MS);
+    return w.full || w.create || w.start || w.queue || dirtyDue || this.lost.length > 0;
   }
 
   private async loop(): Promise<void> {
@@ -266,14 +329,14 @@ export class Scheduler {
     return p;
   }
 
+  /**
+   * One pass: settle what executors report lost, create and start runs, (periodically) reap and
+   * check, evaluate the runs that need it, queue what is scheduled, hand callbacks to the executor.
+   */
   private async doPass(): Promise<PassSummary> {
-    const ctx = this.ctx;
     const w = this.wants;
     this.wants = { full: false, create: false, start: false, queue: false };
-    const full = w.full;
-    const runs = [...this.dirty.values()];
-    this.dirty.clear();
-    const lost = this.lost.splice(0);
+    const runs = this.takeDirty(w.full);
     const summary: PassSummary = {
       created: 0,
       started: 0,
@@ -284,94 +347,104 @@ export class Scheduler {
       reaped: 0,
       callbacks: 0,
     };
-
-    let eventQueued: QueueResult | null = null;
     const callbacks: Workload[] = [];
-    for (const l of lost) {
-      const r = await reapLostTry(ctx, l.ti, l.try_number, l.reason);
+    await this.reapLost(summary, callbacks);
+    let start = w.start || w.full;
+    if (w.full || w.create) start = (await this.createRuns(summary)) || start;
+    if (start) runs.push(...(await this.startRuns(summary)));
+    if (w.full) await this.periodicChecks(summary, callbacks);
+    if (w.full || runs.length > 0)
+      await this.evaluateRuns(w.full ? undefined : dedupe(runs), summary, callbacks);
+    if (w.full || w.queue || summary.scheduled > 0) await this.queue(summary);
+    for (const cb of callbacks) this.ctx.executor.queueWorkload(cb);
+    summary.callbacks = callbacks.length;
+    return summary;
+  }
+
+  /** Tries whose runner the executor saw die: failed or retried at once. */
+  private async reapLost(summary: PassSummary, callbacks: Workload[]): Promise<void> {
+    for (const l of this.lost.splice(0)) {
+      const r = await reapLostTry(this.ctx, l.ti, l.try_number, l.reason);
       summary.reaped += r.reaped.length;
       callbacks.push(...r.callbacks);
     }
+  }
 
-    let start = w.start || full;
-    if (full || w.create) {
-      const created = await createDagRuns(ctx);
-      summary.created = created.length;
-      if (created.length > 0) start = true;
-      for (const c of created)
-        ctx.events?.emit({ type: "dag_run_created", dag_id: c.dagId, run_id: c.runId });
-    }
-    if (start) {
-      const started = await startQueuedRuns(ctx);
-      summary.started = started.length;
-      runs.push(...started);
-    }
+  /** Scheduled runs that are due; true when any was created. */
+  private async createRuns(summary: PassSummary): Promise<boolean> {
+    const created = await createDagRuns(this.ctx);
+    summary.created = created.length;
+    for (const c of created)
+      this.ctx.events?.emit({ type: "dag_run_created", dag_id: c.dagId, run_id: c.runId });
+    return created.length > 0;
+  }
 
-    if (full) {
-      const reaped = await reapStaleHeartbeats(ctx);
-      summary.reaped += reaped.reaped.length;
-      callbacks.push(...reaped.callbacks);
-      summary.reaped += (await reapQueuedTooLong(ctx)).length;
-      await releaseRestarting(ctx);
-      const checks = await checkRunningRuns(ctx);
-      callbacks.push(...checks.callbacks);
-      callbacks.push(...this.dagCallbacks(checks.timedOut));
-      // Every periodic pass (decision 0008 §2), so work queued by a dead scheduler waits at most
-      // staleJobAfterS + one heartbeat. Counting passes instead let it wait up to 30 idle
-      // heartbeats more, and ran the query many times a second under load.
-      if (ctx.jobId !== null) {
-        const adopted = await adoptOrphans(ctx, this.staleJobAfterS);
-        if (adopted.length > 0)
-          ctx.logger.info(
-            { count: adopted.length },
-            "Adopted task instances queued by schedulers that are gone",
-          );
-      }
-    }
+  /** Queued runs that may start (max_active_runs); they are evaluated in this pass. */
+  private async startRuns(summary: PassSummary): Promise<RunRef[]> {
+    const started = await startQueuedRuns(this.ctx);
+    summary.started = started.length;
+    return started;
+  }
 
-    if (full || runs.length > 0) {
-      // An event pass (not the periodic one) evaluates and queues in one transaction.
-      const budget = full ? undefined : Math.min(ctx.config.core.parallelism, ctx.executor.openSlots());
-      const result = await scheduleRuns(ctx, full ? undefined : dedupe(runs), undefined, budget);
-      if (result.queued !== undefined) {
-        eventQueued = result.queued;
-        summary.queued = eventQueued.workloads.length;
-        for (const wl of eventQueued.workloads) ctx.executor.queueWorkload(wl);
-      }
-      summary.evaluated = result.evaluated;
-      summary.scheduled = result.scheduled;
-      summary.finishedRuns = result.finished.length;
-      callbacks.push(...this.dagCallbacks(result.finished));
-      // A finished run frees a max_active_runs slot.
-      if (result.finished.length > 0) this.wants.start = true;
-      if (result.busy.length > 0) {
-        for (const r of result.busy) this.dirty.set(runKey(r.dagId, r.runId), r);
-        setTimeout(() => this.wake?.(), BUSY_RETRY_MS).unref?.();
-      }
-    }
+  /** The periodic pass's safety nets: lost heartbeats, stuck queues, timeouts, SLAs, adoption. */
+  private async periodicChecks(summary: PassSummary, callbacks: Workload[]): Promise<void> {
+    const ctx = this.ctx;
+    const reaped = await reapStaleHeartbeats(ctx);
+    summary.reaped += reaped.reaped.length;
+    callbacks.push(...reaped.callbacks);
+    summary.reaped += (await reapQueuedTooLong(ctx)).length;
+    await releaseRestarting(ctx);
+    const checks = await checkRunningRuns(ctx);
+    callbacks.push(...checks.callbacks);
+    callbacks.push(...this.dagCallbacks(checks.timedOut));
+    // Every periodic pass (decision 0008 §2), so work queued by a dead scheduler waits at most
+    // staleJobAfterS + one heartbeat.
+    if (ctx.jobId !== null) await this.adopt();
+  }
 
-    if (eventQueued !== null) {
-      for (const k of eventQueued.poolMissing) {
-        ctx.logger.error({ ...k }, "Task instance failed: its pool does not exist");
-        this.dirty.set(runKey(k.dag_id, k.run_id), { dagId: k.dag_id, runId: k.run_id });
-      }
-      if (eventQueued.more && ctx.executor.openSlots() > 0) this.wants.queue = true;
-    } else if (full || w.queue || summary.scheduled > 0) {
-      const budget = Math.min(ctx.config.core.parallelism, ctx.executor.openSlots());
-      const queued = await queueTaskInstances(ctx, budget);
-      summary.queued = queued.workloads.length;
-      for (const wl of queued.workloads) ctx.executor.queueWorkload(wl);
-      for (const k of queued.poolMissing) {
-        ctx.logger.error({ ...k }, "Task instance failed: its pool does not exist");
-        this.dirty.set(runKey(k.dag_id, k.run_id), { dagId: k.dag_id, runId: k.run_id });
-      }
-      if (queued.more && queued.workloads.length === budget && ctx.executor.openSlots() > 0)
-        this.wants.queue = true;
+  private async adopt(): Promise<void> {
+    const adopted = await adoptOrphans(this.ctx, this.staleJobAfterS);
+    if (adopted.length > 0) {
+      this.ctx.logger.info(
+        { count: adopted.length },
+        "Adopted task instances queued by schedulers that are gone",
+      );
     }
+  }
 
-    for (const cb of callbacks) ctx.executor.queueWorkload(cb);
-    summary.callbacks = callbacks.length;
-    return summary;
+  /** Evaluates the given runs (every running run when undefined); finished runs get their callbacks. */
+  private async evaluateRuns(
+    runs: RunRef[] | undefined,
+    summary: PassSummary,
+    callbacks: Workload[],
+  ): Promise<void> {
+    const result = await scheduleRuns(this.ctx, runs);
+    summary.evaluated = result.evaluated;
+    summary.scheduled = result.scheduled;
+    summary.finishedRuns = result.finished.length;
+    callbacks.push(...this.dagCallbacks(result.finished));
+    // A finished run frees a max_active_runs slot.
+    if (result.finished.length > 0) this.wants.start = true;
+    if (result.busy.length > 0) {
+      for (const r of result.busy) this.markDirty(r);
+      setTimeout(() => this.wake?.(), BUSY_RETRY_MS).unref?.();
+    }
+  }
+
+  /** The one queuing path: as many as the executor takes now. */
+  private async queue(summary: PassSummary): Promise<void> {
+    const ctx = this.ctx;
+    const budget = Math.min(ctx.config.core.parallelism, ctx.executor.openSlots());
+    const queued = await queueTaskInstances(ctx, budget);
+    summary.queued = queued.workloads.length;
+    for (const wl of queued.workloads) ctx.executor.queueWorkload(wl);
+    if (budget > 0) ctx.executor.demand?.(queued.waiting);
+    for (const k of queued.poolMissing) {
+      ctx.logger.error({ ...k }, "Task instance failed: its pool does not exist");
+      this.markDirty({ dagId: k.dag_id, runId: k.run_id });
+    }
+    if (queued.more && queued.workloads.length === budget && ctx.executor.openSlots() > 0)
+      this.wants.queue = true;
   }
 
   private dagCallbacks(finished: readonly FinishedRun[]): Workload[] {
@@ -383,7 +456,7 @@ export class Scheduler {
       const ti = f.lastTi ?? { task_id: dag?.tasks[0]?.task_id ?? "", map_index: -1, try_number: 1 };
       out.push(
         callbackWorkload(
-          this.ctx,
+          this.ctx.signer,
           f.plan,
           f.state === "success" ? "dag_success" : "dag_failure",
           { dag_id: f.dagId, run_id: f.runId, task_id: ti.task_id, map_index: ti.map_index },
@@ -396,8 +469,14 @@ export class Scheduler {
   }
 }
 
+/** One request per run; a whole-run evaluation wins over a scoped one. */
 function dedupe(runs: readonly RunRef[]): RunRef[] {
   const m = new Map<string, RunRef>();
-  for (const r of runs) m.set(runKey(r.dagId, r.runId), r);
+  for (const r of runs) {
+    const k = runKey(r.dagId, r.runId);
+    const had = m.get(k);
+    if (had === undefined || r.tasks === undefined) m.set(k, r);
+    else if (had.tasks !== undefined) m.set(k, { ...r, tasks: [...new Set([...had.tasks, ...r.tasks])] });
+  }
   return [...m.values()];
 }

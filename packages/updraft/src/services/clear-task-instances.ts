@@ -112,7 +112,7 @@ export async function clearTaskInstances(
         run_id: r.run_id,
         task_id: r.task_id,
         map_index: r.map_index,
-        retries: dag.tasks.get(r.task_id)?.retries ?? 0,
+        retries: dag.task(r.task_id)?.retries ?? 0,
       })),
     );
     await sql`

@@ -1,35 +1,70 @@
-import { sql } from "kysely";
+// The end of a try as its runner reports it, and what follows at once (decision 0011), in ONE
+// statement: the guarded end of exactly that try with its history row, its return value as XCom, a
+// branch's skips, the downstream tasks that wait on this task alone made ready (a chain, a
+// fan-out: model/evaluate-run.ts decides, before the statement, from this try's success), and the
+// next try handed to the same runner (services/hand-over.ts). What depends on other tasks' ends too
+// — a join, a failure's or a skip's cascade, a retry, the end of the run — is the scheduler's,
+// told by an event: deciding it here would need the run locked against a concurrent end.
+import { sql, type RawBuilder } from "kysely";
 import { UpdraftError } from "../common/errors.js";
-import type { Executor } from "../db/index.js";
-import type { EngineEvents } from "../events/engine-events.js";
-import type { FinishRequest, FinishResponse, TokenClaims } from "../model/execution-api.js";
-import { nextRetryDelayMs } from "../model/retry-delay.js";
-import { UNFINISHED_TI_STATES } from "../model/states.js";
-import { loadDag, peekCachedDag, type CachedDag } from "./dag-cache.js";
+import { rowsSql, type Executor, type JsonValue, type RowColumn } from "../db/index.js";
+import type { EngineEvent, EngineEvents } from "../events/engine-events.js";
+import type { DagPlan } from "../model/dag-plan.js";
+import { evaluateTasks, type TiChange, type TiSnapshot } from "../model/evaluate-run.js";
+import type {
+  FinishRequest,
+  FinishResponse,
+  StartResponse,
+  TaskWorkload,
+  TokenClaims,
+} from "../model/execution-api.js";
+import { UNFINISHED_TI_STATES, type TaskInstanceState } from "../model/states.js";
+import { loadDag, peekDag } from "./dag-cache.js";
+import { endTriesCtes, retryDelaySeconds, type TryEnd } from "./end-try.js";
+import { handOverCtes, notHandedOver } from "./hand-over.js";
+import { runContextColumns, startResponse, xcomSubquery, type StartRow } from "./start-context.js";
+import { xcomJson } from "./task-xcom.js";
 import { tiConflict } from "./ti-conflict.js";
-
-/** Airflow's default retry_delay, for a task no longer in its DAG. */
-const DEFAULT_RETRY_DELAY_MS = 300_000;
-
-const SKIPPABLE = JSON.stringify(UNFINISHED_TI_STATES.filter((s) => s !== null));
+import { taskWorkload, type WorkloadSigner } from "./workloads.js";
+import { decisionCtes } from "./write-decisions.js";
 
 export interface FinishOptions {
-  /** Told `ti_finished` after the commit, to wake the scheduler. */
+  /** Told `ti_finished` (after the commit) when the scheduler has something to do. */
   events?: EngineEvents | null;
+  /** Largest return value a finish may carry, in JSON bytes (core.xcom_max_size). Default 1 MiB. */
+  xcomMaxSize?: number;
+  /** Signs the workload of a try handed to the runner; without it no try is handed over. */
+  handOver?: { signer: WorkloadSigner; heartbeatIntervalS: number } | null;
 }
 
 export interface FinishResult extends FinishResponse {
   /** Downstream task instances skipped by a branch or short-circuit. */
   skipped: number;
+  next: { workload: TaskWorkload; start: StartResponse } | null;
 }
 
+type TiFinished = Extract<EngineEvent, { type: "ti_finished" }>;
+
+const DEFAULT_XCOM_MAX_SIZE = 1024 * 1024;
+const DEC_COLUMNS: readonly RowColumn[] = [
+  ["task_id", "text"],
+  ["map_index", "int"],
+  ["from_state", "text"],
+  ["to_state", "text"],
+  ["pos", "int"],
+];
+const UNFINISHED_SQL = sql.raw(
+  UNFINISHED_TI_STATES.filter((s) => s !== null)
+    .map((s) => `'${s}'`)
+    .join(","),
+);
+const SKIPPABLE = JSON.stringify(UNFINISHED_TI_STATES.filter((s) => s !== null));
+
 /**
- * Records the end of the token's try, in ONE statement (so one transaction): the guarded
- * `running → success | skipped | up_for_retry | failed` for exactly that try, its
- * task_instance_history row, and the skips of a branch (`follow_task_ids`) or short-circuit
- * (`skip_downstream`). The server decides between up_for_retry and failed: a failed try with
- * tries left (`try_number < max_tries`, max_tries being retries + 1) and no `no_retry` is retried
- * after `nextRetryDelayMs`. A duplicate or late report is TI_CONFLICT (409) and changes nothing.
+ * Records the end of the token's try. The server decides between up_for_retry and failed: a
+ * failed try with tries left (`try_number < max_tries`) and no `no_retry` is retried after the
+ * task's retry delay. A duplicate or late report is TI_CONFLICT (409) and changes nothing. Only a
+ * branch task may name the tasks to follow, only a short-circuit may skip its downstream.
  */
 export async function finishTaskInstance(
   db: Executor,
@@ -38,142 +73,435 @@ export async function finishTaskInstance(
   options: FinishOptions = {},
 ): Promise<FinishResult> {
   const { ti } = claims;
-  if (req.follow_task_ids !== undefined && req.follow_task_ids !== null && req.skip_downstream === true) {
+  if (req.return_value !== undefined && req.state !== "success") {
+    throw new UpdraftError("REQUEST_INVALID", "Only a successful try reports a return value.");
+  }
+  const maxSize = options.xcomMaxSize ?? DEFAULT_XCOM_MAX_SIZE;
+  const xcom =
+    req.return_value === undefined
+      ? null
+      : xcomJson(ti.task_id, "return_value", req.return_value.value, maxSize);
+  let plan = peekDag(ti.dag_id) ?? (await loadDag(db, ti.dag_id));
+  // The decisions depend on the DAG; the end only applies if the stored DAG is still the one they
+  // were made with, else the DAG is read again and everything redone (a DAG change is rare).
+  for (let attempt = 0; ; attempt++) {
+    const input: FinishInput = { claims, req, plan, xcom, skips: branchSkips(plan, claims, req), options };
+    const outcome = await finishAtOnce(db, input);
+    if (outcome.kind === "done") {
+      if (outcome.wake !== null) {
+        if (outcome.notified) options.events?.emitLocal(outcome.wake);
+        else options.events?.emit(outcome.wake);
+      }
+      return outcome.result;
+    }
+    if (outcome.storedHash === (plan?.hash ?? null) || attempt >= 3)
+      throw await tiConflict(db, claims, "running");
+    plan = outcome.storedHash === null ? undefined : await loadDag(db, ti.dag_id, outcome.storedHash);
+  }
+}
+
+interface FinishInput {
+  claims: TokenClaims;
+  req: FinishRequest;
+  plan: DagPlan | undefined;
+  xcom: string | null;
+  skips: readonly string[];
+  options: FinishOptions;
+}
+
+type FinishOutcome =
+  | { kind: "done"; result: FinishResult; wake: TiFinished | null; notified: boolean }
+  | { kind: "refused"; storedHash: string | null };
+
+/** A decision with the downstream task's topological position (the tie-break of claim order). */
+type Decision = TiChange & { pos: number };
+
+/**
+ * The downstream tasks a branch or short-circuit skips. A follow_task_ids or skip_downstream from
+ * any other task, or naming tasks that are not its direct downstream, is refused: a task's token
+ * must not be able to skip work it does not decide.
+ */
+function branchSkips(plan: DagPlan | undefined, claims: TokenClaims, req: FinishRequest): string[] {
+  const follow = req.follow_task_ids ?? null;
+  const skipAll = req.skip_downstream === true;
+  if (follow === null && !skipAll) return [];
+  if (follow !== null && skipAll) {
     throw new UpdraftError(
       "REQUEST_INVALID",
       "A finish report gives follow_task_ids or skip_downstream, not both.",
     );
   }
-  let dag = peekCachedDag(ti.dag_id) ?? (await loadDag(db, ti.dag_id));
-  // Other processes hear of the change from the statement itself (NOTIFY is sent at its commit).
-  const target = options.events?.notifyTarget() ?? null;
-  // The plan depends on the DAG; the statement only applies if the stored DAG is still the one
-  // planned with, else the DAG is read again and the plan redone (a DAG change is rare).
-  for (let attempt = 0; ; attempt++) {
-    const plan = await planFinish(db, claims, req, dag);
-    const result = await sql<{ state: string | null; skipped: number; dag_hash: string | null }>`
-      with upd as (
-        update task_instance set
-          state = case when ${plan.retryable}::boolean and try_number < max_tries then 'up_for_retry' else ${req.state}::text end,
-          next_retry_at = case when ${plan.retryable}::boolean and try_number < max_tries
-            then now() + make_interval(secs => ${plan.delayMs / 1000}::float8) else null end,
-          end_date = now(),
-          duration = extract(epoch from (now() - coalesce(start_date, now())))::float8,
-          updated_at = now()
-        where dag_id = ${ti.dag_id} and run_id = ${ti.run_id} and task_id = ${ti.task_id}
-          and map_index = ${ti.map_index} and state = 'running' and try_number = ${claims.try_number}
-          and (select dag_hash from serialized_dag where dag_id = ${ti.dag_id}) is not distinct from ${dag?.hash ?? null}::text
-        returning *
-      ), hist as (
-        insert into task_instance_history (
-          task_instance_id, dag_id, run_id, task_id, map_index, try_number, state, start_date, end_date,
-          duration, queued_dttm, hostname, pid, executor, pool, queue, operator, max_tries, error)
-        select id, dag_id, run_id, task_id, map_index, try_number, state, start_date, end_date,
-          duration, queued_dttm, hostname, pid, executor, pool, queue, operator, max_tries, ${req.error ?? null}::text
-        from upd
-        on conflict (dag_id, run_id, task_id, map_index, try_number) do update set
-          state = excluded.state, start_date = excluded.start_date, end_date = excluded.end_date,
-          duration = excluded.duration, hostname = excluded.hostname, pid = excluded.pid,
-          error = coalesce(excluded.error, task_instance_history.error), updated_at = now()
-      )${skipCte(plan.skip)}
-      select (select state from upd) as state, ${plan.skip.length === 0 ? sql`0` : sql`(select count(*)::int from skipped)`} as skipped,
-        (select dag_hash from serialized_dag where dag_id = ${ti.dag_id}) as dag_hash${notifySql(target)}`.execute(
-      db,
+  const task = plan?.task(claims.ti.task_id);
+  const kind = follow !== null ? "branch" : "short_circuit";
+  if (task?.branch_kind !== kind) {
+    throw new UpdraftError(
+      "FORBIDDEN",
+      kind === "branch"
+        ? `Task "${claims.ti.task_id}" is not a branch task: it may not name the tasks to follow (follow_task_ids).`
+        : `Task "${claims.ti.task_id}" is not a short-circuit task: it may not skip its downstream tasks (skip_downstream).`,
     );
-    const row = result.rows[0];
-    if (row?.state !== null && row?.state !== undefined) {
-      const event = {
-        type: "ti_finished" as const,
-        dag_id: ti.dag_id,
-        run_id: ti.run_id,
-        task_id: ti.task_id,
-        map_index: ti.map_index,
-        state: row.state,
-      };
-      if (target !== null) options.events?.emitLocal(event);
-      else options.events?.emit(event);
-      return { state: row.state, skipped: row.skipped };
-    }
-    const storedHash = row?.dag_hash ?? null;
-    if (storedHash === (dag?.hash ?? null) || attempt >= 3) throw await tiConflict(db, claims, "running");
-    dag = storedHash === null ? undefined : await loadDag(db, ti.dag_id, storedHash);
   }
+  if (req.state !== "success" || plan === undefined) return [];
+  if (skipAll) return [...plan.allDownstream(task.task_id)];
+  const direct = new Set(task.downstream_task_ids);
+  const unknown = (follow ?? []).filter((id) => !direct.has(id));
+  if (unknown.length > 0) {
+    throw new UpdraftError(
+      "REQUEST_INVALID",
+      `follow_task_ids names ${unknown.map((id) => `"${id}"`).join(", ")}, not a direct downstream task of "${task.task_id}" (${task.downstream_task_ids.join(", ") || "none"}).`,
+    );
+  }
+  // As Airflow's skip_all_except: a direct downstream task reachable from a followed one (the
+  // "join" after an empty branch) is not skipped.
+  const keep = new Set<string>();
+  for (const id of follow ?? []) {
+    keep.add(id);
+    for (const d of plan.allDownstream(id)) keep.add(d);
+  }
+  return task.downstream_task_ids.filter((id) => !keep.has(id));
 }
 
-interface FinishPlan {
-  retryable: boolean;
-  delayMs: number;
-  skip: string[];
+/** What this finish decides about the downstream tasks, and what it leaves to the scheduler. */
+interface Prediction {
+  decisions: Decision[];
+  /** Downstream tasks that wait on other tasks too: the scheduler decides them (a scoped evaluation). */
+  pending: string[];
+  /** The scheduler must evaluate the whole run (a cascade, a retry, the run may be over). */
+  runCheck: boolean;
 }
 
-async function planFinish(
-  db: Executor,
-  claims: TokenClaims,
-  req: FinishRequest,
-  dag: CachedDag | undefined,
-): Promise<FinishPlan> {
+/**
+ * The downstream tasks this try's success makes ready, when each waits on this task alone (not
+ * mapped, no setups elsewhere): no other end can race with it, and the model decides from this
+ * try's success. Anything else downstream — a join, a cascade of a failure or a skip — is left
+ * to the scheduler (`runCheck`).
+ */
+function predictDownstream(input: FinishInput): Prediction {
+  const { plan, claims, req, skips } = input;
   const { ti } = claims;
-  const task = dag?.tasks.get(ti.task_id);
-  const retryable = req.state === "failed" && req.no_retry !== true;
-  let delayMs = 0;
-  if (retryable) {
-    const logicalDate =
-      task?.retry_exponential_backoff === true ? await runLogicalDate(db, ti.dag_id, ti.run_id) : null;
-    delayMs = nextRetryDelayMs({
-      retryDelayMs: task?.retry_delay_ms ?? DEFAULT_RETRY_DELAY_MS,
-      exponentialBackoff: task?.retry_exponential_backoff ?? false,
-      maxRetryDelayMs: task?.max_retry_delay_ms ?? null,
-      tryNumber: claims.try_number,
-      dagId: ti.dag_id,
-      taskId: ti.task_id,
-      logicalDate,
-    });
-  }
-  let skip: string[] = [];
-  if (req.state === "success" && dag !== undefined && task !== undefined) {
-    if (req.skip_downstream === true) skip = [...dag.allDownstream(ti.task_id)];
-    else if (req.follow_task_ids !== undefined && req.follow_task_ids !== null) {
-      // As Airflow's skip_all_except: a direct downstream task reachable from a followed one
-      // (the "join" after an empty branch) is not skipped.
-      const keep = new Set<string>();
-      for (const id of req.follow_task_ids) {
-        keep.add(id);
-        for (const d of dag.allDownstream(id)) keep.add(d);
-      }
-      skip = task.downstream_task_ids.filter((id) => !keep.has(id));
+  const task = plan?.task(ti.task_id);
+  if (plan === undefined || task === undefined) return { decisions: [], pending: [], runCheck: true };
+  const skipped = new Set(skips);
+  const downstream = task.downstream_task_ids.filter((id) => !skipped.has(id));
+  // A skip cascades; a failure's downstream depends on whether the try is retried.
+  const runCheck = skips.length > 0 || (req.state !== "success" && downstream.length > 0);
+  if (downstream.length === 0 || req.state !== "success") return { decisions: [], pending: [], runCheck };
+  const alone =
+    ti.map_index === -1 && task.expand === null
+      ? downstream.filter((id) => {
+          const tp = plan.tasks.get(id);
+          return tp !== undefined && !tp.mapped && tp.indirectSetups.length === 0 && tp.upstream.length === 1;
+        })
+      : [];
+  const tis: TiSnapshot[] = [
+    { task_id: ti.task_id, map_index: -1, state: "success", retry_due: false },
+    ...alone.map((id) => ({ task_id: id, map_index: -1, state: null, retry_due: false })),
+  ];
+  const ev = evaluateTasks(plan, tis, alone);
+  const ready = ev.incomplete ? [] : ev.changes.filter((c) => c.to === "scheduled");
+  const decided = new Set(ready.map((c) => c.task_id));
+  return {
+    decisions: withPositions(plan, ready),
+    pending: downstream.filter((id) => !decided.has(id)),
+    runCheck,
+  };
+}
+
+function withPositions(plan: DagPlan, changes: readonly TiChange[]): Decision[] {
+  return changes.map((c) => ({ ...c, pos: plan.position.get(c.task_id) ?? 0 }));
+}
+
+function endOf(input: FinishInput, logicalDate: Date | null): TryEnd {
+  const { claims, req, plan } = input;
+  return {
+    ...claims.ti,
+    try_number: claims.try_number,
+    state: req.state,
+    retryable: req.state === "failed" && req.no_retry !== true,
+    delay_s: req.state === "failed" ? retryDelaySeconds(plan, claims.ti, claims.try_number, logicalDate) : 0,
+    retry_as: "up_for_retry",
+    new_try: false,
+    error: req.error ?? null,
+  };
+}
+
+/** The run's logical date, for a failed try whose retry delay backs off exponentially (its jitter's seed). */
+async function backoffDate(db: Executor, input: FinishInput): Promise<Date | null> {
+  const { claims, req, plan } = input;
+  if (req.state !== "failed" || plan?.task(claims.ti.task_id)?.retry_exponential_backoff !== true)
+    return null;
+  const r = await sql<{ logical_date: Date | null }>`
+    select logical_date from dag_run where dag_id = ${claims.ti.dag_id} and run_id = ${claims.ti.run_id}`.execute(
+    db,
+  );
+  return r.rows[0]?.logical_date ?? null;
+}
+
+/** The statement: end, XCom, skips, the downstream decisions, the next try, the wake-up. */
+async function finishAtOnce(db: Executor, input: FinishInput): Promise<FinishOutcome> {
+  const { claims, plan, skips } = input;
+  const predicted = predictDownstream(input);
+  const end = endOf(input, await backoffDate(db, input));
+  const row = await runStatement(db, input, {
+    end,
+    skips,
+    decisions: predicted.decisions,
+    pending: predicted.pending,
+    forceRunCheck: predicted.runCheck,
+  });
+  if (row === undefined || row.state === null) return { kind: "refused", storedHash: row?.dag_hash ?? null };
+  const state = row.state as TaskInstanceState;
+  const skipped = row.skipped?.length ?? 0;
+  if (plan === undefined) return done(state, skipped, null, wakeEvent(claims, state, 0, true), false);
+  return finished(db, input, state, skipped, row, predicted.pending);
+}
+
+/** The outcome once the statements ran: the handed-over try's workload and start, the wake-up. */
+async function finished(
+  db: Executor,
+  input: FinishInput,
+  state: TaskInstanceState,
+  skipped: number,
+  row: StatementRow,
+  pending: readonly string[],
+): Promise<FinishOutcome> {
+  const { claims, req, plan, options } = input;
+  let next: FinishResult["next"] = null;
+  const handOver = options.handOver;
+  if (
+    plan !== undefined &&
+    handOver !== undefined &&
+    handOver !== null &&
+    typeof row.next_task_id === "string"
+  ) {
+    const key = {
+      dag_id: claims.ti.dag_id,
+      run_id: claims.ti.run_id,
+      task_id: row.next_task_id,
+      map_index: row.next_map_index ?? -1,
+    };
+    const refs = plan.xcomReferences(key.task_id);
+    let xcoms = row.xcoms ?? [];
+    if (row.xcoms_complete !== true && refs.length > 0) {
+      const again = await sql<{ xcoms: StartRow["xcoms"] }>`
+        select ${xcomSubquery(key.dag_id, key.run_id, refs)} as xcoms`.execute(db);
+      xcoms = again.rows[0]?.xcoms ?? [];
     }
+    // The value this finish stored is not visible to the statement's own reads.
+    if (req.return_value !== undefined) {
+      xcoms = xcoms.filter(
+        (x) => !(x[0] === claims.ti.task_id && x[1] === "return_value" && x[2] === claims.ti.map_index),
+      );
+      xcoms.push([
+        claims.ti.task_id,
+        "return_value",
+        claims.ti.map_index,
+        req.return_value.value as JsonValue,
+      ]);
+    }
+    const startRow: StartRow = { ...(row as unknown as StartRow), max_tries: row.next_max_tries ?? 1, xcoms };
+    next = {
+      workload: taskWorkload(handOver.signer, plan, key, row.next_try_number ?? 1, {
+        priorityWeight: row.next_priority_weight ?? 1,
+        queue: row.next_queue ?? "default",
+      }),
+      start: startResponse(plan, key, startRow, refs, handOver.heartbeatIntervalS),
+    };
   }
-  return { retryable, delayMs, skip };
+  const wake =
+    typeof row.wake_scheduled === "number" &&
+    (row.wake_scheduled > 0 || row.wake_run_check === true || pending.length > 0)
+      ? wakeEvent(claims, state, row.wake_scheduled, row.wake_run_check === true, pending)
+      : null;
+  return done(state, skipped, next, wake, typeof row.notified === "string");
 }
 
-async function runLogicalDate(db: Executor, dagId: string, runId: string): Promise<Date | null> {
-  const row = await db
-    .selectFrom("dag_run")
-    .select("logical_date")
-    .where("dag_id", "=", dagId)
-    .where("run_id", "=", runId)
-    .executeTakeFirst();
-  return row?.logical_date ?? null;
+function done(
+  state: TaskInstanceState,
+  skipped: number,
+  next: FinishResult["next"],
+  wake: TiFinished | null,
+  notified: boolean,
+): FinishOutcome {
+  return { kind: "done", result: { state, skipped, next }, wake, notified };
 }
 
-/** The NOTIFY of `ti_finished` to other processes, sent by the finish statement (at its commit). */
-function notifySql(target: { channel: string; origin: string } | null) {
-  if (target === null) return sql``;
-  return sql`,
-        (select pg_notify(${target.channel}::text, json_build_object('origin', ${target.origin}::text,
-          'event', json_build_object('type', 'ti_finished', 'dag_id', u.dag_id, 'run_id', u.run_id,
-            'task_id', u.task_id, 'map_index', u.map_index, 'state', u.state))::text) from upd u) as notified`;
+function wakeEvent(
+  claims: TokenClaims,
+  state: string,
+  scheduled: number,
+  runCheck: boolean,
+  evaluate: readonly string[] = [],
+): TiFinished {
+  const { ti } = claims;
+  return {
+    type: "ti_finished",
+    dag_id: ti.dag_id,
+    run_id: ti.run_id,
+    task_id: ti.task_id,
+    map_index: ti.map_index,
+    state,
+    scheduled,
+    run_check: runCheck,
+    evaluate: [...evaluate],
+  };
 }
 
-/** The CTE skipping a branch's or short-circuit's downstream tasks; left out when there are none. */
-function skipCte(taskIds: readonly string[]) {
-  if (taskIds.length === 0) return sql``;
-  return sql`, skipped as (
-        update task_instance set state = 'skipped', start_date = coalesce(start_date, now()), end_date = now(),
-          duration = 0, next_retry_at = null, updated_at = now()
-        where dag_id = (select dag_id from upd) and run_id = (select run_id from upd)
-          and task_id in (select jsonb_array_elements_text(${JSON.stringify(taskIds)}::jsonb))
-          and (state is null or state in (select jsonb_array_elements_text(${SKIPPABLE}::jsonb)))
-        returning 1
-      )`;
+interface StatementRow {
+  state: string | null;
+  dag_hash: string | null;
+  skipped: [string, number][] | null;
+  next_task_id: string | null;
+  next_map_index: number | null;
+  next_try_number: number | null;
+  next_max_tries: number | null;
+  next_priority_weight: number | null;
+  next_queue: string | null;
+  xcoms: StartRow["xcoms"] | null;
+  /** The statement's XCom read covered the next try's references. */
+  xcoms_complete: boolean | null;
+  wake_scheduled: number | null;
+  wake_run_check: boolean | null;
+  notified: string | null;
+}
+
+interface StatementParts {
+  end: TryEnd;
+  skips: readonly string[];
+  /** The downstream decisions this try's success makes. */
+  decisions: readonly Decision[];
+  /** Downstream tasks left to the scheduler's scoped evaluation. */
+  pending: readonly string[];
+  /** The scheduler must evaluate the run whatever the statement finds. */
+  forceRunCheck: boolean;
+}
+
+/**
+ * The finish statement. CTEs, in order: the end (`ended`, `ended_hist`), the return value
+ * (`pushed`), a branch's skips (`skipped`), the decisions (`dec`), the hand-over (`freed`, `head`
+ * … `started`), the decisions written (`c`, `upd`: not the one handed over), and `wake`: what the
+ * scheduler must still do. Its one row says what happened.
+ */
+async function runStatement(
+  db: Executor,
+  input: FinishInput,
+  p: StatementParts,
+): Promise<StatementRow | undefined> {
+  const { claims, plan, xcom, options } = input;
+  const { ti } = claims;
+  const runner =
+    options.handOver === undefined || options.handOver === null ? null : (input.req.accept_next ?? null);
+  const handOver = runner !== null && plan !== undefined;
+  const guard = sql`t.state = 'running'
+    and (select dag_hash from serialized_dag where dag_id = ${ti.dag_id}) is not distinct from ${plan?.hash ?? null}::text`;
+  const ctes: RawBuilder<unknown>[] = [endTriesCtes([p.end], guard)];
+  if (xcom !== null) ctes.push(xcomCte(input, xcom));
+  if (p.skips.length > 0) ctes.push(skipCte(p.skips));
+  const rows = p.decisions.map((d) => ({
+    task_id: d.task_id,
+    map_index: d.map_index,
+    from_state: d.from,
+    to_state: d.to,
+    pos: d.pos,
+  }));
+  ctes.push(sql`dec as (${rowsSql(rows, DEC_COLUMNS, "d")})`);
+  if (handOver) {
+    ctes.push(sql`freed as (select dag_id, run_id, pool, pool_slots, queue, executor from ended)`);
+    ctes.push(handOverCtes(runner, notHandedOver(plan, ti.task_id)));
+  }
+  // A decision applies only if the end did, and not to the try handed over (started above).
+  const applies = handOver
+    ? sql`exists (select 1 from ended)
+        and not exists (select 1 from started s where s.task_id = c.task_id and s.map_index = c.map_index)`
+    : sql`exists (select 1 from ended)`;
+  const written = decisionCtes(
+    [{ dag_id: ti.dag_id, run_id: ti.run_id, plan, changes: p.decisions }],
+    applies,
+  );
+  if (written !== null) ctes.push(written.ctes);
+  const decided = written === null ? sql`0` : sql`(select count(*)::int from (${written.decided}) x)`;
+  const handedFresh = handOver
+    ? sql`(select count(*)::int from started s join dec d on d.task_id = s.task_id and d.map_index = s.map_index)`
+    : sql`0`;
+  const scheduledLeft =
+    written === null
+      ? sql`0`
+      : sql`(select count(*)::int from (${written.decided}) x where x.state = 'scheduled')`;
+  // The run may be over (no other unfinished instance), a retry waits, something is left to decide,
+  // or a decision did not apply (it was made on a stale read): the scheduler evaluates the run.
+  ctes.push(sql`wake as (
+      select ${scheduledLeft} as scheduled,
+        exists (select 1 from ended) and (${p.forceRunCheck}
+          or (select state from ended) = 'up_for_retry'
+          or ${unfinishedSql(input)} = 0
+          or ${decided} + ${handedFresh} < ${p.decisions.length}) as run_check
+    )`);
+  const cols: RawBuilder<unknown>[] = [
+    sql`(select state from ended) as state,
+      (select dag_hash from serialized_dag where dag_id = ${ti.dag_id}) as dag_hash,
+      (select scheduled from wake) as wake_scheduled, (select run_check from wake) as wake_run_check`,
+  ];
+  if (p.skips.length > 0)
+    cols.push(sql`(select json_agg(json_build_array(task_id, map_index)) from skipped) as skipped`);
+  if (handOver) {
+    const refs = [...new Set(p.decisions.flatMap((d) => plan.xcomReferences(d.task_id)))];
+    cols.push(sql`s.task_id as next_task_id, s.map_index as next_map_index, s.try_number as next_try_number,
+      s.max_tries as next_max_tries, s.priority_weight as next_priority_weight, s.queue as next_queue,
+      ${runContextColumns(ti, refs)},
+      s.task_id = any(${p.decisions.map((d) => d.task_id)}::text[]) as xcoms_complete`);
+  }
+  const target = options.events?.notifyTarget() ?? null;
+  if (target !== null) {
+    cols.push(sql`(select pg_notify(${target.channel}::text, json_build_object('origin', ${target.origin}::text,
+        'event', json_build_object('type', 'ti_finished', 'dag_id', ${ti.dag_id}::text, 'run_id', ${ti.run_id}::text,
+          'task_id', ${ti.task_id}::text, 'map_index', ${ti.map_index}::int, 'state', (select state from ended),
+          'scheduled', w.scheduled, 'run_check', w.run_check, 'evaluate', ${JSON.stringify(p.pending)}::json))::text)
+      from wake w where w.scheduled > 0 or w.run_check or ${p.pending.length > 0}) as notified`);
+  }
+  const from = handOver
+    ? sql`from (select 1) as one left join started s on true
+        left join dag_run dr on dr.dag_id = s.dag_id and dr.run_id = s.run_id`
+    : sql``;
+  const result = await sql<StatementRow>`
+    with ${sql.join(ctes, sql`, `)}
+    select ${sql.join(cols, sql`, `)} ${from}`.execute(db);
+  return result.rows[0];
+}
+
+/**
+ * Whether the run has another unfinished task instance (one probe of the partial index; the
+ * decisions of this statement only ever make instances scheduled, never finished): if not, the
+ * run may be over.
+ */
+function unfinishedSql(input: FinishInput): RawBuilder<unknown> {
+  const { ti } = input.claims;
+  return sql`(select count(*)::int from (select 1 from task_instance u
+      where u.dag_id = ${ti.dag_id} and u.run_id = ${ti.run_id}
+        and (u.state is null or u.state in (${UNFINISHED_SQL}))
+        and not (u.task_id = ${ti.task_id} and u.map_index = ${ti.map_index})
+      limit 1) as u)`;
+}
+
+/** The CTE storing the return value of a try that ended successfully. */
+function xcomCte(input: FinishInput, json: string): RawBuilder<unknown> {
+  const { ti } = input.claims;
+  return sql`pushed as (
+      insert into xcom (dag_id, run_id, task_id, map_index, key, value)
+      select ${ti.dag_id}, ${ti.run_id}, ${ti.task_id}, ${ti.map_index}, 'return_value', ${json}::jsonb
+      from ended where ended.state = 'success'
+      on conflict (dag_id, run_id, task_id, map_index, key) do update set value = excluded.value, timestamp = now()
+    )`;
+}
+
+/** The CTE `skipped` skipping a branch's or short-circuit's downstream task instances. */
+function skipCte(taskIds: readonly string[]): RawBuilder<unknown> {
+  return sql`skipped as (
+      update task_instance set state = 'skipped', start_date = coalesce(start_date, now()), end_date = now(),
+        duration = 0, next_retry_at = null, updated_at = now()
+      where dag_id = (select dag_id from ended) and run_id = (select run_id from ended)
+        and (select state from ended) = 'success'
+        and task_id in (select jsonb_array_elements_text(${JSON.stringify(taskIds)}::jsonb))
+        and (state is null or state in (select jsonb_array_elements_text(${SKIPPABLE}::jsonb)))
+      returning task_id, map_index
+    )`;
 }

@@ -12,7 +12,14 @@ export type { ClearTaskInstancesInput, ClearedTaskInstance, ClearResult } from "
 export { setDagPaused } from "./dag-paused.js";
 export { syncDagBag } from "./sync-dag-bag.js";
 export type { DagBagChanges, SyncDagBagOptions, SyncDagBagResult } from "./sync-dag-bag.js";
-export { loadDag, CachedDag } from "./dag-cache.js";
-export type { XComReference } from "./dag-cache.js";
+export { loadDag, peekDag } from "./dag-cache.js";
+export { insertRuns } from "./insert-runs.js";
+export type { NewRun } from "./insert-runs.js";
 export { checkId, checkRunId, dagNotFound, MAX_ID_LENGTH } from "./ids.js";
 export { isSensitiveKey, redactSensitive, REDACTED } from "./sensitive.js";
+export { endTries, endTriesCtes, retryDelaySeconds } from "./end-try.js";
+export type { EndedTry, TryEnd } from "./end-try.js";
+export { taskWorkload, callbackWorkload } from "./workloads.js";
+export type { WorkloadSigner, CallbackKind } from "./workloads.js";
+export { writeDecisions } from "./write-decisions.js";
+export type { RunDecisions } from "./write-decisions.js";

@@ -16,16 +16,7 @@ export async function pushXcom(
   options: { maxSize: number },
 ): Promise<void> {
   const { ti } = claims;
-  const json = JSON.stringify(xcom.value === undefined ? null : xcom.value);
-  const size = Buffer.byteLength(json, "utf8");
-  if (size > options.maxSize) throw xcomTooLarge(ti.task_id, xcom.key, size, options.maxSize);
-  // PostgreSQL's jsonb cannot hold NUL; refuse it as bad input rather than fail in the database.
-  if (json.includes("\\u0000")) {
-    throw new UpdraftError(
-      "XCOM_INVALID",
-      `XCom "${xcom.key}" of task "${ti.task_id}" contains a NUL character (\\u0000), which cannot be stored.`,
-    );
-  }
+  const json = xcomJson(ti.task_id, xcom.key, xcom.value, options.maxSize);
   const result = await sql`
     insert into xcom (dag_id, run_id, task_id, map_index, key, value)
     select ${ti.dag_id}, ${ti.run_id}, ${ti.task_id}, ${ti.map_index}, ${xcom.key}, ${json}::jsonb
@@ -35,6 +26,24 @@ export async function pushXcom(
     on conflict (dag_id, run_id, task_id, map_index, key)
       do update set value = excluded.value, timestamp = now()`.execute(db);
   if ((result.numAffectedRows ?? 0n) === 0n) throw await tiConflict(db, claims, "running");
+}
+
+/**
+ * An XCom value as the JSON text to store: XCOM_TOO_LARGE (413) over `maxSize` bytes, naming the
+ * task, the size and the limit; XCOM_INVALID for what jsonb cannot hold.
+ */
+export function xcomJson(taskId: string, key: string, value: unknown, maxSize: number): string {
+  const json = JSON.stringify(value === undefined ? null : value);
+  const size = Buffer.byteLength(json, "utf8");
+  if (size > maxSize) throw xcomTooLarge(taskId, key, size, maxSize);
+  // PostgreSQL's jsonb cannot hold NUL; refuse it as bad input rather than fail in the database.
+  if (json.includes("\\u0000")) {
+    throw new UpdraftError(
+      "XCOM_INVALID",
+      `XCom "${key}" of task "${taskId}" contains a NUL character (\\u0000), which cannot be stored.`,
+    );
+  }
+  return json;
 }
 
 export function xcomTooLarge(

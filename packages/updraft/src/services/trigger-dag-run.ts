@@ -1,20 +1,11 @@
 import { sql } from "kysely";
 import { UpdraftError } from "../common/errors.js";
-import {
-  addAuditLog,
-  createDagRun,
-  createTaskInstances,
-  inTransaction,
-  type DagRunRow,
-  type Executor,
-  type JsonValue,
-} from "../db/index.js";
+import { addAuditLog, inTransaction, type DagRunRow, type Executor, type JsonValue } from "../db/index.js";
 import type { EngineEvents } from "../events/engine-events.js";
 import { resolveParams } from "../model/params.js";
-import { effectivePriorityWeights, type WeightRule } from "../model/priority-weight.js";
-import { parseSchedule } from "../model/timetable.js";
 import { loadDag } from "./dag-cache.js";
 import { checkRunId, dagNotFound } from "./ids.js";
+import { insertRuns } from "./insert-runs.js";
 
 export interface TriggerDagRunInput {
   dagId: string;
@@ -92,38 +83,20 @@ export async function triggerDagRun(
     }
   }
   const runId = checkRunId(input.runId ?? `manual__${logicalDate.toISOString()}`);
-  const timetable = parseSchedule(dag.dag.schedule, dag.dag.timezone ?? options.defaultTimezone ?? "UTC");
-  const interval = timetable.inferManualDataInterval(logicalDate);
-  const weights = effectivePriorityWeights(
-    dag.dag.tasks.map((t) => ({ ...t, weight_rule: t.weight_rule as WeightRule })),
-  );
+  const interval = dag.timetable(options.defaultTimezone ?? "UTC").inferManualDataInterval(logicalDate);
   const run = await inTransaction(db, async (trx) => {
-    const created = await createDagRun(trx, {
-      dagId: input.dagId,
-      runId,
-      runType: "manual",
-      logicalDate,
-      dataIntervalStart: interval.start,
-      dataIntervalEnd: interval.end,
-      state: "queued",
-      conf,
-      externalTrigger: true,
-      dagHash: dag.hash,
-    });
-    await createTaskInstances(
-      trx,
-      { dagId: input.dagId, runId },
-      dag.dag.tasks.map((t) => ({
-        taskId: t.task_id,
-        mapIndex: -1,
-        maxTries: t.retries + 1,
-        pool: t.pool,
-        poolSlots: t.pool_slots,
-        priorityWeight: weights.get(t.task_id) ?? t.priority_weight,
-        queue: t.queue,
-        operator: t.operator,
-      })),
-    );
+    const [created] = await insertRuns(trx, dag, [
+      {
+        runId,
+        runType: "manual",
+        logicalDate,
+        dataIntervalStart: interval.start,
+        dataIntervalEnd: interval.end,
+        conf,
+        externalTrigger: true,
+      },
+    ]);
+    if (created === undefined) throw await runExists(trx, input.dagId, runId, logicalDate);
     await addAuditLog(trx, {
       event: "trigger",
       dagId: input.dagId,
@@ -135,4 +108,25 @@ export async function triggerDagRun(
   });
   options.events?.emit({ type: "dag_run_created", dag_id: input.dagId, run_id: runId });
   return run;
+}
+
+/** DAG_RUN_EXISTS naming what clashed: the run id, or the logical date. */
+async function runExists(
+  db: Executor,
+  dagId: string,
+  runId: string,
+  logicalDate: Date,
+): Promise<UpdraftError> {
+  const sameId = await db
+    .selectFrom("dag_run")
+    .select("run_id")
+    .where("dag_id", "=", dagId)
+    .where("run_id", "=", runId)
+    .executeTakeFirst();
+  return new UpdraftError(
+    "DAG_RUN_EXISTS",
+    sameId !== undefined
+      ? `DAG "${dagId}" already has a run with id "${runId}". Pick another run id.`
+      : `DAG "${dagId}" already has a run for logical date ${logicalDate.toISOString()}. Clear that run to run it again, or pick another logical date.`,
+  );
 }

@@ -1,43 +1,52 @@
-// Turns queued task instances and due callbacks into workloads for the executor, each with a
-// token signed for exactly that try (decision 0006).
+// Turns tries and due callbacks into workloads for runners, each with a token signed for exactly
+// that try (decision 0006). The scheduler makes them for what it queues, the execution API for a
+// try it hands straight to the runner that just finished one.
 import { join } from "node:path";
 import { signToken } from "../common/signed-token.js";
+import { taskLogRelativePath } from "../model/log-path.js";
 import {
-  taskLogRelativePath,
   type CallbackWorkload,
   type TaskInstanceKey,
   type TaskWorkload,
   type TokenClaims,
 } from "../model/execution-api.js";
-import type { SchedulerContext } from "./context.js";
-import type { DagPlan } from "./dag-plan.js";
+import type { DagPlan } from "../model/dag-plan.js";
+
+/** What signing a workload needs: the key, where runners reach the execution API, the log folder. */
+export interface WorkloadSigner {
+  readonly secretKey: string;
+  readonly apiUrl: string;
+  readonly logFolder: string;
+  /** Local clock (ms), for token expiry only. */
+  now(): number;
+}
 
 const DAY_S = 24 * 3600;
 const HOUR_S = 3600;
 
-function expiry(ctx: SchedulerContext, executionTimeoutMs: number | null): number {
+function expiry(signer: WorkloadSigner, executionTimeoutMs: number | null): number {
   const lifetime = Math.max(DAY_S, (executionTimeoutMs ?? 0) / 1000 + HOUR_S);
-  return Math.floor(ctx.clock.now() / 1000 + lifetime);
+  return Math.floor(signer.now() / 1000 + lifetime);
 }
 
 export function taskWorkload(
-  ctx: SchedulerContext,
+  signer: WorkloadSigner,
   plan: DagPlan | undefined,
   ti: TaskInstanceKey,
   tryNumber: number,
   extra: { priorityWeight: number; queue: string },
 ): TaskWorkload {
-  const task = plan?.tasks.get(ti.task_id)?.task;
+  const task = plan?.task(ti.task_id);
   const timeout = task?.execution_timeout_ms ?? null;
-  const claims: TokenClaims = { ti, try_number: tryNumber, exp: expiry(ctx, timeout), scope: "task" };
+  const claims: TokenClaims = { ti, try_number: tryNumber, exp: expiry(signer, timeout), scope: "task" };
   return {
     kind: "task",
     ti,
     try_number: tryNumber,
     fileloc: plan?.dag.fileloc ?? "",
-    token: signToken(claims, ctx.secretKey),
-    api_url: ctx.apiUrl,
-    log_path: join(ctx.config.logging.base_log_folder, taskLogRelativePath(ti, tryNumber)),
+    token: signToken(claims, signer.secretKey),
+    api_url: signer.apiUrl,
+    log_path: join(signer.logFolder, taskLogRelativePath(ti, tryNumber)),
     fresh_process: task?.fresh_process ?? false,
     queue: extra.queue,
     priority_weight: extra.priorityWeight,
@@ -52,7 +61,7 @@ export type CallbackKind = CallbackWorkload["callback"];
  * `dag_id=…/run_id=…/callback=<kind>.log` beside the run's task folders.
  */
 export function callbackWorkload(
-  ctx: SchedulerContext,
+  signer: WorkloadSigner,
   plan: DagPlan | undefined,
   callback: CallbackKind,
   ti: TaskInstanceKey,
@@ -60,7 +69,7 @@ export function callbackWorkload(
   extra: { taskIds?: string[]; error?: string | null } = {},
 ): CallbackWorkload {
   const tryN = Math.max(1, tryNumber);
-  const claims: TokenClaims = { ti, try_number: tryN, exp: expiry(ctx, null), scope: "callback" };
+  const claims: TokenClaims = { ti, try_number: tryN, exp: expiry(signer, null), scope: "callback" };
   const taskLevel = callback === "on_failure" || callback === "on_retry" || callback === "on_success";
   const relative = taskLevel
     ? taskLogRelativePath(ti, tryN)
@@ -74,9 +83,9 @@ export function callbackWorkload(
     ti,
     try_number: tryN,
     fileloc: plan?.dag.fileloc ?? "",
-    token: signToken(claims, ctx.secretKey),
-    api_url: ctx.apiUrl,
-    log_path: join(ctx.config.logging.base_log_folder, relative),
+    token: signToken(claims, signer.secretKey),
+    api_url: signer.apiUrl,
+    log_path: join(signer.logFolder, relative),
     ...(extra.taskIds === undefined ? {} : { task_ids: extra.taskIds }),
     ...(extra.error === undefined ? {} : { error: extra.error }),
   };

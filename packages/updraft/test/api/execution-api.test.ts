@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withTestDatabases } from "../../src/db/testing.js";
+import { withTestDatabases } from "../db-testing.js";
 import type { TaskInstanceKey } from "../../src/model/execution-api.js";
 import { StartResponseSchema } from "../../src/model/execution-api.js";
 import { triggerDagRun } from "../../src/services/index.js";
@@ -65,6 +65,9 @@ withTestDatabases("execution API", (getDb) => {
   const post = (url: string, headers: Record<string, string>, payload: unknown) =>
     t.server.app.inject({ method: "POST", url, headers, payload: payload as Record<string, unknown> });
   const runner = { hostname: "host-1", pid: 4242 };
+  /** A run the scheduler started (a try is only handed over in a running run). */
+  const startRun = (runId: string) =>
+    getDb().db.updateTable("dag_run").set({ state: "running" }).where("run_id", "=", runId).execute();
 
   it("refuses start unless the instance is queued for the token's try, then starts it once", async () => {
     const runId = await newRun();
@@ -130,7 +133,7 @@ withTestDatabases("execution API", (getDb) => {
     expect(push.statusCode).toBe(204);
     const fin = await post("/execution/ti/finish", q.auth, { state: "success" });
     expect(fin.statusCode).toBe(200);
-    expect(fin.json()).toEqual({ state: "success" });
+    expect(fin.json()).toEqual({ state: "success", next: null });
     const row = await tiRow(getDb(), k);
     expect(row.state).toBe("success");
     expect(row.end_date).not.toBeNull();
@@ -149,6 +152,8 @@ withTestDatabases("execution API", (getDb) => {
     });
     const xcom = await getDb().db.selectFrom("xcom").selectAll().where("run_id", "=", runId).execute();
     expect(xcom.map((x) => x.value)).toEqual([{ rows: 42 }]);
+    // Its downstream task is scheduled by the finish itself; the scheduler is told to queue it.
+    expect((await tiRow(getDb(), key(runId, "load"))).state).toBe("scheduled");
     expect(t.seen).toContainEqual({
       type: "ti_finished",
       dag_id: DAG.dag_id,
@@ -156,6 +161,9 @@ withTestDatabases("execution API", (getDb) => {
       task_id: "extract",
       map_index: -1,
       state: "success",
+      scheduled: 1,
+      run_check: false,
+      evaluate: [],
     });
 
     // A duplicate finish is refused and changes nothing; so is a push after the end.
@@ -176,7 +184,7 @@ withTestDatabases("execution API", (getDb) => {
     const q = await queueTi(getDb(), k);
     await post("/execution/ti/start", q.auth, runner);
     const fin = await post("/execution/ti/finish", q.auth, { state: "failed", error: "boom" });
-    expect(fin.json()).toEqual({ state: "up_for_retry" });
+    expect(fin.json()).toEqual({ state: "up_for_retry", next: null });
     const row = await tiRow(getDb(), k);
     expect(row.state).toBe("up_for_retry");
     expect(row.next_retry_at).not.toBeNull();
@@ -194,7 +202,7 @@ withTestDatabases("execution API", (getDb) => {
     const q2 = await queueTi(getDb(), k);
     await post("/execution/ti/start", q2.auth, runner);
     const noRetry = await post("/execution/ti/finish", q2.auth, { state: "failed", no_retry: true });
-    expect(noRetry.json()).toEqual({ state: "failed" });
+    expect(noRetry.json()).toEqual({ state: "failed", next: null });
     expect((await tiRow(getDb(), k)).next_retry_at).toBeNull();
   });
 
@@ -205,6 +213,7 @@ withTestDatabases("execution API", (getDb) => {
     await post("/execution/ti/start", q.auth, runner);
     expect((await post("/execution/ti/finish", q.auth, { state: "failed" })).json()).toEqual({
       state: "failed",
+      next: null,
     });
   });
 
@@ -213,9 +222,10 @@ withTestDatabases("execution API", (getDb) => {
     const q = await queueTi(getDb(), key(runId, "branch"));
     await post("/execution/ti/start", q.auth, runner);
     const fin = await post("/execution/ti/finish", q.auth, { state: "success", follow_task_ids: ["a"] });
-    expect(fin.json()).toEqual({ state: "success" });
+    expect(fin.json()).toEqual({ state: "success", next: null });
     expect((await tiRow(getDb(), key(runId, "b"))).state).toBe("skipped");
-    expect((await tiRow(getDb(), key(runId, "a"))).state).toBeNull();
+    // The followed task is ready at once; the join still waits for it.
+    expect((await tiRow(getDb(), key(runId, "a"))).state).toBe("scheduled");
     expect((await tiRow(getDb(), key(runId, "join"))).state).toBeNull();
   });
 
@@ -227,6 +237,120 @@ withTestDatabases("execution API", (getDb) => {
     expect((await tiRow(getDb(), key(runId, "x"))).state).toBe("skipped");
     expect((await tiRow(getDb(), key(runId, "y"))).state).toBe("skipped");
     expect((await tiRow(getDb(), key(runId, "branch"))).state).toBeNull();
+  });
+
+  it("refuses follow_task_ids and skip_downstream from tasks that are not a branch or short-circuit", async () => {
+    const runId = await newRun();
+    const q = await queueTi(getDb(), key(runId, "extract"));
+    await post("/execution/ti/start", q.auth, runner);
+    const follow = await post("/execution/ti/finish", q.auth, { state: "success", follow_task_ids: [] });
+    expect(follow.statusCode).toBe(403);
+    expect(follow.json().detail).toMatch(/not a branch task/);
+    const skip = await post("/execution/ti/finish", q.auth, { state: "success", skip_downstream: true });
+    expect(skip.statusCode).toBe(403);
+    expect(skip.json().detail).toMatch(/not a short-circuit task/);
+    // Nothing changed: the try is still running and its downstream task untouched.
+    expect((await tiRow(getDb(), key(runId, "extract"))).state).toBe("running");
+    expect((await tiRow(getDb(), key(runId, "load"))).state).toBeNull();
+
+    const b = await queueTi(getDb(), key(runId, "branch"));
+    await post("/execution/ti/start", b.auth, runner);
+    const far = await post("/execution/ti/finish", b.auth, { state: "success", follow_task_ids: ["load"] });
+    expect(far.statusCode).toBe(422);
+    expect(far.json().detail).toMatch(/"load", not a direct downstream task of "branch"/);
+    expect((await tiRow(getDb(), key(runId, "b"))).state).toBeNull();
+  });
+
+  it("stores the return value a finish carries, and refuses one over core.xcom_max_size", async () => {
+    const small = await startTestServer(getDb(), { xcomMaxSize: 64 });
+    try {
+      const runId = await newRun();
+      const q = await queueTi(getDb(), key(runId, "extract"));
+      await post("/execution/ti/start", q.auth, runner);
+      const big = await small.server.app.inject({
+        method: "POST",
+        url: "/execution/ti/finish",
+        headers: q.auth,
+        payload: { state: "success", return_value: { value: "x".repeat(100) } },
+      });
+      expect(big.statusCode).toBe(413);
+      expect(big.json().detail).toContain('XCom "return_value" of task "extract"');
+      expect((await tiRow(getDb(), key(runId, "extract"))).state).toBe("running");
+      const ok = await small.server.app.inject({
+        method: "POST",
+        url: "/execution/ti/finish",
+        headers: q.auth,
+        payload: { state: "success", return_value: { value: { rows: 7 } } },
+      });
+      expect(ok.json()).toEqual({ state: "success", next: null });
+      const xcom = await getDb().db.selectFrom("xcom").selectAll().where("run_id", "=", runId).execute();
+      expect(xcom.map((x) => [x.task_id, x.key, x.value])).toEqual([
+        ["extract", "return_value", { rows: 7 }],
+      ]);
+    } finally {
+      await small.server.close();
+    }
+  });
+
+  it("hands the runner its next try with the finish: already running, with its XCom prefetched", async () => {
+    // Earlier tests left downstream tasks scheduled in older runs: they would come first.
+    await getDb()
+      .db.updateTable("task_instance")
+      .set({ state: null })
+      .where("state", "=", "scheduled")
+      .execute();
+    const runId = await newRun();
+    await startRun(runId);
+    const q = await queueTi(getDb(), key(runId, "extract"));
+    await post("/execution/ti/start", q.auth, runner);
+    const fin = await post("/execution/ti/finish", q.auth, {
+      state: "success",
+      return_value: { value: { rows: 3 } },
+      accept_next: runner,
+    });
+    expect(fin.statusCode).toBe(200);
+    const body = fin.json();
+    expect(body.state).toBe("success");
+    expect(body.next.workload).toMatchObject({ kind: "task", ti: key(runId, "load"), try_number: 1 });
+    expect(StartResponseSchema.parse(body.next.start).prefetched_xcoms).toEqual({
+      "extract|return_value|-1": { rows: 3 },
+    });
+    const load = await tiRow(getDb(), key(runId, "load"));
+    expect(load).toMatchObject({ state: "running", try_number: 1, hostname: "host-1", pid: 4242 });
+    expect(load.start_date).not.toBeNull();
+    // The scheduler has nothing to do for it: no event asked it to queue anything.
+    expect(t.seen.some((e) => e.type === "ti_finished" && e.run_id === runId)).toBe(false);
+    // The handed-over try reports with its own token, like any try.
+    const next = await post(
+      "/execution/ti/finish",
+      { authorization: `Bearer ${body.next.workload.token}` },
+      { state: "success" },
+    );
+    expect(next.json().state).toBe("success");
+  });
+
+  it("does not hand over a try the scheduler would not queue first (a higher priority waits)", async () => {
+    const mine = await newRun();
+    const other = await newRun();
+    await startRun(mine);
+    await getDb()
+      .db.updateTable("task_instance")
+      .set({ state: "scheduled", priority_weight: 50, scheduled_dttm: new Date() })
+      .where("run_id", "=", other)
+      .where("task_id", "=", "sc")
+      .execute();
+    const q = await queueTi(getDb(), key(mine, "extract"));
+    await post("/execution/ti/start", q.auth, runner);
+    const fin = await post("/execution/ti/finish", q.auth, { state: "success", accept_next: runner });
+    expect(fin.json()).toEqual({ state: "success", next: null });
+    expect((await tiRow(getDb(), key(mine, "load"))).state).toBe("scheduled");
+    expect((await tiRow(getDb(), key(other, "sc"))).state).toBe("scheduled");
+    await getDb()
+      .db.updateTable("task_instance")
+      .set({ state: null })
+      .where("run_id", "=", other)
+      .where("task_id", "=", "sc")
+      .execute();
   });
 
   it("lets a token read XComs of its own run only, and mapped values as one list", async () => {

@@ -67,7 +67,12 @@ export function makeDag(dagId: string, specs: TaskSpec[], extra: Partial<Seriali
     doc_md: null,
     is_setup: false,
     is_teardown: false,
-    branch_kind: null,
+    branch_kind:
+      s.operator === "@task.branch"
+        ? "branch"
+        : s.operator === "@task.short_circuit"
+          ? "short_circuit"
+          : null,
     template_fields: [],
     fields: (s.fields ?? {}) as SerializedTask["fields"],
     expand: (s.expand ?? null) as SerializedTask["expand"],

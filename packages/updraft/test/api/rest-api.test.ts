@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startJob } from "../../src/db/index.js";
-import { withTestDatabases } from "../../src/db/testing.js";
-import { taskLogRelativePath } from "../../src/model/execution-api.js";
+import { withTestDatabases } from "../db-testing.js";
+import { taskLogRelativePath } from "../../src/model/log-path.js";
 import { syncDagBag, triggerDagRun } from "../../src/services/index.js";
 import { API_TOKEN, makeDag, saveTestDag, startTestServer, tiRow, type TestServer } from "./helpers.js";
 

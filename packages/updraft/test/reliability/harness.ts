@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { describe, it } from "vitest";
-import { createThrowawayDatabase, postgresProblem, type ThrowawayDatabase } from "../../src/db/testing.js";
+import { createThrowawayDatabase, postgresProblem, type ThrowawayDatabase } from "../db-testing.js";
 import { REPO, type CliResult } from "../e2e/helpers.js";
 
 const PACKAGE = join(REPO, "packages", "updraft");
@@ -173,7 +173,7 @@ export interface TiRow {
   try_number: number;
   max_tries: number;
   pid: number | null;
-  external_executor_id: string | null;
+  queued_by_job_id: number | null;
 }
 
 export interface HistoryRow {
@@ -310,7 +310,7 @@ export class Cluster {
 
   async tis(dagId: string, runId: string): Promise<TiRow[]> {
     const rows = await this.query<TiRow>(
-      `select task_id, state, try_number, max_tries, pid, external_executor_id
+      `select task_id, state, try_number, max_tries, pid, queued_by_job_id
        from task_instance where dag_id = $1 and run_id = $2 order by task_id`,
       [dagId, runId],
     );

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { expect, it } from "vitest";
-import { withTestDatabases } from "../../src/db/testing.js";
+import { withTestDatabases } from "../db-testing.js";
 import { backfillStatus, createBackfill } from "../../src/scheduler/index.js";
 import { dag, task } from "../../src/sdk/index.js";
 import { triggerDagRun } from "../../src/services/index.js";

@@ -103,7 +103,15 @@ export class TestExecutor implements Executor {
     const r = await finishTaskInstance(this.database.db, claims(w), req, { events: this.events });
     this.running--;
     for (const l of this.listeners) {
-      l({ type: "finished", kind: "task", ti: w.ti, try_number: w.try_number, state: r.state, runner_ms: 0 });
+      l({
+        type: "finished",
+        kind: "task",
+        ti: w.ti,
+        try_number: w.try_number,
+        state: r.state,
+        runner_ms: 0,
+        next: null,
+      });
     }
     return r.state;
   }

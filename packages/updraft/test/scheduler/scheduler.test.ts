@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setPool, setXcom } from "../../src/db/index.js";
-import { withTestDatabases } from "../../src/db/testing.js";
+import { withTestDatabases } from "../db-testing.js";
 import { dag, EmptyOperator, task } from "../../src/sdk/index.js";
 import { triggerDagRun } from "../../src/services/index.js";
 import {

@@ -30,6 +30,8 @@ export interface ExecutionRoutesOptions {
   cipher: Cipher;
   xcomMaxSize: number;
   heartbeatIntervalS: number;
+  /** Where handed-over tries write their logs (logging.base_log_folder). */
+  logFolder: string;
 }
 
 const RenderedFieldsSchema = z.object({ fields: z.record(z.string(), z.unknown()) });
@@ -68,11 +70,25 @@ export function executionRoutes(options: ExecutionRoutesOptions) {
       return reply.code(204).send();
     });
 
-    app.post("/ti/finish", async (request) => {
+    // The body may carry the return value: the same size limit as an XCom push.
+    app.post("/ti/finish", { bodyLimit: xcomMaxSize * 2 + 1024 }, async (request) => {
       const claims = taskClaimsOf(request);
       const body = parseBody(FinishRequestSchema, request.body);
-      const result = await finishTaskInstance(db, claims, body, { events });
-      return { state: result.state };
+      const result = await finishTaskInstance(db, claims, body, {
+        events,
+        xcomMaxSize,
+        handOver: {
+          // The runner reaches this server at the address it used for this request.
+          signer: {
+            secretKey,
+            apiUrl: `${request.protocol}://${request.host}`,
+            logFolder: options.logFolder,
+            now: Date.now,
+          },
+          heartbeatIntervalS: options.heartbeatIntervalS,
+        },
+      });
+      return { state: result.state, next: result.next };
     });
 
     app.post("/ti/rendered-fields", async (request, reply) => {

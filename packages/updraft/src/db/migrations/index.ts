@@ -1,7 +1,8 @@
 import { migration0001 } from "./0001-initial.js";
+import { migration0002 } from "./0002-claim-order.js";
 import type { Migration } from "./migration.js";
 
 export type { Migration } from "./migration.js";
 
 /** Every migration, in version order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [migration0001];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];

@@ -16,6 +16,7 @@ import {
   type StopOptions,
   type StopResult,
 } from "../executor.js";
+import { PoolSizing } from "./pool-sizing.js";
 import { RunnerProcess, type RunnerMessage } from "./runner-process.js";
 import { WorkloadQueue } from "./workload-queue.js";
 
@@ -37,14 +38,17 @@ export interface LocalExecutorOptions {
   /** Idle warm processes kept ready. Default min(2, parallelism). */
   minWarm?: number;
   /**
-   * Warm processes that may start as soon as work waits, whatever the tasks do. Beyond this, a new
-   * process starts only when the tasks mostly wait (their CPU time is under half their run time) or
-   * work has waited {@link growAfterMs} with no process freeing up: more processes than cores do
-   * not run CPU-bound tasks faster, and each fork costs ~100 ms of CPU. Default max(minWarm, cores).
+   * Processes the executor takes work for at first, whatever the tasks do (see pool-sizing.ts):
+   * beyond this the pool grows only when the tasks mostly wait (their bodies' CPU time is under
+   * half their run time) or work has waited {@link growAfterMs} with no process freeing up. Default
+   * twice the cores: a runner of short tasks spends about half its time waiting for the API server,
+   * so two per core keep the cores busy (measured: fan200 and throughput fastest at 4 on 2 cores).
    */
   eagerProcesses?: number;
   /** Work waiting this long with no process freeing up lets the pool grow past eagerProcesses. Default 100. */
   growAfterMs?: number;
+  /** Processes idle this long beyond minWarm retire, and the pool falls back to its eager size. Default 60 000. */
+  idleRetireMs?: number;
   /** A warm process retires after this many workloads. Default 1000. */
   tasksPerProcess?: number;
   /** `--max-old-space-size` of each runner, in MB. Default 1024. */
@@ -95,14 +99,17 @@ export class LocalExecutor implements Executor {
   private stopping = false;
   private startFailures = 0;
   private readonly idleWaiters = new Set<() => void>();
-  private readonly eagerProcesses: number;
+  private readonly sizing: PoolSizing;
   private readonly growAfterMs: number;
+  private readonly idleRetireMs: number;
   private growTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
   /** Completions since the grow timer was armed (none: the processes are stuck on long tasks). */
   private doneSinceArmed = 0;
-  /** Recent tasks' CPU and wall time (exponential averages), to tell waiting tasks from busy ones. */
-  private avgCpuMs = 0;
-  private avgTotalMs = 0;
+  /** Workloads ready to run that the scheduler could not hand over for lack of open slots. */
+  private backlog = 0;
+  /** The hand-over permission last sent to the processes. */
+  private lastHandOver = true;
   /** Processes forked so far, for tests and diagnostics. */
   spawned = 0;
 
@@ -110,11 +117,16 @@ export class LocalExecutor implements Executor {
     this.parallelism = Math.max(1, Math.floor(options.parallelism ?? 32));
     this.minWarm = Math.max(0, Math.min(options.minWarm ?? 2, this.parallelism));
     this.tasksPerProcess = Math.max(1, Math.floor(options.tasksPerProcess ?? 1000));
-    this.eagerProcesses = Math.min(
-      this.parallelism,
-      Math.max(this.minWarm, Math.floor(options.eagerProcesses ?? availableParallelism())),
-    );
+    this.sizing = new PoolSizing({
+      parallelism: this.parallelism,
+      minWarm: this.minWarm,
+      eager: Math.min(
+        this.parallelism,
+        Math.max(this.minWarm, 1, Math.floor(options.eagerProcesses ?? 2 * availableParallelism())),
+      ),
+    });
     this.growAfterMs = options.growAfterMs ?? 100;
+    this.idleRetireMs = options.idleRetireMs ?? 60_000;
     this.memoryCapMb = options.memoryCapMb ?? 1024;
     this.timeoutGraceMs = options.timeoutGraceMs ?? 15_000;
     this.stopTimeoutMs = options.stopTimeoutMs ?? 60_000;
@@ -154,8 +166,18 @@ export class LocalExecutor implements Executor {
     return n;
   }
 
+  /**
+   * What the pool can start soon (its target size, at most parallelism), minus what it holds: the
+   * scheduler queues no more than that, so that the rest stays scheduled and goes to runners as
+   * they finish (a hand-over costs one request, a queued workload three).
+   */
   openSlots(): number {
-    return Math.max(0, this.parallelism - this.assigned() - this.queue.length);
+    return Math.max(0, Math.min(this.parallelism, this.sizing.target) - this.assigned() - this.queue.length);
+  }
+
+  demand(waiting: number): void {
+    this.backlog = Math.max(0, waiting);
+    if (this.backlog > 0) this.armGrow();
   }
 
   onEvent(listener: ExecutorListener): () => void {
@@ -188,7 +210,10 @@ export class LocalExecutor implements Executor {
         onReady: (rp) => {
           this.startFailures = 0;
           if (rp.oneShot && rp.current !== null) this.dispatch(rp, rp.current);
-          else this.pump();
+          else {
+            rp.allowHandOver(this.handOverAllowed);
+            this.pump();
+          }
         },
         onDone: (rp, m) => this.onDone(rp, m),
         onClose: (rp, code, signal) => this.onClose(rp, code, signal),
@@ -203,6 +228,11 @@ export class LocalExecutor implements Executor {
 
   private dispatch(p: RunnerProcess, w: Workload): void {
     p.run(w);
+    this.watch(p, w);
+  }
+
+  /** Kills a process still busy with `w` past its execution timeout and a grace period. */
+  private watch(p: RunnerProcess, w: Workload): void {
     if (w.kind === "task" && w.execution_timeout_ms !== null) {
       const limit = w.execution_timeout_ms + this.timeoutGraceMs;
       p.watchdog = setTimeout(() => {
@@ -215,6 +245,21 @@ export class LocalExecutor implements Executor {
       }, limit);
       p.watchdog.unref();
     }
+  }
+
+  /**
+   * Whether runners may take their next try from the server with a finish: only while no workload
+   * waits here for a process, so that a handed-over try never overtakes one queued before it.
+   */
+  private get handOverAllowed(): boolean {
+    return !this.stopping && this.queue.count((w) => !(w.kind === "task" && w.fresh_process)) === 0;
+  }
+
+  private announceHandOver(): void {
+    const allowed = this.handOverAllowed;
+    if (allowed === this.lastHandOver) return;
+    this.lastHandOver = allowed;
+    for (const p of this.processes) if (!p.oneShot) p.allowHandOver(allowed);
   }
 
   /** Hands queued workloads to idle processes and keeps enough processes warm. */
@@ -238,72 +283,89 @@ export class LocalExecutor implements Executor {
       this.queue.shift();
       this.dispatch(idle, head);
     }
+    this.announceHandOver();
     this.keepWarm();
   }
 
-  private keepWarm(): void {
-    if (this.stopping || !this.started || this.startFailures >= 5) return;
+  /** Warm processes (not one-shot, not on their way out), and how many of them are free. */
+  private warmCounts(): { live: number; spare: number } {
+    let live = 0;
     let spare = 0;
-    let pool = 0;
     for (const p of this.processes) {
       if (p.oneShot || p.state === "retiring" || p.state === "exited") continue;
-      pool++;
+      live++;
       if (p.state === "starting" || p.state === "idle") spare++;
     }
-    // Spares up to minWarm, but never more processes than parallelism: busy ones come back idle.
-    const free = Math.max(0, this.parallelism - this.assigned());
-    const waiting = Math.min(
-      this.queue.count((w) => !(w.kind === "task" && w.fresh_process)),
-      free,
-    );
-    let need = Math.min(free, Math.max(this.minWarm, waiting)) - spare;
-    // Past the eager size, grow only for tasks that wait (I/O, sleeps): see eagerProcesses.
-    const waitingTasks = this.avgTotalMs > 0 && this.avgCpuMs < 0.5 * this.avgTotalMs;
-    if (!waitingTasks) need = Math.min(need, Math.max(this.eagerProcesses - pool, this.minWarm - spare));
-    for (; need > 0; need--) this.spawn(false);
-    if (waiting > spare && !waitingTasks && this.growTimer === undefined) {
-      this.doneSinceArmed = 0;
-      this.growTimer = setTimeout(() => this.grow(), this.growAfterMs);
-      this.growTimer.unref();
-    }
+    return { live, spare };
   }
 
-  /** Work has waited growAfterMs: if no process freed up meanwhile, double the pool (up to parallelism). */
-  private grow(): void {
-    this.growTimer = undefined;
-    if (this.stopping) return;
-    let spare = 0;
-    let pool = 0;
-    for (const p of this.processes) {
-      if (p.oneShot || p.state === "retiring" || p.state === "exited") continue;
-      pool++;
-      if (p.state === "starting" || p.state === "idle") spare++;
-    }
-    const free = Math.max(0, this.parallelism - this.assigned());
-    const waiting = Math.min(
-      this.queue.count((w) => !(w.kind === "task" && w.fresh_process)),
-      free,
-    );
-    if (waiting <= spare) return;
-    if (this.doneSinceArmed === 0) {
-      for (let need = Math.min(waiting - spare, Math.max(1, pool), free - spare); need > 0; need--)
-        this.spawn(false);
-    }
+  /** Starts processes for waiting work and minWarm spares, up to the pool's target. */
+  private keepWarm(): void {
+    if (this.stopping || !this.started || this.startFailures >= 5) return;
+    const { live, spare } = this.warmCounts();
+    const waiting = this.queue.count((w) => !(w.kind === "task" && w.fresh_process));
+    const need = Math.min(this.sizing.target - live, Math.max(this.minWarm, waiting) - spare);
+    for (let i = 0; i < need; i++) this.spawn(false);
+    if (waiting + this.backlog > spare) this.armGrow();
+    this.armIdleCheck();
+  }
+
+  private armGrow(): void {
+    if (this.growTimer !== undefined || this.stopping) return;
     this.doneSinceArmed = 0;
     this.growTimer = setTimeout(() => this.grow(), this.growAfterMs);
     this.growTimer.unref();
+  }
+
+  /** Work has waited growAfterMs: if no process freed up meanwhile, the pool doubles (up to parallelism). */
+  private grow(): void {
+    this.growTimer = undefined;
+    if (this.stopping) return;
+    const { spare } = this.warmCounts();
+    const waiting = this.queue.count((w) => !(w.kind === "task" && w.fresh_process)) + this.backlog;
+    if (waiting <= spare) return;
+    if (this.doneSinceArmed === 0) this.sizing.grow();
+    this.keepWarm();
+    this.armGrow();
+  }
+
+  /** Processes idle past idleRetireMs beyond minWarm retire: the pool sizes to the work. */
+  private armIdleCheck(): void {
+    if (this.idleTimer !== undefined || this.stopping) return;
+    this.idleTimer = setTimeout(
+      () => {
+        this.idleTimer = undefined;
+        if (this.stopping) return;
+        const now = Date.now();
+        const idle = [...this.processes].filter((p) => !p.oneShot && p.state === "idle");
+        const stale = idle.filter((p) => now - p.idleSince >= this.idleRetireMs);
+        const extra = Math.min(stale.length, idle.length - this.minWarm);
+        if (extra > 0) {
+          this.sizing.shrink();
+          for (const p of stale.slice(0, extra)) {
+            p.state = "retiring";
+            p.kill("SIGTERM", "retired: idle");
+          }
+        }
+        if (this.processes.size > this.minWarm) this.armIdleCheck();
+      },
+      Math.max(1000, this.idleRetireMs / 4),
+    );
+    this.idleTimer.unref();
   }
 
   private onDone(p: RunnerProcess, m: Extract<RunnerMessage, { type: "done" }>): void {
     clearTimeout(p.watchdog);
     p.current = null;
     p.state = m.retiring ? "retiring" : "idle";
-    this.doneSinceArmed++;
-    if (m.kind === "task" && Number.isFinite(m.total_ms) && Number.isFinite(m.cpu_ms)) {
-      const first = this.avgTotalMs === 0;
-      this.avgTotalMs = first ? m.total_ms : 0.8 * this.avgTotalMs + 0.2 * m.total_ms;
-      this.avgCpuMs = first ? m.cpu_ms : 0.8 * this.avgCpuMs + 0.2 * m.cpu_ms;
+    if (m.next !== null) {
+      // The server handed the process its next try with the finish: it holds that one now.
+      p.current = m.next;
+      p.state = "busy";
+      this.watch(p, m.next);
     }
+    this.doneSinceArmed++;
+    if (m.exec_ms !== null && m.exec_cpu_ms !== null) this.sizing.observe(m.exec_ms, m.exec_cpu_ms);
     this.emit({
       type: "finished",
       kind: m.kind,
@@ -311,6 +373,7 @@ export class LocalExecutor implements Executor {
       try_number: m.try_number,
       state: m.state,
       runner_ms: m.total_ms,
+      next: m.next,
     });
     this.notifyIdle();
     this.pump();
@@ -387,8 +450,11 @@ export class LocalExecutor implements Executor {
     const graceful = options.graceful ?? true;
     const timeoutMs = options.timeoutMs ?? this.stopTimeoutMs;
     this.stopping = true;
+    this.announceHandOver();
     clearTimeout(this.growTimer);
     this.growTimer = undefined;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     const notStarted = this.queue.drain();
     // One-shot processes that never got to start their workload give it back too.
     for (const p of this.processes) {

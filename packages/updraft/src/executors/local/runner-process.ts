@@ -3,8 +3,9 @@
 // of stderr kept to explain a death (V8 prints "heap out of memory" before aborting).
 import { fork, type ChildProcess } from "node:child_process";
 import type { Workload } from "../../model/execution-api.js";
-import type { FromRunner } from "../../model/runner-ipc.js";
+import type { FromRunner, ToRunner } from "../../model/runner-ipc.js";
 import type { ExecutorLogger } from "../executor.js";
+import { oomKillCount } from "./oom-kills.js";
 
 /** The runner's IPC messages (shared shapes in model/runner-ipc.ts). */
 export type RunnerMessage = FromRunner;
@@ -35,6 +36,10 @@ export class RunnerProcess {
   stderrTail = "";
   tasksRun = 0;
   watchdog: NodeJS.Timeout | undefined;
+  /** When it last became idle (Date.now()), for retiring processes the work no longer needs. */
+  idleSince = Date.now();
+  /** The kernel's OOM-kill count when the process started (see oom-kills.ts). */
+  private readonly oomKillsAtStart = oomKillCount();
 
   constructor(o: RunnerProcessOptions, oneShot: boolean) {
     this.oneShot = oneShot;
@@ -55,9 +60,11 @@ export class RunnerProcess {
     this.child.on("message", (m: RunnerMessage) => {
       if (m.type === "ready") {
         if (this.state === "starting") this.state = "idle";
+        this.idleSince = Date.now();
         o.onReady(this);
       } else if (m.type === "done") {
         this.tasksRun++;
+        this.idleSince = Date.now();
         o.onDone(this, m);
       }
     });
@@ -77,7 +84,16 @@ export class RunnerProcess {
   run(w: Workload): void {
     this.current = w;
     this.state = "busy";
-    this.child.send({ type: "run", workload: w });
+    this.send({ type: "run", workload: w });
+  }
+
+  /** Whether the process may take its next try from the server with a finish. */
+  allowHandOver(allowed: boolean): void {
+    this.send({ type: "hand_over", allowed });
+  }
+
+  private send(message: ToRunner): void {
+    if (this.state !== "exited" && this.child.connected) this.child.send(message);
   }
 
   kill(signal: NodeJS.Signals, because?: string): void {
@@ -92,8 +108,14 @@ export class RunnerProcess {
       return `out of memory: the runner process exceeded its ${memoryCapMb} MB heap cap (--max-old-space-size) and was ${how}`;
     }
     if (this.killedBecause !== null) return `${this.killedBecause} (${how})`;
-    if (signal === "SIGKILL")
-      return `the runner process was ${how}, possibly by the system's out-of-memory killer`;
+    if (signal === "SIGKILL") {
+      // Said only when the kernel's count of OOM kills rose while the process lived.
+      const now = oomKillCount();
+      const byOom = now !== null && this.oomKillsAtStart !== null && now > this.oomKillsAtStart;
+      return byOom
+        ? `out of memory: the runner process was ${how} by the system's out-of-memory killer (the kernel's OOM-kill count rose while it ran); give the task less data or the machine more memory`
+        : `the runner process was ${how} (by another process or an operator: the system's out-of-memory killer killed nothing meanwhile)`;
+    }
     const last = this.stderrTail.trim().split("\n").slice(-3).join(" | ");
     return `the runner process ${how}${last !== "" ? `; last output: ${last}` : ""}`;
   }

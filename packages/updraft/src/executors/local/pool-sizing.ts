@@ -1,0 +1,59 @@
+// How many warm runner processes the LocalExecutor aims for. Sized to the work, not to
+// `parallelism`: a fork costs ~100 ms of CPU (on two cores, the time of dozens of no-op tasks), and
+// more processes than cores do not run CPU-bound tasks faster. The target starts at twice the
+// number of cores (runners of short tasks wait for the API server half the time); it rises to `parallelism` for tasks that mostly wait (sleeps, I/O), doubles when work has
+// waited with no process freeing up, and falls back when processes sit idle.
+
+/** A task body shorter than this says nothing about waiting: its time is the engine's round trips. */
+const MEANINGFUL_EXEC_MS = 20;
+
+export interface PoolSizingOptions {
+  parallelism: number;
+  /** Idle processes kept ready. */
+  minWarm: number;
+  /** The target to start from and to fall back to (twice the cores by default). */
+  eager: number;
+}
+
+export class PoolSizing {
+  private targetProcesses: number;
+  /** Exponential averages of recent task bodies' wall and CPU time. */
+  private avgExecMs = 0;
+  private avgExecCpuMs = 0;
+
+  constructor(private readonly o: PoolSizingOptions) {
+    this.targetProcesses = o.eager;
+  }
+
+  /** Processes to keep (warm or busy). */
+  get target(): number {
+    return this.targetProcesses;
+  }
+
+  /** Recent task bodies mostly wait: as many processes as parallelism allows help. */
+  get tasksWait(): boolean {
+    return this.avgExecMs >= MEANINGFUL_EXEC_MS && this.avgExecCpuMs < 0.5 * this.avgExecMs;
+  }
+
+  /** A task body ran for `execMs` of which `execCpuMs` on the CPU. */
+  observe(execMs: number, execCpuMs: number): void {
+    if (!Number.isFinite(execMs) || !Number.isFinite(execCpuMs)) return;
+    const first = this.avgExecMs === 0 && this.avgExecCpuMs === 0;
+    this.avgExecMs = first ? execMs : 0.8 * this.avgExecMs + 0.2 * execMs;
+    this.avgExecCpuMs = first ? execCpuMs : 0.8 * this.avgExecCpuMs + 0.2 * execCpuMs;
+    if (this.tasksWait) this.targetProcesses = this.o.parallelism;
+  }
+
+  /** Work waited with no process freeing up: double the target (up to parallelism). */
+  grow(): void {
+    this.targetProcesses = Math.min(
+      this.o.parallelism,
+      Math.max(this.targetProcesses * 2, this.targetProcesses + 1),
+    );
+  }
+
+  /** Processes sat idle: back to the eager size, unless tasks wait. */
+  shrink(): void {
+    if (!this.tasksWait) this.targetProcesses = this.o.eager;
+  }
+}

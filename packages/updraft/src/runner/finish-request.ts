@@ -1,0 +1,119 @@
+// What a try reports when its body returned: success, with the branch's choice or the
+// short-circuit's verdict, and the return value as XCom (carried by the finish itself, so a try
+// costs one request less), plus the rendered-field records the API keeps.
+import { UpdraftError } from "../common/errors.js";
+import type { FinishRequest, TaskWorkload } from "../model/execution-api.js";
+import type { BaseOperator } from "../sdk/base-operator.js";
+import type { Dag } from "../sdk/dag.js";
+import type { TryLog } from "./finish.js";
+
+/** XComs above this size are logged with a warning: the metadata database is no blob store. */
+export const XCOM_WARN_BYTES = 48 * 1024;
+/** Rendered fields longer than this are cut in the rendered-fields record, as Airflow does. */
+const MAX_RENDERED_FIELD_CHARS = 4096;
+
+/** The branch's chosen ids, checked against the direct downstream tasks (a group id means its roots). */
+function followIds(dag: Dag, task: BaseOperator, result: unknown): string[] {
+  const raw = result === null || result === undefined ? [] : Array.isArray(result) ? result : [result];
+  const ids: string[] = [];
+  for (const r of raw) {
+    if (typeof r !== "string") {
+      throw new UpdraftError(
+        "INVALID_BRANCH_RESULT",
+        `Branch task "${task.taskId}" must return a task id, a list of task ids, or null; got ${JSON.stringify(r)}.`,
+      );
+    }
+    const group = dag.groups.get(r);
+    if (group !== undefined && !task.downstreamTaskIds.has(r)) {
+      ids.push(
+        ...group
+          .roots()
+          .map((t) => t.taskId)
+          .filter((id) => task.downstreamTaskIds.has(id)),
+      );
+    } else ids.push(r);
+  }
+  const invalid = ids.filter((id) => !task.downstreamTaskIds.has(id));
+  if (invalid.length > 0) {
+    throw new UpdraftError(
+      "INVALID_BRANCH_RESULT",
+      `Branch task "${task.taskId}" returned ${invalid.map((i) => `"${i}"`).join(", ")}, which ${invalid.length > 1 ? "are not direct downstream tasks" : "is not a direct downstream task"}. Direct downstream tasks: ${[...task.downstreamTaskIds].join(", ") || "none"}.`,
+    );
+  }
+  return [...new Set(ids)];
+}
+
+/** The finish request of a try whose body returned `result`. */
+export function successRequest(
+  w: TaskWorkload,
+  dag: Dag,
+  task: BaseOperator,
+  result: unknown,
+  log: TryLog,
+): FinishRequest {
+  const req: FinishRequest = { state: "success" };
+  const kind = (task as { kind?: unknown }).kind;
+  if (kind === "branch") req.follow_task_ids = followIds(dag, task, result);
+  if (kind === "short_circuit") {
+    req.skip_downstream = !result;
+    if (!result) log("INFO", `Condition result is ${JSON.stringify(result)}: skipping all downstream tasks.`);
+  }
+  if (task.options.doXcomPush !== false && result !== undefined) {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(result);
+    } catch (err) {
+      throw new UpdraftError(
+        "XCOM_NOT_SERIALIZABLE",
+        `The return value of task "${w.ti.task_id}" cannot be stored as XCom: ${err instanceof Error ? err.message : String(err)}. Return plain JSON data, or set doXcomPush: false.`,
+      );
+    }
+    if (text === undefined) {
+      throw new UpdraftError(
+        "XCOM_NOT_SERIALIZABLE",
+        `The return value of task "${w.ti.task_id}" is a ${typeof result}, which cannot be stored as XCom. Return plain JSON data, or set doXcomPush: false.`,
+      );
+    }
+    const bytes = Buffer.byteLength(text);
+    if (bytes > XCOM_WARN_BYTES) {
+      log(
+        "WARNING",
+        `The return value is ${(bytes / 1024).toFixed(1)} KB of JSON, above ${XCOM_WARN_BYTES / 1024} KB. XComs live in the metadata database: store large data elsewhere (object storage, a table) and return a reference.`,
+      );
+    }
+    // Sent as parsed JSON: what is stored is exactly what JSON can carry (no undefined, no methods).
+    req.return_value = { value: JSON.parse(text) as unknown };
+    if (Array.isArray(result)) req.return_value_length = result.length;
+  }
+  return req;
+}
+
+/** Rendered fields as the API keeps them: long values cut, as Airflow does. */
+export function truncateRendered(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue;
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(v);
+    } catch {
+      text = undefined;
+    }
+    if (text === undefined) out[k] = String(v);
+    else if (text.length > MAX_RENDERED_FIELD_CHARS) {
+      out[k] = `${text.slice(0, MAX_RENDERED_FIELD_CHARS)}… (truncated: ${text.length} characters)`;
+    } else out[k] = v;
+  }
+  return out;
+}
+
+/** Nothing worth recording (e.g. a TaskFlow task without arguments): skip the request. */
+export function allEmpty(fields: Record<string, unknown>): boolean {
+  return Object.values(fields).every(
+    (v) =>
+      v === undefined ||
+      v === null ||
+      (Array.isArray(v) && v.length === 0) ||
+      (typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0),
+  );
+}
