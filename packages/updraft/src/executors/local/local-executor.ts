@@ -324,7 +324,10 @@ export class LocalExecutor implements Executor {
     const { spare } = this.warmCounts();
     const waiting = this.queue.count((w) => !(w.kind === "task" && w.fresh_process)) + this.backlog;
     if (waiting <= spare) return;
-    if (this.doneSinceArmed === 0) this.sizing.grow();
+    // Grow only when every process is busy and none finished meanwhile (long tasks hold them):
+    // processes still starting are capacity on its way, not a reason to fork more.
+    const starting = [...this.processes].some((p) => !p.oneShot && p.state === "starting");
+    if (this.doneSinceArmed === 0 && !starting && spare === 0) this.sizing.grow();
     this.keepWarm();
     this.armGrow();
   }
