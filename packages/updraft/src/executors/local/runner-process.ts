@@ -68,7 +68,15 @@ export class RunnerProcess {
         o.onDone(this, m);
       }
     });
-    this.child.on("error", (err) => o.logger.error({ pid, err: err.message }, "runner process error"));
+    this.child.on("error", (err: NodeJS.ErrnoException) => {
+      // A message sent while the child exits (its last try done, or killed) fails with EPIPE; the
+      // 'close' below accounts for whatever it was running, so this is no error of its own.
+      if (err.code === "EPIPE" || err.code === "ERR_IPC_CHANNEL_CLOSED") {
+        o.logger.debug({ pid, err: err.message }, "runner process exited while a message was sent");
+      } else {
+        o.logger.error({ pid, err: err.message }, "runner process error");
+      }
+    });
     // 'close' (not 'exit'): by then every IPC message the child sent has been delivered.
     this.child.on("close", (code, signal) => {
       this.state = "exited";
