@@ -107,7 +107,8 @@ export class DagPlan {
     const t = tp.task;
     return {
       task_id: t.task_id,
-      max_tries: t.retries + 1,
+      // Airflow's meaning: the retries allowed (a try is retried while try_number <= max_tries).
+      max_tries: t.retries,
       pool: t.pool,
       pool_slots: t.pool_slots,
       priority_weight: tp.weight,

@@ -34,8 +34,35 @@ describe("nextRetryDelayMs", () => {
     }
   });
 
-  it("uses sha1(dag_id#task_id#logical_date#try_number) mod m as the jitter", () => {
-    const digest = createHash("sha1").update("sales#load#2024-01-01T00:00:00.000Z#2").digest("hex");
+  // Airflow 2.10 airflow/models/taskinstance.py TaskInstance.next_retry_datetime: min_backoff =
+  // max(1, ceil(retry_delay_s * 2 ** (try_number - 1))); ti_hash = int(sha1(
+  // f"{dag_id}#{task_id}#{execution_date}#{try_number}").hexdigest(), 16); delay = min_backoff +
+  // ti_hash % min_backoff, capped by MAX_RETRY_DELAY. The expected seconds below were computed by
+  // that formula in CPython 3 with aware UTC datetimes (str() prints "2024-01-01 00:00:00+00:00").
+  it.each([
+    ["sales", "load", "2024-01-01T00:00:00Z", 1, 300, 591],
+    ["sales", "load", "2024-01-01T00:00:00Z", 2, 300, 1181],
+    ["sales", "load", "2024-01-01T00:00:00Z", 3, 300, 1667],
+    ["sales", "load", "2024-03-05T06:07:08.250Z", 2, 60, 140],
+    ["etl", "extract", null, 2, 10, 24],
+    ["etl", "extract", "2024-03-05T06:07:08.250Z", 1, 0.5, 1],
+  ] as const)(
+    "retries %s.%s (%s, try %i, delay %ss) after the same %is as Airflow",
+    (dagId, taskId, date, tryNumber, delayS, expectedS) => {
+      const delay = nextRetryDelayMs({
+        retryDelayMs: delayS * 1000,
+        exponentialBackoff: true,
+        tryNumber,
+        dagId,
+        taskId,
+        logicalDate: date === null ? null : new Date(date),
+      });
+      expect(delay).toBe(expectedS * 1000);
+    },
+  );
+
+  it("hashes the logical date as Python's str() prints it", () => {
+    const digest = createHash("sha1").update("sales#load#2024-01-01 00:00:00+00:00#2").digest("hex");
     const m = 600;
     const expected = (m + Number(BigInt(`0x${digest}`) % BigInt(m))) * 1000;
     expect(nextRetryDelayMs({ ...base, tryNumber: 2 })).toBe(expected);

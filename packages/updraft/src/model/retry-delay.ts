@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { UpdraftError } from "../common/errors.js";
+import { pythonStr } from "./run-id.js";
 
 /** No retry waits longer than a day, whatever the backoff computes (Airflow's MAX_RETRY_DELAY). */
 export const MAX_RETRY_DELAY_MS = 24 * 60 * 60 * 1000;
@@ -28,9 +29,10 @@ export interface RetryDelayInput {
  * Without backoff it is `retry_delay`. With backoff, for the try that just failed:
  * `m = max(1, ceil(retry_delay_s * 2^(try_number - 1)))` seconds, then a deterministic jitter
  * `m + (h mod m)` in [m, 2m), where `h` is the whole SHA-1 digest, read as one unsigned integer, of
- * `dag_id#task_id#logical_date#try_number` (logical date as ISO 8601 UTC, `toISOString()`;
- * empty when null). Airflow hashes the same layout, but with Python's string for the date, so
- * jitters differ from Airflow's. The result is capped by `max_retry_delay` when given, and always by 24 h.
+ * `dag_id#task_id#logical_date#try_number`, the logical date as Python's `str()` prints it
+ * (`2024-01-03 00:00:00+00:00`; `None` when there is none), exactly as Airflow 2.10 hashes it, so
+ * the same DAG retries at the same moments in both systems. The result is capped by
+ * `max_retry_delay` when given, and always by 24 h (Airflow's `core.max_task_retry_delay`).
  *
  * @example
  * ```ts
@@ -65,12 +67,11 @@ export function nextRetryDelayMs(input: RetryDelayInput): number {
 }
 
 function jitterSeconds(input: RetryDelayInput, modulus: number): number {
+  // Python formats a missing execution date as "None" in the f-string.
   const date =
     input.logicalDate === null
-      ? ""
-      : typeof input.logicalDate === "string"
-        ? input.logicalDate
-        : input.logicalDate.toISOString();
+      ? "None"
+      : pythonStr(typeof input.logicalDate === "string" ? new Date(input.logicalDate) : input.logicalDate);
   const seed = `${input.dagId}#${input.taskId}#${date}#${input.tryNumber}`;
   const digest = createHash("sha1").update(seed, "utf8").digest("hex");
   return Number(BigInt(`0x${digest}`) % BigInt(modulus));

@@ -181,7 +181,7 @@ class TryRun {
     const start = started.response;
     for (const s of start.mask_secrets ?? []) this.masker.add(s);
     this.taskLog.confirm();
-    this.log("INFO", `Starting attempt ${w.try_number} of ${start.max_tries}`);
+    this.log("INFO", `Starting attempt ${w.try_number} of ${start.max_tries + 1}`);
     this.log(
       "INFO",
       `Running ${w.ti.dag_id}.${w.ti.task_id} (run ${w.ti.run_id}${w.ti.map_index >= 0 ? `, map_index ${w.ti.map_index}` : ""}) on ${this.hostname}, pid ${this.pid}`,

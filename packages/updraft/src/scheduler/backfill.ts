@@ -6,6 +6,7 @@ import { hostname } from "node:os";
 import { sql } from "kysely";
 import { UpdraftError } from "../common/errors.js";
 import { inTransaction, type Database, type Executor as Db } from "../db/index.js";
+import { generateRunId } from "../model/run-id.js";
 import { dataIntervalsBetween } from "../model/timetable.js";
 import { clearTaskInstances, dagNotFound, insertRuns, loadDag, type NewRun } from "../services/index.js";
 
@@ -119,7 +120,7 @@ export async function createBackfill(
       const run = byDate.get(info.logicalDate.getTime());
       if (run === undefined) {
         runs.push({
-          runId: `backfill__${info.logicalDate.toISOString()}`,
+          runId: generateRunId("backfill", info.logicalDate),
           runType: "backfill",
           logicalDate: info.logicalDate,
           dataIntervalStart: info.dataInterval.start,

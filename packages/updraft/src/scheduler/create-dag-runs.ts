@@ -5,6 +5,7 @@
 import { sql } from "kysely";
 import type { Executor as Db } from "../db/index.js";
 import type { DagPlan } from "../model/dag-plan.js";
+import { generateRunId } from "../model/run-id.js";
 import { insertRuns, loadDag } from "../services/index.js";
 import type { SchedulerContext } from "./context.js";
 
@@ -71,7 +72,7 @@ async function createScheduledRun(db: Db, plan: DagPlan, d: DueDag): Promise<str
   const logical = d.next_dagrun ?? d.now;
   const created = await insertRuns(db, plan, [
     {
-      runId: `scheduled__${logical.toISOString()}`,
+      runId: generateRunId("scheduled", logical),
       runType: "scheduled",
       logicalDate: logical,
       dataIntervalStart: d.next_dagrun_data_interval_start,

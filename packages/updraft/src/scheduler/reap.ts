@@ -148,8 +148,10 @@ export async function releaseRestarting(ctx: SchedulerContext): Promise<TaskInst
  * runner started are scheduled again, in ONE statement: only one adopter wins each dead job. A job
  * is gone when its heartbeat is older than `staleAfterS`, or at once when it ran on this host and
  * its process no longer exists (a scheduler restarted after a crash takes its own work back
- * without waiting out the threshold). The old try's workload, if a runner still gets it, is refused
- * at start.
+ * without waiting out the threshold). A try that never started uses up no attempt (Airflow's
+ * try_number counts attempts that started), so its try_number goes back with it: the next queuing
+ * counts it again. Should the old workload still reach a runner, it may start that same try, and
+ * the newer copy is refused at start: either way the try runs once.
  */
 export async function adoptOrphans(ctx: SchedulerContext, staleAfterS: number): Promise<TaskInstanceKey[]> {
   const deadHere = await deadJobsOnThisHost(ctx);
@@ -164,8 +166,8 @@ export async function adoptOrphans(ctx: SchedulerContext, staleAfterS: number): 
       select id from dead
       union select id from job where job_type = 'scheduler' and state <> 'running'
     )
-    update task_instance t set state = 'scheduled', scheduled_dttm = now(), queued_by_job_id = null,
-      updated_at = now()
+    update task_instance t set state = 'scheduled', try_number = t.try_number - 1, scheduled_dttm = now(),
+      queued_by_job_id = null, updated_at = now()
     where t.state = 'queued' and t.queued_by_job_id in (select id from gone)
     returning t.dag_id, t.run_id, t.task_id, t.map_index`.execute(ctx.db);
   return result.rows;
@@ -192,15 +194,18 @@ function processExists(pid: number): boolean {
   }
 }
 
-/** Workloads an executor never started (on stop): their tries go back to scheduled, guarded by try. */
+/**
+ * Workloads an executor never started (on stop): their tries go back to scheduled, guarded by
+ * try, without using up an attempt (see adoptOrphans).
+ */
 export async function requeueNotStarted(db: Db, workloads: readonly Workload[]): Promise<number> {
   const tasks = workloads
     .filter((w) => w.kind === "task")
     .map((w) => ({ ...w.ti, try_number: w.try_number }));
   if (tasks.length === 0) return 0;
   const result = await sql`
-    update task_instance t set state = 'scheduled', scheduled_dttm = now(), queued_by_job_id = null,
-      updated_at = now()
+    update task_instance t set state = 'scheduled', try_number = t.try_number - 1, scheduled_dttm = now(),
+      queued_by_job_id = null, updated_at = now()
     from jsonb_to_recordset(${JSON.stringify(tasks)}::jsonb)
       as k(dag_id text, run_id text, task_id text, map_index int, try_number int)
     where t.dag_id = k.dag_id and t.run_id = k.run_id and t.task_id = k.task_id and t.map_index = k.map_index

@@ -310,9 +310,9 @@ async function xcomLengths(
   const wanted = JSON.stringify(sources.map((s) => [s.taskId, s.key]));
   const result = await sql<{ task_id: string; key: string; map_index: number; len: number | null }>`
     select x.task_id, x.key, x.map_index,
-      case jsonb_typeof(x.value)
-        when 'array' then jsonb_array_length(x.value)
-        when 'object' then (select count(*)::int from jsonb_object_keys(x.value))
+      case json_typeof(x.value)
+        when 'array' then json_array_length(x.value)
+        when 'object' then (select count(*)::int from json_object_keys(x.value))
         else null end as len
     from xcom x
     where x.dag_id = ${dagId} and x.run_id = ${runId}

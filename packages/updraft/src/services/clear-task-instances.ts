@@ -118,7 +118,7 @@ export async function clearTaskInstances(
     await sql`
       update task_instance ti set
         state = case when ti.state = 'running' then 'restarting' else null end,
-        max_tries = case when ti.state = 'running' then ti.max_tries else ti.try_number + k.retries + 1 end,
+        max_tries = case when ti.state = 'running' then ti.max_tries else ti.try_number + k.retries end,
         next_retry_at = null, trigger_id = null, next_method = null, next_kwargs = null, updated_at = now()
       from jsonb_to_recordset(${keys}::jsonb) as k(run_id text, task_id text, map_index int, retries int)
       where ti.dag_id = ${input.dagId} and ti.run_id = k.run_id and ti.task_id = k.task_id

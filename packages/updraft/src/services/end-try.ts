@@ -79,14 +79,14 @@ export function retryDelaySeconds(
 export function endTriesCtes(tries: readonly TryEnd[], guard: RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`ending as (${rowsSql(tries as unknown as Record<string, unknown>[], TRY_END_COLUMNS, "k")}), ended as (
       update task_instance t set
-        state = case when k.state = 'failed' and k.retryable and t.try_number + k.new_try::int < t.max_tries
+        state = case when k.state = 'failed' and k.retryable and t.try_number + k.new_try::int <= t.max_tries
           then k.retry_as else k.state end,
         try_number = t.try_number + k.new_try::int,
         start_date = case when k.new_try then now() else t.start_date end,
-        next_retry_at = case when k.state = 'failed' and k.retryable and t.try_number + k.new_try::int < t.max_tries
+        next_retry_at = case when k.state = 'failed' and k.retryable and t.try_number + k.new_try::int <= t.max_tries
             and k.retry_as = 'up_for_retry'
           then now() + make_interval(secs => k.delay_s) end,
-        end_date = case when k.state = 'failed' and k.retryable and t.try_number + k.new_try::int < t.max_tries
+        end_date = case when k.state = 'failed' and k.retryable and t.try_number + k.new_try::int <= t.max_tries
             and k.retry_as = 'scheduled'
           then t.end_date else now() end,
         duration = extract(epoch from (now() - coalesce(case when k.new_try then now() else t.start_date end, now())))::float8,

@@ -62,7 +62,7 @@ const SKIPPABLE = JSON.stringify(UNFINISHED_TI_STATES.filter((s) => s !== null))
 
 /**
  * Records the end of the token's try. The server decides between up_for_retry and failed: a
- * failed try with tries left (`try_number < max_tries`) and no `no_retry` is retried after the
+ * failed try with retries left (`try_number <= max_tries`, Airflow's rule) and no `no_retry` is retried after the
  * task's retry delay. A duplicate or late report is TI_CONFLICT (409) and changes nothing. Only a
  * branch task may name the tasks to follow, only a short-circuit may skip its downstream.
  */
@@ -299,7 +299,7 @@ async function finished(
         req.return_value.value as JsonValue,
       ]);
     }
-    const startRow: StartRow = { ...(row as unknown as StartRow), max_tries: row.next_max_tries ?? 1, xcoms };
+    const startRow: StartRow = { ...(row as unknown as StartRow), max_tries: row.next_max_tries ?? 0, xcoms };
     next = {
       workload: taskWorkload(handOver.signer, plan, key, row.next_try_number ?? 1, {
         priorityWeight: row.next_priority_weight ?? 1,
@@ -487,7 +487,7 @@ function xcomCte(input: FinishInput, json: string): RawBuilder<unknown> {
   const { ti } = input.claims;
   return sql`pushed as (
       insert into xcom (dag_id, run_id, task_id, map_index, key, value)
-      select ${ti.dag_id}, ${ti.run_id}, ${ti.task_id}, ${ti.map_index}, 'return_value', ${json}::jsonb
+      select ${ti.dag_id}, ${ti.run_id}, ${ti.task_id}, ${ti.map_index}, 'return_value', ${json}::json
       from ended where ended.state = 'success'
       on conflict (dag_id, run_id, task_id, map_index, key) do update set value = excluded.value, timestamp = now()
     )`;

@@ -19,7 +19,7 @@ export async function pushXcom(
   const json = xcomJson(ti.task_id, xcom.key, xcom.value, options.maxSize);
   const result = await sql`
     insert into xcom (dag_id, run_id, task_id, map_index, key, value)
-    select ${ti.dag_id}, ${ti.run_id}, ${ti.task_id}, ${ti.map_index}, ${xcom.key}, ${json}::jsonb
+    select ${ti.dag_id}, ${ti.run_id}, ${ti.task_id}, ${ti.map_index}, ${xcom.key}, ${json}::json
     where exists (select 1 from task_instance where dag_id = ${ti.dag_id} and run_id = ${ti.run_id}
       and task_id = ${ti.task_id} and map_index = ${ti.map_index} and state = 'running'
       and try_number = ${claims.try_number})

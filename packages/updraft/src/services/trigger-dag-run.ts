@@ -3,6 +3,7 @@ import { UpdraftError } from "../common/errors.js";
 import { addAuditLog, inTransaction, type DagRunRow, type Executor, type JsonValue } from "../db/index.js";
 import type { EngineEvents } from "../events/engine-events.js";
 import { resolveParams } from "../model/params.js";
+import { generateRunId } from "../model/run-id.js";
 import { loadDag } from "./dag-cache.js";
 import { checkRunId, dagNotFound } from "./ids.js";
 import { insertRuns } from "./insert-runs.js";
@@ -11,7 +12,7 @@ export interface TriggerDagRunInput {
   dagId: string;
   /** A JSON object; the DAG's params are checked against it. */
   conf?: unknown;
-  /** Default `manual__<ISO logical date>`. */
+  /** Default Airflow's `manual__<logical date>` (model/run-id.ts). */
   runId?: string | null;
   /** Default: the database's now(). */
   logicalDate?: Date | string | null;
@@ -82,7 +83,7 @@ export async function triggerDagRun(
       );
     }
   }
-  const runId = checkRunId(input.runId ?? `manual__${logicalDate.toISOString()}`);
+  const runId = checkRunId(input.runId ?? generateRunId("manual", logicalDate));
   const interval = dag.timetable(options.defaultTimezone ?? "UTC").inferManualDataInterval(logicalDate);
   const run = await inTransaction(db, async (trx) => {
     const [created] = await insertRuns(trx, dag, [

@@ -85,7 +85,7 @@ withTestDatabases("execution API", (getDb) => {
     const ok = await post("/execution/ti/start", q.auth, runner);
     expect(ok.statusCode).toBe(200);
     const body = StartResponseSchema.parse(ok.json());
-    expect(body.max_tries).toBe(3);
+    expect(body.max_tries).toBe(2); // Airflow's max_tries is the task's retries (2)
     expect(body.dag_run).toMatchObject({ dag_id: DAG.dag_id, run_id: runId, run_type: "manual" });
     const row = await tiRow(getDb(), k);
     expect(row).toMatchObject({ state: "running", hostname: "host-1", pid: 4242, try_number: 1 });
@@ -206,7 +206,7 @@ withTestDatabases("execution API", (getDb) => {
     expect((await tiRow(getDb(), k)).next_retry_at).toBeNull();
   });
 
-  it("fails the last try (max_tries = retries + 1)", async () => {
+  it("fails the last try (Airflow: retried only while try_number <= max_tries = retries)", async () => {
     const runId = await newRun();
     const k = key(runId, "load"); // no retries
     const q = await queueTi(getDb(), k);
@@ -351,6 +351,38 @@ withTestDatabases("execution API", (getDb) => {
       .where("run_id", "=", other)
       .where("task_id", "=", "sc")
       .execute();
+  });
+
+  // Airflow's XCom serialization (json.dumps of the value) keeps an object's key order; a jsonb
+  // column would sort keys by length and bytes. The values come back with the order they were
+  // built in, through the XCom API and in a downstream task's prefetched XComs.
+  it("keeps the key order of XCom values, pushed and returned", async () => {
+    const runId = await newRun();
+    const q = await queueTi(getDb(), key(runId, "extract"));
+    await post("/execution/ti/start", q.auth, runner);
+    const pushed = { zeta: 1, a: { yy: 1, b: 2 }, mid: [{ k2: 1, k1: 2 }], longest_key_here: null };
+    expect((await post("/execution/xcom", q.auth, { key: "ordered", value: pushed })).statusCode).toBe(204);
+    const returned = { b: 1, a: 2, c_is_longer: { z: true, y: false } };
+    const fin = await post("/execution/ti/finish", q.auth, {
+      state: "success",
+      return_value: { value: returned },
+    });
+    expect(fin.statusCode).toBe(200);
+    const read = async (xcomKey: string) =>
+      (
+        await t.server.app.inject({
+          method: "GET",
+          url: `/execution/xcom/${DAG.dag_id}/${encodeURIComponent(runId)}/extract?key=${xcomKey}&map_index=-1`,
+          headers: q.auth,
+        })
+      ).body;
+    expect(await read("ordered")).toBe(JSON.stringify({ key: "ordered", value: pushed }));
+    expect(await read("return_value")).toBe(JSON.stringify({ key: "return_value", value: returned }));
+    const down = await queueTi(getDb(), key(runId, "load"));
+    const start = await post("/execution/ti/start", down.auth, runner);
+    expect(JSON.stringify(start.json().prefetched_xcoms["extract|return_value|-1"])).toBe(
+      JSON.stringify(returned),
+    );
   });
 
   it("lets a token read XComs of its own run only, and mapped values as one list", async () => {

@@ -14,7 +14,7 @@ describe("updraft dags test", () => {
     expect(r.stdout).toContain("Aggregation results");
     expect(r.stdout).toContain("PIPELINE COMPLETE - NOTIFICATION");
     expect(r.stdout).toContain("Notification sent successfully!");
-    expect(r.stdout).toMatch(/DAG run test__\S+: success/);
+    expect(r.stdout).toMatch(/DAG run manual__\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00: success/);
     for (const task of ["generate_data", "validate", "aggregate", "notify"])
       expect(r.stdout).toMatch(new RegExp(`${task}\\s+-1\\s+success`));
   }, 200_000);

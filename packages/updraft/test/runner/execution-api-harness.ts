@@ -49,7 +49,7 @@ export interface ApiRequest {
 }
 
 export interface QueueOptions {
-  /** Overrides the instance's max_tries (retries + 1 in the DAG) for this test. */
+  /** Overrides the instance's max_tries (the task's retries, Airflow's meaning) for this test. */
   maxTries?: number;
   executionTimeoutMs?: number | null;
   freshProcess?: boolean;

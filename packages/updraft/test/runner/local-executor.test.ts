@@ -212,13 +212,13 @@ describe("task runner in warm processes", () => {
     // retries: 1 in the DAG file, so the server keeps the failed first try for a retry.
     const retry = await run("faults", "fails_with_callback");
     expect(retry.event).toMatchObject({ state: "up_for_retry" });
-    expect(retry.ti).toMatchObject({ state: "up_for_retry", try_number: 1, max_tries: 2 });
+    expect(retry.ti).toMatchObject({ state: "up_for_retry", try_number: 1, max_tries: 1 });
     expect(retry.ti.next_retry_at).not.toBeNull();
     expect(retry.log).toContain("retry callback ran for fails_with_callback");
 
     const noRetry = await run("faults", "no_retry", { maxTries: 3 });
     expect(noRetry.event).toMatchObject({ state: "failed" });
-    // Failed at try 1 of 3: only the runner's no_retry keeps it from up_for_retry.
+    // Failed at try 1 with 3 retries left: only the runner's no_retry keeps it from up_for_retry.
     expect(noRetry.ti).toMatchObject({ state: "failed", try_number: 1, max_tries: 3 });
     expect(noRetry.history).toMatchObject({ state: "failed" });
     expect(noRetry.history?.error).toContain("bad credentials");

@@ -45,7 +45,7 @@ withTestDatabases("backfill, adoption and lost tries", (getDb) => {
     }
     const status = await backfillStatus(getDb(), b.backfillId);
     expect(status).toMatchObject({ total: 5, success: 5, failed: 0, done: true });
-    expect(status.runs.map((r) => r.run_id)[0]).toBe("backfill__2024-01-01T00:00:00.000Z");
+    expect(status.runs.map((r) => r.run_id)[0]).toBe("backfill__2024-01-01T00:00:00+00:00");
     const byRange = await backfillStatus(getDb(), {
       dagId: "daily",
       fromDate: new Date("2024-01-01T00:00:00Z"),
@@ -61,7 +61,10 @@ withTestDatabases("backfill, adoption and lost tries", (getDb) => {
     expect(rerun).toMatchObject({ created: 0, rerun: 1, runIds: ["manual_existing"] });
   });
 
-  it("adopts what a stopped scheduler left queued: a new try, the old one refused", async () => {
+  // A try queued but never started uses up no attempt (issue 7; Airflow's try_number counts
+  // attempts that started): adopted, it is queued again as the same try, and of the two workloads
+  // for it exactly one can start it.
+  it("adopts what a stopped scheduler left queued: the same try again, started once", async () => {
     await saveSdkDag(getDb(), single);
     const db = getDb().db;
     const execA = new TestExecutor(getDb());
@@ -79,15 +82,17 @@ withTestDatabases("backfill, adoption and lost tries", (getDb) => {
     const b = newScheduler(getDb(), config, execB);
     await b.start();
     await b.stop();
-    // The old workload's try is gone: its start is refused.
-    await expect(execA.startAll()).rejects.toMatchObject({ code: "TI_CONFLICT" });
     const ti = await db
       .selectFrom("task_instance")
       .select(["state", "try_number"])
       .where("run_id", "=", "adopt")
       .executeTakeFirstOrThrow();
-    expect(ti).toEqual({ state: "queued", try_number: 2 });
+    expect(ti).toEqual({ state: "queued", try_number: 1 });
     expect(execB.all).toHaveLength(1);
+    expect(execB.all[0]?.try_number).toBe(1);
+    // The old workload reaches a runner first here: it starts the try; the new copy is refused.
+    await expect(execA.startAll()).resolves.toHaveLength(1);
+    await expect(execB.startAll()).rejects.toMatchObject({ code: "TI_CONFLICT" });
   });
 
   it("settles a try the executor reports lost at once", async () => {

@@ -196,7 +196,8 @@ export function registerTestRunCommands(program: Command): void {
           const db = run.engine.database.db;
           const dagRun = await triggerDagRun(
             db,
-            { dagId, conf, logicalDate: logicalDate ?? null, runId: `test__${new Date().toISOString()}` },
+            // A manual run with Airflow's generated id, as Airflow's `dags test` creates.
+            { dagId, conf, logicalDate: logicalDate ?? null },
             { events: run.engine.events },
           );
           const tis = await follow(run, dagId, dagRun.run_id, async () => {
