@@ -1,10 +1,11 @@
 // Assembles Updraft's components in one process: `standalone` runs all of them, `scheduler`,
 // `api-server` and `dag-processor` run one each, `dags test` runs all on a throwaway database.
 import { watch, type FSWatcher } from "node:fs";
+import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { createApiServer, type ApiServer } from "../api/index.js";
 import type { UpdraftConfig } from "../config/index.js";
-import { migrate, openDatabase, type Database } from "../db/index.js";
+import { endJob, heartbeatJob, migrate, openDatabase, startJob, type Database } from "../db/index.js";
 import { EngineEvents } from "../events/engine-events.js";
 import { LocalExecutor, localExecutorOptions, type Executor } from "../executors/index.js";
 import { DagFileProcessor, type RefreshResult } from "../processor/index.js";
@@ -67,6 +68,29 @@ export class Engine {
     }
     this.stops = [];
   }
+}
+
+/**
+ * Records the DAG processor as a running component (a `job` row, as Airflow's DagProcessorJob)
+ * and heartbeats it, so that `/health` reports it; a failed heartbeat is logged and retried at
+ * the next beat (health then shows the processor stale, which is the truth).
+ */
+async function startProcessorJob(engine: Engine, o: StartEngineOptions, log: Logger): Promise<void> {
+  const db = engine.database.db;
+  const job = await startJob(db, { jobType: "dag_processor", hostname: hostname(), pid: process.pid });
+  const beat = setInterval(
+    () => {
+      heartbeatJob(db, { id: job.id, jobType: "dag_processor", hostname: job.hostname, pid: job.pid }).catch(
+        (err: unknown) => log.warn({ err }, "DAG processor heartbeat failed; retrying at the next beat"),
+      );
+    },
+    Math.max(1, o.config.scheduler.scheduler_heartbeat_sec) * 1000,
+  );
+  beat.unref();
+  engine.onStop(async () => {
+    clearInterval(beat);
+    await endJob(db, job.id);
+  });
 }
 
 /**
@@ -178,6 +202,7 @@ export async function startEngine(o: StartEngineOptions): Promise<Engine> {
   });
   try {
     if (o.parts.processor) {
+      await startProcessorJob(engine, o, o.logger.child({ component: "dag-processor" }));
       startProcessor(engine, o);
       if (o.awaitFirstParse === true) await engine.firstParse;
     }

@@ -21,10 +21,12 @@ describe("updraft standalone", () => {
     const url = ready[1];
     // The server answers before the DAG folder is parsed; the commands below need the DAGs.
     await daemon.waitFor(/first parse of the DAG folder finished/, 120_000);
-    const health = (await (await fetch(`${url}/api/v1/health`)).json()) as {
-      metadatabase: { status: string };
-    };
-    expect(health.metadatabase.status).toBe("healthy");
+    const health = (await (await fetch(`${url}/api/v1/health`)).json()) as Record<string, { status: string }>;
+    // Every component standalone runs reports healthy; none it does not run (a triggerer) is listed.
+    expect(Object.keys(health).sort()).toEqual(["dag_processor", "metadatabase", "scheduler"]);
+    expect(health["metadatabase"]?.status).toBe("healthy");
+    expect(health["scheduler"]?.status).toBe("healthy");
+    expect(health["dag_processor"]?.status).toBe("healthy");
     expect(existsSync(join(home, "standalone.json"))).toBe(true);
 
     // Another terminal: these commands are forwarded to the server holding the database.

@@ -2,7 +2,12 @@ import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
 import type { Database } from "../../db/index.js";
 
-const COMPONENTS = ["scheduler", "triggerer", "dag_processor"] as const;
+/**
+ * The components this version of Updraft runs, each a `job` row with heartbeats. Airflow also
+ * lists a triggerer; Updraft has none yet, and reporting one that cannot exist as "unhealthy"
+ * would page an operator for nothing. Add it here when it exists.
+ */
+const COMPONENTS = ["scheduler", "dag_processor"] as const;
 
 /**
  * Airflow's `/health`: the metadata database answers, and each component's latest heartbeat is
