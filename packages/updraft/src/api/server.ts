@@ -6,6 +6,7 @@ import { createCipher, type Database } from "../db/index.js";
 import type { EngineEvents } from "../events/engine-events.js";
 import { executionRoutes, xcomBodyTooLarge } from "./execution/routes.js";
 import { depthCheckedJsonParser, type CallbackBodyParser } from "./json-body.js";
+import { registerOpenApi, schemaValidationError } from "./openapi.js";
 import { problem, sendProblem, toProblem } from "./problem.js";
 import { apiTokenHook } from "./rest/auth.js";
 import { connectionRoutes } from "./rest/connections.js";
@@ -16,6 +17,7 @@ import { importErrorRoutes } from "./rest/import-errors.js";
 import { logRoutes } from "./rest/logs.js";
 import { poolRoutes } from "./rest/pools.js";
 import { variableRoutes } from "./rest/variables.js";
+import { versionRoutes } from "./rest/version.js";
 
 export interface ApiServerOptions {
   database: Database;
@@ -86,7 +88,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         xcomBodyTooLarge(request.claims?.ti.task_id ?? null, request.headers["content-length"], xcomMaxSize),
       );
     }
-    const p = toProblem(err);
+    const p = toProblem(schemaValidationError(err) ?? err);
     if (p.status >= 500) request.log.error({ err }, "request failed");
     return sendProblem(reply, p);
   });
@@ -96,6 +98,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       problem(404, "NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0] ?? ""}.`),
     ),
   );
+
+  // Before any route: zod schemas on routes validate, serialize and document them.
+  registerOpenApi(app);
 
   const heartbeatIntervalS =
     options.heartbeatIntervalS ??
@@ -114,6 +119,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     { prefix: "/execution" },
   );
   void app.register(healthRoutes(database, Math.max(30, config.scheduler.scheduler_heartbeat_sec * 3)));
+  void app.register(versionRoutes());
   void app.register(
     async (rest) => {
       const checkToken = apiTokenHook(options.apiToken);

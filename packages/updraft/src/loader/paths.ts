@@ -1,7 +1,6 @@
 // Where the processor finds this package's own files and where it keeps its cache. Paths are
 // derived from this module's URL so that DAG folders anywhere on disk resolve `updraft` to the
 // very build that is running.
-import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +31,4 @@ export const UPDRAFT_ENTRY = fileURLToPath(new URL("index.js", DIST));
 export const EVALUATE_CHILD_SCRIPT = fileURLToPath(new URL("processor/evaluate-child.js", DIST));
 
 /** This package's version, part of every cache key so that an upgrade re-transpiles. */
-export const UPDRAFT_VERSION: string = (
-  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
-).version;
+export { UPDRAFT_VERSION } from "../common/version.js";

@@ -37,3 +37,23 @@ export const DateTime = z.iso.datetime({ offset: true });
 
 export const DagPath = z.object({ dag_id: Id });
 export const RunPath = z.object({ dag_id: Id, run_id: Id });
+
+/**
+ * The list shape of Airflow's collections: `{ <name>: [...], total_entries }`, registered under
+ * `id` so that the OpenAPI document names it.
+ */
+export function collection<N extends string, T extends z.ZodType>(name: N, item: T, id: string) {
+  return z
+    .object({ [name]: z.array(item), total_entries: z.number().int() } as { [K in N]: z.ZodArray<T> } & {
+      total_entries: z.ZodNumber;
+    })
+    .meta({ id });
+}
+
+/**
+ * A route's schema with its OpenAPI names: `operationId` is Airflow's, so that clients generated
+ * for Airflow's API find the same operations.
+ */
+export function route<S extends object>(operationId: string, summary: string, tags: string[], schema: S) {
+  return { schema: { operationId, summary, tags, ...schema } };
+}

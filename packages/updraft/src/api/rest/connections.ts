@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { UpdraftError } from "../../common/errors.js";
 import {
@@ -12,8 +13,7 @@ import {
   type Database,
 } from "../../db/index.js";
 import { REDACTED, redactSensitive } from "../../services/index.js";
-import { parseBody, parseParams } from "../validate.js";
-import { Id, Page, Text } from "./common.js";
+import { Id, Page, Text, collection, route } from "./common.js";
 
 const ConnPath = z.object({ connection_id: Id });
 const Extra = z
@@ -32,6 +32,21 @@ const Fields = {
 };
 const CreateBody = z.object({ connection_id: Id, ...Fields }).strict();
 const PatchBody = z.object({ connection_id: Id.optional(), ...Fields, conn_type: Id.optional() }).strict();
+
+/** What readers see: the password never, and extra (a JSON string) with its secret keys redacted. */
+const ConnectionJson = z
+  .object({
+    connection_id: z.string(),
+    conn_type: z.string(),
+    description: z.string().nullable(),
+    host: z.string().nullable(),
+    login: z.string().nullable(),
+    schema: z.string().nullable(),
+    port: z.number().int().nullable(),
+    extra: z.string().nullable(),
+  })
+  .meta({ id: "Connection" });
+const ConnectionCollection = collection("connections", ConnectionJson, "ConnectionCollection");
 
 function notFound(connId: string): UpdraftError {
   return new UpdraftError(
@@ -64,9 +79,12 @@ function connectionJson(c: Connection) {
 
 export function connectionRoutes(database: Database, cipher: Cipher) {
   const db = database.db;
-  return async function routes(app: FastifyInstance): Promise<void> {
-    app.get("/connections", async (request) => {
-      const q = parseParams(Page, request.query);
+  return async function routes(root: FastifyInstance): Promise<void> {
+    const app = root.withTypeProvider<ZodTypeProvider>();
+    const tags = ["Connection"];
+    const list = { querystring: Page, response: { 200: ConnectionCollection } };
+    app.get("/connections", route("get_connections", "List connections", tags, list), async (request) => {
+      const q = request.query;
       const [rows, total] = await Promise.all([
         listConnections(db, cipher, { limit: q.limit, offset: q.offset }),
         db
@@ -77,44 +95,56 @@ export function connectionRoutes(database: Database, cipher: Cipher) {
       return { connections: rows.map(connectionJson), total_entries: Number(total.n) };
     });
 
-    app.get("/connections/:connection_id", async (request) => {
-      const { connection_id } = parseParams(ConnPath, request.params);
-      const c = await getConnection(db, cipher, connection_id);
-      if (c === undefined) throw notFound(connection_id);
-      return connectionJson(c);
-    });
+    const one = { params: ConnPath, response: { 200: ConnectionJson } };
+    app.get(
+      "/connections/:connection_id",
+      route("get_connection", "Get a connection", tags, one),
+      async (request) => {
+        const { connection_id } = request.params;
+        const c = await getConnection(db, cipher, connection_id);
+        if (c === undefined) throw notFound(connection_id);
+        return connectionJson(c);
+      },
+    );
 
-    app.post("/connections", async (request) => {
-      const body = parseBody(CreateBody, request.body);
-      if ((await getConnection(db, cipher, body.connection_id)) !== undefined) {
-        throw new UpdraftError(
-          "CONNECTION_EXISTS",
-          `Connection "${body.connection_id}" already exists. PATCH /api/v1/connections/{connection_id} changes it.`,
-        );
-      }
-      const conn: Connection = {
-        connId: body.connection_id,
-        connType: body.conn_type,
-        description: body.description ?? null,
-        host: body.host ?? null,
-        login: body.login ?? null,
-        schema: body.schema ?? null,
-        port: body.port ?? null,
-        password: body.password ?? null,
-        extra: body.extra ?? null,
-      };
-      await setConnection(db, cipher, conn);
-      await addAuditLog(db, {
-        event: "connection.create",
-        owner: "api",
-        extra: JSON.stringify({ conn_id: conn.connId }),
-      });
-      return connectionJson(conn);
-    });
+    const create = { body: CreateBody, response: { 200: ConnectionJson } };
+    app.post(
+      "/connections",
+      route("post_connection", "Create a connection", tags, create),
+      async (request) => {
+        const body = request.body;
+        if ((await getConnection(db, cipher, body.connection_id)) !== undefined) {
+          throw new UpdraftError(
+            "CONNECTION_EXISTS",
+            `Connection "${body.connection_id}" already exists. PATCH /api/v1/connections/{connection_id} changes it.`,
+          );
+        }
+        const conn: Connection = {
+          connId: body.connection_id,
+          connType: body.conn_type,
+          description: body.description ?? null,
+          host: body.host ?? null,
+          login: body.login ?? null,
+          schema: body.schema ?? null,
+          port: body.port ?? null,
+          password: body.password ?? null,
+          extra: body.extra ?? null,
+        };
+        await setConnection(db, cipher, conn);
+        await addAuditLog(db, {
+          event: "connection.create",
+          owner: "api",
+          extra: JSON.stringify({ conn_id: conn.connId }),
+        });
+        return connectionJson(conn);
+      },
+    );
 
-    app.patch("/connections/:connection_id", async (request) => {
-      const { connection_id } = parseParams(ConnPath, request.params);
-      const body = parseBody(PatchBody, request.body);
+    const patch = { params: ConnPath, body: PatchBody, response: { 200: ConnectionJson } };
+    const patchRoute = route("patch_connection", "Update a connection", tags, patch);
+    app.patch("/connections/:connection_id", patchRoute, async (request) => {
+      const { connection_id } = request.params;
+      const body = request.body;
       if (body.connection_id !== undefined && body.connection_id !== connection_id) {
         throw new UpdraftError(
           "REQUEST_INVALID",
@@ -143,8 +173,10 @@ export function connectionRoutes(database: Database, cipher: Cipher) {
       return connectionJson(next);
     });
 
-    app.delete("/connections/:connection_id", async (request, reply) => {
-      const { connection_id } = parseParams(ConnPath, request.params);
+    const del = { params: ConnPath, response: { 204: z.null() } };
+    const delRoute = route("delete_connection", "Delete a connection", tags, del);
+    app.delete("/connections/:connection_id", delRoute, async (request, reply) => {
+      const { connection_id } = request.params;
       if (!(await deleteConnection(db, connection_id))) throw notFound(connection_id);
       await addAuditLog(db, {
         event: "connection.delete",

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { UpdraftError } from "../../common/errors.js";
 import {
@@ -10,8 +11,7 @@ import {
   type Database,
   type PoolRow,
 } from "../../db/index.js";
-import { parseBody, parseParams } from "../validate.js";
-import { Id, Page, Text } from "./common.js";
+import { Id, Page, Text, collection, route } from "./common.js";
 
 const PoolPath = z.object({ pool_name: Id });
 const Slots = z
@@ -35,6 +35,22 @@ const PatchBody = z
     include_deferred: z.boolean().optional(),
   })
   .strict();
+
+const Pool = z
+  .object({
+    name: z.string(),
+    slots: z.number().int(),
+    occupied_slots: z.number().int(),
+    running_slots: z.number().int(),
+    queued_slots: z.number().int(),
+    scheduled_slots: z.number().int(),
+    deferred_slots: z.number().int(),
+    open_slots: z.number().int(),
+    description: z.string().nullable(),
+    include_deferred: z.boolean(),
+  })
+  .meta({ id: "Pool" });
+const PoolCollection = collection("pools", Pool, "PoolCollection");
 
 function notFound(name: string): UpdraftError {
   return new UpdraftError("POOL_NOT_FOUND", `Pool "${name}" does not exist. GET /api/v1/pools lists them.`);
@@ -64,9 +80,12 @@ export function poolRoutes(database: Database) {
       };
     });
   }
-  return async function routes(app: FastifyInstance): Promise<void> {
-    app.get("/pools", async (request) => {
-      const q = parseParams(Page, request.query);
+  return async function routes(root: FastifyInstance): Promise<void> {
+    const app = root.withTypeProvider<ZodTypeProvider>();
+    const tags = ["Pool"];
+    const list = { querystring: Page, response: { 200: PoolCollection } };
+    app.get("/pools", route("get_pools", "List pools", tags, list), async (request) => {
+      const q = request.query;
       const [rows, total] = await Promise.all([
         listPools(db, { limit: q.limit, offset: q.offset }),
         db
@@ -77,15 +96,17 @@ export function poolRoutes(database: Database) {
       return { pools: await withStats(rows), total_entries: Number(total.n) };
     });
 
-    app.get("/pools/:pool_name", async (request) => {
-      const { pool_name } = parseParams(PoolPath, request.params);
+    const one = { params: PoolPath, response: { 200: Pool } };
+    app.get("/pools/:pool_name", route("get_pool", "Get a pool", tags, one), async (request) => {
+      const { pool_name } = request.params;
       const row = await getPool(db, pool_name);
       if (row === undefined) throw notFound(pool_name);
       return (await withStats([row]))[0];
     });
 
-    app.post("/pools", async (request) => {
-      const body = parseBody(CreateBody, request.body);
+    const create = { body: CreateBody, response: { 200: Pool } };
+    app.post("/pools", route("post_pool", "Create a pool", tags, create), async (request) => {
+      const body = request.body;
       if ((await getPool(db, body.name)) !== undefined) {
         throw new UpdraftError(
           "POOL_EXISTS",
@@ -101,9 +122,10 @@ export function poolRoutes(database: Database) {
       return (await withStats([row]))[0];
     });
 
-    app.patch("/pools/:pool_name", async (request) => {
-      const { pool_name } = parseParams(PoolPath, request.params);
-      const body = parseBody(PatchBody, request.body);
+    const patch = { params: PoolPath, body: PatchBody, response: { 200: Pool } };
+    app.patch("/pools/:pool_name", route("patch_pool", "Update a pool", tags, patch), async (request) => {
+      const { pool_name } = request.params;
+      const body = request.body;
       if (body.name !== undefined && body.name !== pool_name) {
         throw new UpdraftError(
           "REQUEST_INVALID",
@@ -121,10 +143,15 @@ export function poolRoutes(database: Database) {
       return (await withStats([next]))[0];
     });
 
-    app.delete("/pools/:pool_name", async (request, reply) => {
-      const { pool_name } = parseParams(PoolPath, request.params);
-      if (!(await deletePool(db, pool_name))) throw notFound(pool_name);
-      return reply.code(204).send();
-    });
+    const del = { params: PoolPath, response: { 204: z.null() } };
+    app.delete(
+      "/pools/:pool_name",
+      route("delete_pool", "Delete a pool", tags, del),
+      async (request, reply) => {
+        const { pool_name } = request.params;
+        if (!(await deletePool(db, pool_name))) throw notFound(pool_name);
+        return reply.code(204).send();
+      },
+    );
   };
 }

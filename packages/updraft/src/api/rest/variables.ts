@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { UpdraftError } from "../../common/errors.js";
 import {
@@ -11,14 +12,17 @@ import {
   type Database,
 } from "../../db/index.js";
 import { isSensitiveKey, REDACTED } from "../../services/index.js";
-import { parseBody, parseParams } from "../validate.js";
-import { Id, Page, Text } from "./common.js";
+import { Id, Page, Text, collection, route } from "./common.js";
 
 const KeyPath = z.object({ key: Id });
 const CreateBody = z.object({ key: Id, value: Text, description: Text.nullable().optional() }).strict();
 const PatchBody = z
   .object({ key: Id.optional(), value: Text.optional(), description: Text.nullable().optional() })
   .strict();
+const Variable = z
+  .object({ key: z.string(), value: z.string().nullable(), description: z.string().nullable() })
+  .meta({ id: "Variable" });
+const VariableCollection = collection("variables", Variable, "VariableCollection");
 
 function notFound(key: string): UpdraftError {
   return new UpdraftError(
@@ -34,9 +38,12 @@ function shown(key: string, value: string | null): string | null {
 
 export function variableRoutes(database: Database, cipher: Cipher) {
   const db = database.db;
-  return async function routes(app: FastifyInstance): Promise<void> {
-    app.get("/variables", async (request) => {
-      const q = parseParams(Page, request.query);
+  return async function routes(root: FastifyInstance): Promise<void> {
+    const app = root.withTypeProvider<ZodTypeProvider>();
+    const tags = ["Variable"];
+    const schema = { querystring: Page, response: { 200: VariableCollection } };
+    app.get("/variables", route("get_variables", "List variables", tags, schema), async (request) => {
+      const q = request.query;
       const [rows, total] = await Promise.all([
         listVariables(db, cipher, { limit: q.limit, offset: q.offset }),
         db
@@ -50,15 +57,17 @@ export function variableRoutes(database: Database, cipher: Cipher) {
       };
     });
 
-    app.get("/variables/:key", async (request) => {
-      const { key } = parseParams(KeyPath, request.params);
+    const one = { params: KeyPath, response: { 200: Variable } };
+    app.get("/variables/:key", route("get_variable", "Get a variable", tags, one), async (request) => {
+      const { key } = request.params;
       const v = await getVariable(db, cipher, key);
       if (v === undefined) throw notFound(key);
       return { key: v.key, value: shown(v.key, v.val), description: v.description };
     });
 
-    app.post("/variables", async (request) => {
-      const body = parseBody(CreateBody, request.body);
+    const create = { body: CreateBody, response: { 200: Variable } };
+    app.post("/variables", route("post_variables", "Create a variable", tags, create), async (request) => {
+      const body = request.body;
       if ((await getVariable(db, cipher, body.key)) !== undefined) {
         throw new UpdraftError(
           "VARIABLE_EXISTS",
@@ -78,32 +87,42 @@ export function variableRoutes(database: Database, cipher: Cipher) {
       return { key: body.key, value: shown(body.key, body.value), description: body.description ?? null };
     });
 
-    app.patch("/variables/:key", async (request) => {
-      const { key } = parseParams(KeyPath, request.params);
-      const body = parseBody(PatchBody, request.body);
-      if (body.key !== undefined && body.key !== key) {
-        throw new UpdraftError(
-          "REQUEST_INVALID",
-          `The body's key "${body.key}" differs from the path's "${key}"; a variable cannot be renamed.`,
-        );
-      }
-      const v = await getVariable(db, cipher, key);
-      if (v === undefined) throw notFound(key);
-      const next = {
-        key,
-        val: body.value ?? v.val,
-        description: body.description === undefined ? v.description : body.description,
-      };
-      await setVariable(db, cipher, next);
-      await addAuditLog(db, { event: "variable.update", owner: "api", extra: JSON.stringify({ key }) });
-      return { key, value: shown(key, next.val), description: next.description };
-    });
+    const patch = { params: KeyPath, body: PatchBody, response: { 200: Variable } };
+    app.patch(
+      "/variables/:key",
+      route("patch_variable", "Update a variable", tags, patch),
+      async (request) => {
+        const { key } = request.params;
+        const body = request.body;
+        if (body.key !== undefined && body.key !== key) {
+          throw new UpdraftError(
+            "REQUEST_INVALID",
+            `The body's key "${body.key}" differs from the path's "${key}"; a variable cannot be renamed.`,
+          );
+        }
+        const v = await getVariable(db, cipher, key);
+        if (v === undefined) throw notFound(key);
+        const next = {
+          key,
+          val: body.value ?? v.val,
+          description: body.description === undefined ? v.description : body.description,
+        };
+        await setVariable(db, cipher, next);
+        await addAuditLog(db, { event: "variable.update", owner: "api", extra: JSON.stringify({ key }) });
+        return { key, value: shown(key, next.val), description: next.description };
+      },
+    );
 
-    app.delete("/variables/:key", async (request, reply) => {
-      const { key } = parseParams(KeyPath, request.params);
-      if (!(await deleteVariable(db, key))) throw notFound(key);
-      await addAuditLog(db, { event: "variable.delete", owner: "api", extra: JSON.stringify({ key }) });
-      return reply.code(204).send();
-    });
+    const del = { params: KeyPath, response: { 204: z.null() } };
+    app.delete(
+      "/variables/:key",
+      route("delete_variable", "Delete a variable", tags, del),
+      async (request, reply) => {
+        const { key } = request.params;
+        if (!(await deleteVariable(db, key))) throw notFound(key);
+        await addAuditLog(db, { event: "variable.delete", owner: "api", extra: JSON.stringify({ key }) });
+        return reply.code(204).send();
+      },
+    );
   };
 }
