@@ -18,10 +18,10 @@ const NOT_YET_DESCRIBED = new Set([
   "GET /api/v1/dags/:dag_id/details",
   "POST /api/v1/dags/:dag_id/dagRuns",
   "GET /api/v1/dags/:dag_id/dagRuns",
-  "GET /api/v1/dags/:dag_id/dagRuns/:run_id",
-  "GET /api/v1/dags/:dag_id/dagRuns/:run_id/taskInstances",
+  "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id",
+  "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances",
   "POST /api/v1/dags/:dag_id/clearTaskInstances",
-  "GET /api/v1/dags/:dag_id/dagRuns/:run_id/taskInstances/:task_id/logs/:try_number",
+  "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/logs/:try_number",
   "GET /api/v1/health",
   "GET /health",
 ]);

@@ -36,7 +36,7 @@ export const Page = z.object({
 export const DateTime = z.iso.datetime({ offset: true });
 
 export const DagPath = z.object({ dag_id: Id });
-export const RunPath = z.object({ dag_id: Id, run_id: Id });
+export const RunPath = z.object({ dag_id: Id, dag_run_id: Id });
 
 /**
  * The list shape of Airflow's collections: `{ <name>: [...], total_entries }`, registered under

@@ -87,15 +87,15 @@ export function dagRunRoutes(database: Database, options: DagRunRoutesOptions) {
       return { dag_runs: rows.map(dagRunJson), total_entries: Number(total.n) };
     });
 
-    app.get("/dags/:dag_id/dagRuns/:run_id", async (request) => {
-      const { dag_id, run_id } = parseParams(RunPath, request.params);
+    app.get("/dags/:dag_id/dagRuns/:dag_run_id", async (request) => {
+      const { dag_id, dag_run_id: run_id } = parseParams(RunPath, request.params);
       const run = await getDagRun(db, { dagId: dag_id, runId: run_id });
       if (run === undefined) throw runNotFound(dag_id, run_id);
       return dagRunJson(run);
     });
 
-    app.get("/dags/:dag_id/dagRuns/:run_id/taskInstances", async (request) => {
-      const { dag_id, run_id } = parseParams(RunPath, request.params);
+    app.get("/dags/:dag_id/dagRuns/:dag_run_id/taskInstances", async (request) => {
+      const { dag_id, dag_run_id: run_id } = parseParams(RunPath, request.params);
       const q = parseParams(TisQuery, request.query);
       const run = await getDagRun(db, { dagId: dag_id, runId: run_id });
       if (run === undefined) throw runNotFound(dag_id, run_id);

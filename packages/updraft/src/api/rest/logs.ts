@@ -10,7 +10,7 @@ import { Id } from "./common.js";
 
 const LogPath = z.object({
   dag_id: Id,
-  run_id: Id,
+  dag_run_id: Id,
   task_id: Id,
   try_number: z.coerce.number().int().min(1).max(100_000),
 });
@@ -33,21 +33,21 @@ export function logRoutes(database: Database, baseLogFolder: string) {
   const base = resolve(baseLogFolder);
   return async function routes(app: FastifyInstance): Promise<void> {
     app.get(
-      "/dags/:dag_id/dagRuns/:run_id/taskInstances/:task_id/logs/:try_number",
+      "/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/logs/:try_number",
       async (request, reply) => {
         const p = parseParams(LogPath, request.params);
         const { map_index } = parseParams(LogQuery, request.query);
-        const key = { dag_id: p.dag_id, run_id: p.run_id, task_id: p.task_id, map_index };
+        const key = { dag_id: p.dag_id, run_id: p.dag_run_id, task_id: p.task_id, map_index };
         const ti = await getTaskInstance(db, {
           dagId: p.dag_id,
-          runId: p.run_id,
+          runId: p.dag_run_id,
           taskId: p.task_id,
           mapIndex: map_index,
         });
         if (ti === undefined) {
           throw new UpdraftError(
             "TASK_INSTANCE_NOT_FOUND",
-            `Run "${p.run_id}" of DAG "${p.dag_id}" has no task instance "${p.task_id}" (map index ${map_index}).`,
+            `Run "${p.dag_run_id}" of DAG "${p.dag_id}" has no task instance "${p.task_id}" (map index ${map_index}).`,
           );
         }
         if (p.try_number > ti.try_number)

@@ -1,0 +1,155 @@
+// A task instance's REST routes: get (unmapped and by map index), a mapped task's instances, the
+// tries' history, and XComs with their values in the order they were written.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { withTestDatabases } from "../db-testing.js";
+import { triggerDagRun } from "../../src/services/index.js";
+import { API_TOKEN, makeDag, saveTestDag, startTestServer, type TestServer } from "./helpers.js";
+
+const DAG = makeDag("ti_dag", [{ id: "a", retries: 2 }, { id: "m" }]);
+const RUN = "manual__2024-05-01T00:00:00+00:00";
+const BASE = `/api/v1/dags/ti_dag/dagRuns/${encodeURIComponent(RUN)}/taskInstances`;
+
+withTestDatabases("task instance routes", (getDb) => {
+  let t: TestServer;
+  beforeAll(async () => {
+    const database = getDb();
+    await saveTestDag(database, DAG);
+    t = await startTestServer(database, { apiToken: API_TOKEN });
+    await triggerDagRun(
+      database.db,
+      {
+        dagId: "ti_dag",
+        conf: {},
+        runId: null,
+        logicalDate: "2024-05-01T00:00:00Z",
+        note: null,
+        owner: "test",
+      },
+      { events: null, defaultTimezone: "UTC" },
+    );
+    const db = database.db;
+    // "a": failed once (history), now running its second try.
+    await db
+      .updateTable("task_instance")
+      .set({
+        state: "running",
+        try_number: 2,
+        hostname: "w1",
+        pid: 42,
+        start_date: new Date("2024-05-01T00:01:00Z"),
+      })
+      .where("task_id", "=", "a")
+      .execute();
+    await db
+      .insertInto("task_instance_history")
+      .values({
+        dag_id: "ti_dag",
+        run_id: RUN,
+        task_id: "a",
+        map_index: -1,
+        try_number: 1,
+        state: "failed",
+        start_date: new Date("2024-05-01T00:00:10Z"),
+        end_date: new Date("2024-05-01T00:00:20Z"),
+        duration: 10,
+        max_tries: 2,
+      })
+      .execute();
+    // "m": mapped into three instances.
+    await db.deleteFrom("task_instance").where("task_id", "=", "m").execute();
+    await db
+      .insertInto("task_instance")
+      .values(
+        [0, 1, 2].map((i) => ({
+          dag_id: "ti_dag",
+          run_id: RUN,
+          task_id: "m",
+          map_index: i,
+          state: i === 1 ? ("failed" as const) : ("success" as const),
+        })),
+      )
+      .execute();
+    await db
+      .insertInto("xcom")
+      .values([
+        {
+          dag_id: "ti_dag",
+          run_id: RUN,
+          task_id: "m",
+          map_index: 1,
+          key: "return_value",
+          value: '{"z":1,"a":[2,3]}',
+        },
+        { dag_id: "ti_dag", run_id: RUN, task_id: "m", map_index: 0, key: "total", value: "7" },
+      ])
+      .execute();
+  });
+  afterAll(async () => {
+    await t.server.close();
+  });
+  const get = (url: string) =>
+    t.server.app.inject({ method: "GET", url, headers: { authorization: `Bearer ${API_TOKEN}` } });
+
+  it("gets an unmapped instance and one map index, and names what is missing", async () => {
+    const a = await get(`${BASE}/a`);
+    expect(a.statusCode).toBe(200);
+    expect(a.json()).toMatchObject({
+      task_id: "a",
+      dag_run_id: RUN,
+      state: "running",
+      try_number: 2,
+      max_tries: 2,
+      hostname: "w1",
+      logical_date: "2024-05-01T00:00:00.000Z",
+    });
+    expect((await get(`${BASE}/m/1`)).json()).toMatchObject({ task_id: "m", map_index: 1, state: "failed" });
+    const missing = await get(`${BASE}/m/9`);
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().detail).toContain("map index 9");
+    expect((await get(`${BASE}/nope`)).json().code).toBe("TASK_INSTANCE_NOT_FOUND");
+    expect((await get(`/api/v1/dags/ti_dag/dagRuns/nope/taskInstances/a`)).json().code).toBe(
+      "DAG_RUN_NOT_FOUND",
+    );
+    expect((await get(`${BASE}/m/-5`)).statusCode).toBe(400);
+  });
+
+  it("lists a mapped task's instances with state filter, order and paging", async () => {
+    const all = await get(`${BASE}/m/listMapped`);
+    expect(all.json().total_entries).toBe(3);
+    expect(all.json().task_instances.map((x: { map_index: number }) => x.map_index)).toEqual([0, 1, 2]);
+    const desc = await get(`${BASE}/m/listMapped?order_by=-map_index&limit=2`);
+    expect(desc.json().task_instances.map((x: { map_index: number }) => x.map_index)).toEqual([2, 1]);
+    expect(desc.json().total_entries).toBe(3);
+    const failed = await get(`${BASE}/m/listMapped?state=failed`);
+    expect(failed.json()).toMatchObject({ total_entries: 1, task_instances: [{ map_index: 1 }] });
+    expect((await get(`${BASE}/m/listMapped?order_by=pool`)).statusCode).toBe(400);
+    expect((await get(`${BASE}/zz/listMapped`)).statusCode).toBe(404);
+  });
+
+  it("lists every try: finished ones from the history, then the running one", async () => {
+    const tries = await get(`${BASE}/a/tries`);
+    expect(tries.statusCode).toBe(200);
+    expect(tries.json().total_entries).toBe(2);
+    expect(tries.json().task_instances).toMatchObject([
+      { try_number: 1, state: "failed", duration: 10 },
+      { try_number: 2, state: "running", hostname: "w1", pid: 42 },
+    ]);
+  });
+
+  it("lists XComs and returns a value with its keys in the order they were written", async () => {
+    const list = await get(`${BASE}/m/xcomEntries`);
+    expect(list.json().total_entries).toBe(2);
+    expect(list.json().xcom_entries).toMatchObject([
+      { key: "total", map_index: 0 },
+      { key: "return_value", map_index: 1 },
+    ]);
+    expect(list.json().xcom_entries[0]).not.toHaveProperty("value");
+    const text = await get(`${BASE}/m/xcomEntries/return_value?map_index=1`);
+    expect(text.json().value).toBe('{"z":1,"a":[2,3]}');
+    const native = await get(`${BASE}/m/xcomEntries/return_value?map_index=1&stringify=false`);
+    expect(JSON.stringify(native.json().value)).toBe('{"z":1,"a":[2,3]}');
+    const missing = await get(`${BASE}/m/xcomEntries/return_value`);
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().code).toBe("XCOM_NOT_FOUND");
+  });
+});
