@@ -33,7 +33,7 @@ export {
 export type { DagUpsert, ListDagsOptions } from "./queries/dag.js";
 export { setImportErrors, listImportErrors } from "./queries/import-error.js";
 export type { ImportErrorInput } from "./queries/import-error.js";
-export { createDagRun, getDagRun, listDagRuns } from "./queries/dag-run.js";
+export { createDagRun, getDagRun, listDagRuns, transitionDagRun } from "./queries/dag-run.js";
 export type { DagRunKey, CreateDagRunInput, ListDagRunsOptions } from "./queries/dag-run.js";
 export {
   createTaskInstances,

@@ -64,6 +64,8 @@ export interface DagRunTable {
   dag_hash: string | null;
   clear_number: Generated<number>;
   updated_at: GeneratedTimestamp;
+  /** A user's note on the run (Airflow's dag_run_note). */
+  note: string | null;
 }
 
 export interface TaskInstanceTable {
@@ -103,6 +105,8 @@ export interface TaskInstanceTable {
   run_logical_date: Timestamp | null;
   /** The scheduler job that queued the current try (its adopter re-queues it if that job dies). */
   queued_by_job_id: number | null;
+  /** A user's note on the task instance (Airflow's task_instance_note). */
+  note: string | null;
 }
 
 export interface TaskInstanceHistoryTable {

@@ -41,3 +41,11 @@ export function dagNotFound(dagId: string): UpdraftError {
     { details: { dag_id: dagId } },
   );
 }
+
+export function runNotFound(dagId: string, runId: string): UpdraftError {
+  return new UpdraftError(
+    "DAG_RUN_NOT_FOUND",
+    `DAG "${dagId}" has no run "${runId}". Run \`updraft dags list-runs ${dagId}\` or GET /api/v1/dags/${encodeURIComponent(dagId)}/dagRuns to see its runs.`,
+    { details: { dag_id: dagId, run_id: runId } },
+  );
+}

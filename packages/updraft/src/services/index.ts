@@ -15,7 +15,7 @@ export type { DagBagChanges, SyncDagBagOptions, SyncDagBagResult } from "./sync-
 export { loadDag, peekDag } from "./dag-cache.js";
 export { insertRuns } from "./insert-runs.js";
 export type { NewRun } from "./insert-runs.js";
-export { checkId, checkRunId, dagNotFound, MAX_ID_LENGTH } from "./ids.js";
+export { checkId, checkRunId, dagNotFound, runNotFound, MAX_ID_LENGTH } from "./ids.js";
 export { isSensitiveKey, redactSensitive, REDACTED } from "./sensitive.js";
 export { endTries, endTriesCtes, retryDelaySeconds } from "./end-try.js";
 export type { EndedTry, TryEnd } from "./end-try.js";
@@ -23,3 +23,5 @@ export { taskWorkload, callbackWorkload } from "./workloads.js";
 export type { WorkloadSigner, CallbackKind } from "./workloads.js";
 export { writeDecisions } from "./write-decisions.js";
 export type { RunDecisions } from "./write-decisions.js";
+export { setDagRunState } from "./set-dag-run-state.js";
+export type { MarkableRunState, SetDagRunStateResult } from "./set-dag-run-state.js";

@@ -98,6 +98,16 @@ export async function triggerDagRun(
       },
     ]);
     if (created === undefined) throw await runExists(trx, input.dagId, runId, logicalDate);
+    // Only a run triggered with a note pays the extra statement.
+    const noted =
+      input.note === undefined || input.note === null
+        ? created
+        : await trx
+            .updateTable("dag_run")
+            .set({ note: input.note })
+            .where("id", "=", created.id)
+            .returningAll()
+            .executeTakeFirstOrThrow();
     await addAuditLog(trx, {
       event: "trigger",
       dagId: input.dagId,
@@ -105,7 +115,7 @@ export async function triggerDagRun(
       owner: input.owner ?? null,
       extra: input.note === undefined || input.note === null ? null : JSON.stringify({ note: input.note }),
     });
-    return created;
+    return noted;
   });
   options.events?.emit({ type: "dag_run_created", dag_id: input.dagId, run_id: runId });
   return run;

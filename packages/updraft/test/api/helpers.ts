@@ -29,6 +29,7 @@ export interface TaskSpec {
   fields?: Record<string, unknown>;
   expand?: Record<string, unknown> | null;
   operator?: string;
+  teardown?: boolean;
 }
 
 /** A valid serialized DAG with the given tasks (downstream lists derived from upstream ones). */
@@ -66,7 +67,7 @@ export function makeDag(dagId: string, specs: TaskSpec[], extra: Partial<Seriali
     do_xcom_push: true,
     doc_md: null,
     is_setup: false,
-    is_teardown: false,
+    is_teardown: s.teardown ?? false,
     branch_kind:
       s.operator === "@task.branch"
         ? "branch"

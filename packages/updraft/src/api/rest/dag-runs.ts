@@ -1,42 +1,35 @@
+// DAG runs with Airflow 2's routes and shapes: trigger, list (one DAG, every DAG with `~`, or the
+// batch POST), get, mark success/failed/queued, clear, note, delete, and a run's task instances.
 import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { getDag, getDagRun, listDagRuns, listTaskInstances, type Database } from "../../db/index.js";
+import { addAuditLog, getDag, getDagRun, listTaskInstances, type Database } from "../../db/index.js";
 import type { EngineEvents } from "../../events/engine-events.js";
-import { DAG_RUN_STATES, TASK_INSTANCE_STATES } from "../../model/states.js";
-import { clearTaskInstances, dagNotFound, triggerDagRun } from "../../services/index.js";
-import { UpdraftError } from "../../common/errors.js";
-import { parseBody, parseParams } from "../validate.js";
-import { DagPath, DateTime, Id, Page, RunPath, Text } from "./common.js";
+import {
+  clearTaskInstances,
+  dagNotFound,
+  runNotFound,
+  setDagRunState,
+  triggerDagRun,
+  type ClearedTaskInstance,
+} from "../../services/index.js";
+import { DagPath, RunPath, route } from "./common.js";
+import {
+  ClearBody,
+  ClearResultJson,
+  ClearRunBody,
+  DagRunCollection,
+  DagRunJson,
+  NoteBody,
+  PatchRunBody,
+  RunsBatchBody,
+  RunsQuery,
+  TisQuery,
+  TriggerBody,
+} from "./dag-run-schemas.js";
+import { listRuns } from "./list-runs.js";
 import { dagRunJson, iso, taskInstanceJson } from "./serialize.js";
-
-const TriggerBody = z
-  .object({
-    dag_run_id: Id.nullable().optional(),
-    logical_date: DateTime.nullable().optional(),
-    execution_date: DateTime.nullable().optional(),
-    conf: z.record(z.string(), z.unknown()).nullable().optional(),
-    note: Text.max(10_000).nullable().optional(),
-  })
-  .strict();
-
-const oneOrMany = <T extends z.ZodType>(t: T) =>
-  z.union([t, z.array(t)]).transform((v) => (Array.isArray(v) ? v : [v]));
-const RunsQuery = Page.extend({ state: oneOrMany(z.enum(DAG_RUN_STATES)).optional() });
-const TisQuery = Page.extend({ state: oneOrMany(z.enum(TASK_INSTANCE_STATES)).optional() });
-
-const ClearBody = z
-  .object({
-    dry_run: z.boolean().default(true),
-    task_ids: z.array(Id).max(10_000).nullable().optional(),
-    dag_run_id: Id.nullable().optional(),
-    start_date: DateTime.nullable().optional(),
-    end_date: DateTime.nullable().optional(),
-    only_failed: z.boolean().default(true),
-    only_running: z.boolean().default(false),
-    include_downstream: z.boolean().default(false),
-    include_upstream: z.boolean().default(false),
-  })
-  .strict();
+import { TaskInstanceCollection } from "./task-instances.js";
 
 export interface DagRunRoutesOptions {
   events: EngineEvents | null;
@@ -49,118 +42,234 @@ export function dagRunRoutes(database: Database, options: DagRunRoutesOptions) {
   async function mustHaveDag(dagId: string): Promise<void> {
     if ((await getDag(db, dagId)) === undefined) throw dagNotFound(dagId);
   }
-  return async function routes(app: FastifyInstance): Promise<void> {
-    app.post("/dags/:dag_id/dagRuns", async (request) => {
-      const { dag_id } = parseParams(DagPath, request.params);
-      const body = parseBody(TriggerBody, request.body ?? {});
-      const run = await triggerDagRun(
-        db,
-        {
-          dagId: dag_id,
-          conf: body.conf ?? {},
-          runId: body.dag_run_id ?? null,
-          logicalDate: body.logical_date ?? body.execution_date ?? null,
-          note: body.note ?? null,
-          owner: "api",
-        },
-        { events, defaultTimezone: options.defaultTimezone },
-      );
-      return { ...dagRunJson(run), note: body.note ?? null };
-    });
+  async function mustHaveRun(dagId: string, runId: string) {
+    const run = await getDagRun(db, { dagId, runId });
+    if (run === undefined) throw runNotFound(dagId, runId);
+    return run;
+  }
+  return async function routes(root: FastifyInstance): Promise<void> {
+    const app = root.withTypeProvider<ZodTypeProvider>();
+    const tags = ["DAGRun"];
+    const run = "/dags/:dag_id/dagRuns/:dag_run_id";
 
-    app.get("/dags/:dag_id/dagRuns", async (request) => {
-      const { dag_id } = parseParams(DagPath, request.params);
-      const q = parseParams(RunsQuery, request.query);
-      const all = dag_id === "~";
-      if (!all) await mustHaveDag(dag_id);
-      const filter = {
-        ...(all ? {} : { dagId: dag_id }),
-        ...(q.state === undefined ? {} : { states: q.state }),
-      };
-      let count = db.selectFrom("dag_run").select((eb) => eb.fn.countAll<number>().as("n"));
-      if (!all) count = count.where("dag_id", "=", dag_id);
-      if (q.state !== undefined) count = count.where("state", "in", q.state);
-      const [rows, total] = await Promise.all([
-        listDagRuns(db, { ...filter, limit: q.limit, offset: q.offset }),
-        count.executeTakeFirstOrThrow(),
-      ]);
-      return { dag_runs: rows.map(dagRunJson), total_entries: Number(total.n) };
-    });
+    const trigger = { params: DagPath, body: TriggerBody.prefault({}), response: { 200: DagRunJson } };
+    app.post(
+      "/dags/:dag_id/dagRuns",
+      route("post_dag_run", "Trigger a DAG run", tags, trigger),
+      async (request) => {
+        const { dag_id } = request.params;
+        const body = request.body;
+        const created = await triggerDagRun(
+          db,
+          {
+            dagId: dag_id,
+            conf: body.conf ?? {},
+            runId: body.dag_run_id ?? null,
+            logicalDate: body.logical_date ?? body.execution_date ?? null,
+            note: body.note ?? null,
+            owner: "api",
+          },
+          { events, defaultTimezone: options.defaultTimezone },
+        );
+        return dagRunJson(created);
+      },
+    );
 
-    app.get("/dags/:dag_id/dagRuns/:dag_run_id", async (request) => {
-      const { dag_id, dag_run_id: run_id } = parseParams(RunPath, request.params);
-      const run = await getDagRun(db, { dagId: dag_id, runId: run_id });
-      if (run === undefined) throw runNotFound(dag_id, run_id);
-      return dagRunJson(run);
-    });
-
-    app.get("/dags/:dag_id/dagRuns/:dag_run_id/taskInstances", async (request) => {
-      const { dag_id, dag_run_id: run_id } = parseParams(RunPath, request.params);
-      const q = parseParams(TisQuery, request.query);
-      const run = await getDagRun(db, { dagId: dag_id, runId: run_id });
-      if (run === undefined) throw runNotFound(dag_id, run_id);
-      let count = db
-        .selectFrom("task_instance")
-        .select((eb) => eb.fn.countAll<number>().as("n"))
-        .where("dag_id", "=", dag_id)
-        .where("run_id", "=", run_id);
-      if (q.state !== undefined) count = count.where("state", "in", q.state);
-      const [rows, total] = await Promise.all([
-        listTaskInstances(db, {
-          dagId: dag_id,
-          runId: run_id,
+    const list = { params: DagPath, querystring: RunsQuery, response: { 200: DagRunCollection } };
+    app.get(
+      "/dags/:dag_id/dagRuns",
+      route("get_dag_runs", "List DAG runs (`~` for every DAG)", tags, list),
+      async (request) => {
+        const { dag_id } = request.params;
+        const q = request.query;
+        if (dag_id !== "~") await mustHaveDag(dag_id);
+        const { rows, total } = await listRuns(db, {
+          ...q,
+          ...(dag_id === "~" ? {} : { dag_ids: [dag_id] }),
           ...(q.state === undefined ? {} : { states: q.state }),
-          limit: q.limit,
-          offset: q.offset,
-        }),
-        count.executeTakeFirstOrThrow(),
-      ]);
-      return {
-        task_instances: rows.map((r) => ({ ...taskInstanceJson(r), logical_date: iso(run.logical_date) })),
-        total_entries: Number(total.n),
-      };
+        });
+        return { dag_runs: rows.map(dagRunJson), total_entries: total };
+      },
+    );
+
+    const batch = {
+      body: RunsBatchBody.prefault({}),
+      response: { 200: DagRunCollection },
+    };
+    app.post(
+      "/dags/~/dagRuns/list",
+      route("get_dag_runs_batch", "List DAG runs of many DAGs", tags, batch),
+      async (request) => {
+        const b = request.body;
+        const { rows, total } = await listRuns(db, { ...b, limit: b.page_limit, offset: b.page_offset });
+        return { dag_runs: rows.map(dagRunJson), total_entries: total };
+      },
+    );
+
+    const one = { params: RunPath, response: { 200: DagRunJson } };
+    app.get(run, route("get_dag_run", "Get a DAG run", tags, one), async (request) => {
+      const { dag_id, dag_run_id } = request.params;
+      return dagRunJson(await mustHaveRun(dag_id, dag_run_id));
     });
 
-    app.post("/dags/:dag_id/clearTaskInstances", async (request) => {
-      const { dag_id } = parseParams(DagPath, request.params);
-      const body = parseBody(ClearBody, request.body ?? {});
-      const result = await clearTaskInstances(
-        db,
-        {
+    const patch = { params: RunPath, body: PatchRunBody, response: { 200: DagRunJson } };
+    app.patch(
+      run,
+      route("update_dag_run_state", "Mark a DAG run success, failed or queued", tags, patch),
+      async (request) => {
+        const { dag_id, dag_run_id } = request.params;
+        const { run: marked } = await setDagRunState(
+          db,
+          { dagId: dag_id, runId: dag_run_id, state: request.body.state },
+          { events },
+        );
+        await addAuditLog(db, {
+          event: `dag_run.mark_${request.body.state}`,
           dagId: dag_id,
-          taskIds: body.task_ids ?? null,
-          runId: body.dag_run_id ?? null,
-          startDate:
-            body.start_date === null || body.start_date === undefined ? null : new Date(body.start_date),
-          endDate: body.end_date === null || body.end_date === undefined ? null : new Date(body.end_date),
-          onlyFailed: body.only_failed,
-          onlyRunning: body.only_running,
-          downstream: body.include_downstream,
-          upstream: body.include_upstream,
-          dryRun: body.dry_run,
-        },
-        { events },
-      );
-      return {
-        task_instances: result.taskInstances.map((t) => ({
-          dag_id: t.dag_id,
-          dag_run_id: t.run_id,
-          task_id: t.task_id,
-          map_index: t.map_index,
-          state: t.state,
-          try_number: t.try_number,
-          logical_date: iso(t.logical_date),
-        })),
-        dag_runs_requeued: result.dagRunsRequeued,
-        dry_run: body.dry_run,
-      };
+          runId: dag_run_id,
+          owner: "api",
+        });
+        return dagRunJson(marked);
+      },
+    );
+
+    const del = { params: RunPath, response: { 204: z.null() } };
+    app.delete(run, route("delete_dag_run", "Delete a DAG run", tags, del), async (request, reply) => {
+      const { dag_id, dag_run_id } = request.params;
+      // Its task instances, XComs and history go with it (ON DELETE CASCADE); a runner still at
+      // work on one of them is refused at its next heartbeat.
+      const deleted = await db
+        .deleteFrom("dag_run")
+        .where("dag_id", "=", dag_id)
+        .where("run_id", "=", dag_run_id)
+        .executeTakeFirst();
+      if (Number(deleted.numDeletedRows) === 0) throw runNotFound(dag_id, dag_run_id);
+      await addAuditLog(db, { event: "dag_run.delete", dagId: dag_id, runId: dag_run_id, owner: "api" });
+      return reply.code(204).send(null);
     });
+
+    const clearRun = {
+      params: RunPath,
+      body: ClearRunBody.prefault({}),
+      response: { 200: z.union([DagRunJson, ClearResultJson]) },
+    };
+    app.post(
+      `${run}/clear`,
+      route("clear_dag_run", "Clear every task instance of a DAG run", tags, clearRun),
+      async (request) => {
+        const { dag_id, dag_run_id } = request.params;
+        await mustHaveRun(dag_id, dag_run_id);
+        const result = await clearTaskInstances(
+          db,
+          { dagId: dag_id, runId: dag_run_id, onlyFailed: false, dryRun: request.body.dry_run },
+          { events },
+        );
+        if (request.body.dry_run) {
+          return {
+            task_instances: result.taskInstances.map(reference),
+            dag_runs_requeued: result.dagRunsRequeued,
+            dry_run: true,
+          };
+        }
+        await addAuditLog(db, { event: "dag_run.clear", dagId: dag_id, runId: dag_run_id, owner: "api" });
+        return dagRunJson(await mustHaveRun(dag_id, dag_run_id));
+      },
+    );
+
+    const note = { params: RunPath, body: NoteBody, response: { 200: DagRunJson } };
+    app.patch(
+      `${run}/setNote`,
+      route("set_dag_run_note", "Set a DAG run's note", tags, note),
+      async (request) => {
+        const { dag_id, dag_run_id } = request.params;
+        const updated = await db
+          .updateTable("dag_run")
+          .set({ note: request.body.note })
+          .where("dag_id", "=", dag_id)
+          .where("run_id", "=", dag_run_id)
+          .returningAll()
+          .executeTakeFirst();
+        if (updated === undefined) throw runNotFound(dag_id, dag_run_id);
+        return dagRunJson(updated);
+      },
+    );
+
+    const tis = { params: RunPath, querystring: TisQuery, response: { 200: TaskInstanceCollection } };
+    app.get(
+      `${run}/taskInstances`,
+      route("get_task_instances", "List a DAG run's task instances", ["TaskInstance"], tis),
+      async (request) => {
+        const { dag_id, dag_run_id } = request.params;
+        const q = request.query;
+        const found = await mustHaveRun(dag_id, dag_run_id);
+        let count = db
+          .selectFrom("task_instance")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("dag_id", "=", dag_id)
+          .where("run_id", "=", dag_run_id);
+        if (q.state !== undefined) count = count.where("state", "in", q.state);
+        const [rows, total] = await Promise.all([
+          listTaskInstances(db, {
+            dagId: dag_id,
+            runId: dag_run_id,
+            ...(q.state === undefined ? {} : { states: q.state }),
+            limit: q.limit,
+            offset: q.offset,
+          }),
+          count.executeTakeFirstOrThrow(),
+        ]);
+        return {
+          task_instances: rows.map((r) => ({
+            ...taskInstanceJson(r),
+            logical_date: iso(found.logical_date),
+          })),
+          total_entries: Number(total.n),
+        };
+      },
+    );
+
+    const clear = { params: DagPath, body: ClearBody.prefault({}), response: { 200: ClearResultJson } };
+    app.post(
+      "/dags/:dag_id/clearTaskInstances",
+      route("post_clear_task_instances", "Clear task instances", ["TaskInstance"], clear),
+      async (request) => {
+        const { dag_id } = request.params;
+        const body = request.body;
+        const result = await clearTaskInstances(
+          db,
+          {
+            dagId: dag_id,
+            taskIds: body.task_ids ?? null,
+            runId: body.dag_run_id ?? null,
+            startDate:
+              body.start_date === null || body.start_date === undefined ? null : new Date(body.start_date),
+            endDate: body.end_date === null || body.end_date === undefined ? null : new Date(body.end_date),
+            onlyFailed: body.only_failed,
+            onlyRunning: body.only_running,
+            downstream: body.include_downstream,
+            upstream: body.include_upstream,
+            dryRun: body.dry_run,
+          },
+          { events },
+        );
+        return {
+          task_instances: result.taskInstances.map(reference),
+          dag_runs_requeued: result.dagRunsRequeued,
+          dry_run: body.dry_run,
+        };
+      },
+    );
   };
 }
 
-export function runNotFound(dagId: string, runId: string): UpdraftError {
-  return new UpdraftError(
-    "DAG_RUN_NOT_FOUND",
-    `DAG "${dagId}" has no run "${runId}". GET /api/v1/dags/${encodeURIComponent(dagId)}/dagRuns lists its runs.`,
-  );
+function reference(t: ClearedTaskInstance) {
+  return {
+    dag_id: t.dag_id,
+    dag_run_id: t.run_id,
+    task_id: t.task_id,
+    map_index: t.map_index,
+    state: t.state,
+    try_number: t.try_number,
+    logical_date: iso(t.logical_date),
+  };
 }

@@ -46,6 +46,7 @@ export function dagRunJson(row: DagRunRow) {
     external_trigger: row.external_trigger,
     conf: row.conf,
     clear_number: row.clear_number,
+    note: row.note,
   };
 }
 

@@ -6,9 +6,9 @@ import { z } from "zod";
 import { UpdraftError } from "../../common/errors.js";
 import { getDagRun, getTaskInstance, type Database, type TaskInstanceRow } from "../../db/index.js";
 import { TASK_INSTANCE_STATES } from "../../model/states.js";
+import { runNotFound } from "../../services/index.js";
 import { Id, Page, collection, route } from "./common.js";
 import { iso, taskInstanceJson } from "./serialize.js";
-import { runNotFound } from "./dag-runs.js";
 
 const MapIndex = z.coerce
   .number()
@@ -51,7 +51,11 @@ export const TaskInstanceJson = z
     logical_date: z.string().nullable(),
   })
   .meta({ id: "TaskInstance" });
-const TaskInstanceCollection = collection("task_instances", TaskInstanceJson, "TaskInstanceCollection");
+export const TaskInstanceCollection = collection(
+  "task_instances",
+  TaskInstanceJson,
+  "TaskInstanceCollection",
+);
 
 /** One try of a task instance (`TaskInstanceHistory`): finished tries, then the current one. */
 const TryJson = z

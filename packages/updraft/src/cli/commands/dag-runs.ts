@@ -4,7 +4,7 @@ import { Option, type Command } from "commander";
 import { UpdraftError } from "../../common/errors.js";
 import { getDag, getDagRun, listDagRuns, type DagRunRow } from "../../db/index.js";
 import { DAG_RUN_STATES, type DagRunState } from "../../model/states.js";
-import { dagNotFound, setDagPaused, triggerDagRun } from "../../services/index.js";
+import { dagNotFound, runNotFound, setDagPaused, triggerDagRun } from "../../services/index.js";
 import { withDatabase } from "../database.js";
 import { registerBackfillCommand } from "./backfill.js";
 import { syncDagsFolder, syncIfGiven } from "./dag-sync.js";
@@ -222,12 +222,4 @@ export function registerDagRunCommands(dags: Command, ctx: CliContext): void {
   );
 
   registerBackfillCommand(dags, ctx);
-}
-
-export function runNotFound(dagId: string, runId: string): UpdraftError {
-  return new UpdraftError(
-    "DAG_RUN_NOT_FOUND",
-    `DAG "${dagId}" has no run "${runId}". Run \`updraft dags list-runs ${dagId}\` to see its runs.`,
-    { details: { dag_id: dagId, run_id: runId } },
-  );
 }

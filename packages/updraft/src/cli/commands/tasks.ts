@@ -5,10 +5,10 @@ import {
   clearTaskInstances,
   dagNotFound,
   loadDag,
+  runNotFound,
   type ClearTaskInstancesInput,
 } from "../../services/index.js";
 import { withDatabase } from "../database.js";
-import { runNotFound } from "./dag-runs.js";
 import { syncIfGiven } from "./dag-sync.js";
 import {
   cell,
