@@ -64,6 +64,10 @@ describe("Airflow's filters", () => {
     // None passes through as None.
     expect(AIRFLOW_FILTERS["ds"]?.(null)).toBe(null);
     expect(() => r("{{ ds | ds }}")).toThrow(/Filter "ds" needs a date/);
+    expect(() => r("{{ logical_date | ts_nodash_with_ts }}")).toThrow(
+      /unknown filter "ts_nodash_with_ts"; did you mean ts_nodash_with_tz\?/,
+    );
+    expect(() => r("{{ ds + }}")).toThrow(/could not be rendered: unexpected token: }} \(line 1, column 9\)/);
   });
 });
 

@@ -10,7 +10,7 @@ import { toDs } from "./dates.js";
 import { pythonLiteral } from "./python-literal.js";
 import { CALLABLE_OBJECT, TemplateDate, pyAdd, pySub } from "./template-date.js";
 import { AIRFLOW_FILTERS } from "./template-filters.js";
-import { templateMacros } from "./template-macros.js";
+import { didYouMean, templateMacros } from "./template-macros.js";
 import { TemplateParams, templateConnections, templateVariables } from "./template-mappings.js";
 
 const MAX_COMPILED = 1000;
@@ -315,6 +315,19 @@ export class TemplateRenderer {
     return this.run(source, scope, field, taskId, this.native);
   }
 
+  /** nunjucks' "filter not found" as an error naming the nearest known filter (or undefined). */
+  private unknownFilter(err: unknown, field: string, taskId: string): UpdraftError | undefined {
+    const name = /filter not found: (\S+)/.exec(err instanceof Error ? err.message : "")?.[1];
+    if (name === undefined) return undefined;
+    const filters = Object.keys((this.env as unknown as { filters: Record<string, unknown> }).filters);
+    const near = didYouMean(name, filters);
+    return new UpdraftError(
+      "TEMPLATE_ERROR",
+      `Template field "${field}" of task "${taskId}": unknown filter "${name}"${near === undefined ? "" : `; did you mean ${near}?`} Airflow's filters are ${Object.keys(AIRFLOW_FILTERS).join(", ")}; add your own with the DAG's userDefinedFilters.`,
+      { details: { field, filter: name } },
+    );
+  }
+
   private run(
     source: string,
     scope: Record<string, unknown>,
@@ -324,10 +337,16 @@ export class TemplateRenderer {
   ): unknown {
     this.captured = undefined;
     let text: string;
+    let template: nunjucks.Template;
     try {
-      text = this.template(source, native).render(scope);
+      template = this.template(source, native);
     } catch (err) {
-      throw templateError(err, source, field, taskId);
+      throw this.unknownFilter(err, field, taskId) ?? templateError(err, source, field, taskId, true);
+    }
+    try {
+      text = template.render(scope);
+    } catch (err) {
+      throw this.unknownFilter(err, field, taskId) ?? templateError(err, source, field, taskId, false);
     }
     if (!native) return text;
     const captured = this.captured as { value: unknown } | undefined;
@@ -345,7 +364,13 @@ export class TemplateRenderer {
   }
 }
 
-function templateError(err: unknown, source: string, field: string, taskId: string): UpdraftError {
+function templateError(
+  err: unknown,
+  source: string,
+  field: string,
+  taskId: string,
+  compiling: boolean,
+): UpdraftError {
   const cause = updraftCause(err);
   if (cause !== undefined) {
     return new UpdraftError(cause.code, `Template field "${field}" of task "${taskId}": ${cause.message}`, {
@@ -367,9 +392,15 @@ function templateError(err: unknown, source: string, field: string, taskId: stri
       { details: { field, ...(found.name !== undefined ? { name: found.name } : {}) } },
     );
   }
+  // Syntax errors come from the parser (1-based positions) before nunjucks adds them to the message.
+  const at = err as { lineno?: unknown; colno?: unknown };
+  const where =
+    compiling && typeof at.lineno === "number" && typeof at.colno === "number" && at.lineno > 0
+      ? ` (line ${at.lineno}, column ${at.colno})`
+      : "";
   return new UpdraftError(
     "TEMPLATE_ERROR",
-    `Template field "${field}" of task "${taskId}" could not be rendered: ${text}`,
+    `Template field "${field}" of task "${taskId}" could not be rendered: ${text}${where}`,
     {
       details: { field },
     },
