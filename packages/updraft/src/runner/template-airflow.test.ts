@@ -228,6 +228,10 @@ describe("DAG template settings", () => {
         "t",
       ),
     ).toBe("prod s3://b/2026-03-07 PX! A!!!");
+    const asyncMacro = new TemplateRenderer({ userDefinedMacros: { later: () => Promise.resolve(1) } });
+    expect(() => asyncMacro.render("{{ later() }}", scope(), "f", "t")).toThrow(
+      /userDefinedMacros.later returned a Promise/,
+    );
   });
 
   // airflow/templates.py: NativeEnvironment (jinja2.nativetypes.native_concat + ast.literal_eval)

@@ -3,6 +3,9 @@
 // datetimes for `macros.datetime(…)` (naive: printed without an offset), and `macros.timedelta`.
 // nunjucks has no operator overloading; templates.ts rewrites `+` and `-` to pyAdd/pySub so that
 // `logical_date - macros.timedelta(days=1)` and `(end - start).total_seconds()` work as in Python.
+// Limits, against Python: `*`, `/` and `//` on timedeltas and unary `-td` are not supported;
+// `==` between two dates compares identity (use `a.timestamp() == b.timestamp()`; `<` and `>` work);
+// dates hold milliseconds; everything is UTC (no tzinfo argument, `now()` is the UTC wall clock).
 import { UpdraftError } from "../common/errors.js";
 import { strftime, strptime, toDs, toTs } from "./dates.js";
 import { diffForHumans } from "./humanize.js";

@@ -235,6 +235,22 @@ export interface TemplateSettings {
   renderTemplateAsNativeObj?: boolean;
 }
 
+/**
+ * A DAG's filter or macro function, checked for a Promise result: nunjucks renders synchronously,
+ * so an async function would print "[object Promise]" instead of its value.
+ */
+function synchronous(what: string, f: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  return function (this: unknown, ...args: unknown[]) {
+    const out = f.apply(this, args);
+    if (out !== null && typeof out === "object" && typeof (out as { then?: unknown }).then === "function")
+      throw new UpdraftError(
+        "TEMPLATE_ERROR",
+        `${what} returned a Promise; templates render synchronously, so DAG macros and filters must return their value directly (fetch data in the task instead).`,
+      );
+    return out;
+  };
+}
+
 /** The UpdraftError a helper (macro, accessor, filter) threw, found under nunjucks' wrapping. */
 function updraftCause(err: unknown): UpdraftError | undefined {
   for (let e = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
@@ -260,8 +276,17 @@ export class TemplateRenderer {
     this.env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true, dev: true });
     for (const [name, f] of Object.entries(AIRFLOW_FILTERS)) this.env.addFilter(name, f);
     for (const [name, f] of Object.entries(settings.userDefinedFilters ?? {}))
-      this.env.addFilter(name, f as (...args: unknown[]) => unknown);
-    for (const [name, v] of Object.entries(settings.userDefinedMacros ?? {})) this.env.addGlobal(name, v);
+      this.env.addFilter(
+        name,
+        synchronous(`userDefinedFilters.${name}`, f as (...args: unknown[]) => unknown),
+      );
+    for (const [name, v] of Object.entries(settings.userDefinedMacros ?? {}))
+      this.env.addGlobal(
+        name,
+        typeof v === "function"
+          ? synchronous(`userDefinedMacros.${name}`, v as (...args: unknown[]) => unknown)
+          : v,
+      );
     this.env.addGlobal(ADD, pyAdd);
     this.env.addGlobal(SUB, pySub);
     this.env.addGlobal(NATIVE, (v: unknown) => {
