@@ -158,6 +158,7 @@ export const ERROR_CODES = {
   TASK_INTERRUPTED: "internal",
   TEMPLATE_ERROR: "internal",
   TEMPLATE_UNDEFINED: "internal",
+  UNKNOWN_MACRO: "internal",
   UNSUPPORTED_DATE_FORMAT: "internal",
   XCOM_PUSH_FAILED: "internal",
   // Tests of the project itself

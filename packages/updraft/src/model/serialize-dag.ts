@@ -157,6 +157,7 @@ export function serializeDag(dag: Dag, fileloc: string, timetableSummary: string
     has_on_failure_callback: o.onFailureCallback !== undefined,
     has_sla_miss_callback: o.slaMissCallback !== undefined,
     is_paused_upon_creation: o.isPausedUponCreation ?? null,
+    ...(o.renderTemplateAsNativeObj === true ? { render_template_as_native_obj: true } : {}),
     task_groups: [...dag.groups.values()].map((g) => ({
       group_id: g.groupId,
       parent_group_id: g.parent?.groupId ?? null,

@@ -100,6 +100,8 @@ export const SerializedDagSchema = z.object({
   has_on_failure_callback: z.boolean(),
   has_sla_miss_callback: z.boolean(),
   is_paused_upon_creation: z.boolean().nullable(),
+  /** Airflow's render_template_as_native_obj; present only when true, so other DAGs keep their hash. */
+  render_template_as_native_obj: z.boolean().optional(),
   task_groups: z.array(
     z.object({ group_id: z.string(), parent_group_id: z.string().nullable(), tooltip: z.string() }),
   ),

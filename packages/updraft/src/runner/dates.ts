@@ -2,6 +2,7 @@
 // `macros` templates use. Only the directives people write in DAGs are supported; an unknown one
 // is an error that names it rather than a silently wrong date.
 import { UpdraftError } from "../common/errors.js";
+import { pythonIsoformat } from "../model/run-id.js";
 
 const MONTHS = [
   "January",
@@ -35,16 +36,20 @@ export function toDs(d: Date): string {
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
 }
 
-/** ISO 8601 with a `+00:00` offset, as Python's `isoformat()` prints an aware UTC datetime (Airflow's `ts`). */
-export function toTs(d: Date): string {
-  const ms = d.getUTCMilliseconds();
-  const frac = ms === 0 ? "" : `.${pad(ms, 3)}000`;
-  return `${toDs(d)}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${frac}+00:00`;
-}
+/**
+ * ISO 8601 with a `+00:00` offset, as Python's `isoformat()` prints an aware UTC datetime (Airflow's
+ * `ts`). Run ids print dates the same way, so both use the model's one formatter.
+ */
+export const toTs: (d: Date) => string = pythonIsoformat;
 
 /** `YYYYMMDDTHHMMSS` (Airflow's `ts_nodash`). */
 export function toTsNodash(d: Date): string {
   return strftime(d, "%Y%m%dT%H%M%S");
+}
+
+/** A Python naive datetime (no offset): `%z` and `%Z` print nothing for it, as in Python. */
+function isNaive(d: Date): boolean {
+  return (d as Date & { naive?: boolean }).naive === true;
 }
 
 /** Formats a date in UTC with Python's strftime directives. */
@@ -88,9 +93,9 @@ export function strftime(d: Date, format: string): string {
       case "u":
         return String(d.getUTCDay() === 0 ? 7 : d.getUTCDay());
       case "z":
-        return "+0000";
+        return isNaive(d) ? "" : "+0000";
       case "Z":
-        return "UTC";
+        return isNaive(d) ? "" : "UTC";
       case "s":
         return String(Math.floor(d.getTime() / 1000));
       case "F":
@@ -229,6 +234,8 @@ export function strptime(text: string, format: string): Date {
 
 /** Airflow's `macros.ds_add`: a `YYYY-MM-DD` date plus (or minus) whole days. */
 export function dsAdd(ds: string, days: number): string {
+  // airflow/macros/__init__.py: ds_add returns str(ds) untouched when days is 0.
+  if (days === 0) return String(ds);
   if (typeof days !== "number" || !Number.isInteger(days)) {
     throw new UpdraftError(
       "INVALID_MACRO_ARGUMENT",
@@ -242,20 +249,4 @@ export function dsAdd(ds: string, days: number): string {
 /** Airflow's `macros.ds_format`: reparses `ds` with `inputFormat` and prints it with `outputFormat`. */
 export function dsFormat(ds: string, inputFormat: string, outputFormat: string): string {
   return strftime(strptime(String(ds), inputFormat), outputFormat);
-}
-
-/**
- * A Date that prints as Airflow prints its dates (`2026-01-01T00:00:00+00:00`) and has
- * `strftime`, for templates such as `{{ logical_date.strftime('%Y/%m') }}`.
- */
-export class TemplateDate extends Date {
-  override toString(): string {
-    return toTs(this);
-  }
-  strftime(format: string): string {
-    return strftime(this, format);
-  }
-  isoformat(): string {
-    return toTs(this);
-  }
 }

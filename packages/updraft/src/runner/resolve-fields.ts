@@ -113,7 +113,7 @@ async function expandedFields(
 async function materialize(
   value: unknown,
   path: string,
-  render: ((s: string, path: string) => string) | null,
+  render: ((s: string, path: string) => unknown) | null,
   resolver: FieldResolver,
 ): Promise<unknown> {
   if (value instanceof Resolved) return value.value;
@@ -143,7 +143,7 @@ export async function resolveFields(
   task: BaseOperator,
   mapIndex: number,
   resolver: FieldResolver,
-  render: (source: string, field: string) => string,
+  render: (source: string, field: string) => unknown,
 ): Promise<ResolvedFields> {
   const written = await expandedFields(task, mapIndex, resolver);
   const templated = new Set<string>(task.templateFields);

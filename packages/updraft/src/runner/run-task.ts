@@ -27,7 +27,7 @@ import { enterTry, markProcessDirty, type Interrupt } from "./process-guard.js";
 import { resolveFields, templateSources } from "./resolve-fields.js";
 import { captureInto, realStderr, stopCapture } from "./stdio-capture.js";
 import { TaskLog } from "./task-log.js";
-import { renderTemplate, templateNeeds, templateScope } from "./templates.js";
+import { rendererFor, templateNeeds, templateScope } from "./templates.js";
 import { errorSummary, formatUserError } from "./user-stack.js";
 
 export { XCOM_WARN_BYTES } from "./finish-request.js";
@@ -228,11 +228,12 @@ class TryRun {
     const ctx = (this.ctx = buildContext(input));
     const reader = new XComReader(input);
     const scope = await this.templateScope(task, input, ctx);
+    const renderer = rendererFor(dag.options);
     const resolved = await resolveFields(
       task,
       w.ti.map_index,
       { pull: (taskId, key) => reader.pull(taskId, key) },
-      (source, field) => renderTemplate(source, scope ?? {}, field, task.taskId),
+      (source, field) => renderer.render(source, scope ?? {}, field, task.taskId),
     );
     const postRendered =
       task.templateFields.length > 0 && !allEmpty(resolved.rendered)
@@ -279,7 +280,7 @@ class TryRun {
         if (c !== undefined) connections.set(k, c);
       }),
     ]);
-    return templateScope(ctx, variables, connections);
+    return templateScope(ctx, variables, connections, needs);
   }
 
   /**

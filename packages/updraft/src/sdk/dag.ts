@@ -6,6 +6,7 @@ import { checkOptionNames } from "./check-options.js";
 import { validateId } from "./ids.js";
 import { DAG_OPTION_NAMES, TASK_OPTION_NAMES, type DagOptions, type TaskOptions } from "./options.js";
 import { registerDag } from "./registry.js";
+import { checkTemplateOptions } from "./template-options.js";
 import type { TaskGroup } from "./task-group.js";
 
 /** A DAG after its options were checked; built by {@link dag}. */
@@ -29,6 +30,7 @@ export class Dag {
     if (options.defaultArgs) {
       checkOptionNames(options.defaultArgs, TASK_OPTION_NAMES, `defaultArgs of DAG "${options.dagId}"`);
     }
+    checkTemplateOptions(options);
     this.dagId = options.dagId;
     this.options = { ...options, defaultArgs: options.defaultArgs ?? {} };
   }

@@ -187,6 +187,25 @@ export interface DagOptions {
   docMd?: string;
   /** Whether a new DAG starts paused. Default `core.dags_are_paused_at_creation`. */
   isPausedUponCreation?: boolean;
+  /**
+   * Airflow's `render_template_as_native_obj`: a template field whose rendered text is a Python
+   * literal (`42`, `True`, `[1, 2]`, `{'a': 1}`, `None`) becomes that value (number, boolean,
+   * array, object, null) instead of a string; a lone `{{ expr }}` keeps the value of `expr`.
+   * Text that is not a literal stays a string. Default `false`.
+   */
+  renderTemplateAsNativeObj?: boolean;
+  /**
+   * Airflow's `user_defined_macros`: values and functions templates can use by name,
+   * e.g. `{ env: "prod", bucket: (ds: string) => "s3://b/" + ds }` for `{{ bucket(ds) }}`.
+   * Names of the task context (`ds`, `params`, …) take precedence, as in Airflow.
+   */
+  userDefinedMacros?: Record<string, unknown>;
+  /**
+   * Airflow's `user_defined_filters`: functions templates can use as filters, e.g.
+   * `{ upper_snake: (s: string) => s.toUpperCase().replace(/ /g, "_") }` for `{{ name | upper_snake }}`.
+   * The filter receives the value, then any arguments (`{{ x | f(1) }}` calls `f(x, 1)`).
+   */
+  userDefinedFilters?: Record<string, (value: never, ...args: never[]) => unknown>;
 }
 
 export const DAG_OPTION_NAMES = [
@@ -208,4 +227,7 @@ export const DAG_OPTION_NAMES = [
   "slaMissCallback",
   "docMd",
   "isPausedUponCreation",
+  "renderTemplateAsNativeObj",
+  "userDefinedMacros",
+  "userDefinedFilters",
 ] as const satisfies readonly (keyof DagOptions)[];

@@ -60,6 +60,7 @@ export function dagRoutes(database: Database, events: EngineEvents | null) {
         doc_md: s.doc_md,
         params: s.params,
         is_paused_upon_creation: s.is_paused_upon_creation,
+        render_template_as_native_obj: s.render_template_as_native_obj ?? false,
         task_groups: s.task_groups,
         tasks: s.tasks,
         dag_hash: dag.hash,
