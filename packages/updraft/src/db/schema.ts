@@ -103,6 +103,8 @@ export interface TaskInstanceTable {
   run_logical_date: Timestamp | null;
   /** The scheduler job that queued the current try (its adopter re-queues it if that job dies). */
   queued_by_job_id: number | null;
+  /** Why the instance is not scheduled though its trigger rule is met (depends_on_past); null otherwise. */
+  wait_reason: Generated<string | null>;
 }
 
 export interface TaskInstanceHistoryTable {

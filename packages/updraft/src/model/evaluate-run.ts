@@ -52,7 +52,23 @@ export interface RunEvaluation {
   deadlock: boolean;
   /** How many instances became scheduled (to decide whether to queue now). */
   scheduled: number;
+  /** Instances whose trigger rule is met but that wait on the previous run (depends_on_past), and why. */
+  waits: PastWait[];
 }
+
+export interface PastWait {
+  task_id: string;
+  map_index: number;
+  reason: string;
+}
+
+/**
+ * Why a depends_on_past task may not run yet in this run, by task id (Airflow's PrevDagrunDep,
+ * read by the scheduler before the evaluation); a task that is not in it may run.
+ */
+export type PastBlocks = ReadonlyMap<string, string>;
+
+const NO_PAST: PastBlocks = new Map();
 
 /** `task_id|key` → length of the list the producer pushed; null when it pushed none or not a list. */
 export type XcomLengths = ReadonlyMap<string, number | null>;
@@ -65,6 +81,7 @@ export function evaluateRun(
   plan: DagPlan,
   tis: readonly TiSnapshot[],
   lengths: XcomLengths = new Map(),
+  past: PastBlocks = NO_PAST,
 ): RunEvaluation {
   const byTask = groupByTask(tis);
   const out = emptyEvaluation();
@@ -88,7 +105,7 @@ export function evaluateRun(
       byTask.set(tp.id, list);
       out.creations.push({ task_id: tp.id, state: null });
     }
-    visit(out, plan, tp, list, byTask, lengths);
+    visit(out, plan, tp, list, byTask, lengths, past);
   }
   // A created task's instance is written in the state the sweep gave it.
   for (const c of out.creations) c.state = byTask.get(c.task_id)?.[0]?.state ?? null;
@@ -111,7 +128,14 @@ export function evaluateRun(
         if (ti.state === "failed" || ti.state === "upstream_failed") failed = true;
     }
     out.outcome = failed ? "failed" : "success";
-  } else if (active === 0 && out.changes.length === 0 && out.expansions.length === 0) {
+  } else if (
+    active === 0 &&
+    out.changes.length === 0 &&
+    out.expansions.length === 0 &&
+    // airflow/models/dagrun.py: DagRun.update_state only calls it a deadlock when no unfinished
+    // instance depends on past: such an instance waits for another run, not for this one.
+    !plan.pastTasks.some((tp) => (byTask.get(tp.id) ?? []).some((ti) => !FINISHED.has(ti.state)))
+  ) {
     out.deadlock = true;
     out.outcome = "failed";
   }
@@ -128,6 +152,7 @@ export interface ScopedEvaluation {
    * caller evaluates the whole run instead (evaluateRun), which reaches the same decisions.
    */
   incomplete: boolean;
+  waits: PastWait[];
 }
 
 /**
@@ -140,6 +165,7 @@ export function evaluateTasks(
   plan: DagPlan,
   tis: readonly TiSnapshot[],
   scope: Iterable<string>,
+  past: PastBlocks = NO_PAST,
 ): ScopedEvaluation {
   const byTask = groupByTask(tis);
   const out = emptyEvaluation();
@@ -149,13 +175,13 @@ export function evaluateTasks(
     .sort((a, b) => (plan.position.get(a.id) ?? 0) - (plan.position.get(b.id) ?? 0));
   for (const tp of tasks) {
     const list = byTask.get(tp.id);
-    if (list === undefined || tp.mapped) return { changes: [], scheduled: 0, incomplete: true };
-    visit(out, plan, tp, list, byTask, new Map());
+    if (list === undefined || tp.mapped) return { changes: [], scheduled: 0, incomplete: true, waits: [] };
+    visit(out, plan, tp, list, byTask, new Map(), past);
   }
   const incomplete = out.changes.some(
     (c) => c.to !== "scheduled" && (plan.tasks.get(c.task_id)?.downstream.length ?? 0) > 0,
   );
-  return { changes: out.changes, scheduled: out.scheduled, incomplete };
+  return { changes: out.changes, scheduled: out.scheduled, incomplete, waits: out.waits };
 }
 
 function groupByTask(tis: readonly TiSnapshot[]): Map<string, TiSnapshot[]> {
@@ -178,6 +204,7 @@ export function emptyEvaluation(): RunEvaluation {
     outcome: "running",
     deadlock: false,
     scheduled: 0,
+    waits: [],
   };
 }
 
@@ -189,7 +216,9 @@ function visit(
   list: TiSnapshot[],
   byTask: ReadonlyMap<string, TiSnapshot[]>,
   lengths: XcomLengths,
+  past: PastBlocks,
 ): void {
+  const pastReason = past.get(tp.id);
   for (const ti of list) {
     if (ti.state === "up_for_retry" && ti.retry_due) {
       set(out, ti, "scheduled");
@@ -201,6 +230,9 @@ function visit(
     if (outcome.decision === "skip") set(out, ti, "skipped");
     else if (outcome.decision === "upstream_failed") set(out, ti, "upstream_failed");
     else if (outcome.decision === "removed") set(out, ti, "removed");
+    else if (pastReason !== undefined)
+      // airflow/ti_deps/deps/prev_dagrun_dep.py: PrevDagrunDep fails; the instance stays unscheduled.
+      out.waits.push({ task_id: ti.task_id, map_index: ti.map_index, reason: pastReason });
     else if (tp.mapped && ti.map_index === -1) expand(out, tp, ti, list, lengths);
     else set(out, ti, tp.emptySuccess ? "success" : "scheduled");
   }

@@ -86,6 +86,11 @@ function serializeTask(task: BaseOperator, tz: string): SerializedTask {
       unknown
     >,
     max_active_tis_per_dag: o.maxActiveTisPerDag ?? null,
+    max_active_tis_per_dagrun: o.maxActiveTisPerDagrun ?? null,
+    // airflow/models/baseoperator.py: wait_for_downstream sets depends_on_past.
+    depends_on_past: (o.dependsOnPast ?? false) || (o.waitForDownstream ?? false),
+    ignore_first_depends_on_past: o.ignoreFirstDependsOnPast ?? true,
+    wait_for_downstream: o.waitForDownstream ?? false,
     fresh_process: o.freshProcess ?? false,
     start_date: isoOrNull(o.startDate, tz, `${where}: startDate`),
     end_date: isoOrNull(o.endDate, tz, `${where}: endDate`),

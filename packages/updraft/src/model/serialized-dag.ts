@@ -57,6 +57,11 @@ export const SerializedTaskSchema = z.object({
   has_on_retry_callback: z.boolean(),
   executor_config: z.record(z.string(), json),
   max_active_tis_per_dag: z.number().int().min(1).nullable(),
+  // Added after version 1 was first written: defaults keep older stored DAGs readable.
+  max_active_tis_per_dagrun: z.number().int().min(1).nullable().default(null),
+  depends_on_past: z.boolean().default(false),
+  ignore_first_depends_on_past: z.boolean().default(true),
+  wait_for_downstream: z.boolean().default(false),
   fresh_process: z.boolean(),
   start_date: z.string().nullable(),
   end_date: z.string().nullable(),

@@ -19,6 +19,7 @@ import {
 import type { TaskInstanceState } from "../model/states.js";
 import { loadDag, peekDag, writeDecisions } from "../services/index.js";
 import { runKey, type SchedulerContext } from "./context.js";
+import { pastBlocks } from "./prev-dagrun.js";
 
 export interface RunRef {
   dagId: string;
@@ -44,6 +45,11 @@ export interface ScheduleResult {
   /** Runs asked for that another scheduler (or a finishing try) held locked: try again shortly. */
   busy: RunRef[];
   evaluated: number;
+  /**
+   * DAGs where a task that depends_on_past tasks of later runs wait on (DagPlan.pastWatched) was
+   * decided finished here: their other running runs need evaluating again.
+   */
+  pastChanged: Set<string>;
 }
 
 /** [task_id, map_index, state, retry_due, try_number, end_date] */
@@ -78,7 +84,13 @@ export async function scheduleRuns(
   runs: readonly RunRef[] | undefined,
   batchSize = 50,
 ): Promise<ScheduleResult> {
-  const total: ScheduleResult = { scheduled: 0, finished: [], busy: [], evaluated: 0 };
+  const total: ScheduleResult = {
+    scheduled: 0,
+    finished: [],
+    busy: [],
+    evaluated: 0,
+    pastChanged: new Set(),
+  };
   if (runs !== undefined) {
     // A scoped evaluation that cannot decide alone (a cascade, the run may be over) becomes a
     // whole-run evaluation in the same pass.
@@ -139,8 +151,15 @@ async function evaluateBatch(
       (applied.get(runKey(row.dag_id, row.run_id)) ?? 0) ===
       ev.changes.length + ev.expansions.length + ev.creations.length,
   );
-  for (const { row, ev } of settled) {
+  await writeWaits(trx, evaluations);
+  for (const { row, ev, plan } of settled) {
     total.scheduled += ev.scheduled;
+    if (
+      plan.pastWatched.size > 0 &&
+      (ev.outcome !== "running" ||
+        ev.changes.some((c) => plan.pastWatched.has(c.task_id) && c.to !== "scheduled"))
+    )
+      total.pastChanged.add(row.dag_id);
     if (ev.deadlock)
       ctx.logger.warn(
         { dag_id: row.dag_id, run_id: row.run_id },
@@ -172,10 +191,12 @@ async function evaluate(trx: Db, rows: readonly RunRow[], escalated: RunRef[]): 
       state,
       retry_due: due === true,
     }));
+    const past =
+      plan.pastTasks.length === 0 ? undefined : await pastBlocks(trx, plan, row.dag_id, row.run_id, tis);
     if (row.scope !== null) {
       const read = new Set(row.read_ids ?? []);
       const complete = scopeOf(plan, row.scope).every((id) => read.has(id));
-      const scoped = evaluateTasks(plan, tis, row.scope);
+      const scoped = evaluateTasks(plan, tis, row.scope, past);
       if (!complete || scoped.incomplete || scoped.changes.some((c) => c.to !== "scheduled")) {
         escalated.push({ dagId: row.dag_id, runId: row.run_id });
         continue;
@@ -183,17 +204,39 @@ async function evaluate(trx: Db, rows: readonly RunRow[], escalated: RunRef[]): 
       out.push({
         row,
         plan,
-        ev: { ...emptyEvaluation(), changes: scoped.changes, scheduled: scoped.scheduled },
+        ev: {
+          ...emptyEvaluation(),
+          changes: scoped.changes,
+          scheduled: scoped.scheduled,
+          waits: scoped.waits,
+        },
       });
       continue;
     }
-    let ev = evaluateRun(plan, tis);
+    let ev = evaluateRun(plan, tis, new Map(), past);
     if (ev.needLengths.length > 0) {
-      ev = evaluateRun(plan, tis, await xcomLengths(trx, row.dag_id, row.run_id, ev.needLengths));
+      ev = evaluateRun(plan, tis, await xcomLengths(trx, row.dag_id, row.run_id, ev.needLengths), past);
     }
     out.push({ row, plan, ev });
   }
   return out;
+}
+
+/**
+ * Records why undecided instances wait on the previous run (task_instance.wait_reason, shown by
+ * the REST API), only where it changed; any later state change clears it (write-decisions.ts).
+ */
+async function writeWaits(trx: Db, evaluations: readonly Evaluated[]): Promise<void> {
+  const rows = evaluations.flatMap(({ row, ev }) =>
+    ev.waits.map((w) => ({ dag_id: row.dag_id, run_id: row.run_id, ...w })),
+  );
+  if (rows.length === 0) return;
+  await sql`
+    update task_instance t set wait_reason = w.reason, updated_at = now()
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      as w(dag_id text, run_id text, task_id text, map_index int, reason text)
+    where t.dag_id = w.dag_id and t.run_id = w.run_id and t.task_id = w.task_id and t.map_index = w.map_index
+      and t.state is null and t.wait_reason is distinct from w.reason`.execute(trx);
 }
 
 /** running → success/failed for the runs whose evaluation says they are over. */

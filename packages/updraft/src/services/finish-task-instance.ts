@@ -183,14 +183,26 @@ function predictDownstream(input: FinishInput): Prediction {
   if (plan === undefined || task === undefined) return { decisions: [], pending: [], runCheck: true };
   const skipped = new Set(skips);
   const downstream = task.downstream_task_ids.filter((id) => !skipped.has(id));
-  // A skip cascades; a failure's downstream depends on whether the try is retried.
-  const runCheck = skips.length > 0 || (req.state !== "success" && downstream.length > 0);
+  // A skip cascades; a failure's downstream depends on whether the try is retried. An end that a
+  // depends_on_past instance of a later run may wait on is told to the scheduler too, which then
+  // evaluates the DAG's other runs (plan.pastWatched is empty for DAGs without depends_on_past).
+  const runCheck =
+    skips.length > 0 ||
+    (req.state !== "success" && downstream.length > 0) ||
+    plan.pastWatched.has(ti.task_id);
   if (downstream.length === 0 || req.state !== "success") return { decisions: [], pending: [], runCheck };
   const alone =
     ti.map_index === -1 && task.expand === null
       ? downstream.filter((id) => {
           const tp = plan.tasks.get(id);
-          return tp !== undefined && !tp.mapped && tp.indirectSetups.length === 0 && tp.upstream.length === 1;
+          // A depends_on_past task also waits on the previous run: the scheduler decides it.
+          return (
+            tp !== undefined &&
+            !tp.mapped &&
+            tp.indirectSetups.length === 0 &&
+            tp.upstream.length === 1 &&
+            !tp.task.depends_on_past
+          );
         })
       : [];
   const tis: TiSnapshot[] = [
