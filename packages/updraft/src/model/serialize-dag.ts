@@ -91,6 +91,9 @@ function serializeTask(task: BaseOperator, tz: string): SerializedTask {
     depends_on_past: (o.dependsOnPast ?? false) || (o.waitForDownstream ?? false),
     ignore_first_depends_on_past: o.ignoreFirstDependsOnPast ?? true,
     wait_for_downstream: o.waitForDownstream ?? false,
+    ignore_downstream_trigger_rules:
+      task instanceof TaskFlowOperator ? task.ignoreDownstreamTriggerRules : true,
+    on_failure_fail_dagrun: task.isTeardown && task.onFailureFailDagrun,
     fresh_process: o.freshProcess ?? false,
     start_date: isoOrNull(o.startDate, tz, `${where}: startDate`),
     end_date: isoOrNull(o.endDate, tz, `${where}: endDate`),

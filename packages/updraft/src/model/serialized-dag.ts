@@ -62,6 +62,10 @@ export const SerializedTaskSchema = z.object({
   depends_on_past: z.boolean().default(false),
   ignore_first_depends_on_past: z.boolean().default(true),
   wait_for_downstream: z.boolean().default(false),
+  /** A short-circuit's falsy result skips everything downstream (true) or the direct downstream only. */
+  ignore_downstream_trigger_rules: z.boolean().default(true),
+  /** A teardown whose failure fails the run. */
+  on_failure_fail_dagrun: z.boolean().default(false),
   fresh_process: z.boolean(),
   start_date: z.string().nullable(),
   end_date: z.string().nullable(),

@@ -64,6 +64,8 @@ export function makeDag(dagId: string, specs: TaskSpec[], extra: Partial<Seriali
     depends_on_past: false,
     ignore_first_depends_on_past: true,
     wait_for_downstream: false,
+    ignore_downstream_trigger_rules: true,
+    on_failure_fail_dagrun: false,
     fresh_process: false,
     start_date: null,
     end_date: null,
