@@ -259,13 +259,18 @@ function relevantSetups(
   return out;
 }
 
-/** Airflow's `_tis_for_dagrun_state` (with on_failure_fail_dagrun false): teardowns do not count. */
+/**
+ * airflow/models/dagrun.py DagRun._tis_for_dagrun_state: the effective leaves decide the run's
+ * state. A teardown is ignorable (neither a leaf nor hiding its upstream from being one) unless it
+ * has on_failure_fail_dagrun.
+ */
 function effectiveLeaves(
   tasks: readonly SerializedTask[],
   byId: ReadonlyMap<string, SerializedTask>,
 ): Set<string> {
+  const ignorable = (t: SerializedTask | undefined) => t?.is_teardown === true && !t.on_failure_fail_dagrun;
   const leaves = tasks
-    .filter((t) => !t.is_teardown && t.downstream_task_ids.every((d) => byId.get(d)?.is_teardown === true))
+    .filter((t) => !ignorable(t) && t.downstream_task_ids.every((d) => ignorable(byId.get(d))))
     .map((t) => t.task_id);
   if (leaves.length > 0) return new Set(leaves);
   return new Set(tasks.filter((t) => t.downstream_task_ids.length === 0).map((t) => t.task_id));
