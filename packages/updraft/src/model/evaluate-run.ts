@@ -54,6 +54,8 @@ export interface RunEvaluation {
   scheduled: number;
   /** Instances whose trigger rule is met but that wait on the previous run (depends_on_past), and why. */
   waits: PastWait[];
+  /** Running instances to fail because another failed in a fail_stop DAG (their tries are ended). */
+  stops: { task_id: string; map_index: number }[];
 }
 
 export interface PastWait {
@@ -107,6 +109,9 @@ export function evaluateRun(
     }
     visit(out, plan, tp, list, byTask, lengths, past);
   }
+  // After a stop only teardowns are left to decide: one more sweep decides them now.
+  if (plan.dag.fail_stop && failStop(out, plan, byTask))
+    for (const tp of plan.order) visit(out, plan, tp, byTask.get(tp.id) ?? [], byTask, lengths, past);
   // A created task's instance is written in the state the sweep gave it.
   for (const c of out.creations) c.state = byTask.get(c.task_id)?.[0]?.state ?? null;
   out.changes = out.changes.filter((c) => !out.creations.some((n) => n.task_id === c.task_id));
@@ -205,6 +210,7 @@ export function emptyEvaluation(): RunEvaluation {
     deadlock: false,
     scheduled: 0,
     waits: [],
+    stops: [],
   };
 }
 
@@ -236,6 +242,41 @@ function visit(
     else if (tp.mapped && ti.map_index === -1) expand(out, tp, ti, list, lengths);
     else set(out, ti, tp.emptySuccess ? "success" : "scheduled");
   }
+}
+
+/**
+ * airflow/models/taskinstance.py _stop_remaining_tasks (called when a task instance fails in a DAG
+ * with fail_stop): every other instance that is not success or failed, and not of a teardown,
+ * is failed if running and skipped otherwise. True when it changed anything.
+ */
+function failStop(out: RunEvaluation, plan: DagPlan, byTask: Map<string, TiSnapshot[]>): boolean {
+  if (![...byTask.values()].some((list) => list.some((ti) => ti.state === "failed"))) return false;
+  let stopped = false;
+  // A task this evaluation expanded is not expanded after all: its placeholder is skipped.
+  for (const e of out.expansions.splice(0)) {
+    const list = byTask.get(e.task_id);
+    if (list === undefined) continue;
+    list.splice(0, list.length, { task_id: e.task_id, map_index: -1, state: null, retry_due: false });
+    out.scheduled -= e.count;
+  }
+  for (const ti of [...byTask.values()].flat()) {
+    if (ti.state === "success" || ti.state === "failed" || ti.state === "skipped") continue;
+    if (plan.tasks.get(ti.task_id)?.task.is_teardown !== false) continue;
+    stopped = true;
+    if (ti.state === "running") {
+      out.stops.push({ task_id: ti.task_id, map_index: ti.map_index });
+      ti.state = "failed";
+      continue;
+    }
+    // An instance this evaluation already changed keeps one change, from the state as read.
+    const earlier = out.changes.find((c) => c.task_id === ti.task_id && c.map_index === ti.map_index);
+    if (earlier !== undefined) {
+      if (earlier.to === "scheduled") out.scheduled--;
+      earlier.to = "skipped";
+      ti.state = "skipped";
+    } else set(out, ti, "skipped");
+  }
+  return stopped;
 }
 
 function set(out: RunEvaluation, ti: TiSnapshot, to: TaskInstanceState): void {

@@ -165,6 +165,8 @@ export function serializeDag(dag: Dag, fileloc: string, timetableSummary: string
     has_on_failure_callback: o.onFailureCallback !== undefined,
     has_sla_miss_callback: o.slaMissCallback !== undefined,
     is_paused_upon_creation: o.isPausedUponCreation ?? null,
+    fail_stop: o.failStop ?? false,
+    max_consecutive_failed_dag_runs: o.maxConsecutiveFailedDagRuns ?? null,
     task_groups: [...dag.groups.values()].map((g) => ({
       group_id: g.groupId,
       parent_group_id: g.parent?.groupId ?? null,

@@ -109,6 +109,10 @@ export const SerializedDagSchema = z.object({
   has_on_failure_callback: z.boolean(),
   has_sla_miss_callback: z.boolean(),
   is_paused_upon_creation: z.boolean().nullable(),
+  /** Airflow fail_stop: a failed task instance stops the rest of the run. */
+  fail_stop: z.boolean().default(false),
+  /** Pause after this many consecutive failed runs (0: off); null: core.max_consecutive_failed_dag_runs_per_dag. */
+  max_consecutive_failed_dag_runs: z.number().int().min(0).nullable().default(null),
   task_groups: z.array(
     z.object({ group_id: z.string(), parent_group_id: z.string().nullable(), tooltip: z.string() }),
   ),

@@ -17,7 +17,7 @@ import {
   type XcomLengths,
 } from "../model/evaluate-run.js";
 import type { TaskInstanceState } from "../model/states.js";
-import { loadDag, peekDag, writeDecisions } from "../services/index.js";
+import { endTries, loadDag, peekDag, writeDecisions, type TryEnd } from "../services/index.js";
 import { runKey, type SchedulerContext } from "./context.js";
 import { pastBlocks } from "./prev-dagrun.js";
 
@@ -145,11 +145,13 @@ async function evaluateBatch(
     trx,
     evaluations.map(({ row, plan, ev }) => ({ dag_id: row.dag_id, run_id: row.run_id, plan, ...ev })),
   );
+  const stopped = await stopRunning(trx, evaluations);
   // A run is finished only if every decision of its evaluation applied.
   const settled = evaluations.filter(
     ({ row, ev }) =>
       (applied.get(runKey(row.dag_id, row.run_id)) ?? 0) ===
-      ev.changes.length + ev.expansions.length + ev.creations.length,
+        ev.changes.length + ev.expansions.length + ev.creations.length &&
+      (stopped.get(runKey(row.dag_id, row.run_id)) ?? 0) === ev.stops.length,
   );
   await writeWaits(trx, evaluations);
   for (const { row, ev, plan } of settled) {
@@ -237,6 +239,41 @@ async function writeWaits(trx: Db, evaluations: readonly Evaluated[]): Promise<v
       as w(dag_id text, run_id text, task_id text, map_index int, reason text)
     where t.dag_id = w.dag_id and t.run_id = w.run_id and t.task_id = w.task_id and t.map_index = w.map_index
       and t.state is null and t.wait_reason is distinct from w.reason`.execute(trx);
+}
+
+/**
+ * Fails the running tries a fail_stop evaluation stops (airflow/models/taskinstance.py
+ * _stop_remaining_tasks: ti.error), with the reason in their history; their runners learn it at
+ * their next heartbeat (409) and stop. Returns how many ended per run.
+ */
+async function stopRunning(trx: Db, evaluations: readonly Evaluated[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const tries: TryEnd[] = [];
+  for (const { row, ev } of evaluations) {
+    for (const s of ev.stops) {
+      const t = row.tis.find(([id, mi]) => id === s.task_id && mi === s.map_index);
+      if (t === undefined) continue;
+      tries.push({
+        dag_id: row.dag_id,
+        run_id: row.run_id,
+        task_id: s.task_id,
+        map_index: s.map_index,
+        try_number: t[4],
+        state: "failed",
+        retryable: false,
+        delay_s: 0,
+        retry_as: "up_for_retry",
+        new_try: false,
+        error: "Failed by the DAG's failStop: another task instance of the run failed.",
+      });
+    }
+  }
+  if (tries.length === 0) return out;
+  for (const e of await endTries(trx, tries, sql`t.state = 'running'`)) {
+    const k = runKey(e.dag_id, e.run_id);
+    out.set(k, (out.get(k) ?? 0) + 1);
+  }
+  return out;
 }
 
 /** running → success/failed for the runs whose evaluation says they are over. */

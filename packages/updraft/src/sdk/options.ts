@@ -213,6 +213,17 @@ export interface DagOptions {
   docMd?: string;
   /** Whether a new DAG starts paused. Default `core.dags_are_paused_at_creation`. */
   isPausedUponCreation?: boolean;
+  /**
+   * When a task instance fails, fail the run's running task instances and skip the others that are
+   * not done (teardowns go on). Every task but teardowns must keep the `all_success` trigger rule.
+   * Airflow `fail_stop`. Default false.
+   */
+  failStop?: boolean;
+  /**
+   * Pause the DAG after this many consecutive failed runs; 0 turns it off. Airflow
+   * `max_consecutive_failed_dag_runs`. Default `core.max_consecutive_failed_dag_runs_per_dag` (0).
+   */
+  maxConsecutiveFailedDagRuns?: number;
 }
 
 export const DAG_OPTION_NAMES = [
@@ -234,4 +245,6 @@ export const DAG_OPTION_NAMES = [
   "slaMissCallback",
   "docMd",
   "isPausedUponCreation",
+  "failStop",
+  "maxConsecutiveFailedDagRuns",
 ] as const satisfies readonly (keyof DagOptions)[];

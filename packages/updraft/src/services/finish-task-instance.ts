@@ -198,6 +198,8 @@ function predictDownstream(input: FinishInput): Prediction {
   const runCheck =
     skips.length > 0 ||
     (req.state !== "success" && downstream.length > 0) ||
+    // fail_stop: a failure stops the rest of the run (the scheduler's whole-run evaluation).
+    (req.state === "failed" && plan.dag.fail_stop) ||
     plan.pastWatched.has(ti.task_id);
   if (downstream.length === 0 || req.state !== "success") return { decisions: [], pending: [], runCheck };
   const alone =

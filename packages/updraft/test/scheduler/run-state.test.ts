@@ -1,8 +1,8 @@
-// What decides a run's end: teardowns with onFailureFailDagrun, on real PostgreSQL.
+// What decides a run's end: teardowns with onFailureFailDagrun, failStop, on real PostgreSQL.
 import { expect, it } from "vitest";
 import type { Database } from "../../src/db/index.js";
 import { dag, task, type Dag } from "../../src/sdk/index.js";
-import { triggerDagRun } from "../../src/services/index.js";
+import { heartbeatTaskInstance, triggerDagRun } from "../../src/services/index.js";
 import { withTestDatabases } from "../db-testing.js";
 import {
   drive,
@@ -70,6 +70,86 @@ withTestDatabases(
           () => void task({ taskId: "x", onFailureFailDagrun: true } as never, noop)(),
         ),
       ).toThrow(/unknown option "onFailureFailDagrun"/);
+    });
+
+    // airflow/models/taskinstance.py _stop_remaining_tasks (fail_stop): when an instance fails,
+    // every other instance not success or failed and not of a teardown is failed if running,
+    // skipped otherwise; teardowns still run.
+    it("failStop fails running instances and skips the rest when one fails", async () => {
+      const database = getDb();
+      const d = dag({ dagId: "fail_stop", failStop: true }, () => {
+        task("boom", noop)();
+        const slow = task("slow", noop)();
+        slow.before(task("later", noop)());
+        slow.before(task.teardown("td", noop)());
+      });
+      await saveSdkDag(database, d);
+      const exec = new TestExecutor(database);
+      const s = newScheduler(database, testConfig(), exec);
+      const ref = { dagId: "fail_stop", runId: "fs1" };
+      await triggerDagRun(database.db, { ...ref, logicalDate: new Date(Date.UTC(2024, 0, 1)) });
+      await s.runOnce();
+      const started = await exec.startAll();
+      expect(started.map((w) => w.ti.task_id).sort()).toEqual(["boom", "slow"]);
+      const boom = started.find((w) => w.ti.task_id === "boom")!;
+      const slow = started.find((w) => w.ti.task_id === "slow")!;
+      await exec.finish(boom, { state: "failed", error: "boom" });
+      await s.runOnce();
+      expect(await tiStates(database, ref)).toEqual({
+        boom: "failed",
+        slow: "failed",
+        later: "skipped",
+        td: "queued",
+      });
+      const hist = await database.db
+        .selectFrom("task_instance_history")
+        .select(["state", "error"])
+        .where("run_id", "=", "fs1")
+        .where("task_id", "=", "slow")
+        .executeTakeFirstOrThrow();
+      expect(hist.state).toBe("failed");
+      expect(hist.error).toMatch(/failStop/);
+      // The stopped try's runner learns it at its next heartbeat.
+      await expect(
+        heartbeatTaskInstance(
+          database.db,
+          {
+            ti: slow.ti,
+            try_number: slow.try_number,
+            exp: Math.floor(Date.now() / 1000) + 60,
+            scope: "task",
+          },
+          { hostname: "test", pid: 1 },
+        ),
+      ).rejects.toMatchObject({ code: "TI_CONFLICT" });
+      expect(await drive(database, s, exec, ref)).toBe("failed");
+      expect((await tiStates(database, ref)).td).toBe("success");
+    });
+
+    it("without failStop, the other branch goes on after a failure", async () => {
+      const d = dag({ dagId: "no_fail_stop" }, () => {
+        task("boom", noop)();
+        task("slow", noop)().before(task("later", noop)());
+      });
+      const r = await run(getDb(), d, (w) =>
+        w.ti.task_id === "boom" ? { state: "failed" } : { state: "success" },
+      );
+      expect(r.tis).toEqual({ boom: "failed", slow: "success", later: "success" });
+    });
+
+    // airflow/exceptions.py FailStopDagInvalidTriggerRule: fail_stop needs all_success everywhere.
+    it("refuses failStop with a trigger rule other than all_success", () => {
+      expect(() =>
+        dag({ dagId: "fs_bad", failStop: true }, () => {
+          task("a", noop)().before(task({ taskId: "b", triggerRule: "all_done" }, noop)());
+        }),
+      ).toThrow(
+        /failStop: true, which needs every task to use the trigger rule "all_success", but "b" uses "all_done"/,
+      );
+      // A teardown's own trigger rule is fine.
+      expect(() =>
+        dag({ dagId: "fs_ok", failStop: true }, () => void task.teardown("td", noop)()),
+      ).not.toThrow();
     });
   },
   { dialects: ["postgres"] },
