@@ -17,7 +17,14 @@ import {
   type XcomLengths,
 } from "../model/evaluate-run.js";
 import type { TaskInstanceState } from "../model/states.js";
-import { endTries, loadDag, peekDag, writeDecisions, type TryEnd } from "../services/index.js";
+import {
+  endTries,
+  loadDag,
+  pauseAfterFailedRuns,
+  peekDag,
+  writeDecisions,
+  type TryEnd,
+} from "../services/index.js";
 import { runKey, type SchedulerContext } from "./context.js";
 import { pastBlocks } from "./prev-dagrun.js";
 
@@ -168,12 +175,12 @@ async function evaluateBatch(
         "Deadlock: no task instance of the run can run any more; marking the run failed",
       );
   }
-  total.finished.push(
-    ...(await endRuns(
-      trx,
-      settled.filter((e) => e.ev.outcome !== "running"),
-    )),
+  const ended = await endRuns(
+    trx,
+    settled.filter((e) => e.ev.outcome !== "running"),
   );
+  total.finished.push(...ended);
+  await pauseFailing(ctx, trx, ended);
   await recordDagHash(trx, evaluations);
   return "afterId" in target ? Math.max(...rows.map((r) => r.id)) : 0;
 }
@@ -298,6 +305,23 @@ async function endRuns(trx: Db, over: readonly Evaluated[]): Promise<FinishedRun
       lastTi: e === undefined ? null : lastFinished(e.row.tis),
     };
   });
+}
+
+/**
+ * airflow/models/dagrun.py DagRun.update_state: a run that ends failed pauses its DAG when the
+ * DAG's last max_consecutive_failed_dag_runs runs all failed (_check_last_n_dagruns_failed).
+ */
+async function pauseFailing(ctx: SchedulerContext, trx: Db, ended: readonly FinishedRun[]): Promise<void> {
+  for (const f of ended) {
+    if (f.state !== "failed") continue;
+    const n =
+      f.plan?.dag.max_consecutive_failed_dag_runs ?? ctx.config.core.max_consecutive_failed_dag_runs_per_dag;
+    if (n > 0 && (await pauseAfterFailedRuns(trx, f.dagId, n)))
+      ctx.logger.warn(
+        { dag_id: f.dagId, run_id: f.runId, max_consecutive_failed_dag_runs: n },
+        `Paused DAG ${f.dagId}: its last ${n} DAG runs failed`,
+      );
+  }
 }
 
 /** A run evaluated with a newer version of its DAG records that version. */

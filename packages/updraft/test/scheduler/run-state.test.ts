@@ -1,4 +1,5 @@
-// What decides a run's end: teardowns with onFailureFailDagrun, failStop, on real PostgreSQL.
+// What decides a run's end and what follows: teardowns with onFailureFailDagrun, failStop,
+// maxConsecutiveFailedDagRuns, on real PostgreSQL.
 import { expect, it } from "vitest";
 import type { Database } from "../../src/db/index.js";
 import { dag, task, type Dag } from "../../src/sdk/index.js";
@@ -150,6 +151,70 @@ withTestDatabases(
       expect(() =>
         dag({ dagId: "fs_ok", failStop: true }, () => void task.teardown("td", noop)()),
       ).not.toThrow();
+    });
+
+    // airflow/models/dagrun.py DagRun.update_state → _check_last_n_dagruns_failed: when a run
+    // fails and the DAG's last max_consecutive_failed_dag_runs runs (by logical date) all failed,
+    // the DAG is paused. A success in between resets the count.
+    it("pauses a DAG after maxConsecutiveFailedDagRuns failed runs, saying why", async () => {
+      const database = getDb();
+      const d = dag({ dagId: "flaky_dag", maxConsecutiveFailedDagRuns: 2 }, () => void task("t", noop)());
+      const fail: Decide = () => ({ state: "failed", error: "no" });
+      const paused = async () =>
+        (
+          await database.db
+            .selectFrom("dag")
+            .select("is_paused")
+            .where("dag_id", "=", "flaky_dag")
+            .executeTakeFirstOrThrow()
+        ).is_paused;
+      expect((await run(database, d, fail)).state).toBe("failed");
+      expect(await paused()).toBe(false);
+      expect((await run(database, d)).state).toBe("success");
+      expect((await run(database, d, fail)).state).toBe("failed");
+      expect(await paused()).toBe(false); // failed, success, failed: not two in a row
+      expect((await run(database, d, fail)).state).toBe("failed");
+      expect(await paused()).toBe(true);
+      const log = await database.db
+        .selectFrom("log")
+        .select(["event", "extra"])
+        .where("dag_id", "=", "flaky_dag")
+        .where("event", "=", "dag_paused")
+        .execute();
+      expect(log).toHaveLength(1);
+      expect(log[0]?.extra).toContain("last 2 DAG runs failed");
+    });
+
+    // Same rule with the DAG's default from core.max_consecutive_failed_dag_runs_per_dag (0 = off).
+    it("takes the limit from core.max_consecutive_failed_dag_runs_per_dag, 0 meaning never", async () => {
+      const database = getDb();
+      const fail: Decide = () => ({ state: "failed" });
+      const isPaused = async (dagId: string) =>
+        (
+          await database.db
+            .selectFrom("dag")
+            .select("is_paused")
+            .where("dag_id", "=", dagId)
+            .executeTakeFirstOrThrow()
+        ).is_paused;
+      for (const [dagId, setting] of [
+        ["by_config", 1],
+        ["config_off", 0],
+      ] as const) {
+        const d = dag({ dagId }, () => void task("t", noop)());
+        await saveSdkDag(database, d);
+        const exec = new TestExecutor(database);
+        const s = newScheduler(
+          database,
+          testConfig({ "core.max_consecutive_failed_dag_runs_per_dag": setting }),
+          exec,
+        );
+        const ref = { dagId, runId: `r${++hour}` };
+        await triggerDagRun(database.db, { ...ref, logicalDate: new Date(Date.UTC(2024, 0, 1, hour)) });
+        expect(await drive(database, s, exec, ref, fail)).toBe("failed");
+      }
+      expect(await isPaused("by_config")).toBe(true);
+      expect(await isPaused("config_off")).toBe(false);
     });
   },
   { dialects: ["postgres"] },
