@@ -60,6 +60,8 @@ export function dagRoutes(database: Database, events: EngineEvents | null) {
         doc_md: s.doc_md,
         params: s.params,
         is_paused_upon_creation: s.is_paused_upon_creation,
+        fail_stop: s.fail_stop,
+        max_consecutive_failed_dag_runs: s.max_consecutive_failed_dag_runs,
         task_groups: s.task_groups,
         tasks: s.tasks,
         dag_hash: dag.hash,
