@@ -29,8 +29,8 @@ function followIds(dag: Dag, task: BaseOperator, result: unknown): string[] {
       );
     }
     const group = dag.groups.get(r);
-    if (dag.tasks.has(r)) ids.push(r);
-    else if (group !== undefined) ids.push(...group.roots().map((t) => t.taskId));
+    if (group !== undefined) ids.push(...group.roots().map((t) => t.taskId));
+    else if (dag.tasks.has(r)) ids.push(r);
     else invalid.push(r);
   }
   if (invalid.length > 0) {

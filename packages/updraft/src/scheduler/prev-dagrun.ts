@@ -62,8 +62,12 @@ export async function pastBlocks(
       (select count(*)::int from task_instance x
         where x.dag_id = ${dagId} and x.run_id = prev.run_id and x.task_id = w.task_id
           and (x.state is null or x.state not in ('success', 'skipped'))) as unsuccessful,
-      exists (select 1 from task_instance x, cur
-        where x.dag_id = ${dagId} and x.task_id = w.task_id and x.run_logical_date < cur.logical_date) as prior,
+      -- Read only when the previous run has no instance of the task (a scan of the task's history).
+      case when exists (select 1 from task_instance x
+          where x.dag_id = ${dagId} and x.run_id = prev.run_id and x.task_id = w.task_id) then true
+        else exists (select 1 from task_instance x, cur
+          where x.dag_id = ${dagId} and x.task_id = w.task_id and x.run_logical_date < cur.logical_date)
+      end as prior,
       exists (select 1 from task_instance x
         where x.dag_id = ${dagId} and x.run_id = prev.run_id
           and x.task_id in (select jsonb_array_elements_text(w.downstream))

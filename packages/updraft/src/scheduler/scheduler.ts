@@ -83,6 +83,8 @@ export class Scheduler {
   private readonly dirty = new Map<string, RunRef>();
   /** DAGs whose running runs all need evaluating: a task their depends_on_past tasks wait on ended. */
   private readonly pastDirty = new Set<string>();
+  /** Ends seen before this process had the DAG's plan cached: looked at again after the pass. */
+  private pastUnknown: { dagId: string; taskId: string | null }[] = [];
   private readonly lost: { ti: TaskInstanceKey; try_number: number; reason: string }[] = [];
   private wants: Wants = { full: false, create: false, start: false, queue: false };
   private pass: Promise<PassSummary> | null = null;
@@ -219,8 +221,13 @@ export class Scheduler {
    * previous run goes on at once rather than at the periodic pass.
    */
   private notePast(dagId: string, taskId: string | null): void {
-    const watched = peekDag(dagId)?.pastWatched;
-    if (watched === undefined || watched.size === 0) return;
+    const plan = peekDag(dagId);
+    if (plan === undefined) {
+      this.pastUnknown.push({ dagId, taskId });
+      return;
+    }
+    const watched = plan.pastWatched;
+    if (watched.size === 0) return;
     if (taskId !== null && !watched.has(taskId)) return;
     this.pastDirty.add(dagId);
   }
@@ -385,6 +392,9 @@ export class Scheduler {
     if (w.full || runs.length > 0)
       await this.evaluateRuns(w.full ? undefined : dedupe(runs), summary, callbacks);
     if (w.full || w.queue || summary.scheduled > 0) await this.queue(summary);
+    // The pass loaded the plans it evaluated: ends seen without a plan are decided now.
+    for (const u of this.pastUnknown.splice(0))
+      if (peekDag(u.dagId) !== undefined) this.notePast(u.dagId, u.taskId);
     for (const cb of callbacks) this.ctx.executor.queueWorkload(cb);
     summary.callbacks = callbacks.length;
     return summary;
