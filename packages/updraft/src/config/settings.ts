@@ -31,6 +31,12 @@ export const SETTINGS = {
       min: 1,
       description: "DAG runs that may be active at once per DAG, unless the DAG sets its own.",
     }),
+    max_consecutive_failed_dag_runs_per_dag: integer({
+      default: 0,
+      min: 0,
+      description:
+        "Pause a DAG after this many consecutive failed runs, unless the DAG sets maxConsecutiveFailedDagRuns; 0 never pauses.",
+    }),
     dags_are_paused_at_creation: boolean({
       default: true,
       description: "Whether a newly found DAG starts paused.",

@@ -107,6 +107,8 @@ export interface TaskInstanceTable {
   queued_by_job_id: number | null;
   /** A user's note on the task instance (Airflow's task_instance_note). */
   note: string | null;
+  /** Why the instance is not scheduled though its trigger rule is met (depends_on_past); null otherwise. */
+  wait_reason: Generated<string | null>;
 }
 
 export interface TaskInstanceHistoryTable {

@@ -65,6 +65,13 @@ export class DagPlan {
   readonly runStateTasks: ReadonlySet<string>;
   readonly slaTasks: readonly { taskId: string; slaMs: number }[];
   readonly paramSpecs: Readonly<Record<string, ParamSpec>>;
+  /** Tasks with depends_on_past (Airflow's PrevDagrunDep applies to them). Usually none. */
+  readonly pastTasks: readonly TaskPlan[];
+  /**
+   * Tasks whose end in one run can let a depends_on_past instance of a later run go on: the
+   * depends_on_past tasks themselves and, with wait_for_downstream, their direct downstream tasks.
+   */
+  readonly pastWatched: ReadonlySet<string>;
   private timetableCache: Timetable | undefined;
   private newTisJson: string | undefined;
   private readonly refs = new Map<string, readonly XComReference[]>();
@@ -89,6 +96,13 @@ export class DagPlan {
       .filter((t) => t.sla_ms !== null)
       .map((t) => ({ taskId: t.task_id, slaMs: t.sla_ms ?? 0 }));
     this.paramSpecs = dag.params as Record<string, ParamSpec>;
+    this.pastTasks = this.order.filter((tp) => tp.task.depends_on_past);
+    const watched = new Set<string>();
+    for (const tp of this.pastTasks) {
+      watched.add(tp.id);
+      if (tp.task.wait_for_downstream) for (const d of tp.downstream) watched.add(d);
+    }
+    this.pastWatched = watched;
   }
 
   task(taskId: string): SerializedTask | undefined {
@@ -245,13 +259,18 @@ function relevantSetups(
   return out;
 }
 
-/** Airflow's `_tis_for_dagrun_state` (with on_failure_fail_dagrun false): teardowns do not count. */
+/**
+ * airflow/models/dagrun.py DagRun._tis_for_dagrun_state: the effective leaves decide the run's
+ * state. A teardown is ignorable (neither a leaf nor hiding its upstream from being one) unless it
+ * has on_failure_fail_dagrun.
+ */
 function effectiveLeaves(
   tasks: readonly SerializedTask[],
   byId: ReadonlyMap<string, SerializedTask>,
 ): Set<string> {
+  const ignorable = (t: SerializedTask | undefined) => t?.is_teardown === true && !t.on_failure_fail_dagrun;
   const leaves = tasks
-    .filter((t) => !t.is_teardown && t.downstream_task_ids.every((d) => byId.get(d)?.is_teardown === true))
+    .filter((t) => !ignorable(t) && t.downstream_task_ids.every((d) => ignorable(byId.get(d))))
     .map((t) => t.task_id);
   if (leaves.length > 0) return new Set(leaves);
   return new Set(tasks.filter((t) => t.downstream_task_ids.length === 0).map((t) => t.task_id));

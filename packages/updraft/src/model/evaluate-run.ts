@@ -52,7 +52,25 @@ export interface RunEvaluation {
   deadlock: boolean;
   /** How many instances became scheduled (to decide whether to queue now). */
   scheduled: number;
+  /** Instances whose trigger rule is met but that wait on the previous run (depends_on_past), and why. */
+  waits: PastWait[];
+  /** Running instances to fail because another failed in a fail_stop DAG (their tries are ended). */
+  stops: { task_id: string; map_index: number }[];
 }
+
+export interface PastWait {
+  task_id: string;
+  map_index: number;
+  reason: string;
+}
+
+/**
+ * Why a depends_on_past task may not run yet in this run, by task id (Airflow's PrevDagrunDep,
+ * read by the scheduler before the evaluation); a task that is not in it may run.
+ */
+export type PastBlocks = ReadonlyMap<string, string>;
+
+const NO_PAST: PastBlocks = new Map();
 
 /** `task_id|key` → length of the list the producer pushed; null when it pushed none or not a list. */
 export type XcomLengths = ReadonlyMap<string, number | null>;
@@ -65,6 +83,7 @@ export function evaluateRun(
   plan: DagPlan,
   tis: readonly TiSnapshot[],
   lengths: XcomLengths = new Map(),
+  past: PastBlocks = NO_PAST,
 ): RunEvaluation {
   const byTask = groupByTask(tis);
   const out = emptyEvaluation();
@@ -88,8 +107,11 @@ export function evaluateRun(
       byTask.set(tp.id, list);
       out.creations.push({ task_id: tp.id, state: null });
     }
-    visit(out, plan, tp, list, byTask, lengths);
+    visit(out, plan, tp, list, byTask, lengths, past);
   }
+  // After a stop only teardowns are left to decide: one more sweep decides them now.
+  if (plan.dag.fail_stop && failStop(out, plan, byTask))
+    for (const tp of plan.order) visit(out, plan, tp, byTask.get(tp.id) ?? [], byTask, lengths, past);
   // A created task's instance is written in the state the sweep gave it.
   for (const c of out.creations) c.state = byTask.get(c.task_id)?.[0]?.state ?? null;
   out.changes = out.changes.filter((c) => !out.creations.some((n) => n.task_id === c.task_id));
@@ -111,7 +133,14 @@ export function evaluateRun(
         if (ti.state === "failed" || ti.state === "upstream_failed") failed = true;
     }
     out.outcome = failed ? "failed" : "success";
-  } else if (active === 0 && out.changes.length === 0 && out.expansions.length === 0) {
+  } else if (
+    active === 0 &&
+    out.changes.length === 0 &&
+    out.expansions.length === 0 &&
+    // airflow/models/dagrun.py: DagRun.update_state only calls it a deadlock when no unfinished
+    // instance depends on past: such an instance waits for another run, not for this one.
+    !plan.pastTasks.some((tp) => (byTask.get(tp.id) ?? []).some((ti) => !FINISHED.has(ti.state)))
+  ) {
     out.deadlock = true;
     out.outcome = "failed";
   }
@@ -128,6 +157,7 @@ export interface ScopedEvaluation {
    * caller evaluates the whole run instead (evaluateRun), which reaches the same decisions.
    */
   incomplete: boolean;
+  waits: PastWait[];
 }
 
 /**
@@ -140,6 +170,7 @@ export function evaluateTasks(
   plan: DagPlan,
   tis: readonly TiSnapshot[],
   scope: Iterable<string>,
+  past: PastBlocks = NO_PAST,
 ): ScopedEvaluation {
   const byTask = groupByTask(tis);
   const out = emptyEvaluation();
@@ -149,13 +180,13 @@ export function evaluateTasks(
     .sort((a, b) => (plan.position.get(a.id) ?? 0) - (plan.position.get(b.id) ?? 0));
   for (const tp of tasks) {
     const list = byTask.get(tp.id);
-    if (list === undefined || tp.mapped) return { changes: [], scheduled: 0, incomplete: true };
-    visit(out, plan, tp, list, byTask, new Map());
+    if (list === undefined || tp.mapped) return { changes: [], scheduled: 0, incomplete: true, waits: [] };
+    visit(out, plan, tp, list, byTask, new Map(), past);
   }
   const incomplete = out.changes.some(
     (c) => c.to !== "scheduled" && (plan.tasks.get(c.task_id)?.downstream.length ?? 0) > 0,
   );
-  return { changes: out.changes, scheduled: out.scheduled, incomplete };
+  return { changes: out.changes, scheduled: out.scheduled, incomplete, waits: out.waits };
 }
 
 function groupByTask(tis: readonly TiSnapshot[]): Map<string, TiSnapshot[]> {
@@ -178,6 +209,8 @@ export function emptyEvaluation(): RunEvaluation {
     outcome: "running",
     deadlock: false,
     scheduled: 0,
+    waits: [],
+    stops: [],
   };
 }
 
@@ -189,7 +222,9 @@ function visit(
   list: TiSnapshot[],
   byTask: ReadonlyMap<string, TiSnapshot[]>,
   lengths: XcomLengths,
+  past: PastBlocks,
 ): void {
+  const pastReason = past.get(tp.id);
   for (const ti of list) {
     if (ti.state === "up_for_retry" && ti.retry_due) {
       set(out, ti, "scheduled");
@@ -201,9 +236,47 @@ function visit(
     if (outcome.decision === "skip") set(out, ti, "skipped");
     else if (outcome.decision === "upstream_failed") set(out, ti, "upstream_failed");
     else if (outcome.decision === "removed") set(out, ti, "removed");
+    else if (pastReason !== undefined)
+      // airflow/ti_deps/deps/prev_dagrun_dep.py: PrevDagrunDep fails; the instance stays unscheduled.
+      out.waits.push({ task_id: ti.task_id, map_index: ti.map_index, reason: pastReason });
     else if (tp.mapped && ti.map_index === -1) expand(out, tp, ti, list, lengths);
     else set(out, ti, tp.emptySuccess ? "success" : "scheduled");
   }
+}
+
+/**
+ * airflow/models/taskinstance.py _stop_remaining_tasks (called when a task instance fails in a DAG
+ * with fail_stop): every other instance that is not success or failed, and not of a teardown,
+ * is failed if running and skipped otherwise. True when it changed anything.
+ */
+function failStop(out: RunEvaluation, plan: DagPlan, byTask: Map<string, TiSnapshot[]>): boolean {
+  if (![...byTask.values()].some((list) => list.some((ti) => ti.state === "failed"))) return false;
+  let stopped = false;
+  // A task this evaluation expanded is not expanded after all: its placeholder is skipped.
+  for (const e of out.expansions.splice(0)) {
+    const list = byTask.get(e.task_id);
+    if (list === undefined) continue;
+    list.splice(0, list.length, { task_id: e.task_id, map_index: -1, state: null, retry_due: false });
+    out.scheduled -= e.count;
+  }
+  for (const ti of [...byTask.values()].flat()) {
+    if (ti.state === "success" || ti.state === "failed" || ti.state === "skipped") continue;
+    if (plan.tasks.get(ti.task_id)?.task.is_teardown !== false) continue;
+    stopped = true;
+    if (ti.state === "running") {
+      out.stops.push({ task_id: ti.task_id, map_index: ti.map_index });
+      ti.state = "failed";
+      continue;
+    }
+    // An instance this evaluation already changed keeps one change, from the state as read.
+    const earlier = out.changes.find((c) => c.task_id === ti.task_id && c.map_index === ti.map_index);
+    if (earlier !== undefined) {
+      if (earlier.to === "scheduled") out.scheduled--;
+      earlier.to = "skipped";
+      ti.state = "skipped";
+    } else set(out, ti, "skipped");
+  }
+  return stopped;
 }
 
 function set(out: RunEvaluation, ti: TiSnapshot, to: TaskInstanceState): void {

@@ -86,6 +86,14 @@ function serializeTask(task: BaseOperator, tz: string): SerializedTask {
       unknown
     >,
     max_active_tis_per_dag: o.maxActiveTisPerDag ?? null,
+    max_active_tis_per_dagrun: o.maxActiveTisPerDagrun ?? null,
+    // airflow/models/baseoperator.py: wait_for_downstream sets depends_on_past.
+    depends_on_past: (o.dependsOnPast ?? false) || (o.waitForDownstream ?? false),
+    ignore_first_depends_on_past: o.ignoreFirstDependsOnPast ?? true,
+    wait_for_downstream: o.waitForDownstream ?? false,
+    ignore_downstream_trigger_rules:
+      task instanceof TaskFlowOperator ? task.ignoreDownstreamTriggerRules : true,
+    on_failure_fail_dagrun: task.isTeardown && task.onFailureFailDagrun,
     fresh_process: o.freshProcess ?? false,
     start_date: isoOrNull(o.startDate, tz, `${where}: startDate`),
     end_date: isoOrNull(o.endDate, tz, `${where}: endDate`),
@@ -158,6 +166,8 @@ export function serializeDag(dag: Dag, fileloc: string, timetableSummary: string
     has_sla_miss_callback: o.slaMissCallback !== undefined,
     is_paused_upon_creation: o.isPausedUponCreation ?? null,
     ...(o.renderTemplateAsNativeObj === true ? { render_template_as_native_obj: true } : {}),
+    fail_stop: o.failStop ?? false,
+    max_consecutive_failed_dag_runs: o.maxConsecutiveFailedDagRuns ?? null,
     task_groups: [...dag.groups.values()].map((g) => ({
       group_id: g.groupId,
       parent_group_id: g.parent?.groupId ?? null,

@@ -57,6 +57,15 @@ export const SerializedTaskSchema = z.object({
   has_on_retry_callback: z.boolean(),
   executor_config: z.record(z.string(), json),
   max_active_tis_per_dag: z.number().int().min(1).nullable(),
+  // Added after version 1 was first written: defaults keep older stored DAGs readable.
+  max_active_tis_per_dagrun: z.number().int().min(1).nullable().default(null),
+  depends_on_past: z.boolean().default(false),
+  ignore_first_depends_on_past: z.boolean().default(true),
+  wait_for_downstream: z.boolean().default(false),
+  /** A short-circuit's falsy result skips everything downstream (true) or the direct downstream only. */
+  ignore_downstream_trigger_rules: z.boolean().default(true),
+  /** A teardown whose failure fails the run. */
+  on_failure_fail_dagrun: z.boolean().default(false),
   fresh_process: z.boolean(),
   start_date: z.string().nullable(),
   end_date: z.string().nullable(),
@@ -102,6 +111,10 @@ export const SerializedDagSchema = z.object({
   is_paused_upon_creation: z.boolean().nullable(),
   /** Airflow's render_template_as_native_obj; present only when true, so other DAGs keep their hash. */
   render_template_as_native_obj: z.boolean().optional(),
+  /** Airflow fail_stop: a failed task instance stops the rest of the run. */
+  fail_stop: z.boolean().default(false),
+  /** Pause after this many consecutive failed runs (0: off); null: core.max_consecutive_failed_dag_runs_per_dag. */
+  max_consecutive_failed_dag_runs: z.number().int().min(0).nullable().default(null),
   task_groups: z.array(
     z.object({ group_id: z.string(), parent_group_id: z.string().nullable(), tooltip: z.string() }),
   ),

@@ -12,35 +12,50 @@ export const XCOM_WARN_BYTES = 48 * 1024;
 /** Rendered fields longer than this are cut in the rendered-fields record, as Airflow does. */
 const MAX_RENDERED_FIELD_CHARS = 4096;
 
-/** The branch's chosen ids, checked against the direct downstream tasks (a group id means its roots). */
+/**
+ * The branch's chosen ids: any task of the DAG, a task group id standing for its root tasks
+ * (airflow/operators/branch.py BranchMixin expands groups; airflow/models/skipmixin.py
+ * SkipMixin.skip_all_except accepts any task id of the DAG). An id the DAG does not have is an error.
+ */
 function followIds(dag: Dag, task: BaseOperator, result: unknown): string[] {
   const raw = result === null || result === undefined ? [] : Array.isArray(result) ? result : [result];
   const ids: string[] = [];
+  const invalid: string[] = [];
   for (const r of raw) {
     if (typeof r !== "string") {
       throw new UpdraftError(
         "INVALID_BRANCH_RESULT",
-        `Branch task "${task.taskId}" must return a task id, a list of task ids, or null; got ${JSON.stringify(r)}.`,
+        `Branch task "${task.taskId}" must return a task id, a task group id, a list of them, or null; got ${JSON.stringify(r)}.`,
       );
     }
     const group = dag.groups.get(r);
-    if (group !== undefined && !task.downstreamTaskIds.has(r)) {
-      ids.push(
-        ...group
-          .roots()
-          .map((t) => t.taskId)
-          .filter((id) => task.downstreamTaskIds.has(id)),
-      );
-    } else ids.push(r);
+    if (group !== undefined) ids.push(...group.roots().map((t) => t.taskId));
+    else if (dag.tasks.has(r)) ids.push(r);
+    else invalid.push(r);
   }
-  const invalid = ids.filter((id) => !task.downstreamTaskIds.has(id));
   if (invalid.length > 0) {
     throw new UpdraftError(
       "INVALID_BRANCH_RESULT",
-      `Branch task "${task.taskId}" returned ${invalid.map((i) => `"${i}"`).join(", ")}, which ${invalid.length > 1 ? "are not direct downstream tasks" : "is not a direct downstream task"}. Direct downstream tasks: ${[...task.downstreamTaskIds].join(", ") || "none"}.`,
+      `Branch task "${task.taskId}" returned ${invalid.map((i) => `"${i}"`).join(", ")}, which ${invalid.length > 1 ? "are neither tasks nor task groups" : "is neither a task nor a task group"} of DAG "${dag.dagId}". Its direct downstream tasks: ${[...task.downstreamTaskIds].join(", ") || "none"}.`,
     );
   }
   return [...new Set(ids)];
+}
+
+/**
+ * Python's truth test (bool()), which ShortCircuitOperator applies to the condition: false, None,
+ * zero, "", and empty lists, dicts and sets are falsy; everything else (NaN too) is truthy.
+ */
+export function isFalsy(value: unknown): boolean {
+  if (value === undefined || value === null || value === false || value === 0 || value === "") return true;
+  if (typeof value === "bigint") return value === 0n;
+  if (Array.isArray(value)) return value.length === 0;
+  if (value instanceof Map || value instanceof Set) return value.size === 0;
+  if (typeof value === "object") {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto === Object.prototype || proto === null) return Object.keys(value).length === 0;
+  }
+  return false;
 }
 
 /** The finish request of a try whose body returned `result`. */
@@ -55,8 +70,14 @@ export function successRequest(
   const kind = (task as { kind?: unknown }).kind;
   if (kind === "branch") req.follow_task_ids = followIds(dag, task, result);
   if (kind === "short_circuit") {
-    req.skip_downstream = !result;
-    if (!result) log("INFO", `Condition result is ${JSON.stringify(result)}: skipping all downstream tasks.`);
+    req.skip_downstream = isFalsy(result);
+    if (req.skip_downstream) {
+      const which =
+        (task as { ignoreDownstreamTriggerRules?: unknown }).ignoreDownstreamTriggerRules === false
+          ? "the direct downstream tasks"
+          : "all downstream tasks";
+      log("INFO", `Condition result is ${JSON.stringify(result) ?? "undefined"}: skipping ${which}.`);
+    }
   }
   if (task.options.doXcomPush !== false && result !== undefined) {
     let text: string | undefined;

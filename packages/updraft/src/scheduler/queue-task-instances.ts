@@ -131,7 +131,11 @@ async function claim(
     .map(({ run_state: _, ...r }) => ({ ...r, run_active: runActive.get(`${r.dag_id}\0${r.run_id}`) ?? 0 }));
 }
 
-/** What fits, in claim order: pool slots, the run's max_active_tasks, the task's max_active_tis_per_dag. */
+/**
+ * What fits, in claim order: pool slots, the run's max_active_tasks, the task's
+ * max_active_tis_per_dag (across runs) and max_active_tis_per_dagrun (in its run) — Airflow's
+ * scheduler_job_runner.py _executable_task_instances_to_queued.
+ */
 async function admit(
   ctx: SchedulerContext,
   trx: Db,
@@ -140,7 +144,7 @@ async function admit(
   maxToQueue: number,
 ): Promise<{ admitted: Candidate[]; poolMissing: Candidate[]; waiting: number }> {
   const runActive = new Map<string, number>();
-  const taskActive = await limitedTaskActive(trx, cands);
+  const { taskActive, runTaskActive } = await limitedTaskActive(trx, cands);
   const admitted: Candidate[] = [];
   const poolMissing: Candidate[] = [];
   let waiting = 0;
@@ -154,10 +158,19 @@ async function admit(
     const runK = `${c.dag_id}\0${c.run_id}`;
     const taskK = `${c.dag_id}\0${c.task_id}`;
     const ra = runActive.get(runK) ?? c.run_active;
+    const runTaskK = `${runK}\0${c.task_id}`;
     const ta = taskActive.get(taskK) ?? 0;
+    const rta = runTaskActive.get(runTaskK) ?? 0;
     const maxTasks = plan?.dag.max_active_tasks ?? ctx.config.core.max_active_tasks_per_dag;
     const maxTis = plan?.task(c.task_id)?.max_active_tis_per_dag ?? null;
-    if (open < c.pool_slots || ra >= maxTasks || (maxTis !== null && ta >= maxTis)) continue;
+    const maxRunTis = plan?.task(c.task_id)?.max_active_tis_per_dagrun ?? null;
+    if (
+      open < c.pool_slots ||
+      ra >= maxTasks ||
+      (maxTis !== null && ta >= maxTis) ||
+      (maxRunTis !== null && rta >= maxRunTis)
+    )
+      continue;
     if (admitted.length >= maxToQueue) {
       waiting++; // It fits every limit but the executor's open slots.
       continue;
@@ -165,31 +178,43 @@ async function admit(
     poolOpen.set(c.pool, open - c.pool_slots);
     runActive.set(runK, ra + 1);
     taskActive.set(taskK, ta + 1);
+    runTaskActive.set(runTaskK, rta + 1);
     admitted.push(c);
   }
   return { admitted, poolMissing, waiting };
 }
 
 /**
- * Queued and running instances of the candidates' tasks that have a max_active_tis_per_dag, by
- * `dag_id\0task_id` (read through the state index: bounded by what is active, not by history).
+ * Queued and running instances of the candidates' tasks that have a per-task limit: by
+ * `dag_id\0task_id` for max_active_tis_per_dag, by `dag_id\0run_id\0task_id` for
+ * max_active_tis_per_dagrun (read through the state index: bounded by what is active, not by
+ * history). No query when no candidate's task has a limit.
  */
-async function limitedTaskActive(trx: Db, cands: readonly Candidate[]): Promise<Map<string, number>> {
+async function limitedTaskActive(
+  trx: Db,
+  cands: readonly Candidate[],
+): Promise<{ taskActive: Map<string, number>; runTaskActive: Map<string, number> }> {
   const limited = new Set<string>();
   for (const c of cands) {
     const plan = await loadDag(trx, c.dag_id, c.dag_hash);
-    if ((plan?.task(c.task_id)?.max_active_tis_per_dag ?? null) !== null)
+    const t = plan?.task(c.task_id);
+    if ((t?.max_active_tis_per_dag ?? null) !== null || (t?.max_active_tis_per_dagrun ?? null) !== null)
       limited.add(JSON.stringify([c.dag_id, c.task_id]));
   }
-  const out = new Map<string, number>();
-  if (limited.size === 0) return out;
-  const res = await sql<{ dag_id: string; task_id: string; n: number }>`
-    select dag_id, task_id, count(*)::int as n from task_instance
+  const taskActive = new Map<string, number>();
+  const runTaskActive = new Map<string, number>();
+  if (limited.size === 0) return { taskActive, runTaskActive };
+  const res = await sql<{ dag_id: string; run_id: string; task_id: string; n: number }>`
+    select dag_id, run_id, task_id, count(*)::int as n from task_instance
     where state in ('queued', 'running')
       and (dag_id, task_id) in (select k->>0, k->>1 from jsonb_array_elements(${`[${[...limited].join(",")}]`}::jsonb) as k)
-    group by dag_id, task_id`.execute(trx);
-  for (const r of res.rows) out.set(`${r.dag_id}\0${r.task_id}`, r.n);
-  return out;
+    group by dag_id, run_id, task_id`.execute(trx);
+  for (const r of res.rows) {
+    const k = `${r.dag_id}\0${r.task_id}`;
+    taskActive.set(k, (taskActive.get(k) ?? 0) + r.n);
+    runTaskActive.set(`${r.dag_id}\0${r.run_id}\0${r.task_id}`, r.n);
+  }
+  return { taskActive, runTaskActive };
 }
 
 /** scheduled → queued with a new try, recording this scheduler's job (its adopter takes them if it dies). */

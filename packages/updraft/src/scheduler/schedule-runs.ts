@@ -17,8 +17,16 @@ import {
   type XcomLengths,
 } from "../model/evaluate-run.js";
 import type { TaskInstanceState } from "../model/states.js";
-import { loadDag, peekDag, writeDecisions } from "../services/index.js";
+import {
+  endTries,
+  loadDag,
+  pauseAfterFailedRuns,
+  peekDag,
+  writeDecisions,
+  type TryEnd,
+} from "../services/index.js";
 import { runKey, type SchedulerContext } from "./context.js";
+import { pastBlocks } from "./prev-dagrun.js";
 
 export interface RunRef {
   dagId: string;
@@ -44,6 +52,11 @@ export interface ScheduleResult {
   /** Runs asked for that another scheduler (or a finishing try) held locked: try again shortly. */
   busy: RunRef[];
   evaluated: number;
+  /**
+   * DAGs where a task that depends_on_past tasks of later runs wait on (DagPlan.pastWatched) was
+   * decided finished here: their other running runs need evaluating again.
+   */
+  pastChanged: Set<string>;
 }
 
 /** [task_id, map_index, state, retry_due, try_number, end_date] */
@@ -78,7 +91,13 @@ export async function scheduleRuns(
   runs: readonly RunRef[] | undefined,
   batchSize = 50,
 ): Promise<ScheduleResult> {
-  const total: ScheduleResult = { scheduled: 0, finished: [], busy: [], evaluated: 0 };
+  const total: ScheduleResult = {
+    scheduled: 0,
+    finished: [],
+    busy: [],
+    evaluated: 0,
+    pastChanged: new Set(),
+  };
   if (runs !== undefined) {
     // A scoped evaluation that cannot decide alone (a cascade, the run may be over) becomes a
     // whole-run evaluation in the same pass.
@@ -133,26 +152,35 @@ async function evaluateBatch(
     trx,
     evaluations.map(({ row, plan, ev }) => ({ dag_id: row.dag_id, run_id: row.run_id, plan, ...ev })),
   );
+  const stopped = await stopRunning(trx, evaluations);
   // A run is finished only if every decision of its evaluation applied.
   const settled = evaluations.filter(
     ({ row, ev }) =>
       (applied.get(runKey(row.dag_id, row.run_id)) ?? 0) ===
-      ev.changes.length + ev.expansions.length + ev.creations.length,
+        ev.changes.length + ev.expansions.length + ev.creations.length &&
+      (stopped.get(runKey(row.dag_id, row.run_id)) ?? 0) === ev.stops.length,
   );
-  for (const { row, ev } of settled) {
+  await writeWaits(trx, evaluations);
+  for (const { row, ev, plan } of settled) {
     total.scheduled += ev.scheduled;
+    if (
+      plan.pastWatched.size > 0 &&
+      (ev.outcome !== "running" ||
+        ev.changes.some((c) => plan.pastWatched.has(c.task_id) && c.to !== "scheduled"))
+    )
+      total.pastChanged.add(row.dag_id);
     if (ev.deadlock)
       ctx.logger.warn(
         { dag_id: row.dag_id, run_id: row.run_id },
         "Deadlock: no task instance of the run can run any more; marking the run failed",
       );
   }
-  total.finished.push(
-    ...(await endRuns(
-      trx,
-      settled.filter((e) => e.ev.outcome !== "running"),
-    )),
+  const ended = await endRuns(
+    trx,
+    settled.filter((e) => e.ev.outcome !== "running"),
   );
+  total.finished.push(...ended);
+  await pauseFailing(ctx, trx, ended);
   await recordDagHash(trx, evaluations);
   return "afterId" in target ? Math.max(...rows.map((r) => r.id)) : 0;
 }
@@ -172,10 +200,12 @@ async function evaluate(trx: Db, rows: readonly RunRow[], escalated: RunRef[]): 
       state,
       retry_due: due === true,
     }));
+    const past =
+      plan.pastTasks.length === 0 ? undefined : await pastBlocks(trx, plan, row.dag_id, row.run_id, tis);
     if (row.scope !== null) {
       const read = new Set(row.read_ids ?? []);
       const complete = scopeOf(plan, row.scope).every((id) => read.has(id));
-      const scoped = evaluateTasks(plan, tis, row.scope);
+      const scoped = evaluateTasks(plan, tis, row.scope, past);
       if (!complete || scoped.incomplete || scoped.changes.some((c) => c.to !== "scheduled")) {
         escalated.push({ dagId: row.dag_id, runId: row.run_id });
         continue;
@@ -183,15 +213,72 @@ async function evaluate(trx: Db, rows: readonly RunRow[], escalated: RunRef[]): 
       out.push({
         row,
         plan,
-        ev: { ...emptyEvaluation(), changes: scoped.changes, scheduled: scoped.scheduled },
+        ev: {
+          ...emptyEvaluation(),
+          changes: scoped.changes,
+          scheduled: scoped.scheduled,
+          waits: scoped.waits,
+        },
       });
       continue;
     }
-    let ev = evaluateRun(plan, tis);
+    let ev = evaluateRun(plan, tis, new Map(), past);
     if (ev.needLengths.length > 0) {
-      ev = evaluateRun(plan, tis, await xcomLengths(trx, row.dag_id, row.run_id, ev.needLengths));
+      ev = evaluateRun(plan, tis, await xcomLengths(trx, row.dag_id, row.run_id, ev.needLengths), past);
     }
     out.push({ row, plan, ev });
+  }
+  return out;
+}
+
+/**
+ * Records why undecided instances wait on the previous run (task_instance.wait_reason, shown by
+ * the REST API), only where it changed; any later state change clears it (write-decisions.ts).
+ */
+async function writeWaits(trx: Db, evaluations: readonly Evaluated[]): Promise<void> {
+  const rows = evaluations.flatMap(({ row, ev }) =>
+    ev.waits.map((w) => ({ dag_id: row.dag_id, run_id: row.run_id, ...w })),
+  );
+  if (rows.length === 0) return;
+  await sql`
+    update task_instance t set wait_reason = w.reason, updated_at = now()
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      as w(dag_id text, run_id text, task_id text, map_index int, reason text)
+    where t.dag_id = w.dag_id and t.run_id = w.run_id and t.task_id = w.task_id and t.map_index = w.map_index
+      and t.state is null and t.wait_reason is distinct from w.reason`.execute(trx);
+}
+
+/**
+ * Fails the running tries a fail_stop evaluation stops (airflow/models/taskinstance.py
+ * _stop_remaining_tasks: ti.error), with the reason in their history; their runners learn it at
+ * their next heartbeat (409) and stop. Returns how many ended per run.
+ */
+async function stopRunning(trx: Db, evaluations: readonly Evaluated[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const tries: TryEnd[] = [];
+  for (const { row, ev } of evaluations) {
+    for (const s of ev.stops) {
+      const t = row.tis.find(([id, mi]) => id === s.task_id && mi === s.map_index);
+      if (t === undefined) continue;
+      tries.push({
+        dag_id: row.dag_id,
+        run_id: row.run_id,
+        task_id: s.task_id,
+        map_index: s.map_index,
+        try_number: t[4],
+        state: "failed",
+        retryable: false,
+        delay_s: 0,
+        retry_as: "up_for_retry",
+        new_try: false,
+        error: "Failed by the DAG's failStop: another task instance of the run failed.",
+      });
+    }
+  }
+  if (tries.length === 0) return out;
+  for (const e of await endTries(trx, tries, sql`t.state = 'running'`)) {
+    const k = runKey(e.dag_id, e.run_id);
+    out.set(k, (out.get(k) ?? 0) + 1);
   }
   return out;
 }
@@ -218,6 +305,23 @@ async function endRuns(trx: Db, over: readonly Evaluated[]): Promise<FinishedRun
       lastTi: e === undefined ? null : lastFinished(e.row.tis),
     };
   });
+}
+
+/**
+ * airflow/models/dagrun.py DagRun.update_state: a run that ends failed pauses its DAG when the
+ * DAG's last max_consecutive_failed_dag_runs runs all failed (_check_last_n_dagruns_failed).
+ */
+async function pauseFailing(ctx: SchedulerContext, trx: Db, ended: readonly FinishedRun[]): Promise<void> {
+  for (const f of ended) {
+    if (f.state !== "failed") continue;
+    const n =
+      f.plan?.dag.max_consecutive_failed_dag_runs ?? ctx.config.core.max_consecutive_failed_dag_runs_per_dag;
+    if (n > 0 && (await pauseAfterFailedRuns(trx, f.dagId, n)))
+      ctx.logger.warn(
+        { dag_id: f.dagId, run_id: f.runId, max_consecutive_failed_dag_runs: n },
+        `Paused DAG ${f.dagId}: its last ${n} DAG runs failed`,
+      );
+  }
 }
 
 /** A run evaluated with a newer version of its DAG records that version. */

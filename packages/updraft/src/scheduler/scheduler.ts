@@ -29,7 +29,8 @@ import {
 import { checkRunningRuns } from "./run-checks.js";
 import { scheduleRuns, type FinishedRun, type RunRef } from "./schedule-runs.js";
 import { startQueuedRuns } from "./start-queued-runs.js";
-import { callbackWorkload } from "../services/index.js";
+import { callbackWorkload, peekDag } from "../services/index.js";
+import { runningRuns } from "./running-runs.js";
 
 export interface SchedulerOptions {
   database: Database;
@@ -80,6 +81,10 @@ export class Scheduler {
   private readonly staleJobAfterS: number;
   private readonly heartbeatMs: number;
   private readonly dirty = new Map<string, RunRef>();
+  /** DAGs whose running runs all need evaluating: a task their depends_on_past tasks wait on ended. */
+  private readonly pastDirty = new Set<string>();
+  /** Ends seen before this process had the DAG's plan cached: looked at again after the pass. */
+  private pastUnknown: { dagId: string; taskId: string | null }[] = [];
   private readonly lost: { ti: TaskInstanceKey; try_number: number; reason: string }[] = [];
   private wants: Wants = { full: false, create: false, start: false, queue: false };
   private pass: Promise<PassSummary> | null = null;
@@ -178,6 +183,7 @@ export class Scheduler {
   private onEngineEvent(e: EngineEvent): void {
     switch (e.type) {
       case "ti_finished":
+        this.notePast(e.dag_id, e.task_id);
         // The finish settled what it could (its downstream, the next try); the rest is asked for.
         if (e.run_check) this.markDirty({ dagId: e.dag_id, runId: e.run_id });
         else if (e.evaluate.length > 0) {
@@ -190,6 +196,7 @@ export class Scheduler {
         if (e.scheduled > 0) this.wants.queue = true;
         break;
       case "ti_state_changed":
+        this.notePast(e.dag_id, null);
         this.markDirty({ dagId: e.dag_id, runId: e.run_id });
         this.wants.start = true;
         this.wants.queue = true;
@@ -206,6 +213,31 @@ export class Scheduler {
         break;
     }
     this.wake?.();
+  }
+
+  /**
+   * An end of `taskId` (null: any task) in a DAG with depends_on_past tasks that watch it: the
+   * DAG's other running runs are evaluated in the next pass, so that an instance waiting on the
+   * previous run goes on at once rather than at the periodic pass.
+   */
+  private notePast(dagId: string, taskId: string | null): void {
+    const plan = peekDag(dagId);
+    if (plan === undefined) {
+      this.pastUnknown.push({ dagId, taskId });
+      return;
+    }
+    const watched = plan.pastWatched;
+    if (watched.size === 0) return;
+    if (taskId !== null && !watched.has(taskId)) return;
+    this.pastDirty.add(dagId);
+  }
+
+  /** The running runs of the DAGs in pastDirty, as whole-run evaluations. */
+  private async takePastDirty(): Promise<RunRef[]> {
+    if (this.pastDirty.size === 0) return [];
+    const dagIds = [...this.pastDirty];
+    this.pastDirty.clear();
+    return runningRuns(this.ctx.db, dagIds);
   }
 
   /**
@@ -264,7 +296,9 @@ export class Scheduler {
     const joinsOnly = [...this.dirty.values()].every((r) => r.tasks !== undefined);
     const dirtyDue =
       this.dirty.size > 0 && (!joinsOnly || this.ctx.clock.now() - this.lastJoinPass >= JOIN_COALESCE_MS);
-    return w.full || w.create || w.start || w.queue || dirtyDue || this.lost.length > 0;
+    return (
+      w.full || w.create || w.start || w.queue || dirtyDue || this.lost.length > 0 || this.pastDirty.size > 0
+    );
   }
 
   private async loop(): Promise<void> {
@@ -337,6 +371,8 @@ export class Scheduler {
     const w = this.wants;
     this.wants = { full: false, create: false, start: false, queue: false };
     const runs = this.takeDirty(w.full);
+    if (!w.full) runs.push(...(await this.takePastDirty()));
+    else this.pastDirty.clear();
     const summary: PassSummary = {
       created: 0,
       started: 0,
@@ -356,6 +392,9 @@ export class Scheduler {
     if (w.full || runs.length > 0)
       await this.evaluateRuns(w.full ? undefined : dedupe(runs), summary, callbacks);
     if (w.full || w.queue || summary.scheduled > 0) await this.queue(summary);
+    // The pass loaded the plans it evaluated: ends seen without a plan are decided now.
+    for (const u of this.pastUnknown.splice(0))
+      if (peekDag(u.dagId) !== undefined) this.notePast(u.dagId, u.taskId);
     for (const cb of callbacks) this.ctx.executor.queueWorkload(cb);
     summary.callbacks = callbacks.length;
     return summary;
@@ -423,6 +462,7 @@ export class Scheduler {
     summary.scheduled = result.scheduled;
     summary.finishedRuns = result.finished.length;
     callbacks.push(...this.dagCallbacks(result.finished));
+    for (const dagId of result.pastChanged) this.pastDirty.add(dagId);
     // A finished run frees a max_active_runs slot.
     if (result.finished.length > 0) this.wants.start = true;
     if (result.busy.length > 0) {

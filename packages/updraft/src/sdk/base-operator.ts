@@ -83,6 +83,8 @@ export abstract class BaseOperator implements GraphNode {
   readonly callSite = new CallSite();
   isSetup = false;
   isTeardown = false;
+  /** A teardown whose failure fails the run (Airflow `on_failure_fail_dagrun`); see {@link asTeardown}. */
+  onFailureFailDagrun = false;
   /** Set when the task is mapped with `expand`. */
   mapped: MappedInput | null = null;
 
@@ -171,21 +173,31 @@ export abstract class BaseOperator implements GraphNode {
 
   /**
    * Marks the task as a teardown: it runs once its setups are done, whatever happened in between,
-   * and by default its failure does not fail the run.
+   * and by default its failure does not fail the run; with `onFailureFailDagrun: true` (Airflow
+   * `on_failure_fail_dagrun`) a failed teardown fails the run.
    *
    * @example
    * ```ts
    * new BashOperator({ taskId: "delete_cluster", bashCommand: "..." }).asTeardown({ setups: cluster });
    * ```
    */
-  asTeardown(options: { setups?: Wireable } = {}): this {
+  asTeardown(options: TeardownOptions = {}): this {
     this.isTeardown = true;
+    this.onFailureFailDagrun = options.onFailureFailDagrun ?? false;
     if (this.options.triggerRule === undefined) {
       (this.options as TaskOptions).triggerRule = "all_done_setup_success";
     }
     if (options.setups) wire(options.setups, this);
     return this;
   }
+}
+
+/** Options of {@link BaseOperator.asTeardown}. */
+export interface TeardownOptions {
+  /** Setups this teardown belongs to (they become its upstream). */
+  setups?: Wireable;
+  /** A failure of this teardown fails the run (Airflow `on_failure_fail_dagrun`). Default false. */
+  onFailureFailDagrun?: boolean;
 }
 
 /** True for any operator instance, even from another copy of the SDK. */

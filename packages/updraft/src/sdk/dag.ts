@@ -76,6 +76,24 @@ export function dag(options: DagOptions, body: () => void): Dag {
     );
   }
   withFrame({ dag: d, group: null }, body);
+  if (options.failStop === true) checkFailStop(d);
   registerDag(d);
   return d;
+}
+
+/**
+ * airflow/exceptions.py FailStopDagInvalidTriggerRule: with fail_stop every task keeps the
+ * all_success trigger rule (a teardown's own rule aside: fail_stop never stops teardowns).
+ */
+function checkFailStop(d: Dag): void {
+  const bad = [...d.tasks.values()].filter(
+    (t) => !t.isTeardown && (t.options.triggerRule ?? "all_success") !== "all_success",
+  );
+  if (bad.length === 0) return;
+  throw new UpdraftError(
+    "INVALID_DAG",
+    `DAG "${d.dagId}" has failStop: true, which needs every task to use the trigger rule "all_success", but ${bad
+      .map((t) => `"${t.taskId}" uses "${t.options.triggerRule}"`)
+      .join(", ")}. Remove those trigger rules or turn failStop off.`,
+  );
 }

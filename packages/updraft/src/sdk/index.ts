@@ -1,8 +1,16 @@
 export { dag, Dag } from "./dag.js";
 export { task, TaskFlowOperator } from "./taskflow.js";
-export type { TaskFn, TaskFlowOptions, TaskFlowKind, TaskArgs, TaskLists } from "./taskflow.js";
+export type {
+  TaskFn,
+  TaskFlowOptions,
+  TaskFlowKind,
+  TaskArgs,
+  TaskLists,
+  ShortCircuitOptions,
+  TeardownTaskOptions,
+} from "./taskflow.js";
 export { BaseOperator, isOperator, wire } from "./base-operator.js";
-export type { ExecuteInput, GraphNode, Wireable, MappedInput } from "./base-operator.js";
+export type { ExecuteInput, GraphNode, Wireable, MappedInput, TeardownOptions } from "./base-operator.js";
 export { XComArg, isXComArg } from "./xcom-arg.js";
 export type { XComInput } from "./xcom-arg.js";
 export { chain } from "./chain.js";

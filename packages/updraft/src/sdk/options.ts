@@ -58,8 +58,30 @@ export interface TaskOptions {
   onRetryCallback?: TaskCallback;
   /** Executor-specific settings, e.g. `{ podOverride: {...} }` for the Kubernetes executor. */
   executorConfig?: Record<string, unknown>;
-  /** How many instances of this task may run at once across all runs. */
+  /** How many instances of this task may run at once across all runs (Airflow `max_active_tis_per_dag`). */
   maxActiveTisPerDag?: number;
+  /**
+   * How many instances of this task (its mapped instances) may run at once within one run
+   * (Airflow `max_active_tis_per_dagrun`).
+   */
+  maxActiveTisPerDagrun?: number;
+  /**
+   * Run an instance only once the same task succeeded or was skipped in the previous run (by
+   * logical date; with `catchup`, the previous run that is not manual). Airflow `depends_on_past`.
+   * Default false.
+   */
+  dependsOnPast?: boolean;
+  /**
+   * With `dependsOnPast`: when the previous run has no instance of this task and the task never ran
+   * in an earlier run (a task new to the DAG), do not wait. Airflow `ignore_first_depends_on_past`.
+   * Default true (Airflow's `scheduler.ignore_first_depends_on_past_by_default`).
+   */
+  ignoreFirstDependsOnPast?: boolean;
+  /**
+   * Also wait until the direct downstream tasks of this task in the previous run succeeded or were
+   * skipped; implies `dependsOnPast`. Airflow `wait_for_downstream`. Default false.
+   */
+  waitForDownstream?: boolean;
   /** Run this task in a fresh process instead of a warm runner. Default false. */
   freshProcess?: boolean;
   /** Earliest logical date for which this task runs. */
@@ -94,6 +116,10 @@ export const TASK_OPTION_NAMES = [
   "onRetryCallback",
   "executorConfig",
   "maxActiveTisPerDag",
+  "maxActiveTisPerDagrun",
+  "dependsOnPast",
+  "ignoreFirstDependsOnPast",
+  "waitForDownstream",
   "freshProcess",
   "startDate",
   "endDate",
@@ -206,6 +232,17 @@ export interface DagOptions {
    * The filter receives the value, then any arguments (`{{ x | f(1) }}` calls `f(x, 1)`).
    */
   userDefinedFilters?: Record<string, (value: never, ...args: never[]) => unknown>;
+  /**
+   * When a task instance fails, fail the run's running task instances and skip the others that are
+   * not done (teardowns go on). Every task but teardowns must keep the `all_success` trigger rule.
+   * Airflow `fail_stop`. Default false.
+   */
+  failStop?: boolean;
+  /**
+   * Pause the DAG after this many consecutive failed runs; 0 turns it off. Airflow
+   * `max_consecutive_failed_dag_runs`. Default `core.max_consecutive_failed_dag_runs_per_dag` (0).
+   */
+  maxConsecutiveFailedDagRuns?: number;
 }
 
 export const DAG_OPTION_NAMES = [
@@ -230,4 +267,6 @@ export const DAG_OPTION_NAMES = [
   "renderTemplateAsNativeObj",
   "userDefinedMacros",
   "userDefinedFilters",
+  "failStop",
+  "maxConsecutiveFailedDagRuns",
 ] as const satisfies readonly (keyof DagOptions)[];

@@ -23,6 +23,28 @@ export interface TaskFlowOptions extends TaskOptions {
   taskId?: string;
 }
 
+/** Options of `task.shortCircuit`. */
+export interface ShortCircuitOptions extends TaskFlowOptions {
+  /**
+   * On a falsy result, skip every task downstream (true), or only the direct downstream tasks and
+   * let the trigger rules of the tasks after them decide (false). Airflow
+   * `ignore_downstream_trigger_rules` of ShortCircuitOperator. Default true.
+   */
+  ignoreDownstreamTriggerRules?: boolean;
+}
+
+/** Options of `task.teardown`. */
+export interface TeardownTaskOptions extends TaskFlowOptions {
+  /** A failure of this teardown fails the run (Airflow `on_failure_fail_dagrun`). Default false. */
+  onFailureFailDagrun?: boolean;
+}
+
+/** Options only some TaskFlow variants accept (kept on the operator, not in TaskOptions). */
+interface VariantOptions {
+  ignoreDownstreamTriggerRules?: boolean;
+  onFailureFailDagrun?: boolean;
+}
+
 /** Each argument may be a value or another task's output of the same type. */
 export type TaskArgs<A extends readonly unknown[]> = { [K in keyof A]: XComInput<A[K]> };
 /** Each argument given as a list to map over (or another task's list output). */
@@ -91,6 +113,8 @@ export class TaskFlowOperator extends BaseOperator {
   readonly templateFields = ["args"] as const;
   readonly kind: TaskFlowKind;
   readonly fn: (ctx: TaskContext, ...args: unknown[]) => unknown;
+  /** For a short-circuit: skip everything downstream on a falsy result (else the direct downstream only). */
+  ignoreDownstreamTriggerRules = true;
 
   constructor(
     options: TaskOptions & { taskId: string },
@@ -152,9 +176,17 @@ function makeTaskFn<A extends unknown[], R>(
       'A task needs an id: task("my_task", fn), task({ taskId: "my_task" }, fn), or a named function.',
     );
   }
-  const { taskId: _ignored, ...taskOptions } = options;
+  const {
+    taskId: _ignored,
+    ignoreDownstreamTriggerRules,
+    onFailureFailDagrun,
+    ...taskOptions
+  } = options as TaskFlowOptions & VariantOptions;
   const create = (args: unknown[]): TaskFlowOperator => {
     const op = new TaskFlowOperator({ ...taskOptions, taskId: freeTaskId(baseId) }, kind, fn, args);
+    if (ignoreDownstreamTriggerRules !== undefined)
+      op.ignoreDownstreamTriggerRules = ignoreDownstreamTriggerRules;
+    if (onFailureFailDagrun !== undefined) op.onFailureFailDagrun = onFailureFailDagrun;
     for (const ref of xcomArgsIn(args)) wire(ref, op);
     return op;
   };
@@ -178,12 +210,15 @@ function makeTaskFn<A extends unknown[], R>(
 
 type Body<P extends Record<string, unknown>, A extends unknown[], R> = (ctx: TaskContext<P>, ...args: A) => R;
 
-function factory(kind: TaskFlowKind) {
+function factory<O extends TaskFlowOptions = TaskFlowOptions>(
+  kind: TaskFlowKind,
+  extraOptionNames: readonly (keyof VariantOptions)[] = [],
+) {
   function define<A extends unknown[], R, P extends Record<string, unknown> = Record<string, unknown>>(
     fn: Body<P, A, R>,
   ): TaskFn<A, Awaited<R>>;
   function define<A extends unknown[], R, P extends Record<string, unknown> = Record<string, unknown>>(
-    idOrOptions: string | TaskFlowOptions,
+    idOrOptions: string | O,
     fn: Body<P, A, R>,
   ): TaskFn<A, Awaited<R>>;
   function define(a: unknown, b?: unknown): unknown {
@@ -193,7 +228,11 @@ function factory(kind: TaskFlowKind) {
     }
     const options: TaskFlowOptions =
       typeof a === "string" ? { taskId: a } : typeof a === "object" && a ? (a as TaskFlowOptions) : {};
-    checkOptionNames(options, ["taskId", ...TASK_OPTION_NAMES], `Task "${options.taskId ?? fn.name}"`);
+    checkOptionNames(
+      options,
+      ["taskId", ...TASK_OPTION_NAMES, ...extraOptionNames],
+      `Task "${options.taskId ?? fn.name}"`,
+    );
     return makeTaskFn(kind, options, fn);
   }
   return define;
@@ -228,14 +267,17 @@ export const task = Object.assign(plain, {
    */
   branch: factory("branch"),
   /**
-   * A task that returns a truthy value to go on, or a falsy one to skip all downstream tasks.
+   * A task that returns a truthy value to go on, or a falsy one (as Python judges it: false, null,
+   * undefined, 0, "", an empty array or object) to skip all downstream tasks — with
+   * `ignoreDownstreamTriggerRules: false`, only the direct downstream ones. Teardowns are never
+   * skipped.
    *
    * @example
    * ```ts
    * const isWeekday = task.shortCircuit("is_weekday", (ctx) => ctx.logical_date.getUTCDay() % 6 !== 0);
    * ```
    */
-  shortCircuit: factory("short_circuit"),
+  shortCircuit: factory<ShortCircuitOptions>("short_circuit", ["ignoreDownstreamTriggerRules"]),
   /**
    * A task whose function returns a bash command, which is then run like a BashOperator.
    *
@@ -262,7 +304,7 @@ export const task = Object.assign(plain, {
    * const deleteCluster = task.teardown("delete_cluster", () => destroy());
    * ```
    */
-  teardown: asMarked(factory("task"), "teardown"),
+  teardown: asMarked(factory<TeardownTaskOptions>("task", ["onFailureFailDagrun"]), "teardown"),
 });
 
 function asMarked<F extends (...a: never[]) => unknown>(define: F, mark: "setup" | "teardown"): F {
@@ -271,7 +313,7 @@ function asMarked<F extends (...a: never[]) => unknown>(define: F, mark: "setup"
     const call = (...args: unknown[]) => {
       const ref = (fn as unknown as (...x: unknown[]) => XComArg<unknown>)(...args);
       if (mark === "setup") ref.asSetup();
-      else ref.asTeardown();
+      else ref.asTeardown({ onFailureFailDagrun: ref.operator.onFailureFailDagrun });
       return ref;
     };
     return Object.assign(call, fn);

@@ -1,4 +1,10 @@
-import { wire, type BaseOperator, type GraphNode, type Wireable } from "./base-operator.js";
+import {
+  wire,
+  type BaseOperator,
+  type GraphNode,
+  type TeardownOptions,
+  type Wireable,
+} from "./base-operator.js";
 
 const XCOM_BRAND = Symbol.for("updraft.xcomArg");
 
@@ -51,7 +57,7 @@ export class XComArg<T> implements GraphNode {
   }
 
   /** Marks the producing task as a teardown (see {@link BaseOperator.asTeardown}). */
-  asTeardown(options: { setups?: Wireable } = {}): this {
+  asTeardown(options: TeardownOptions = {}): this {
     this.operator.asTeardown(options);
     return this;
   }

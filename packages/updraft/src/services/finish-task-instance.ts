@@ -118,8 +118,9 @@ type Decision = TiChange & { pos: number };
 
 /**
  * The downstream tasks a branch or short-circuit skips. A follow_task_ids or skip_downstream from
- * any other task, or naming tasks that are not its direct downstream, is refused: a task's token
- * must not be able to skip work it does not decide.
+ * any other task, or naming tasks the DAG does not have, is refused; only the task's direct
+ * downstream tasks (or, for a short-circuit, what lies downstream of it) can be skipped: a task's
+ * token must not be able to skip work it does not decide.
  */
 function branchSkips(plan: DagPlan | undefined, claims: TokenClaims, req: FinishRequest): string[] {
   const follow = req.follow_task_ids ?? null;
@@ -142,17 +143,25 @@ function branchSkips(plan: DagPlan | undefined, claims: TokenClaims, req: Finish
     );
   }
   if (req.state !== "success" || plan === undefined) return [];
-  if (skipAll) return [...plan.allDownstream(task.task_id)];
-  const direct = new Set(task.downstream_task_ids);
-  const unknown = (follow ?? []).filter((id) => !direct.has(id));
+  if (skipAll) {
+    // airflow/operators/python.py ShortCircuitOperator.execute: every task downstream, or with
+    // ignore_downstream_trigger_rules false the direct downstream only; never a teardown.
+    const ids = task.ignore_downstream_trigger_rules
+      ? plan.allDownstream(task.task_id)
+      : task.downstream_task_ids;
+    return ids.filter((id) => plan.task(id)?.is_teardown !== true);
+  }
+  // airflow/models/skipmixin.py SkipMixin.skip_all_except: any task of the DAG may be followed
+  // (the runner turned group ids into their root tasks); an id the DAG does not have is an error.
+  const unknown = (follow ?? []).filter((id) => !plan.tasks.has(id));
   if (unknown.length > 0) {
     throw new UpdraftError(
       "REQUEST_INVALID",
-      `follow_task_ids names ${unknown.map((id) => `"${id}"`).join(", ")}, not a direct downstream task of "${task.task_id}" (${task.downstream_task_ids.join(", ") || "none"}).`,
+      `follow_task_ids names ${unknown.map((id) => `"${id}"`).join(", ")}, which ${unknown.length > 1 ? "are not tasks" : "is not a task"} of DAG "${claims.ti.dag_id}".`,
     );
   }
-  // As Airflow's skip_all_except: a direct downstream task reachable from a followed one (the
-  // "join" after an empty branch) is not skipped.
+  // As skip_all_except: the direct downstream tasks not followed are skipped, except those
+  // downstream of a followed task (the "join" after an empty branch).
   const keep = new Set<string>();
   for (const id of follow ?? []) {
     keep.add(id);
@@ -183,14 +192,28 @@ function predictDownstream(input: FinishInput): Prediction {
   if (plan === undefined || task === undefined) return { decisions: [], pending: [], runCheck: true };
   const skipped = new Set(skips);
   const downstream = task.downstream_task_ids.filter((id) => !skipped.has(id));
-  // A skip cascades; a failure's downstream depends on whether the try is retried.
-  const runCheck = skips.length > 0 || (req.state !== "success" && downstream.length > 0);
+  // A skip cascades; a failure's downstream depends on whether the try is retried. An end that a
+  // depends_on_past instance of a later run may wait on is told to the scheduler too, which then
+  // evaluates the DAG's other runs (plan.pastWatched is empty for DAGs without depends_on_past).
+  const runCheck =
+    skips.length > 0 ||
+    (req.state !== "success" && downstream.length > 0) ||
+    // fail_stop: a failure stops the rest of the run (the scheduler's whole-run evaluation).
+    (req.state === "failed" && plan.dag.fail_stop) ||
+    plan.pastWatched.has(ti.task_id);
   if (downstream.length === 0 || req.state !== "success") return { decisions: [], pending: [], runCheck };
   const alone =
     ti.map_index === -1 && task.expand === null
       ? downstream.filter((id) => {
           const tp = plan.tasks.get(id);
-          return tp !== undefined && !tp.mapped && tp.indirectSetups.length === 0 && tp.upstream.length === 1;
+          // A depends_on_past task also waits on the previous run: the scheduler decides it.
+          return (
+            tp !== undefined &&
+            !tp.mapped &&
+            tp.indirectSetups.length === 0 &&
+            tp.upstream.length === 1 &&
+            !tp.task.depends_on_past
+          );
         })
       : [];
   const tis: TiSnapshot[] = [

@@ -12,15 +12,15 @@ import { runningSet } from "./start-context.js";
 /**
  * The task ids of the DAG a freed slot of `finishedTaskId` may NOT go to: tasks that need a fresh
  * process, or have a per-task limit another instance could be counted against
- * (max_active_tis_per_dag) — unless it is the finished task itself, whose count does not change.
- * Usually none.
+ * (max_active_tis_per_dag, max_active_tis_per_dagrun) — unless it is the finished task itself,
+ * whose count does not change (the hand-over stays in the finished try's run). Usually none.
  */
 export function notHandedOver(plan: DagPlan, finishedTaskId: string): string[] {
   const ids: string[] = [];
   for (const tp of plan.order) {
     const t = tp.task;
-    if (t.fresh_process || (t.max_active_tis_per_dag !== null && t.task_id !== finishedTaskId))
-      ids.push(t.task_id);
+    const limited = t.max_active_tis_per_dag !== null || t.max_active_tis_per_dagrun !== null;
+    if (t.fresh_process || (limited && t.task_id !== finishedTaskId)) ids.push(t.task_id);
   }
   return ids;
 }

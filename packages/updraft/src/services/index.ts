@@ -9,7 +9,7 @@ export { triggerDagRun } from "./trigger-dag-run.js";
 export type { TriggerDagRunInput, TriggerOptions } from "./trigger-dag-run.js";
 export { clearTaskInstances } from "./clear-task-instances.js";
 export type { ClearTaskInstancesInput, ClearedTaskInstance, ClearResult } from "./clear-task-instances.js";
-export { setDagPaused } from "./dag-paused.js";
+export { pauseAfterFailedRuns, setDagPaused } from "./dag-paused.js";
 export { syncDagBag } from "./sync-dag-bag.js";
 export type { DagBagChanges, SyncDagBagOptions, SyncDagBagResult } from "./sync-dag-bag.js";
 export { loadDag, peekDag } from "./dag-cache.js";

@@ -64,6 +64,7 @@ export function decisionCtes(
     sql`c as (${rowsSql(changes, CHANGE_COLUMNS, "c")}), upd as (
       update task_instance t set
         state = c.to_state,
+        wait_reason = null,
         -- Only an EmptyOperator is decided 'success' here; Airflow counts that as its first try.
         try_number = case when c.to_state = 'success' then t.try_number + 1 else t.try_number end,
         scheduled_dttm = case when c.to_state = 'scheduled' then now() else t.scheduled_dttm end,

@@ -61,6 +61,8 @@ export function dagRoutes(database: Database, events: EngineEvents | null) {
         params: s.params,
         is_paused_upon_creation: s.is_paused_upon_creation,
         render_template_as_native_obj: s.render_template_as_native_obj ?? false,
+        fail_stop: s.fail_stop,
+        max_consecutive_failed_dag_runs: s.max_consecutive_failed_dag_runs,
         task_groups: s.task_groups,
         tasks: s.tasks,
         dag_hash: dag.hash,

@@ -75,6 +75,9 @@ export function taskInstanceJson(row: TaskInstanceRow) {
     operator: row.operator,
     executor: row.executor,
     rendered_fields: row.rendered_fields,
+    note: row.note,
+    /** Why it waits though its upstream tasks are done (depends_on_past), or null. */
+    wait_reason: row.wait_reason,
   };
 }
 

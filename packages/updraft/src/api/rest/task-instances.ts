@@ -48,6 +48,9 @@ export const TaskInstanceJson = z
     operator: z.string().nullable(),
     executor: z.string().nullable(),
     rendered_fields: z.unknown(),
+    /** Why the scheduler holds it back though its trigger rule is met (e.g. depends_on_past); Updraft's addition. */
+    wait_reason: z.string().nullable(),
+    note: z.string().nullable(),
     logical_date: z.string().nullable(),
   })
   .meta({ id: "TaskInstance" });

@@ -1,5 +1,6 @@
 import { migration0001 } from "./0001-initial.js";
 import { migration0002 } from "./0002-claim-order.js";
+import { migration0003 } from "./0003-wait-reason.js";
 import { migration0005 } from "./0005-xcom-json.js";
 import { migration0008 } from "./0008-notes.js";
 import type { Migration } from "./migration.js";
@@ -7,4 +8,10 @@ import type { Migration } from "./migration.js";
 export type { Migration } from "./migration.js";
 
 /** Every migration, in version order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0005, migration0008];
+export const MIGRATIONS: readonly Migration[] = [
+  migration0001,
+  migration0002,
+  migration0003,
+  migration0005,
+  migration0008,
+];
