@@ -7,7 +7,8 @@ import type { EngineEvents } from "../events/engine-events.js";
 import { executionRoutes, xcomBodyTooLarge } from "./execution/routes.js";
 import { depthCheckedJsonParser, type CallbackBodyParser } from "./json-body.js";
 import { problem, sendProblem, toProblem } from "./problem.js";
-import { apiTokenHook } from "./rest/auth.js";
+import { accessHook } from "./auth/access-hook.js";
+import { apiTokenAuthenticator } from "./rest/auth.js";
 import { connectionRoutes } from "./rest/connections.js";
 import { dagRunRoutes } from "./rest/dag-runs.js";
 import { dagRoutes } from "./rest/dags.js";
@@ -24,14 +25,21 @@ export interface ApiServerOptions {
   /** Signs and verifies execution tokens (api.secret_key); required. */
   secretKey: string;
   logger?: Logger;
-  /** When set, every REST route but health needs `Authorization: Bearer <apiToken>`. */
+  /** The API token: every route but the public ones needs `Authorization: Bearer <apiToken>`; without one, no request passes. */
   apiToken?: string;
   /** Seconds between runner heartbeats (default: a tenth of the heartbeat timeout, at most 5). */
   heartbeatIntervalS?: number;
 }
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+
 export interface ApiServer {
   readonly app: FastifyInstance;
+  /** Every route registered so far (each method of each URL pattern), for tests and listings. */
+  readonly routes: readonly RegisteredRoute[];
   /** Starts listening; resolves to the base URL. */
   listen(port: number, host: string): Promise<string>;
   close(): Promise<void>;
@@ -69,6 +77,15 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
   }) as unknown as FastifyInstance;
+  // Every route, as Fastify registers it (HEAD routes of GETs included), so that a test can check
+  // that each one is protected: a route added later without protection fails it.
+  const routes: RegisteredRoute[] = [];
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+  app.decorateRequest("principal", null);
+  // The gate in front of every route, root-level so that routes mounted later pass it too.
+  app.addHook("onRequest", accessHook(apiTokenAuthenticator(options.apiToken)));
   // On the root instance, before any route plugin, so that every JSON body of every route
   // (execution and REST alike) passes the depth check once.
   app.addContentTypeParser(
@@ -116,16 +133,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   void app.register(healthRoutes(database, Math.max(30, config.scheduler.scheduler_heartbeat_sec * 3)));
   void app.register(
     async (rest) => {
-      const checkToken = apiTokenHook(options.apiToken);
-      rest.addHook("onRequest", checkToken);
-      // Unknown routes need the token too, so that routes cannot be probed without it.
-      rest.setNotFoundHandler(async (request, reply) => {
-        await checkToken(request);
-        return sendProblem(
+      rest.setNotFoundHandler(async (request, reply) =>
+        sendProblem(
           reply,
           problem(404, "NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0] ?? ""}.`),
-        );
-      });
+        ),
+      );
       await rest.register(dagRoutes(database, events));
       await rest.register(dagRunRoutes(database, { events, defaultTimezone: config.core.default_timezone }));
       await rest.register(logRoutes(database, config.logging.base_log_folder));
@@ -138,6 +151,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   );
   return {
     app,
+    routes,
     async listen(port, host) {
       return app.listen({ port, host });
     },
