@@ -8,7 +8,9 @@ import { executionRoutes, xcomBodyTooLarge } from "./execution/routes.js";
 import { depthCheckedJsonParser, type CallbackBodyParser } from "./json-body.js";
 import { problem, sendProblem, toProblem } from "./problem.js";
 import { accessHook } from "./auth/access-hook.js";
-import { apiTokenAuthenticator } from "./rest/auth.js";
+import { authenticator } from "./auth/authenticate.js";
+import { LoginLimiter } from "./auth/login-limiter.js";
+import { authRoutes } from "./rest/auth.js";
 import { connectionRoutes } from "./rest/connections.js";
 import { dagRunRoutes } from "./rest/dag-runs.js";
 import { dagRoutes } from "./rest/dags.js";
@@ -25,8 +27,8 @@ export interface ApiServerOptions {
   /** Signs and verifies execution tokens (api.secret_key); required. */
   secretKey: string;
   logger?: Logger;
-  /** The API token: every route but the public ones needs `Authorization: Bearer <apiToken>`; without one, no request passes. */
-  apiToken?: string;
+  /** Counts failed logins (default: 5 per minute per user name and per address). */
+  loginLimiter?: LoginLimiter;
   /** Seconds between runner heartbeats (default: a tenth of the heartbeat timeout, at most 5). */
   heartbeatIntervalS?: number;
 }
@@ -76,6 +78,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     return503OnClosing: true,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
+    // Behind a reverse proxy: request.protocol and request.ip from X-Forwarded-Proto/-For.
+    trustProxy: config.api.trust_proxy,
   }) as unknown as FastifyInstance;
   // Every route, as Fastify registers it (HEAD routes of GETs included), so that a test can check
   // that each one is protected: a route added later without protection fails it.
@@ -85,7 +89,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   });
   app.decorateRequest("principal", null);
   // The gate in front of every route, root-level so that routes mounted later pass it too.
-  app.addHook("onRequest", accessHook(apiTokenAuthenticator(options.apiToken)));
+  const limiter = options.loginLimiter ?? new LoginLimiter();
+  app.addHook("onRequest", accessHook(authenticator(database, limiter)));
   // On the root instance, before any route plugin, so that every JSON body of every route
   // (execution and REST alike) passes the depth check once.
   app.addContentTypeParser(
@@ -104,6 +109,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       );
     }
     const p = toProblem(err);
+    const retryAfter = p.details?.["retry_after_s"];
+    if (p.status === 429 && typeof retryAfter === "number")
+      void reply.header("retry-after", String(retryAfter));
     if (p.status >= 500) request.log.error({ err }, "request failed");
     return sendProblem(reply, p);
   });
@@ -146,6 +154,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(connectionRoutes(database, cipher));
       await rest.register(poolRoutes(database));
       await rest.register(importErrorRoutes(database));
+      await rest.register(
+        authRoutes({ database, limiter, sessionLifetimeS: config.api.session_lifetime_minutes * 60 }),
+      );
     },
     { prefix: "/api/v1" },
   );

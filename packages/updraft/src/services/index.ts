@@ -23,3 +23,25 @@ export { taskWorkload, callbackWorkload } from "./workloads.js";
 export type { WorkloadSigner, CallbackKind } from "./workloads.js";
 export { writeDecisions } from "./write-decisions.js";
 export type { RunDecisions } from "./write-decisions.js";
+export {
+  checkPasswordStrength,
+  hashPassword,
+  verifyPassword,
+  verifyNothing,
+  MIN_PASSWORD_LENGTH,
+  TUTORIAL_PASSWORD,
+} from "./passwords.js";
+export {
+  secretHash,
+  newSecret,
+  randomPassword,
+  userNotFound,
+  requireUser,
+  createUser,
+  resetPassword,
+  setActive,
+  createApiToken,
+  startSession,
+  API_TOKEN_PREFIX,
+} from "./users.js";
+export type { CreateUserInput, NewApiToken, NewSession } from "./users.js";
