@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { UpdraftError } from "../../common/errors.js";
 import { loadConfig, type UpdraftConfig } from "../../config/index.js";
+import { listUsers } from "../../db/index.js";
 import type { Engine } from "../engine.js";
 import { startEngine, type EngineParts } from "../engine.js";
 import { terminalLogger } from "../logger.js";
@@ -133,6 +134,12 @@ export function registerEngineCommands(program: Command): void {
           host: opts.host ?? config.api.host,
         });
         process.stderr.write(`updraft ${name} is running${engine.url ? ` at ${engine.url}` : ""}.\n`);
+        if (parts.api && (await listUsers(engine.database.db)).length === 0) {
+          // Every route but health needs credentials: without a user nobody can use the API.
+          process.stderr.write(
+            "No users exist yet: create an Admin with `updraft users create --username <name> --email <email> --role Admin --use-random-password`.\n",
+          );
+        }
         await runUntilSignal(engine);
       });
   };
