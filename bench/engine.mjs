@@ -86,7 +86,7 @@ async function withEngine(dbKind, dagsFolder, fn) {
   const { loadConfig } = await load("config/index.js");
   const { openDatabase, openMemoryDatabase } = await load("db/index.js");
   const { startEngine } = await load("cli/engine.js");
-  const { setDagPaused } = await load("services/index.js");
+  const { setDagPaused, createUser, createApiToken, randomPassword } = await load("services/index.js");
   const pino = (await import("pino")).default;
   const home = mkdtempSync(join(tmpdir(), "updraft-bench-"));
   let pgdb = null;
@@ -123,7 +123,15 @@ async function withEngine(dbKind, dagsFolder, fn) {
     // Benchmarks trigger their own runs: no scheduled ones.
     await db.updateTable("dag").set({ next_dagrun_create_after: null }).execute();
     for (const w of Object.values(WORKLOADS)) await setDagPaused(db, w.dagId, false);
-    return await fn(Object.assign(engine, { home }));
+    // The REST API needs credentials: the API poller authenticates as a Viewer with a token.
+    await createUser(db, {
+      username: "bench",
+      email: "bench@localhost",
+      password: randomPassword(),
+      roles: ["Viewer"],
+    });
+    const { token: apiToken } = await createApiToken(db, "bench");
+    return await fn(Object.assign(engine, { home, apiToken }));
   } finally {
     await engine.stop();
     if (url) await database.close();
@@ -233,7 +241,10 @@ async function withApiPoller(engine, fn) {
   const poll = (async () => {
     while (!stop) {
       const t0 = performance.now();
-      const res = await fetch(`${engine.url}/api/v1/dags?limit=100`);
+      const res = await fetch(`${engine.url}/api/v1/dags?limit=100`, {
+        headers: { authorization: `Bearer ${engine.apiToken}` },
+      });
+      if (res.status !== 200) throw new Error(`GET /api/v1/dags answered ${res.status}`);
       await res.arrayBuffer();
       latencies.push(performance.now() - t0);
       await new Promise((r) => setTimeout(r, 20));

@@ -8,7 +8,10 @@ import { executionRoutes, xcomBodyTooLarge } from "./execution/routes.js";
 import { depthCheckedJsonParser, type CallbackBodyParser } from "./json-body.js";
 import { registerOpenApi, schemaValidationError } from "./openapi.js";
 import { problem, sendProblem, toProblem } from "./problem.js";
-import { apiTokenHook } from "./rest/auth.js";
+import { accessHook } from "./auth/access-hook.js";
+import { authenticator } from "./auth/authenticate.js";
+import { LoginLimiter } from "./auth/login-limiter.js";
+import { authRoutes } from "./rest/auth.js";
 import { connectionRoutes } from "./rest/connections.js";
 import { dagRunRoutes } from "./rest/dag-runs.js";
 import { dagRoutes } from "./rest/dags.js";
@@ -27,14 +30,21 @@ export interface ApiServerOptions {
   /** Signs and verifies execution tokens (api.secret_key); required. */
   secretKey: string;
   logger?: Logger;
-  /** When set, every REST route but health needs `Authorization: Bearer <apiToken>`. */
-  apiToken?: string;
+  /** Counts failed logins (default: 5 per minute per user name and per address). */
+  loginLimiter?: LoginLimiter;
   /** Seconds between runner heartbeats (default: a tenth of the heartbeat timeout, at most 5). */
   heartbeatIntervalS?: number;
 }
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+
 export interface ApiServer {
   readonly app: FastifyInstance;
+  /** Every route registered so far (each method of each URL pattern), for tests and listings. */
+  readonly routes: readonly RegisteredRoute[];
   /** Starts listening; resolves to the base URL. */
   listen(port: number, host: string): Promise<string>;
   close(): Promise<void>;
@@ -71,7 +81,19 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     return503OnClosing: true,
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
+    // Behind a reverse proxy: request.protocol and request.ip from X-Forwarded-Proto/-For.
+    trustProxy: config.api.trust_proxy,
   }) as unknown as FastifyInstance;
+  // Every route, as Fastify registers it (HEAD routes of GETs included), so that a test can check
+  // that each one is protected: a route added later without protection fails it.
+  const routes: RegisteredRoute[] = [];
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+  app.decorateRequest("principal", null);
+  // The gate in front of every route, root-level so that routes mounted later pass it too.
+  const limiter = options.loginLimiter ?? new LoginLimiter();
+  app.addHook("onRequest", accessHook(authenticator(database, limiter)));
   // On the root instance, before any route plugin, so that every JSON body of every route
   // (execution and REST alike) passes the depth check once.
   app.addContentTypeParser(
@@ -90,6 +112,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       );
     }
     const p = toProblem(schemaValidationError(err) ?? err);
+    const retryAfter = p.details?.["retry_after_s"];
+    if (p.status === 429 && typeof retryAfter === "number")
+      void reply.header("retry-after", String(retryAfter));
     if (p.status >= 500) request.log.error({ err }, "request failed");
     return sendProblem(reply, p);
   });
@@ -123,16 +148,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   void app.register(versionRoutes());
   void app.register(
     async (rest) => {
-      const checkToken = apiTokenHook(options.apiToken);
-      rest.addHook("onRequest", checkToken);
-      // Unknown routes need the token too, so that routes cannot be probed without it.
-      rest.setNotFoundHandler(async (request, reply) => {
-        await checkToken(request);
-        return sendProblem(
+      rest.setNotFoundHandler(async (request, reply) =>
+        sendProblem(
           reply,
           problem(404, "NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0] ?? ""}.`),
-        );
-      });
+        ),
+      );
       await rest.register(dagRoutes(database, events));
       await rest.register(dagRunRoutes(database, { events, defaultTimezone: config.core.default_timezone }));
       await rest.register(taskInstanceRoutes(database));
@@ -141,11 +162,15 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(connectionRoutes(database, cipher));
       await rest.register(poolRoutes(database));
       await rest.register(importErrorRoutes(database));
+      await rest.register(
+        authRoutes({ database, limiter, sessionLifetimeS: config.api.session_lifetime_minutes * 60 }),
+      );
     },
     { prefix: "/api/v1" },
   );
   return {
     app,
+    routes,
     async listen(port, host) {
       return app.listen({ port, host });
     },

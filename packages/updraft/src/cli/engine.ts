@@ -28,8 +28,6 @@ export interface StartEngineOptions {
   host?: string;
   /** Use this database instead of opening the configured one (e.g. an in-memory one). */
   database?: Database;
-  /** REST API token; when set, every route but health needs it. */
-  apiToken?: string;
   /** Called with the API server before it listens, to mount extra routes. */
   beforeListen?: (api: ApiServer, database: Database, events: EngineEvents) => void | Promise<void>;
   /** URL runners use to reach the execution API when the API runs elsewhere. */
@@ -214,7 +212,6 @@ export async function startEngine(o: StartEngineOptions): Promise<Engine> {
         events,
         secretKey: o.secretKey,
         logger: o.logger.child({ component: "api" }),
-        ...(o.apiToken === undefined ? {} : { apiToken: o.apiToken }),
       });
       await o.beforeListen?.(api, database, events);
       engine.url = await api.listen(o.port ?? o.config.api.port, o.host ?? o.config.api.host);

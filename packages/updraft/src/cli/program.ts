@@ -10,6 +10,7 @@ import { registerDagsCommands } from "./commands/dags.js";
 import { registerDbCommands } from "./commands/db.js";
 import { registerPoolsCommands } from "./commands/pools.js";
 import { registerTasksCommands } from "./commands/tasks.js";
+import { registerUsersCommands } from "./commands/users.js";
 import { registerVariablesCommands } from "./commands/variables.js";
 
 /**
@@ -49,5 +50,6 @@ export function buildProgram(ctx: CliContext = localContext(process.argv.slice(2
   registerVariablesCommands(program, ctx);
   registerConnectionsCommands(program, ctx);
   registerPoolsCommands(program, ctx);
+  registerUsersCommands(program, ctx);
   return program;
 }

@@ -1,6 +1,6 @@
 // The server half of forwarding (forward.ts is the client): runs a CLI command inside the process
 // that holds the database open and returns what it printed. `updraft standalone` mounts it as
-// `POST /api/v1/cli` behind its API token.
+// `POST /api/v1/cli`, which the access hook opens to Admins only (permission cli:execute).
 import { isAbsolute } from "node:path";
 import { CommanderError } from "commander";
 import { z } from "zod";

@@ -19,6 +19,8 @@ export type ErrorKind =
   | "conflict"
   /** Too large to accept (413). */
   | "too_large"
+  /** Too many attempts: wait and retry (429). */
+  | "rate_limited"
   /** The server is not set up to do this now (503). */
   | "unavailable"
   /** A failure on Updraft's side or in user code, never a client's fault (500 if it reaches the API). */
@@ -47,6 +49,15 @@ export const ERROR_CODES = {
   TOKEN_EXPIRED: "unauthorized",
   FORBIDDEN: "forbidden",
   API_SECRET_KEY_MISSING: "internal",
+  CSRF_TOKEN_INVALID: "forbidden",
+  LOGIN_RATE_LIMITED: "rate_limited",
+  // Users, roles and API tokens
+  USER_NOT_FOUND: "not_found",
+  USER_EXISTS: "conflict",
+  USER_INVALID: "unprocessable",
+  ROLE_NOT_FOUND: "not_found",
+  PASSWORD_WEAK: "unprocessable",
+  API_TOKEN_NOT_FOUND: "not_found",
   SECRET_KEY_MISSING: "internal",
   // DAGs, runs, task instances
   DAG_NOT_FOUND: "not_found",

@@ -109,6 +109,17 @@ export const SETTINGS = {
       secret: true,
       description: "Key that signs sessions and task tokens. Required outside `updraft standalone`.",
     }),
+    session_lifetime_minutes: integer({
+      default: 43200,
+      min: 1,
+      description:
+        "Minutes a login session (the cookie of POST /api/v1/auth/login) lasts, as Airflow's webserver.session_lifetime_minutes.",
+    }),
+    trust_proxy: boolean({
+      default: false,
+      description:
+        "Trust X-Forwarded-Proto/-For from a reverse proxy in front of the API server: the session cookie is then Secure when the proxy was reached over https, and login limits count the client's address.",
+    }),
   },
   logging: {
     base_log_folder: path({

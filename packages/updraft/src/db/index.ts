@@ -52,3 +52,27 @@ export type { PoolInput, PoolSlotStats } from "./queries/pool.js";
 export { startJob, heartbeatJob, endJob } from "./queries/job.js";
 export { addAuditLog } from "./queries/log.js";
 export type { AuditEvent } from "./queries/log.js";
+export {
+  getUser,
+  getUserById,
+  listUsers,
+  listRoles,
+  insertUser,
+  deleteUser,
+  setUserPassword,
+  setUserActive,
+  setLastLogin,
+  addUserRole,
+  removeUserRole,
+  insertApiToken,
+  listApiTokens,
+  revokeApiToken,
+  deleteApiTokenByHash,
+  userByApiToken,
+  insertSession,
+  userBySession,
+  deleteSession,
+  deleteUserSessions,
+} from "./queries/user.js";
+export type { UserWithRoles, NewUser } from "./queries/user.js";
+export type { UserRow, ApiTokenRow } from "./schema.js";

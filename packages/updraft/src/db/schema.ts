@@ -214,6 +214,51 @@ export interface LogTable {
   extra: string | null;
 }
 
+export interface RoleTable {
+  id: Generated<number>;
+  name: string;
+}
+
+export interface UserTable {
+  id: Generated<number>;
+  username: string;
+  email: string;
+  first_name: Generated<string>;
+  last_name: Generated<string>;
+  /** argon2id hash (PHC string); never the password. */
+  password: string;
+  active: Generated<boolean>;
+  created_on: GeneratedTimestamp;
+  changed_on: GeneratedTimestamp;
+  last_login: Timestamp | null;
+}
+
+export interface UserRoleTable {
+  user_id: number;
+  role_id: number;
+}
+
+export interface ApiTokenTable {
+  id: Generated<number>;
+  user_id: number;
+  /** sha256 (hex) of the token; the token itself is shown once and never stored. */
+  token_hash: string;
+  description: string | null;
+  created_at: GeneratedTimestamp;
+  expires_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface UserSessionTable {
+  /** sha256 (hex) of the session cookie's value. */
+  id: string;
+  user_id: number;
+  /** sha256 (hex) of the session's CSRF token. */
+  csrf_hash: string;
+  created_at: GeneratedTimestamp;
+  expires_at: Timestamp;
+}
+
 export interface MigrationTable {
   version: number;
   name: string;
@@ -235,6 +280,11 @@ export interface Schema {
   job: JobTable;
   trigger: TriggerTable;
   log: LogTable;
+  ab_role: RoleTable;
+  ab_user: UserTable;
+  ab_user_role: UserRoleTable;
+  api_token: ApiTokenTable;
+  user_session: UserSessionTable;
   updraft_migration: MigrationTable;
 }
 
@@ -251,6 +301,8 @@ export type ImportErrorRow = Selectable<ImportErrorTable>;
 export type JobRow = Selectable<JobTable>;
 export type TriggerRow = Selectable<TriggerTable>;
 export type LogRow = Selectable<LogTable>;
+export type UserRow = Selectable<UserTable>;
+export type ApiTokenRow = Selectable<ApiTokenTable>;
 
 /** JSON text for a jsonb column. */
 export function toJson(value: unknown): string {

@@ -25,3 +25,25 @@ export { writeDecisions } from "./write-decisions.js";
 export type { RunDecisions } from "./write-decisions.js";
 export { setDagRunState } from "./set-dag-run-state.js";
 export type { MarkableRunState, SetDagRunStateResult } from "./set-dag-run-state.js";
+export {
+  checkPasswordStrength,
+  hashPassword,
+  verifyPassword,
+  verifyNothing,
+  MIN_PASSWORD_LENGTH,
+  TUTORIAL_PASSWORD,
+} from "./passwords.js";
+export {
+  secretHash,
+  newSecret,
+  randomPassword,
+  userNotFound,
+  requireUser,
+  createUser,
+  resetPassword,
+  setActive,
+  createApiToken,
+  startSession,
+  API_TOKEN_PREFIX,
+} from "./users.js";
+export type { CreateUserInput, NewApiToken, NewSession } from "./users.js";

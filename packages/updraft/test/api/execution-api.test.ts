@@ -124,6 +124,30 @@ withTestDatabases("execution API", (getDb) => {
     expect(history).toHaveLength(0);
   });
 
+  // airflow/api_fastapi/execution_api/routes/task_instances.py: ti_heartbeat refuses (409) a
+  // heartbeat whose hostname or pid differ from those the try recorded when it started.
+  it("refuses a heartbeat from another host or pid than the try's runner, leaving the heartbeat as it was", async () => {
+    const runId = await newRun();
+    const k = key(runId, "extract");
+    const q = await queueTi(getDb(), k);
+    expect((await post("/execution/ti/start", q.auth, runner)).statusCode).toBe(200);
+    const started = await tiRow(getDb(), k);
+    for (const other of [
+      { ...runner, hostname: "intruder-host" },
+      { ...runner, pid: runner.pid + 1 },
+    ]) {
+      const hb = await post("/execution/ti/heartbeat", q.auth, other);
+      expect(hb.statusCode).toBe(409);
+      expect(hb.json().code).toBe("TI_CONFLICT");
+      expect(hb.json().detail).toContain(`runs on host ${runner.hostname} pid ${runner.pid}`);
+      expect(hb.json().detail).toContain(`not on host ${other.hostname} pid ${other.pid}`);
+    }
+    const after = await tiRow(getDb(), k);
+    expect(after).toMatchObject({ state: "running", hostname: runner.hostname, pid: runner.pid });
+    expect(after.last_heartbeat_at).toEqual(started.last_heartbeat_at);
+    expect((await post("/execution/ti/heartbeat", q.auth, runner)).statusCode).toBe(204);
+  });
+
   it("records a successful finish: state, one history row, the XCom, and a ti_finished event", async () => {
     const runId = await newRun();
     const k = key(runId, "extract");

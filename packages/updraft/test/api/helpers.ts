@@ -8,7 +8,8 @@ import { sql } from "kysely";
 import { createApiServer, type ApiServer } from "../../src/api/index.js";
 import { signToken } from "../../src/common/signed-token.js";
 import { loadConfig, type UpdraftConfig } from "../../src/config/index.js";
-import { generateFernetKey, saveDag, type Database } from "../../src/db/index.js";
+import { generateFernetKey, getUser, saveDag, userByApiToken, type Database } from "../../src/db/index.js";
+import { createApiToken, createUser, secretHash } from "../../src/services/index.js";
 import { EngineEvents, type EngineEvent } from "../../src/events/engine-events.js";
 import type { TaskInstanceKey, TokenClaims } from "../../src/model/execution-api.js";
 import {
@@ -172,10 +173,34 @@ export interface TestServer {
   seen: EngineEvent[];
 }
 
+/**
+ * A user holding `role` with the API token `token`, made once per database (idempotent): how
+ * tests authenticate to the REST API.
+ */
+export async function seedUserWithToken(
+  database: Database,
+  username: string,
+  role: string,
+  token: string,
+): Promise<void> {
+  if ((await getUser(database.db, username)) === undefined) {
+    await createUser(database.db, {
+      username,
+      email: `${username}@example.com`,
+      password: `${username}-password-1`,
+      roles: [role],
+    });
+  }
+  if ((await userByApiToken(database.db, secretHash(token))) === undefined)
+    await createApiToken(database.db, username, { token });
+}
+
 export async function startTestServer(
   database: Database,
-  o: { apiToken?: string; xcomMaxSize?: number } = {},
+  o: { apiToken?: string; xcomMaxSize?: number; overrides?: Record<string, unknown> } = {},
 ): Promise<TestServer> {
+  // The REST API's token belongs to an Admin, so that tests of the API itself may do everything.
+  await seedUserWithToken(database, "test-admin", "Admin", o.apiToken ?? API_TOKEN);
   const home = mkdtempSync(join(tmpdir(), "updraft-api-test-"));
   const config = loadConfig({
     home,
@@ -183,6 +208,7 @@ export async function startTestServer(
     overrides: {
       "core.fernet_key": generateFernetKey(),
       ...(o.xcomMaxSize === undefined ? {} : { "core.xcom_max_size": o.xcomMaxSize }),
+      ...o.overrides,
     },
   });
   const events = new EngineEvents(null);
@@ -193,7 +219,6 @@ export async function startTestServer(
     config,
     events,
     secretKey: SECRET,
-    ...(o.apiToken === undefined ? {} : { apiToken: o.apiToken }),
   });
   return { server, config, events, seen };
 }

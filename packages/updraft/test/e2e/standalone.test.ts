@@ -1,6 +1,6 @@
 // `updraft standalone` as a user runs it (`npm start`): the example DAGs on the embedded
 // database, and a second terminal's CLI commands forwarded to it.
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -70,6 +70,57 @@ describe("updraft standalone", () => {
       },
     );
     expect(await log.text()).toContain("PIPELINE COMPLETE - NOTIFICATION");
+
+    // The admin user: a random password printed once, and kept in a file only the user reads.
+    const password = (await daemon.waitFor(/Login with username: admin {2}password: (\S+)/, 1000))[1] ?? "";
+    const passwordFile = join(home, "standalone_admin_password.txt");
+    expect(readFileSync(passwordFile, "utf8").trim()).toBe(password);
+    expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
+    const basic = `Basic ${Buffer.from(`admin:${password}`).toString("base64")}`;
+    const me = await fetch(`${url}/api/v1/auth/me`, { headers: { authorization: basic } });
+    expect(await me.json()).toMatchObject({ username: "admin", roles: ["Admin"] });
+    const anonymous = await fetch(`${url}/api/v1/dags`);
+    expect(anonymous.status).toBe(401);
+    await anonymous.text();
+    const anonymousCli = await fetch(`${url}/api/v1/cli`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ argv: ["users", "list"], cwd: home }),
+    });
+    expect(anonymousCli.status).toBe(401);
+    await anonymousCli.text();
+    // Users commands are forwarded like the others; a Viewer's token cannot run CLI commands.
+    const viewer = updraft(
+      [
+        "users",
+        "create",
+        "--username",
+        "val",
+        "--email",
+        "val@example.com",
+        "--role",
+        "Viewer",
+        "--password",
+        "val-password-1",
+      ],
+      env,
+    );
+    expect(viewer.code, viewer.stderr).toBe(0);
+    const viewerToken = updraft(["users", "tokens", "create", "--username", "val"], env)
+      .stdout.trim()
+      .split("\n")
+      .at(-1);
+    const viewerCli = await fetch(`${url}/api/v1/cli`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${viewerToken}` },
+      body: JSON.stringify({ argv: ["users", "list"], cwd: home }),
+    });
+    expect(viewerCli.status).toBe(403);
+    expect(((await viewerCli.json()) as { detail: string }).detail).toContain("cli:execute");
+    const users = JSON.parse(updraft(["users", "list", "--output", "json"], env).stdout) as {
+      username: string;
+    }[];
+    expect(users.map((u) => u.username).sort()).toEqual(["admin", "val"]);
 
     expect(await daemon.stop("SIGTERM")).toBe(0);
     expect(existsSync(join(home, "standalone.json"))).toBe(false);

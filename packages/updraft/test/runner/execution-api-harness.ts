@@ -3,6 +3,7 @@
 // `state = 'queued', try_number = try_number + 1` and a token signed for exactly that try. Runner
 // and executor tests hand the workloads to real runners and then read what the server recorded.
 // It takes an open database and imports nothing from vitest, so benchmarks can bundle it too.
+import { API_TOKEN, seedUserWithToken } from "../api/helpers.js";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "kysely";
@@ -121,6 +122,8 @@ export async function startExecutionApi(
       ...(options.xcomMaxSize === undefined ? {} : { "core.xcom_max_size": options.xcomMaxSize }),
     },
   });
+  // REST calls of the tests authenticate as an Admin (`Authorization: Bearer ${API_TOKEN}`).
+  await seedUserWithToken(database, "test-admin", "Admin", API_TOKEN);
   const server = createApiServer({
     database,
     config,

@@ -2,6 +2,7 @@
 // on an in-memory PGlite database: every outcome is read back from what the server recorded
 // (task_instance, task_instance_history, xcom) or from its answers. Run `npm run build` first:
 // runners are forked from dist/runner/main.js.
+import { API_TOKEN } from "../api/helpers.js";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -97,7 +98,7 @@ async function run(dagId: string, taskId: string, o: QueueOptions & { mapIndex?:
 async function restPost(path: string, body: unknown): Promise<void> {
   const res = await fetch(`${api.url}/api/v1${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${API_TOKEN}` },
     body: JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);

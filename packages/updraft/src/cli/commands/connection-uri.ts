@@ -38,6 +38,15 @@ export function parseExtraOption(text: string): string {
 }
 
 /**
+ * The URI with whatever may be a password masked, to show in an error: everything from the colon
+ * after the login up to the last `@` (a malformed URI such as `postgres//alice:secret@db` still
+ * has its password there, and the message must never carry it).
+ */
+export function withoutPassword(uri: string): string {
+  return uri.replace(/^(.*?\/\/?)?([^:@/]*):.*@/s, "$1$2:***@");
+}
+
+/**
  * Parses a connection URI as Airflow does: the scheme is the type (`-` read as `_`, `postgresql`
  * as `postgres`), login, password, host and schema are percent-decoded, and query parameters
  * become the extra (or `__extra__` holds the extra's JSON).
@@ -45,8 +54,9 @@ export function parseExtraOption(text: string): string {
 export function parseConnectionUri(connId: string, uri: string): Connection {
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#.*)?$/.exec(uri.trim());
   if (m === null) {
+    const shown = withoutPassword(uri);
     throw invalid(
-      `${JSON.stringify(uri.length > 80 ? `${uri.slice(0, 80)}…` : uri)} is not a connection URI: use type://login:password@host:port/schema, such as postgres://user:pass@db.example.com:5432/sales.`,
+      `${JSON.stringify(shown.length > 80 ? `${shown.slice(0, 80)}…` : shown)} is not a connection URI: use type://login:password@host:port/schema, such as postgres://user:pass@db.example.com:5432/sales.`,
     );
   }
   const [, scheme = "", authority = "", path = "", query] = m;

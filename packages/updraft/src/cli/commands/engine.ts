@@ -3,11 +3,13 @@
 import type { Command } from "commander";
 import { UpdraftError } from "../../common/errors.js";
 import { loadConfig, type UpdraftConfig } from "../../config/index.js";
+import { listUsers } from "../../db/index.js";
 import type { Engine } from "../engine.js";
 import { startEngine, type EngineParts } from "../engine.js";
 import { terminalLogger } from "../logger.js";
 import { runCliRemotely } from "../remote.js";
 import { dagsSettings } from "../settings.js";
+import { ADMIN_USERNAME, ensureStandaloneAdmin, type StandaloneAdmin } from "../standalone-admin.js";
 import { standaloneSecrets, writeStandaloneInfo } from "../standalone-files.js";
 
 const MIN_SECRET = 16;
@@ -71,21 +73,20 @@ export function registerEngineCommands(program: Command): void {
       const { dagsFolder } = dagsSettings(opts.dagsFolder);
       const logger = terminalLogger();
       const secretKey = config.api.secret_key ?? secrets.secret_key;
+      let admin = null as StandaloneAdmin | null;
       const engine = await startEngine({
         config,
         dagsFolder,
         parts: { api: true, scheduler: true, processor: true },
         logger,
         secretKey,
-        apiToken: secrets.api_token,
         port: parsePort(opts.port, config.api.port),
         host: opts.host ?? "127.0.0.1",
-        beforeListen: (api, database, events) => {
-          // CLI commands in other terminals run here, on the database this process holds.
-          api.app.post("/api/v1/cli", async (request, reply) => {
-            const auth = request.headers.authorization ?? "";
-            if (auth !== `Bearer ${secrets.api_token}`)
-              return reply.code(401).send({ title: "Unauthorized", status: 401 });
+        beforeListen: async (api, database, events) => {
+          admin = await ensureStandaloneAdmin(database, config.home, secrets.api_token);
+          // CLI commands in other terminals run here, on the database this process holds. The
+          // API server's access hook lets only Admins in (permission cli:execute).
+          api.app.post("/api/v1/cli", async (request) => {
             const body = (request.body ?? {}) as { argv?: unknown; cwd?: unknown };
             const argv = Array.isArray(body.argv) ? body.argv.map(String) : [];
             const cwd = typeof body.cwd === "string" ? body.cwd : process.cwd();
@@ -100,8 +101,14 @@ export function registerEngineCommands(program: Command): void {
         dags_folder: dagsFolder,
       });
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      const login =
+        admin === null
+          ? ""
+          : admin.createdPassword !== null
+            ? `  Login with username: ${ADMIN_USERNAME}  password: ${admin.createdPassword}\n  (shown once; also in ${admin.passwordFile}, readable by you only)\n`
+            : `  Login with username: ${ADMIN_USERNAME} (its first password is in ${admin.passwordFile})\n`;
       process.stderr.write(
-        `\nUpdraft standalone is ready in ${seconds} s\n  API and execution API: ${engine.url}\n  DAGs folder: ${dagsFolder} (DAGs appear as their files are parsed)\n  Data: ${config.home}\n  API token (for /api/v1): ${secrets.api_token}\n  In another terminal: npx updraft dags list-runs <dag_id>, npx updraft dags trigger <dag_id>\n\n`,
+        `\nUpdraft standalone is ready in ${seconds} s\n  API and execution API: ${engine.url}\n  DAGs folder: ${dagsFolder} (DAGs appear as their files are parsed)\n  Data: ${config.home}\n${login}  In another terminal: npx updraft dags list-runs <dag_id>, npx updraft dags trigger <dag_id>\n\n`,
       );
       await runUntilSignal(engine, removeInfo);
     });
@@ -127,6 +134,12 @@ export function registerEngineCommands(program: Command): void {
           host: opts.host ?? config.api.host,
         });
         process.stderr.write(`updraft ${name} is running${engine.url ? ` at ${engine.url}` : ""}.\n`);
+        if (parts.api && (await listUsers(engine.database.db)).length === 0) {
+          // Every route but health needs credentials: without a user nobody can use the API.
+          process.stderr.write(
+            "No users exist yet: create an Admin with `updraft users create --username <name> --email <email> --role Admin --use-random-password`.\n",
+          );
+        }
         await runUntilSignal(engine);
       });
   };

@@ -2,6 +2,7 @@ import { migration0001 } from "./0001-initial.js";
 import { migration0002 } from "./0002-claim-order.js";
 import { migration0003 } from "./0003-wait-reason.js";
 import { migration0005 } from "./0005-xcom-json.js";
+import { migration0007 } from "./0007-users-and-roles.js";
 import { migration0008 } from "./0008-notes.js";
 import type { Migration } from "./migration.js";
 
@@ -13,5 +14,6 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0002,
   migration0003,
   migration0005,
+  migration0007,
   migration0008,
 ];

@@ -1,0 +1,29 @@
+// The routes that answer without credentials. Everything else the API server registers needs
+// them: the REST API a user's credentials (checked by access-hook.ts), the execution API a task's
+// token (checked by its own hook). A route is public only by being listed here.
+
+/** `METHOD /url-pattern` of each public route (Fastify's pattern, with the prefix). */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
+  "GET /health",
+  "HEAD /health",
+  "GET /api/v1/health",
+  "HEAD /api/v1/health",
+  "GET /api/v1/version",
+  "HEAD /api/v1/version",
+  // The OpenAPI document describes the API; it holds no data (clients fetch it before logging in).
+  "GET /api/v1/openapi.json",
+  "HEAD /api/v1/openapi.json",
+  // Takes the credentials in its body; rate limited per user name and address.
+  "POST /api/v1/auth/login",
+]);
+
+/** The execution API authenticates task tokens itself (api/execution/auth.ts). */
+export const EXECUTION_PREFIX = "/execution/";
+
+export function routeKey(method: string, url: string): string {
+  return `${method.toUpperCase()} ${url}`;
+}
+
+export function isPublicRoute(method: string, url: string | undefined): boolean {
+  return url !== undefined && PUBLIC_ROUTES.has(routeKey(method, url));
+}
