@@ -12,10 +12,6 @@ import { API_TOKEN, startTestServer, type TestServer } from "./helpers.js";
  * not here lacks a response schema (describe it).
  */
 const NOT_YET_DESCRIBED = new Set([
-  "GET /api/v1/dags",
-  "GET /api/v1/dags/:dag_id",
-  "PATCH /api/v1/dags/:dag_id",
-  "GET /api/v1/dags/:dag_id/details",
   "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/logs/:try_number",
   "GET /api/v1/health",
   "GET /health",
