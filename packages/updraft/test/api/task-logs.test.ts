@@ -51,4 +51,57 @@ withTestDatabases("task logs", (getDb) => {
     expect(underscore.statusCode).toBe(200);
     expect(underscore.json()).toEqual({ content: "log of x_1\n", continuation_token: null });
   });
+
+  it("serves a large log in chunks that never split a character, and as streamed plain text", async () => {
+    // 1 MiB chunks: "é" is two bytes, so the first chunk boundary falls inside one unless handled.
+    const text = `a${"é".repeat(700_000)}\nend\n`;
+    await runWithLog("big", text);
+    const url = `/api/v1/dags/log_dag/dagRuns/big/taskInstances/a/logs/1`;
+    const first = await t.server.app.inject({ method: "GET", url, headers: auth });
+    const body = first.json<{ content: string; continuation_token: string | null }>();
+    expect(Buffer.byteLength(body.content)).toBeLessThanOrEqual(1024 * 1024);
+    expect(body.content).not.toContain("\uFFFD");
+    expect(body.continuation_token).not.toBeNull();
+    const rest = await t.server.app.inject({
+      method: "GET",
+      url: `${url}?token=${body.continuation_token ?? ""}`,
+      headers: auth,
+    });
+    // The try has ended (it is not running): the last chunk says there is nothing more.
+    expect(rest.json().continuation_token).toBeNull();
+    expect(body.content + rest.json<{ content: string }>().content).toBe(text);
+    const plain = await t.server.app.inject({
+      method: "GET",
+      url,
+      headers: { ...auth, accept: "text/plain" },
+    });
+    expect(plain.headers["content-type"]).toContain("text/plain");
+    expect(plain.body).toBe(text);
+    const bad = await t.server.app.inject({ method: "GET", url: `${url}?token=bm9wZQ`, headers: auth });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().detail).toContain("continuation_token");
+  });
+
+  it("keeps giving a token while the try still runs, for tailing", async () => {
+    await runWithLog("live", "line 1\n");
+    await getDb()
+      .db.updateTable("task_instance")
+      .set({ state: "running" })
+      .where("run_id", "=", "live")
+      .execute();
+    const url = `/api/v1/dags/log_dag/dagRuns/live/taskInstances/a/logs/1`;
+    const first = (await t.server.app.inject({ method: "GET", url, headers: auth })).json();
+    expect(first.content).toBe("line 1\n");
+    const key = { dag_id: "log_dag", run_id: "live", task_id: "a", map_index: -1 };
+    writeFileSync(join(t.config.logging.base_log_folder, taskLogRelativePath(key, 1)), "line 1\nline 2\n");
+    const next = (
+      await t.server.app.inject({
+        method: "GET",
+        url: `${url}?token=${first.continuation_token}`,
+        headers: auth,
+      })
+    ).json();
+    expect(next.content).toBe("line 2\n");
+    expect(next.continuation_token).not.toBeNull();
+  });
 });
