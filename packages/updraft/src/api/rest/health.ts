@@ -1,6 +1,12 @@
 import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { sql } from "kysely";
+import { z } from "zod";
 import type { Database } from "../../db/index.js";
+import { route } from "./common.js";
+
+/** Each component: its status, and (but the database) its latest heartbeat as `latest_<name>_heartbeat`. */
+const Health = z.record(z.string(), z.record(z.string(), z.string().nullable())).meta({ id: "HealthInfo" });
 
 /**
  * The components this version of Updraft runs, each a `job` row with heartbeats. Airflow also
@@ -14,9 +20,10 @@ const COMPONENTS = ["scheduler", "dag_processor"] as const;
  * recent (by the database's clock). Needs no credentials; says nothing secret.
  */
 export function healthRoutes(database: Database, thresholdS: number) {
-  return async function routes(app: FastifyInstance): Promise<void> {
+  return async function routes(root: FastifyInstance): Promise<void> {
+    const app = root.withTypeProvider<ZodTypeProvider>();
     const handler = async () => {
-      const out: Record<string, unknown> = {};
+      const out: Record<string, Record<string, string | null>> = {};
       try {
         const rows = await sql<{ job_type: string; latest: Date; healthy: boolean }>`
           select job_type, max(latest_heartbeat) as latest,
@@ -38,7 +45,12 @@ export function healthRoutes(database: Database, thresholdS: number) {
       }
       return out;
     };
-    app.get("/api/v1/health", handler);
-    app.get("/health", handler);
+    const schema = { response: { 200: Health } };
+    app.get(
+      "/api/v1/health",
+      route("get_health", "Health of each component", ["Monitoring"], schema),
+      handler,
+    );
+    app.get("/health", route("get_health_root", "Health of each component", ["Monitoring"], schema), handler);
   };
 }
