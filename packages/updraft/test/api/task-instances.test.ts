@@ -65,6 +65,8 @@ withTestDatabases("task instance routes", (getDb) => {
           run_id: RUN,
           task_id: "m",
           map_index: i,
+          // As the scheduler writes an expansion: the run's logical date kept on the row.
+          run_logical_date: new Date("2024-05-01T00:00:00Z"),
           state: i === 1 ? ("failed" as const) : ("success" as const),
         })),
       )
@@ -151,5 +153,34 @@ withTestDatabases("task instance routes", (getDb) => {
     const missing = await get(`${BASE}/m/xcomEntries/return_value`);
     expect(missing.statusCode).toBe(404);
     expect(missing.json().code).toBe("XCOM_NOT_FOUND");
+  });
+
+  it("filters a run's list by state and pool, and lists across runs with the batch POST", async () => {
+    const failed = await get(`${BASE}?state=failed`);
+    expect(failed.json()).toMatchObject({
+      total_entries: 1,
+      task_instances: [{ task_id: "m", map_index: 1 }],
+    });
+    expect((await get(`${BASE}?pool=default_pool`)).json().total_entries).toBe(4);
+    expect((await get(`${BASE}?pool=gpu`)).json().total_entries).toBe(0);
+    const batch = await t.server.app.inject({
+      method: "POST",
+      url: "/api/v1/dags/~/dagRuns/~/taskInstances/list",
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+      payload: { dag_ids: ["ti_dag"], state: ["success"], page_limit: 10 },
+    });
+    expect(batch.statusCode, batch.body).toBe(200);
+    expect(batch.json().total_entries).toBe(2);
+    expect(batch.json().task_instances[0]).toMatchObject({
+      dag_run_id: RUN,
+      logical_date: "2024-05-01T00:00:00.000Z",
+    });
+    const none = await t.server.app.inject({
+      method: "POST",
+      url: "/api/v1/dags/~/dagRuns/~/taskInstances/list",
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+      payload: { dag_run_ids: ["nope"] },
+    });
+    expect(none.json().total_entries).toBe(0);
   });
 });

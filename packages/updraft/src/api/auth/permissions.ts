@@ -34,6 +34,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "POST /api/v1/dags/:dag_id/dagRuns/:dag_run_id/clear": "dag_runs:edit",
   "PATCH /api/v1/dags/:dag_id/dagRuns/:dag_run_id/setNote": "dag_runs:edit",
   "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances": "task_instances:read",
+  "POST /api/v1/dags/~/dagRuns/~/taskInstances/list": "task_instances:read",
   "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id": "task_instances:read",
   "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/:map_index": "task_instances:read",
   "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/listMapped": "task_instances:read",

@@ -101,7 +101,46 @@ export const PatchRunBody = z.object({ state: z.enum(["success", "failed", "queu
 export const NoteBody = z.object({ note: Text.max(10_000) }).strict();
 export const ClearRunBody = z.object({ dry_run: z.boolean().default(true) }).strict();
 
-export const TisQuery = Page.extend({ state: oneOrMany(z.enum(TASK_INSTANCE_STATES)).optional() });
+/** Airflow's task-instance list filters, for a run's list (query) and the batch POST (body). */
+const TiFilters = {
+  execution_date_gte: DateTime.optional(),
+  execution_date_lte: DateTime.optional(),
+  start_date_gte: DateTime.optional(),
+  start_date_lte: DateTime.optional(),
+  end_date_gte: DateTime.optional(),
+  end_date_lte: DateTime.optional(),
+  duration_gte: z.coerce.number().min(0).optional(),
+  duration_lte: z.coerce.number().min(0).optional(),
+};
+export const TisQuery = Page.extend({
+  state: oneOrMany(z.enum(TASK_INSTANCE_STATES)).optional(),
+  pool: oneOrMany(Id).optional(),
+  queue: oneOrMany(Id).optional(),
+  ...TiFilters,
+});
+export const TisBatchBody = z
+  .object({
+    page_offset: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0),
+    page_limit: z
+      .number()
+      .int()
+      .min(1)
+      .default(100)
+      .transform((n) => Math.min(n, MAX_PAGE)),
+    dag_ids: z.array(Id).max(10_000).optional(),
+    dag_run_ids: z.array(Id).max(10_000).optional(),
+    task_ids: z.array(Id).max(10_000).optional(),
+    state: z.array(z.enum(TASK_INSTANCE_STATES)).optional(),
+    pool: z.array(Id).optional(),
+    queue: z.array(Id).optional(),
+    ...TiFilters,
+  })
+  .strict();
 
 /** A task instance a clear touched or would touch (Airflow's `TaskInstanceReference`, plus state). */
 export const TaskInstanceReference = z

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { addAuditLog, getDag, getDagRun, listTaskInstances, type Database } from "../../db/index.js";
+import { addAuditLog, getDag, getDagRun, type Database } from "../../db/index.js";
 import type { EngineEvents } from "../../events/engine-events.js";
 import {
   clearTaskInstances,
@@ -24,10 +24,12 @@ import {
   PatchRunBody,
   RunsBatchBody,
   RunsQuery,
+  TisBatchBody,
   TisQuery,
   TriggerBody,
 } from "./dag-run-schemas.js";
 import { listRuns } from "./list-runs.js";
+import { listTis } from "./list-task-instances.js";
 import { dagRunJson, iso, taskInstanceJson } from "./serialize.js";
 import { TaskInstanceCollection } from "./task-instances.js";
 
@@ -202,31 +204,32 @@ export function dagRunRoutes(database: Database, options: DagRunRoutesOptions) {
         const { dag_id, dag_run_id } = request.params;
         const q = request.query;
         const found = await mustHaveRun(dag_id, dag_run_id);
-        let count = db
-          .selectFrom("task_instance")
-          .select((eb) => eb.fn.countAll<number>().as("n"))
-          .where("dag_id", "=", dag_id)
-          .where("run_id", "=", dag_run_id);
-        if (q.state !== undefined) count = count.where("state", "in", q.state);
-        const [rows, total] = await Promise.all([
-          listTaskInstances(db, {
-            dagId: dag_id,
-            runId: dag_run_id,
-            ...(q.state === undefined ? {} : { states: q.state }),
-            limit: q.limit,
-            offset: q.offset,
-          }),
-          count.executeTakeFirstOrThrow(),
-        ]);
+        const { rows, total } = await listTis(db, { ...q, dag_ids: [dag_id], dag_run_ids: [dag_run_id] });
         return {
           task_instances: rows.map((r) => ({
             ...taskInstanceJson(r),
             logical_date: iso(found.logical_date),
           })),
-          total_entries: Number(total.n),
+          total_entries: total,
         };
       },
     );
+
+    const tiBatch = { body: TisBatchBody.prefault({}), response: { 200: TaskInstanceCollection } };
+    const batchRoute = route(
+      "get_task_instances_batch",
+      "List task instances across runs and DAGs",
+      ["TaskInstance"],
+      tiBatch,
+    );
+    app.post("/dags/~/dagRuns/~/taskInstances/list", batchRoute, async (request) => {
+      const b = request.body;
+      const { rows, total } = await listTis(db, { ...b, limit: b.page_limit, offset: b.page_offset });
+      return {
+        task_instances: rows.map((r) => ({ ...taskInstanceJson(r), logical_date: iso(r.run_logical_date) })),
+        total_entries: total,
+      };
+    });
 
     const clear = { params: DagPath, body: ClearBody.prefault({}), response: { 200: ClearResultJson } };
     app.post(

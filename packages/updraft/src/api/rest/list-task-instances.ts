@@ -1,0 +1,72 @@
+// One query for every list of task instances (a run's, and the batch POST across runs and DAGs)
+// with Airflow's filters, a stable order, and the total under the same filters.
+import type { Executor, TaskInstanceRow } from "../../db/index.js";
+import type { TaskInstanceState } from "../../model/states.js";
+
+export interface TiListFilters {
+  dag_ids?: readonly string[] | undefined;
+  dag_run_ids?: readonly string[] | undefined;
+  task_ids?: readonly string[] | undefined;
+  state?: readonly TaskInstanceState[] | undefined;
+  pool?: readonly string[] | undefined;
+  queue?: readonly string[] | undefined;
+  duration_gte?: number | undefined;
+  duration_lte?: number | undefined;
+  execution_date_gte?: string | undefined;
+  execution_date_lte?: string | undefined;
+  start_date_gte?: string | undefined;
+  start_date_lte?: string | undefined;
+  end_date_gte?: string | undefined;
+  end_date_lte?: string | undefined;
+  limit: number;
+  offset: number;
+}
+
+const LISTS = [
+  ["dag_ids", "dag_id"],
+  ["dag_run_ids", "run_id"],
+  ["task_ids", "task_id"],
+  ["state", "state"],
+  ["pool", "pool"],
+  ["queue", "queue"],
+] as const;
+const RANGES = [
+  ["execution_date_gte", "run_logical_date", ">="],
+  ["execution_date_lte", "run_logical_date", "<="],
+  ["start_date_gte", "start_date", ">="],
+  ["start_date_lte", "start_date", "<="],
+  ["end_date_gte", "end_date", ">="],
+  ["end_date_lte", "end_date", "<="],
+] as const;
+
+export async function listTis(
+  db: Executor,
+  f: TiListFilters,
+): Promise<{ rows: TaskInstanceRow[]; total: number }> {
+  let q = db.selectFrom("task_instance");
+  for (const [name, column] of LISTS) {
+    const values = f[name];
+    if (values === undefined) continue;
+    if (values.length === 0) return { rows: [], total: 0 };
+    q = q.where(column, "in", values as string[]);
+  }
+  for (const [name, column, op] of RANGES) {
+    const value = f[name];
+    if (value !== undefined) q = q.where(column, op, new Date(value));
+  }
+  if (f.duration_gte !== undefined) q = q.where("duration", ">=", f.duration_gte);
+  if (f.duration_lte !== undefined) q = q.where("duration", "<=", f.duration_lte);
+  const [rows, total] = await Promise.all([
+    q
+      .selectAll()
+      .orderBy("dag_id")
+      .orderBy("run_id")
+      .orderBy("task_id")
+      .orderBy("map_index")
+      .limit(f.limit)
+      .offset(f.offset)
+      .execute(),
+    q.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(total.n) };
+}
