@@ -74,6 +74,8 @@ export function taskInstanceJson(row: TaskInstanceRow) {
     operator: row.operator,
     executor: row.executor,
     rendered_fields: row.rendered_fields,
+    // Airflow's TaskInstanceSchema: the mapped instance's name from map_index_template, or null.
+    rendered_map_index: row.rendered_map_index ?? null,
   };
 }
 

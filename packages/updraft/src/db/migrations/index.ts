@@ -1,9 +1,10 @@
 import { migration0001 } from "./0001-initial.js";
 import { migration0002 } from "./0002-claim-order.js";
+import { migration0004 } from "./0004-rendered-map-index.js";
 import { migration0005 } from "./0005-xcom-json.js";
 import type { Migration } from "./migration.js";
 
 export type { Migration } from "./migration.js";
 
 /** Every migration, in version order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0005];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0004, migration0005];
