@@ -287,7 +287,9 @@ async function finished(
     }
     // The value this finish stored is not visible to the statement's own reads.
     const stored: [string, unknown][] = [
-      ...(req.return_value === undefined ? [] : [["return_value", req.return_value.value] as [string, unknown]]),
+      ...(req.return_value === undefined
+        ? []
+        : [["return_value", req.return_value.value] as [string, unknown]]),
       ...(req.xcoms ?? []).map((x): [string, unknown] => [x.key, x.value]),
     ];
     for (const [xkey, value] of stored) {
