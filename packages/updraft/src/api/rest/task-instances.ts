@@ -48,6 +48,8 @@ export const TaskInstanceJson = z
     operator: z.string().nullable(),
     executor: z.string().nullable(),
     rendered_fields: z.unknown(),
+    /** The mapped instance's name rendered from the task's mapIndexTemplate (Airflow map_index_template). */
+    rendered_map_index: z.string().nullable(),
     logical_date: z.string().nullable(),
   })
   .meta({ id: "TaskInstance" });
