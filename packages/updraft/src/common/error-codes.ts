@@ -81,6 +81,8 @@ export const ERROR_CODES = {
   XCOM_TOO_LARGE: "too_large",
   XCOM_INVALID: "unprocessable",
   XCOM_NOT_SERIALIZABLE: "internal",
+  /** multipleOutputs is set but the task returned something other than a plain object. */
+  INVALID_MULTIPLE_OUTPUTS: "internal",
   VARIABLE_NOT_FOUND: "not_found",
   VARIABLE_EXISTS: "conflict",
   VARIABLE_INVALID: "unprocessable",
@@ -130,6 +132,10 @@ export const ERROR_CODES = {
   DUPLICATE_GROUP_ID: "internal",
   DUPLICATE_TASK_ID: "internal",
   INVALID_BASH_COMMAND: "internal",
+  /** A BashOperator's outputEncoding is not an encoding TextDecoder knows. */
+  INVALID_OUTPUT_ENCODING: "internal",
+  /** result.get(name) on a task without multipleOutputs. */
+  INVALID_XCOM_KEY: "internal",
   INVALID_DAG: "internal",
   INVALID_DATE: "internal",
   INVALID_DURATION: "invalid",

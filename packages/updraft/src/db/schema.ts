@@ -94,6 +94,8 @@ export interface TaskInstanceTable {
   last_heartbeat_at: Timestamp | null;
   next_retry_at: Timestamp | null;
   rendered_fields: Jsonb | null;
+  /** The mapped instance's name rendered from mapIndexTemplate (migration 0004). */
+  rendered_map_index: string | null;
   custom_operator_name: string | null;
   task_display_name: string | null;
   trigger_id: number | null;

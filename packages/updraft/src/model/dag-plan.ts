@@ -213,7 +213,10 @@ function taskPlan(
       t.expand === null &&
       !t.has_on_success_callback &&
       !t.has_on_failure_callback &&
-      !t.has_on_retry_callback,
+      !t.has_on_retry_callback &&
+      // airflow/models/dagrun.py: DagRun.schedule_tis runs an EmptyOperator with on_execute_callback.
+      !t.has_on_execute_callback &&
+      !t.has_on_skipped_callback,
     weight: weights.get(t.task_id) ?? t.priority_weight,
   };
 }

@@ -123,6 +123,16 @@ export const FinishRequestSchema = z.object({
    */
   return_value: z.object({ value: z.unknown() }).optional(),
   /**
+   * Further XComs stored with the return value by the same statement: a `multipleOutputs` task's
+   * properties, one per key. Each is refused with 413 like a push when too large.
+   */
+  xcoms: z
+    .array(z.object({ key: z.string().min(1), value: z.unknown() }))
+    .max(1000)
+    .optional(),
+  /** The mapped instance's name, rendered from the task's mapIndexTemplate (Airflow rendered_map_index). */
+  rendered_map_index: z.string().max(250).nullable().optional(),
+  /**
    * The runner can run another try right away: the server may hand it the next try in the same
    * answer (already running, with its token and start), when that keeps every limit and priority.
    */

@@ -81,6 +81,8 @@ function serializeTask(task: BaseOperator, tz: string): SerializedTask {
     has_on_failure_callback: o.onFailureCallback !== undefined,
     has_on_success_callback: o.onSuccessCallback !== undefined,
     has_on_retry_callback: o.onRetryCallback !== undefined,
+    has_on_execute_callback: o.onExecuteCallback !== undefined,
+    has_on_skipped_callback: o.onSkippedCallback !== undefined,
     executor_config: (toJson(o.executorConfig ?? {}, `${where}: executorConfig`) ?? {}) as Record<
       string,
       unknown
@@ -98,6 +100,8 @@ function serializeTask(task: BaseOperator, tz: string): SerializedTask {
     start_date: isoOrNull(o.startDate, tz, `${where}: startDate`),
     end_date: isoOrNull(o.endDate, tz, `${where}: endDate`),
     do_xcom_push: o.doXcomPush ?? true,
+    multiple_outputs: o.multipleOutputs ?? false,
+    map_index_template: o.mapIndexTemplate ?? null,
     doc_md: o.docMd ?? null,
     is_setup: task.isSetup,
     is_teardown: task.isTeardown,

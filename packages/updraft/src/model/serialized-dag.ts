@@ -55,6 +55,9 @@ export const SerializedTaskSchema = z.object({
   has_on_failure_callback: z.boolean(),
   has_on_success_callback: z.boolean(),
   has_on_retry_callback: z.boolean(),
+  /** The runner calls onExecuteCallback: an EmptyOperator with one cannot be finished by the scheduler. */
+  has_on_execute_callback: z.boolean().default(false),
+  has_on_skipped_callback: z.boolean().default(false),
   executor_config: z.record(z.string(), json),
   max_active_tis_per_dag: z.number().int().min(1).nullable(),
   // Added after version 1 was first written: defaults keep older stored DAGs readable.
@@ -70,6 +73,10 @@ export const SerializedTaskSchema = z.object({
   start_date: z.string().nullable(),
   end_date: z.string().nullable(),
   do_xcom_push: z.boolean(),
+  /** Airflow multiple_outputs: the returned object's properties are pushed as XComs of their own. */
+  multiple_outputs: z.boolean().default(false),
+  /** Airflow map_index_template: rendered by the runner into the instance's rendered_map_index. */
+  map_index_template: z.string().nullable().default(null),
   doc_md: z.string().nullable(),
   is_setup: z.boolean(),
   is_teardown: z.boolean(),

@@ -6,9 +6,9 @@ import type { FinishRequest, TaskWorkload } from "../model/execution-api.js";
 import type { BaseOperator } from "../sdk/base-operator.js";
 import type { Dag } from "../sdk/dag.js";
 import type { TryLog } from "./finish.js";
+import { addXcoms } from "./xcom-request.js";
 
-/** XComs above this size are logged with a warning: the metadata database is no blob store. */
-export const XCOM_WARN_BYTES = 48 * 1024;
+export { XCOM_WARN_BYTES } from "./xcom-request.js";
 /** Rendered fields longer than this are cut in the rendered-fields record, as Airflow does. */
 const MAX_RENDERED_FIELD_CHARS = 4096;
 
@@ -79,33 +79,7 @@ export function successRequest(
       log("INFO", `Condition result is ${JSON.stringify(result) ?? "undefined"}: skipping ${which}.`);
     }
   }
-  if (task.options.doXcomPush !== false && result !== undefined) {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(result);
-    } catch (err) {
-      throw new UpdraftError(
-        "XCOM_NOT_SERIALIZABLE",
-        `The return value of task "${w.ti.task_id}" cannot be stored as XCom: ${err instanceof Error ? err.message : String(err)}. Return plain JSON data, or set doXcomPush: false.`,
-      );
-    }
-    if (text === undefined) {
-      throw new UpdraftError(
-        "XCOM_NOT_SERIALIZABLE",
-        `The return value of task "${w.ti.task_id}" is a ${typeof result}, which cannot be stored as XCom. Return plain JSON data, or set doXcomPush: false.`,
-      );
-    }
-    const bytes = Buffer.byteLength(text);
-    if (bytes > XCOM_WARN_BYTES) {
-      log(
-        "WARNING",
-        `The return value is ${(bytes / 1024).toFixed(1)} KB of JSON, above ${XCOM_WARN_BYTES / 1024} KB. XComs live in the metadata database: store large data elsewhere (object storage, a table) and return a reference.`,
-      );
-    }
-    // Sent as parsed JSON: what is stored is exactly what JSON can carry (no undefined, no methods).
-    req.return_value = { value: JSON.parse(text) as unknown };
-    if (Array.isArray(result)) req.return_value_length = result.length;
-  }
+  addXcoms(req, w, task, result, log);
   return req;
 }
 

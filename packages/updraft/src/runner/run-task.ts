@@ -27,7 +27,7 @@ import { enterTry, markProcessDirty, type Interrupt } from "./process-guard.js";
 import { resolveFields, templateSources } from "./resolve-fields.js";
 import { captureInto, realStderr, stopCapture } from "./stdio-capture.js";
 import { TaskLog } from "./task-log.js";
-import { rendererFor, templateNeeds, templateScope } from "./templates.js";
+import { rendererFor, templateNeeds, templateScope, type TemplateRenderer } from "./templates.js";
 import { errorSummary, formatUserError } from "./user-stack.js";
 
 export { XCOM_WARN_BYTES } from "./finish-request.js";
@@ -84,6 +84,24 @@ function interruptMessage(i: Interrupt): string {
   }
 }
 
+/** Airflow's rendered_map_index column holds 250 characters. */
+const MAX_RENDERED_MAP_INDEX = 250;
+
+/**
+ * What mapIndexTemplate sees: the template context, the task's resolved fields (the mapped
+ * arguments) under `task`, and what the body added to its context (Airflow's documented way:
+ * `context["name"] = ...` then `map_index_template="{{ name }}"`). Built when rendered, after the body.
+ */
+function mapIndexScope(
+  ctx: TaskContext,
+  scope: Record<string, unknown> | null,
+  fields: Record<string, unknown>,
+): Record<string, unknown> {
+  const base = scope ?? {};
+  const taskInfo = (base["task"] ?? ctx.task) as Record<string, unknown>;
+  return { ...ctx, ...base, task: { ...taskInfo, ...fields } };
+}
+
 function isSignal(err: unknown, cls: typeof TaskSkipped | typeof TaskFailedNoRetry): boolean {
   return err instanceof cls || (err instanceof Error && err.name === cls.name);
 }
@@ -124,6 +142,16 @@ class TryRun {
   private ctx: TaskContext | null = null;
   private loaded: Loaded | null = null;
   private exec: { ms: number; cpuMs: number } | null = null;
+  /** What mapIndexTemplate renders with, once the fields are resolved. */
+  private mapIndex: {
+    template: string;
+    ctx: TaskContext;
+    scope: Record<string, unknown> | null;
+    fields: Record<string, unknown>;
+    renderer: TemplateRenderer;
+  } | null = null;
+  /** A callback before the body overran its time limit: it may still run, so the process is not reused. */
+  private callbackHung = false;
   readonly log: TryLog = (level, text) => this.taskLog.line(level, "runner", text);
 
   constructor(
@@ -245,6 +273,15 @@ class TryRun {
               this.log("WARNING", `Could not record the rendered fields: ${errorSummary(err)}`);
             })
         : Promise.resolve();
+    const template = task.options.mapIndexTemplate;
+    if (template !== undefined) this.mapIndex = { template, ctx, scope, fields: resolved.fields, renderer };
+    const onExecute = task.options.onExecuteCallback;
+    if (onExecute !== undefined) {
+      // taskinstance.py _execute_task_with_callbacks: on_execute_callback runs right before
+      // execute, outside its timeout; a failing callback is logged and the task runs all the same.
+      const outcome = await runTaskCallback("onExecuteCallback", () => onExecute(ctx), this.log);
+      if (outcome === "hung") this.callbackHung = true;
+    }
     if (w.execution_timeout_ms !== null) {
       const ms = w.execution_timeout_ms;
       this.timeoutTimer = setTimeout(() => this.interrupt({ kind: "timeout", timeoutMs: ms }), ms);
@@ -256,7 +293,36 @@ class TryRun {
     this.exec = { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
     clearTimeout(this.timeoutTimer);
     await postRendered;
-    return successRequest(w, dag, task, result, this.log);
+    const req = successRequest(w, dag, task, result, this.log);
+    // Rendered after the body (which may add to its context); an error here fails the task.
+    const rendered = this.renderMapIndex();
+    if (rendered !== null) req.rendered_map_index = rendered;
+    return req;
+  }
+
+  /** The instance's name from mapIndexTemplate, or null without one (Airflow _render_map_index). */
+  private renderMapIndex(): string | null {
+    if (this.mapIndex === null) return null;
+    const { template, ctx, scope, fields, renderer } = this.mapIndex;
+    // With the DAG's own macros and filters, as every other template of the task.
+    const text = renderer.renderString(
+      template,
+      mapIndexScope(ctx, scope, fields),
+      "mapIndexTemplate",
+      this.w.ti.task_id,
+    );
+    this.log("INFO", `Map index rendered as ${text}`);
+    return text.length > MAX_RENDERED_MAP_INDEX ? text.slice(0, MAX_RENDERED_MAP_INDEX) : text;
+  }
+
+  /** After a failure or skip the name is still rendered, its own errors ignored (they would hide the task's). */
+  private renderMapIndexQuietly(): { rendered_map_index?: string } {
+    try {
+      const rendered = this.renderMapIndex();
+      return rendered === null ? {} : { rendered_map_index: rendered };
+    } catch {
+      return {};
+    }
   }
 
   /** Template lookups are synchronous: the variables and connections templates name are fetched first. */
@@ -265,7 +331,8 @@ class TryRun {
     input: ContextInput,
     ctx: TaskContext,
   ): Promise<Record<string, unknown> | null> {
-    const sources = templateSources(task);
+    const mapIndexTemplate = task.options.mapIndexTemplate;
+    const sources = [...templateSources(task), ...(mapIndexTemplate === undefined ? [] : [mapIndexTemplate])];
     if (sources.length === 0) return null;
     const needs = templateNeeds(sources);
     const variables = new Map<string, string>();
@@ -310,10 +377,14 @@ class TryRun {
     const err = settled.kind === "error" ? settled.error : undefined;
     if (isSignal(err, TaskSkipped)) {
       this.log("INFO", `Task skipped: ${err instanceof Error ? err.message : ""}`);
-      return { state: "skipped" };
+      return { state: "skipped", ...this.renderMapIndexQuietly() };
     }
     this.log("ERROR", `Task failed with exception:\n${formatUserError(err)}`);
-    const req: FinishRequest = { state: "failed", error: this.masker.mask(errorSummary(err)) };
+    const req: FinishRequest = {
+      state: "failed",
+      error: this.masker.mask(errorSummary(err)),
+      ...this.renderMapIndexQuietly(),
+    };
     if (isSignal(err, TaskFailedNoRetry)) req.no_retry = true;
     return req;
   }
@@ -346,7 +417,7 @@ class TryRun {
       answer.next == null
         ? null
         : { ...answer.next, workload: { ...answer.next.workload, api_url: w.api_url } };
-    let dirty = this.interrupted !== null;
+    let dirty = this.interrupted !== null || this.callbackHung;
     const fn = callback.forState(recorded);
     if (this.ctx !== null && fn !== undefined) {
       const ctx = this.ctx;
@@ -366,6 +437,9 @@ class TryRun {
       success: ["onSuccessCallback", o?.onSuccessCallback],
       failed: ["onFailureCallback", o?.onFailureCallback],
       up_for_retry: ["onRetryCallback", o?.onRetryCallback],
+      // taskinstance.py _run_raw_task: on_skipped_callback runs when the task raised
+      // AirflowSkipException while running; a skip decided by the scheduler never reaches a runner.
+      skipped: ["onSkippedCallback", o?.onSkippedCallback],
     };
     return {
       defined: Object.values(byState).some(([, fn]) => fn !== undefined),

@@ -56,6 +56,17 @@ export interface TaskOptions {
   onFailureCallback?: TaskCallback;
   onSuccessCallback?: TaskCallback;
   onRetryCallback?: TaskCallback;
+  /**
+   * Called in the runner right before the task body runs, with its context (Airflow
+   * `on_execute_callback`). A throw is logged and does not change the task's outcome.
+   */
+  onExecuteCallback?: TaskCallback;
+  /**
+   * Called when the task itself ends skipped while running: it threw `TaskSkipped`, or a bash
+   * command exited with a `skipOnExitCode` (Airflow `on_skipped_callback`). Not called when the
+   * scheduler skips the task (a branch, a trigger rule).
+   */
+  onSkippedCallback?: TaskCallback;
   /** Executor-specific settings, e.g. `{ podOverride: {...} }` for the Kubernetes executor. */
   executorConfig?: Record<string, unknown>;
   /** How many instances of this task may run at once across all runs (Airflow `max_active_tis_per_dag`). */
@@ -89,6 +100,20 @@ export interface TaskOptions {
   endDate?: Date | string;
   /** Push the return value as XCom. Default true. */
   doXcomPush?: boolean;
+  /**
+   * The task returns a plain object whose properties are also pushed as separate XComs, keyed by
+   * property name, besides `return_value` (Airflow `multiple_outputs`). Downstream tasks take one
+   * with `result.get("name")`, typed from the return type. Returning anything but a plain object
+   * (or null/undefined) fails the task. Default false.
+   */
+  multipleOutputs?: boolean;
+  /**
+   * For a mapped task: a template rendered after the task body to name each mapped instance in
+   * the UI and API (`rendered_map_index`), e.g. `"{{ task.args[0] }}"` or `"{{ task.bashCommand }}"`
+   * (Airflow `map_index_template`). It sees the template context, the task's rendered fields under
+   * `task`, and properties the task body added to its context.
+   */
+  mapIndexTemplate?: string;
   /** Documentation shown in the UI. */
   docMd?: string;
 }
@@ -114,6 +139,8 @@ export const TASK_OPTION_NAMES = [
   "onFailureCallback",
   "onSuccessCallback",
   "onRetryCallback",
+  "onExecuteCallback",
+  "onSkippedCallback",
   "executorConfig",
   "maxActiveTisPerDag",
   "maxActiveTisPerDagrun",
@@ -124,6 +151,8 @@ export const TASK_OPTION_NAMES = [
   "startDate",
   "endDate",
   "doXcomPush",
+  "multipleOutputs",
+  "mapIndexTemplate",
   "docMd",
 ] as const satisfies readonly (keyof TaskOptions)[];
 

@@ -15,6 +15,24 @@ interface Rec {
 }
 
 describe("XCom types flow between TaskFlow tasks", () => {
+  test("multipleOutputs: result.get(key) is typed from the return type", () => {
+    const stats = task({ taskId: "stats", multipleOutputs: true }, () => ({ total: 3, names: ["a"] }));
+    const useTotal = task("use_total", (_ctx, n: number) => n);
+    const listing = task("listing", (): Rec[] => []);
+    dag({ dagId: "types_outputs" }, () => {
+      const s = stats();
+      expectTypeOf(s.get("total")).toEqualTypeOf<XComArg<number>>();
+      expectTypeOf(s.get("names")).toEqualTypeOf<XComArg<string[]>>();
+      useTotal(s.get("total"));
+      // @ts-expect-error string[] is not a number
+      useTotal(s.get("names"));
+      // @ts-expect-error the returned object has no "missing"
+      s.get("missing");
+      // @ts-expect-error a list has no keys to take
+      listing().get("length");
+    });
+  });
+
   test("a task's call returns an XComArg of its awaited return type", () => {
     const extract = task("extract", (): Rec[] => []);
     const asyncCount = task("count", async (_ctx, rows: Rec[]) => rows.length);

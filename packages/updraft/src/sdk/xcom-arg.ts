@@ -1,3 +1,4 @@
+import { UpdraftError } from "../common/errors.js";
 import {
   wire,
   type BaseOperator,
@@ -38,6 +39,27 @@ export class XComArg<T> implements GraphNode {
     return [this.operator];
   }
 
+  /**
+   * One property of the returned object, which a task with `multipleOutputs: true` pushes as an
+   * XCom of its own (Airflow: `result["total"]`). Typed from the task's return type.
+   *
+   * @example
+   * ```ts
+   * const stats = task({ taskId: "stats", multipleOutputs: true }, () => ({ total: 3, names: ["a"] }));
+   * const s = stats();
+   * report(s.get("total")); // XComArg<number>
+   * ```
+   */
+  get<K extends OutputKey<T>>(name: K): XComArg<NonNullable<T>[K]> {
+    if (this.operator.options.multipleOutputs !== true) {
+      throw new UpdraftError(
+        "INVALID_XCOM_KEY",
+        `Task "${this.operator.taskId}" pushes only its return value: set multipleOutputs: true on it to take "${name}" as an XCom of its own.`,
+      );
+    }
+    return new XComArg<NonNullable<T>[K]>(this.operator, name);
+  }
+
   /** Makes `next` run after the producing task. Returns `next`. */
   before<W extends Wireable>(next: W): W {
     wire(this, next);
@@ -67,6 +89,9 @@ export class XComArg<T> implements GraphNode {
 export function isXComArg(value: unknown): value is XComArg<unknown> {
   return typeof value === "object" && value !== null && XCOM_BRAND in value;
 }
+
+/** The property names `get` accepts: those of an object return type (a list has none). */
+export type OutputKey<T> = T extends readonly unknown[] ? never : Extract<keyof NonNullable<T>, string>;
 
 /** A value, or a reference to a value another task will produce. */
 export type XComInput<T> = T | XComArg<T>;

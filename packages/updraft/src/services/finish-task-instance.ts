@@ -24,7 +24,7 @@ import { endTriesCtes, retryDelaySeconds, type TryEnd } from "./end-try.js";
 import { handOverCtes, notHandedOver } from "./hand-over.js";
 import { runContextColumns, startResponse, xcomSubquery, type StartRow } from "./start-context.js";
 import { xcomJson } from "./task-xcom.js";
-import { tiConflict } from "./ti-conflict.js";
+import { tiConflict, updateRunningTry } from "./ti-conflict.js";
 import { taskWorkload, type WorkloadSigner } from "./workloads.js";
 import { decisionCtes } from "./write-decisions.js";
 
@@ -73,14 +73,12 @@ export async function finishTaskInstance(
   options: FinishOptions = {},
 ): Promise<FinishResult> {
   const { ti } = claims;
-  if (req.return_value !== undefined && req.state !== "success") {
-    throw new UpdraftError("REQUEST_INVALID", "Only a successful try reports a return value.");
-  }
   const maxSize = options.xcomMaxSize ?? DEFAULT_XCOM_MAX_SIZE;
-  const xcom =
-    req.return_value === undefined
-      ? null
-      : xcomJson(ti.task_id, "return_value", req.return_value.value, maxSize);
+  const xcom = finishXcoms(claims, req, maxSize);
+  if (typeof req.rendered_map_index === "string") {
+    // Guarded like the end itself: a late report changes nothing (TI_CONFLICT).
+    await updateRunningTry(db, claims, { rendered_map_index: req.rendered_map_index });
+  }
   let plan = peekDag(ti.dag_id) ?? (await loadDag(db, ti.dag_id));
   // The decisions depend on the DAG; the end only applies if the stored DAG is still the one they
   // were made with, else the DAG is read again and everything redone (a DAG change is rare).
@@ -104,7 +102,7 @@ interface FinishInput {
   claims: TokenClaims;
   req: FinishRequest;
   plan: DagPlan | undefined;
-  xcom: string | null;
+  xcom: XComRows | null;
   skips: readonly string[];
   options: FinishOptions;
 }
@@ -311,16 +309,17 @@ async function finished(
       xcoms = again.rows[0]?.xcoms ?? [];
     }
     // The value this finish stored is not visible to the statement's own reads.
-    if (req.return_value !== undefined) {
+    const stored: [string, unknown][] = [
+      ...(req.return_value === undefined
+        ? []
+        : [["return_value", req.return_value.value] as [string, unknown]]),
+      ...(req.xcoms ?? []).map((x): [string, unknown] => [x.key, x.value]),
+    ];
+    for (const [xkey, value] of stored) {
       xcoms = xcoms.filter(
-        (x) => !(x[0] === claims.ti.task_id && x[1] === "return_value" && x[2] === claims.ti.map_index),
+        (x) => !(x[0] === claims.ti.task_id && x[1] === xkey && x[2] === claims.ti.map_index),
       );
-      xcoms.push([
-        claims.ti.task_id,
-        "return_value",
-        claims.ti.map_index,
-        req.return_value.value as JsonValue,
-      ]);
+      xcoms.push([claims.ti.task_id, xkey, claims.ti.map_index, value as JsonValue]);
     }
     const startRow: StartRow = { ...(row as unknown as StartRow), max_tries: row.next_max_tries ?? 0, xcoms };
     next = {
@@ -505,13 +504,44 @@ function unfinishedSql(input: FinishInput): RawBuilder<unknown> {
       limit 1) as u)`;
 }
 
-/** The CTE storing the return value of a try that ended successfully. */
-function xcomCte(input: FinishInput, json: string): RawBuilder<unknown> {
+/** The XComs a finish stores: keys and their JSON texts, in the same order. */
+interface XComRows {
+  keys: string[];
+  jsons: string[];
+}
+
+/**
+ * The return value and the further XComs (multipleOutputs) a successful try reports, checked
+ * like pushes; null when there are none.
+ */
+function finishXcoms(claims: TokenClaims, req: FinishRequest, maxSize: number): XComRows | null {
+  const extra = req.xcoms ?? [];
+  if ((req.return_value !== undefined || extra.length > 0) && req.state !== "success") {
+    throw new UpdraftError("REQUEST_INVALID", "Only a successful try reports a return value or XComs.");
+  }
+  const rows: XComRows = { keys: [], jsons: [] };
+  if (req.return_value !== undefined) {
+    rows.keys.push("return_value");
+    rows.jsons.push(xcomJson(claims.ti.task_id, "return_value", req.return_value.value, maxSize));
+  }
+  for (const x of extra) {
+    if (rows.keys.includes(x.key)) {
+      throw new UpdraftError("REQUEST_INVALID", `The finish report gives XCom "${x.key}" twice.`);
+    }
+    rows.keys.push(x.key);
+    rows.jsons.push(xcomJson(claims.ti.task_id, x.key, x.value, maxSize));
+  }
+  return rows.keys.length === 0 ? null : rows;
+}
+
+/** The CTE storing the return value (and further XComs) of a try that ended successfully. */
+function xcomCte(input: FinishInput, rows: XComRows): RawBuilder<unknown> {
   const { ti } = input.claims;
   return sql`pushed as (
       insert into xcom (dag_id, run_id, task_id, map_index, key, value)
-      select ${ti.dag_id}, ${ti.run_id}, ${ti.task_id}, ${ti.map_index}, 'return_value', ${json}::json
-      from ended where ended.state = 'success'
+      select ${ti.dag_id}, ${ti.run_id}, ${ti.task_id}, ${ti.map_index}, v.key, v.value::json
+      from ended, unnest(${rows.keys}::text[], ${rows.jsons}::text[]) as v(key, value)
+      where ended.state = 'success'
       on conflict (dag_id, run_id, task_id, map_index, key) do update set value = excluded.value, timestamp = now()
     )`;
 }

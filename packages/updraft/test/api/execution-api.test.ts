@@ -318,6 +318,55 @@ withTestDatabases("execution API", (getDb) => {
     }
   });
 
+  it("stores a finish's further XComs (multipleOutputs) and rendered_map_index; refuses them on a failure", async () => {
+    // airflow/models/taskinstance.py: _execute_task pushes each multiple_outputs key beside
+    // return_value; rendered_map_index is the task instance's column.
+    const runId = await newRun();
+    const failing = await queueTi(getDb(), key(runId, "load"));
+    await post("/execution/ti/start", failing.auth, runner);
+    const refused = await post("/execution/ti/finish", failing.auth, {
+      state: "failed",
+      xcoms: [{ key: "total", value: 1 }],
+    });
+    expect(refused.statusCode).toBe(422);
+    expect((await tiRow(getDb(), key(runId, "load"))).state).toBe("running");
+    const q = await queueTi(getDb(), key(runId, "extract"));
+    await post("/execution/ti/start", q.auth, runner);
+    const twice = await post("/execution/ti/finish", q.auth, {
+      state: "success",
+      xcoms: [
+        { key: "total", value: 1 },
+        { key: "total", value: 2 },
+      ],
+    });
+    expect(twice.statusCode).toBe(422);
+    const fin = await post("/execution/ti/finish", q.auth, {
+      state: "success",
+      return_value: { value: { total: 2, names: ["a"] } },
+      xcoms: [
+        { key: "total", value: 2 },
+        { key: "names", value: ["a"] },
+      ],
+      rendered_map_index: "extract for a",
+    });
+    expect(fin.statusCode).toBe(200);
+    const xcom = await getDb()
+      .db.selectFrom("xcom")
+      .selectAll()
+      .where("run_id", "=", runId)
+      .orderBy("key")
+      .execute();
+    expect(xcom.map((x) => [x.task_id, x.key, x.value])).toEqual([
+      ["extract", "names", ["a"]],
+      ["extract", "return_value", { total: 2, names: ["a"] }],
+      ["extract", "total", 2],
+    ]);
+    expect(await tiRow(getDb(), key(runId, "extract"))).toMatchObject({
+      state: "success",
+      rendered_map_index: "extract for a",
+    });
+  });
+
   it("hands the runner its next try with the finish: already running, with its XCom prefetched", async () => {
     // Earlier tests left downstream tasks scheduled in older runs: they would come first.
     await getDb()

@@ -10,6 +10,7 @@ import { LocalExecutor, type ExecutorEvent } from "../../src/executors/index.js"
 import type { TaskInstanceKey, Workload } from "../../src/model/execution-api.js";
 import { openTestPGlite } from "../db-testing.js";
 import { PACKAGE_ROOT, cleanupTempDirs, tempDir } from "../helpers.js";
+import { API_TOKEN } from "../api/helpers.js";
 import { startExecutionApi, type ExecutionApiHarness } from "./execution-api-harness.js";
 
 const DAG_FILE = fileURLToPath(new URL("./fixtures/template_dags.ts", import.meta.url));
@@ -49,7 +50,7 @@ async function run(taskId: string) {
 async function restPost(path: string, body: unknown): Promise<void> {
   const res = await fetch(`${api.url}/api/v1${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${API_TOKEN}` },
     body: JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);

@@ -78,6 +78,8 @@ export function taskInstanceJson(row: TaskInstanceRow) {
     note: row.note,
     /** Why it waits though its upstream tasks are done (depends_on_past), or null. */
     wait_reason: row.wait_reason,
+    // Airflow's TaskInstanceSchema: the mapped instance's name from map_index_template, or null.
+    rendered_map_index: row.rendered_map_index ?? null,
   };
 }
 

@@ -51,6 +51,8 @@ export const TaskInstanceJson = z
     /** Why the scheduler holds it back though its trigger rule is met (e.g. depends_on_past); Updraft's addition. */
     wait_reason: z.string().nullable(),
     note: z.string().nullable(),
+    /** The mapped instance's name rendered from the task's mapIndexTemplate (Airflow map_index_template). */
+    rendered_map_index: z.string().nullable(),
     logical_date: z.string().nullable(),
   })
   .meta({ id: "TaskInstance" });

@@ -1,6 +1,7 @@
 import { migration0001 } from "./0001-initial.js";
 import { migration0002 } from "./0002-claim-order.js";
 import { migration0003 } from "./0003-wait-reason.js";
+import { migration0004 } from "./0004-rendered-map-index.js";
 import { migration0005 } from "./0005-xcom-json.js";
 import { migration0007 } from "./0007-users-and-roles.js";
 import { migration0008 } from "./0008-notes.js";
@@ -13,6 +14,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0001,
   migration0002,
   migration0003,
+  migration0004,
   migration0005,
   migration0007,
   migration0008,

@@ -1,0 +1,249 @@
+// Task options that take effect in the task runner (multipleOutputs, doXcomPush, onExecuteCallback,
+// onSkippedCallback, mapIndexTemplate, BashOperator's skipOnExitCode/appendEnv/outputEncoding),
+// each run for real: the LocalExecutor forks runners from dist/runner/main.js against the API
+// server on PGlite, and every outcome is read back from what the server stored or from files the
+// callbacks wrote. Run `npm run build` first.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database } from "../../src/db/index.js";
+import { LocalExecutor, type ExecutorEvent } from "../../src/executors/index.js";
+import type { TaskInstanceKey, Workload } from "../../src/model/execution-api.js";
+import { openTestPGlite } from "../db-testing.js";
+import { PACKAGE_ROOT, cleanupTempDirs, tempDir } from "../helpers.js";
+import { API_TOKEN } from "../api/helpers.js";
+import { startExecutionApi, type ExecutionApiHarness } from "./execution-api-harness.js";
+
+const DAG_FILE = fileURLToPath(new URL("./fixtures/option_dags.ts", import.meta.url));
+const RUNNER = join(PACKAGE_ROOT, "dist", "runner", "main.js");
+const RUN = "manual__2026-02-03T00:00:00+00:00";
+const DAGS = ["multiple_outputs", "option_callbacks", "map_index_names", "bash_options"];
+
+let database: Database;
+let api: ExecutionApiHarness;
+let executor: LocalExecutor;
+let home: string;
+let notes: string;
+const events: ExecutorEvent[] = [];
+
+const key = (dagId: string, taskId: string, mapIndex = -1): TaskInstanceKey => ({
+  dag_id: dagId,
+  run_id: RUN,
+  task_id: taskId,
+  map_index: mapIndex,
+});
+
+function waitFor(w: Workload, timeoutMs = 20_000): Promise<ExecutorEvent> {
+  return new Promise((resolve, reject) => {
+    const match = (e: ExecutorEvent) =>
+      e.kind === w.kind &&
+      e.ti.dag_id === w.ti.dag_id &&
+      e.ti.task_id === w.ti.task_id &&
+      e.ti.map_index === w.ti.map_index &&
+      e.try_number === w.try_number;
+    const found = events.find(match);
+    if (found) return resolve(found);
+    const timer = setTimeout(
+      () => reject(new Error(`no event for ${w.ti.task_id} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const off = executor.onEvent((e) => {
+      if (!match(e)) return;
+      clearTimeout(timer);
+      off();
+      resolve(e);
+    });
+  });
+}
+
+/** Runs the next try of a task in the executor and reads back what was recorded. */
+async function run(dagId: string, taskId: string, mapIndex = -1) {
+  const k = key(dagId, taskId, mapIndex);
+  const w = await api.queueTry(k, DAG_FILE);
+  executor.queueWorkload(w);
+  await waitFor(w);
+  return {
+    ti: await api.ti(k),
+    history: await api.historyOf(k, w.try_number),
+    log: existsSync(w.log_path) ? readFileSync(w.log_path, "utf8") : "",
+  };
+}
+
+const noteOf = (taskId: string) => {
+  const path = join(notes, `${taskId}.txt`);
+  return existsSync(path) ? readFileSync(path, "utf8") : "";
+};
+
+beforeAll(async () => {
+  if (!existsSync(RUNNER))
+    throw new Error("Run `npm run build` first: the runner is forked from dist/runner/main.js.");
+  home = tempDir("updraft-options-");
+  notes = tempDir("updraft-option-notes-");
+  database = await openTestPGlite();
+  api = await startExecutionApi(database, { home, heartbeatIntervalS: 0.2 });
+  await api.loadDagFile(DAG_FILE);
+  for (const dagId of DAGS) await api.triggerRun(dagId, RUN, "2026-02-03T00:00:00Z");
+  const quiet = () => undefined;
+  executor = new LocalExecutor({
+    parallelism: 2,
+    env: { ...process.env, UPDRAFT_HOME: home, OPTION_TEST_DIR: notes },
+    logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+  });
+  executor.onEvent((e) => events.push(e));
+  await executor.start();
+}, 60_000);
+
+afterAll(async () => {
+  await executor?.stop({ graceful: false, timeoutMs: 2000 });
+  await api?.close();
+  await database?.close();
+  cleanupTempDirs();
+});
+
+describe("multipleOutputs and doXcomPush", () => {
+  it("pushes each property of the returned object as its own XCom, and passes one downstream", async () => {
+    // airflow/models/taskinstance.py: _execute_task pushes each key of a multiple_outputs
+    // mapping as an XCom, then the whole value as return_value.
+    expect((await run("multiple_outputs", "stats")).ti.state).toBe("success");
+    const k = key("multiple_outputs", "stats");
+    expect(await api.xcom(k)).toEqual({ total: 3, names: ["a", "b", "c"], ok: true });
+    expect(await api.xcom(k, "total")).toBe(3);
+    expect(await api.xcom(k, "names")).toEqual(["a", "b", "c"]);
+    expect(await api.xcom(k, "ok")).toBe(true);
+    const use = await run("multiple_outputs", "use_total");
+    expect(use.ti.state).toBe("success");
+    expect(await api.xcom(key("multiple_outputs", "use_total"))).toBe("3:abc");
+  });
+
+  it("fails a multipleOutputs task that returns no object, naming the fix", async () => {
+    // airflow/models/taskinstance.py: _execute_task raises "Returned output was type ... expected
+    // dictionary for multiple_outputs".
+    const { ti, history } = await run("multiple_outputs", "not_an_object");
+    expect(ti.state).toBe("failed");
+    expect(history?.error).toContain("multipleOutputs: true but returned an array");
+    expect(await api.xcom(key("multiple_outputs", "not_an_object"))).toBeUndefined();
+  });
+
+  it("pushes nothing with doXcomPush false, for TaskFlow (even with multipleOutputs) and Bash", async () => {
+    // airflow/models/taskinstance.py: _execute_task pushes nothing when do_xcom_push is False.
+    expect((await run("multiple_outputs", "no_push")).ti.state).toBe("success");
+    expect(await api.xcom(key("multiple_outputs", "no_push"))).toBeUndefined();
+    expect(await api.xcom(key("multiple_outputs", "no_push"), "a")).toBeUndefined();
+    const bash = await run("multiple_outputs", "bash_no_push");
+    expect(bash.ti.state).toBe("success");
+    expect(bash.log).toContain("hidden");
+    expect(await api.xcom(key("multiple_outputs", "bash_no_push"))).toBeUndefined();
+  });
+
+  it("pushes the last line of a BashOperator's stdout", async () => {
+    // airflow/operators/bash.py: BashOperator.execute returns result.output, the last line.
+    expect((await run("multiple_outputs", "bash_push")).ti.state).toBe("success");
+    expect(await api.xcom(key("multiple_outputs", "bash_push"))).toBe("last line");
+  });
+});
+
+describe("onExecuteCallback and onSkippedCallback", () => {
+  it("calls onExecuteCallback before the body, and not onSkippedCallback on success", async () => {
+    // airflow/models/taskinstance.py: _execute_task_with_callbacks runs on_execute_callback
+    // right before execute.
+    expect((await run("option_callbacks", "runs")).ti.state).toBe("success");
+    expect(noteOf("runs")).toBe("execute runs 2026-02-03\nbody runs 2026-02-03\nsuccess runs 2026-02-03\n");
+  });
+
+  it("calls onSkippedCallback when the task skips itself, by the signal or a bash exit code", async () => {
+    // airflow/models/taskinstance.py: _run_raw_task runs on_skipped_callback on AirflowSkipException.
+    const skips = await run("option_callbacks", "skips");
+    expect(skips.ti.state).toBe("skipped");
+    expect(noteOf("skips")).toBe("execute skips 2026-02-03\nskipped skips 2026-02-03\n");
+    const bash = await run("option_callbacks", "bash_skips");
+    expect(bash.ti.state).toBe("skipped");
+    expect(noteOf("bash_skips")).toBe("skipped bash_skips 2026-02-03\n");
+  });
+
+  it("runs the task when onExecuteCallback throws, logging the error", async () => {
+    // airflow/models/taskinstance.py: _run_execute_callback logs a failing callback and goes on.
+    const { ti, log } = await run("option_callbacks", "execute_cb_throws");
+    expect(ti.state).toBe("success");
+    expect(log).toContain("callback trouble");
+    expect(await api.xcom(key("option_callbacks", "execute_cb_throws"))).toBe("ran anyway");
+  });
+});
+
+describe("mapIndexTemplate", () => {
+  async function restTis(
+    dagId: string,
+  ): Promise<{ task_id: string; map_index: number; rendered_map_index: string | null }[]> {
+    const res = await fetch(
+      `${api.url}/api/v1/dags/${dagId}/dagRuns/${encodeURIComponent(RUN)}/taskInstances?limit=100`,
+      { headers: { authorization: `Bearer ${API_TOKEN}` } },
+    );
+    expect(res.status).toBe(200);
+    return (
+      (await res.json()) as {
+        task_instances: { task_id: string; map_index: number; rendered_map_index: string | null }[];
+      }
+    ).task_instances;
+  }
+
+  it("names each mapped instance from its arguments, stored and shown by the REST API", async () => {
+    // airflow/models/taskinstance.py: _execute_task_with_callbacks renders map_index_template
+    // with the context after execute into rendered_map_index.
+    await api.expand("map_index_names", RUN, "greet", 2);
+    await api.expand("map_index_names", RUN, "bash_mapped", 2);
+    const first = await run("map_index_names", "greet", 0);
+    expect(first.ti).toMatchObject({ state: "success", rendered_map_index: "city=Oslo on 2026-02-03" });
+    expect((await run("map_index_names", "greet", 1)).ti.rendered_map_index).toBe("city=Lima on 2026-02-03");
+    expect((await run("map_index_names", "bash_mapped", 1)).ti.rendered_map_index).toBe("echo two");
+    const tis = await restTis("map_index_names");
+    const named = tis
+      .filter((t) => t.task_id === "greet" && t.map_index >= 0)
+      .sort((a, b) => a.map_index - b.map_index);
+    expect(named.map((t) => t.rendered_map_index)).toEqual([
+      "city=Oslo on 2026-02-03",
+      "city=Lima on 2026-02-03",
+    ]);
+  });
+
+  it("sees what the body added to its context, and still names a failed instance", async () => {
+    // airflow/models/taskinstance.py: the template renders with the (mutated) context, also when
+    // execute raised (rendering errors then ignored).
+    await api.expand("map_index_names", RUN, "labelled", 2);
+    expect((await run("map_index_names", "labelled", 0)).ti).toMatchObject({
+      state: "success",
+      rendered_map_index: "item #10",
+    });
+    expect((await run("map_index_names", "labelled", 1)).ti).toMatchObject({
+      state: "failed",
+      rendered_map_index: "item #20",
+    });
+  });
+});
+
+describe("BashOperator options", () => {
+  it("skips on the exit codes in skipOnExitCode, and on none with null", async () => {
+    // airflow/operators/bash.py: BashOperator.execute: exit code in skip_on_exit_code → AirflowSkipException.
+    expect((await run("bash_options", "skip_on_3")).ti.state).toBe("skipped");
+    const noSkip = await run("bash_options", "no_skip");
+    expect(noSkip.ti.state).toBe("failed");
+    expect(noSkip.history?.error).toContain("non-zero exit code 99");
+  });
+
+  it("replaces the environment with env, or adds to it with appendEnv", async () => {
+    // airflow/operators/bash.py: BashOperator.get_env: append_env merges env into os.environ.
+    expect((await run("bash_options", "replace_env")).ti.state).toBe("success");
+    expect(await api.xcom(key("bash_options", "replace_env"))).toBe("[1][]");
+    expect((await run("bash_options", "append_env")).ti.state).toBe("success");
+    expect(await api.xcom(key("bash_options", "append_env"))).toBe(`[1][${notes}]`);
+  });
+
+  it("decodes stdout with outputEncoding (utf-8 by default)", async () => {
+    // airflow/hooks/subprocess.py: SubprocessHook.run_command decodes lines with output_encoding.
+    const latin = await run("bash_options", "latin1");
+    expect(latin.ti.state).toBe("success");
+    expect(await api.xcom(key("bash_options", "latin1"))).toBe("café");
+    expect(latin.log).toContain("café");
+    expect((await run("bash_options", "utf8_default")).ti.state).toBe("success");
+    expect(await api.xcom(key("bash_options", "utf8_default"))).toBe("café");
+  });
+});
