@@ -8,6 +8,7 @@
 //                                                                  (goal p95 ≤ 150 ms, both calls)
 //   - a 50 MB task log: time to the first byte, plain text and the first JSON chunk (goal ≤ 50 ms)
 // Usage: npm run bench -- api [--requests N] [--runs N]
+import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
