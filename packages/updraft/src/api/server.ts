@@ -19,6 +19,7 @@ import { healthRoutes } from "./rest/health.js";
 import { importErrorRoutes } from "./rest/import-errors.js";
 import { logRoutes } from "./rest/logs.js";
 import { poolRoutes } from "./rest/pools.js";
+import { eventLogRoutes } from "./rest/event-logs.js";
 import { taskInstanceRoutes } from "./rest/task-instances.js";
 import { variableRoutes } from "./rest/variables.js";
 import { versionRoutes } from "./rest/version.js";
@@ -157,6 +158,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(dagRoutes(database, events));
       await rest.register(dagRunRoutes(database, { events, defaultTimezone: config.core.default_timezone }));
       await rest.register(taskInstanceRoutes(database));
+      await rest.register(eventLogRoutes(database));
       await rest.register(logRoutes(database, config.logging.base_log_folder));
       await rest.register(variableRoutes(database, cipher));
       await rest.register(connectionRoutes(database, cipher));

@@ -20,6 +20,7 @@ export type {
   PoolRow,
   ImportErrorRow,
   JobRow,
+  LogRow,
 } from "./schema.js";
 
 export {

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 
 // eslint-disable-next-line no-control-regex
@@ -56,4 +57,29 @@ export function collection<N extends string, T extends z.ZodType>(name: N, item:
  */
 export function route<S extends object>(operationId: string, summary: string, tags: string[], schema: S) {
   return { schema: { operationId, summary, tags, ...schema } };
+}
+
+/** Who made a change, for the audit log (Airflow's event log `owner`): the authenticated user. */
+export function actor(request: FastifyRequest): string {
+  return request.principal?.username ?? "anonymous";
+}
+
+/**
+ * Airflow's `order_by`: one of `columns`' names, `-name` for descending. The schema accepts
+ * exactly those (anything else is a 400 naming them); {@link sortOf} maps a value to its column.
+ */
+export function orderBy<M extends Record<string, string>>(columns: M, fallback: keyof M & string) {
+  const names = Object.keys(columns).flatMap((k) => [k, `-${k}`]) as [string, ...string[]];
+  return z.enum(names).default(fallback);
+}
+
+/** The column and direction an `order_by` value names. */
+export function sortOf<M extends Record<string, string>>(
+  columns: M,
+  value: string,
+): { column: M[keyof M]; direction: "asc" | "desc" } {
+  return {
+    column: columns[value.replace(/^-/, "") as keyof M] as M[keyof M],
+    direction: value.startsWith("-") ? "desc" : "asc",
+  };
 }

@@ -13,7 +13,7 @@ import {
   type Database,
 } from "../../db/index.js";
 import { REDACTED, redactSensitive } from "../../services/index.js";
-import { Id, Page, Text, collection, route } from "./common.js";
+import { Id, Page, Text, collection, route, actor } from "./common.js";
 
 const ConnPath = z.object({ connection_id: Id });
 const Extra = z
@@ -133,7 +133,7 @@ export function connectionRoutes(database: Database, cipher: Cipher) {
         await setConnection(db, cipher, conn);
         await addAuditLog(db, {
           event: "connection.create",
-          owner: "api",
+          owner: actor(request),
           extra: JSON.stringify({ conn_id: conn.connId }),
         });
         return connectionJson(conn);
@@ -167,7 +167,7 @@ export function connectionRoutes(database: Database, cipher: Cipher) {
       await setConnection(db, cipher, next);
       await addAuditLog(db, {
         event: "connection.update",
-        owner: "api",
+        owner: actor(request),
         extra: JSON.stringify({ conn_id: connection_id }),
       });
       return connectionJson(next);
@@ -180,7 +180,7 @@ export function connectionRoutes(database: Database, cipher: Cipher) {
       if (!(await deleteConnection(db, connection_id))) throw notFound(connection_id);
       await addAuditLog(db, {
         event: "connection.delete",
-        owner: "api",
+        owner: actor(request),
         extra: JSON.stringify({ conn_id: connection_id }),
       });
       return reply.code(204).send();

@@ -2,7 +2,7 @@
 // (one set for GET's query and the batch POST's body), and the bodies that change a run.
 import { z } from "zod";
 import { DAG_RUN_STATES, TASK_INSTANCE_STATES } from "../../model/states.js";
-import { DateTime, Id, MAX_PAGE, Page, Text, collection } from "./common.js";
+import { DateTime, Id, MAX_PAGE, Page, Text, collection, orderBy } from "./common.js";
 
 export const DagRunJson = z
   .object({
@@ -53,8 +53,7 @@ export const RUN_ORDER = {
   updated_at: "updated_at",
   run_after: "run_after",
 } as const;
-const orderNames = Object.keys(RUN_ORDER).flatMap((k) => [k, `-${k}`]) as [string, ...string[]];
-export const RunOrder = z.enum(orderNames).default("id");
+export const RunOrder = orderBy(RUN_ORDER, "id");
 
 /** The date-range filters of Airflow's run lists. */
 const RangeFilters = {

@@ -13,7 +13,7 @@ import {
   triggerDagRun,
   type ClearedTaskInstance,
 } from "../../services/index.js";
-import { DagPath, RunPath, route } from "./common.js";
+import { DagPath, RunPath, route, actor } from "./common.js";
 import {
   ClearBody,
   ClearResultJson,
@@ -69,7 +69,7 @@ export function dagRunRoutes(database: Database, options: DagRunRoutesOptions) {
             runId: body.dag_run_id ?? null,
             logicalDate: body.logical_date ?? body.execution_date ?? null,
             note: body.note ?? null,
-            owner: "api",
+            owner: actor(request),
           },
           { events, defaultTimezone: options.defaultTimezone },
         );
@@ -129,7 +129,7 @@ export function dagRunRoutes(database: Database, options: DagRunRoutesOptions) {
           event: `dag_run.mark_${request.body.state}`,
           dagId: dag_id,
           runId: dag_run_id,
-          owner: "api",
+          owner: actor(request),
         });
         return dagRunJson(marked);
       },
@@ -146,7 +146,12 @@ export function dagRunRoutes(database: Database, options: DagRunRoutesOptions) {
         .where("run_id", "=", dag_run_id)
         .executeTakeFirst();
       if (Number(deleted.numDeletedRows) === 0) throw runNotFound(dag_id, dag_run_id);
-      await addAuditLog(db, { event: "dag_run.delete", dagId: dag_id, runId: dag_run_id, owner: "api" });
+      await addAuditLog(db, {
+        event: "dag_run.delete",
+        dagId: dag_id,
+        runId: dag_run_id,
+        owner: actor(request),
+      });
       return reply.code(204).send(null);
     });
 
@@ -173,7 +178,12 @@ export function dagRunRoutes(database: Database, options: DagRunRoutesOptions) {
             dry_run: true,
           };
         }
-        await addAuditLog(db, { event: "dag_run.clear", dagId: dag_id, runId: dag_run_id, owner: "api" });
+        await addAuditLog(db, {
+          event: "dag_run.clear",
+          dagId: dag_id,
+          runId: dag_run_id,
+          owner: actor(request),
+        });
         return dagRunJson(await mustHaveRun(dag_id, dag_run_id));
       },
     );

@@ -9,7 +9,7 @@ import { addAuditLog, getDag, type Database, type DagRow, type Executor } from "
 import type { EngineEvents } from "../../events/engine-events.js";
 import type { SerializedTask } from "../../model/serialized-dag.js";
 import { dagNotFound, loadDag, setDagPaused } from "../../services/index.js";
-import { DagPath, Id, Page, collection, route } from "./common.js";
+import { DagPath, Id, Page, collection, orderBy, route, sortOf, actor } from "./common.js";
 import { dagJson } from "./serialize.js";
 
 const BoolParam = z.enum(["true", "false"]).transform((s) => s === "true");
@@ -22,7 +22,6 @@ const DAG_ORDER = {
   next_dagrun: "next_dagrun",
   last_parsed_time: "last_parsed_time",
 } as const;
-const dagOrderNames = Object.keys(DAG_ORDER).flatMap((k) => [k, `-${k}`]) as [string, ...string[]];
 const Filters = {
   tags: Tags,
   /** Airflow's dag_id_pattern: a substring of the DAG id, case-insensitive (SQL ILIKE %pattern%). */
@@ -30,7 +29,7 @@ const Filters = {
   only_active: BoolParam.default(true),
   paused: BoolParam.optional(),
 };
-const ListQuery = Page.extend({ ...Filters, order_by: z.enum(dagOrderNames).default("dag_id") });
+const ListQuery = Page.extend({ ...Filters, order_by: orderBy(DAG_ORDER, "dag_id") });
 /** PATCH /dags changes many DAGs: Airflow requires a dag_id_pattern so that "all" is said on purpose. */
 const PatchManyQuery = Page.extend({
   ...Filters,
@@ -178,8 +177,7 @@ function selectDags(db: Executor, f: DagFilters) {
 
 async function page(db: Executor, f: DagFilters & { limit: number; offset: number; order_by?: string }) {
   const order = f.order_by ?? "dag_id";
-  const column = DAG_ORDER[order.replace(/^-/, "") as keyof typeof DAG_ORDER];
-  const direction = order.startsWith("-") ? "desc" : "asc";
+  const { column, direction } = sortOf(DAG_ORDER, order);
   const q = selectDags(db, f);
   const [rows, total] = await Promise.all([
     q
@@ -228,7 +226,7 @@ export function dagRoutes(database: Database, events: EngineEvents | null) {
           await addAuditLog(db, {
             event: request.body.is_paused ? "paused" : "unpaused",
             dagId: row.dag_id,
-            owner: "api",
+            owner: actor(request),
           });
         }
         return { dags: changed.map(dagJson), total_entries: changed.length };
@@ -247,7 +245,7 @@ export function dagRoutes(database: Database, events: EngineEvents | null) {
       await addAuditLog(db, {
         event: request.body.is_paused ? "paused" : "unpaused",
         dagId: dag_id,
-        owner: "api",
+        owner: actor(request),
       });
       return dagJson(row);
     });

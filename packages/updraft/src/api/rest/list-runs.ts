@@ -2,6 +2,7 @@
 // and `order_by`, a stable tie-break on id, and the total count under the same filters.
 import type { DagRunRow, Executor } from "../../db/index.js";
 import type { DagRunState } from "../../model/states.js";
+import { sortOf } from "./common.js";
 import { RUN_ORDER, type RunRangeFilters } from "./dag-run-schemas.js";
 
 export interface RunListFilters extends RunRangeFilters {
@@ -40,9 +41,7 @@ export async function listRuns(
     const value = f[name];
     if (value !== undefined) q = q.where(column, op, new Date(value));
   }
-  const desc = f.order_by.startsWith("-");
-  const column = RUN_ORDER[f.order_by.replace(/^-/, "") as keyof typeof RUN_ORDER];
-  const direction = desc ? "desc" : "asc";
+  const { column, direction } = sortOf(RUN_ORDER, f.order_by);
   const [rows, total] = await Promise.all([
     q
       .selectAll()

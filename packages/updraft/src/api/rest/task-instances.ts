@@ -7,7 +7,7 @@ import { UpdraftError } from "../../common/errors.js";
 import { getDagRun, getTaskInstance, type Database, type TaskInstanceRow } from "../../db/index.js";
 import { TASK_INSTANCE_STATES } from "../../model/states.js";
 import { runNotFound } from "../../services/index.js";
-import { Id, Page, collection, route } from "./common.js";
+import { Id, Page, collection, orderBy, route, sortOf } from "./common.js";
 import { iso, taskInstanceJson } from "./serialize.js";
 
 const MapIndex = z.coerce
@@ -108,14 +108,13 @@ const XcomGetQuery = MapIndexQuery.extend({
     .transform((s) => s === "true"),
 });
 
+const MAPPED_ORDER = { map_index: "map_index", state: "state", start_date: "start_date" } as const;
 const MappedQuery = Page.extend({
   state: z
     .union([z.enum(TASK_INSTANCE_STATES), z.array(z.enum(TASK_INSTANCE_STATES))])
     .transform((v) => (Array.isArray(v) ? v : [v]))
     .optional(),
-  order_by: z
-    .enum(["map_index", "-map_index", "state", "-state", "start_date", "-start_date"])
-    .default("map_index"),
+  order_by: orderBy(MAPPED_ORDER, "map_index"),
 });
 
 function tiNotFound(dagId: string, runId: string, taskId: string, mapIndex: number): UpdraftError {
@@ -173,8 +172,7 @@ export function taskInstanceRoutes(database: Database) {
       const p = request.params;
       const q = request.query;
       const run = await runOf(p.dag_id, p.dag_run_id);
-      const desc = q.order_by.startsWith("-");
-      const column = q.order_by.replace(/^-/, "") as "map_index" | "state" | "start_date";
+      const { column, direction } = sortOf(MAPPED_ORDER, q.order_by);
       let rows = db
         .selectFrom("task_instance")
         .where("dag_id", "=", p.dag_id)
@@ -185,7 +183,7 @@ export function taskInstanceRoutes(database: Database) {
       const [page, total] = await Promise.all([
         rows
           .selectAll()
-          .orderBy(column, desc ? "desc" : "asc")
+          .orderBy(column, direction)
           .orderBy("map_index")
           .limit(q.limit)
           .offset(q.offset)

@@ -12,7 +12,7 @@ import {
   type Database,
 } from "../../db/index.js";
 import { isSensitiveKey, REDACTED } from "../../services/index.js";
-import { Id, Page, Text, collection, route } from "./common.js";
+import { Id, Page, Text, collection, route, actor } from "./common.js";
 
 const KeyPath = z.object({ key: Id });
 const CreateBody = z.object({ key: Id, value: Text, description: Text.nullable().optional() }).strict();
@@ -81,7 +81,7 @@ export function variableRoutes(database: Database, cipher: Cipher) {
       });
       await addAuditLog(db, {
         event: "variable.create",
-        owner: "api",
+        owner: actor(request),
         extra: JSON.stringify({ key: body.key }),
       });
       return { key: body.key, value: shown(body.key, body.value), description: body.description ?? null };
@@ -108,7 +108,11 @@ export function variableRoutes(database: Database, cipher: Cipher) {
           description: body.description === undefined ? v.description : body.description,
         };
         await setVariable(db, cipher, next);
-        await addAuditLog(db, { event: "variable.update", owner: "api", extra: JSON.stringify({ key }) });
+        await addAuditLog(db, {
+          event: "variable.update",
+          owner: actor(request),
+          extra: JSON.stringify({ key }),
+        });
         return { key, value: shown(key, next.val), description: next.description };
       },
     );
@@ -120,7 +124,11 @@ export function variableRoutes(database: Database, cipher: Cipher) {
       async (request, reply) => {
         const { key } = request.params;
         if (!(await deleteVariable(db, key))) throw notFound(key);
-        await addAuditLog(db, { event: "variable.delete", owner: "api", extra: JSON.stringify({ key }) });
+        await addAuditLog(db, {
+          event: "variable.delete",
+          owner: actor(request),
+          extra: JSON.stringify({ key }),
+        });
         return reply.code(204).send();
       },
     );
