@@ -183,4 +183,22 @@ withTestDatabases("task instance routes", (getDb) => {
     });
     expect(none.json().total_entries).toBe(0);
   });
+
+  it("sets a note on an unmapped and on a mapped instance", async () => {
+    const patch = (url: string, payload: unknown) =>
+      t.server.app.inject({
+        method: "PATCH",
+        url,
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+        payload: payload as Record<string, unknown>,
+      });
+    expect((await patch(`${BASE}/a/setNote`, { note: "flaky upstream" })).json().note).toBe("flaky upstream");
+    expect((await get(`${BASE}/a`)).json().note).toBe("flaky upstream");
+    expect((await patch(`${BASE}/m/2/setNote`, { note: "shard 2" })).json()).toMatchObject({
+      map_index: 2,
+      note: "shard 2",
+    });
+    expect((await patch(`${BASE}/m/7/setNote`, { note: "x" })).statusCode).toBe(404);
+    expect((await patch(`${BASE}/a/setNote`, { notes: "x" })).statusCode).toBe(422);
+  });
 });

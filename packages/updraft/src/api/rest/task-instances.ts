@@ -7,7 +7,7 @@ import { UpdraftError } from "../../common/errors.js";
 import { getDagRun, getTaskInstance, type Database, type TaskInstanceRow } from "../../db/index.js";
 import { TASK_INSTANCE_STATES } from "../../model/states.js";
 import { runNotFound } from "../../services/index.js";
-import { Id, Page, collection, orderBy, route, sortOf } from "./common.js";
+import { Id, Page, Text, collection, orderBy, route, sortOf } from "./common.js";
 import { iso, taskInstanceJson } from "./serialize.js";
 
 const MapIndex = z.coerce
@@ -19,6 +19,7 @@ const TiPath = z.object({ dag_id: Id, dag_run_id: Id, task_id: Id });
 const MappedTiPath = TiPath.extend({ map_index: MapIndex });
 const XcomPath = TiPath.extend({ xcom_key: Id });
 const MapIndexQuery = z.object({ map_index: MapIndex.default(-1) });
+const NoteBody = z.object({ note: Text.max(10_000) }).strict();
 
 const State = z.enum(TASK_INSTANCE_STATES).nullable();
 
@@ -264,6 +265,42 @@ export function taskInstanceRoutes(database: Database) {
         }
         return { task_instances: out, total_entries: out.length };
       },
+    );
+
+    // Airflow's set_task_instance_note, for an unmapped instance and for one map index.
+    const setNote = async (
+      p: { dag_id: string; dag_run_id: string; task_id: string },
+      mapIndex: number,
+      note: string,
+    ) => {
+      const run = await runOf(p.dag_id, p.dag_run_id);
+      const updated = await db
+        .updateTable("task_instance")
+        .set({ note })
+        .where("dag_id", "=", p.dag_id)
+        .where("run_id", "=", p.dag_run_id)
+        .where("task_id", "=", p.task_id)
+        .where("map_index", "=", mapIndex)
+        .returningAll()
+        .executeTakeFirst();
+      if (updated === undefined) throw tiNotFound(p.dag_id, p.dag_run_id, p.task_id, mapIndex);
+      return withDate(updated, run.logical_date);
+    };
+    const note = { params: TiPath, body: NoteBody, response: { 200: TaskInstanceJson } };
+    app.patch(
+      `${base}/setNote`,
+      route("set_task_instance_note", "Set a task instance's note", tags, note),
+      async (request) => setNote(request.params, -1, request.body.note),
+    );
+    const mappedNote = { params: MappedTiPath, body: NoteBody, response: { 200: TaskInstanceJson } };
+    const mappedNoteRoute = route(
+      "set_mapped_task_instance_note",
+      "Set a mapped task instance's note",
+      tags,
+      mappedNote,
+    );
+    app.patch(`${base}/:map_index/setNote`, mappedNoteRoute, async (request) =>
+      setNote(request.params, request.params.map_index, request.body.note),
     );
 
     const xcomTags = ["XCom"];
