@@ -74,22 +74,27 @@ export const RunsQuery = Page.extend({
   ...RangeFilters,
 });
 
+/** The paging of Airflow's batch lists (in a body, not the query): `page_offset`, `page_limit`. */
+const BatchPage = {
+  page_offset: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(0),
+  page_limit: z
+    .number()
+    .int()
+    .min(1)
+    .default(100)
+    .transform((n) => Math.min(n, MAX_PAGE)),
+};
+
 /** `POST /dags/~/dagRuns/list`: the same filters in a body, across DAGs. */
 export const RunsBatchBody = z
   .object({
     order_by: RunOrder,
-    page_offset: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(0),
-    page_limit: z
-      .number()
-      .int()
-      .min(1)
-      .default(100)
-      .transform((n) => Math.min(n, MAX_PAGE)),
+    ...BatchPage,
     dag_ids: z.array(Id).max(10_000).optional(),
     states: z.array(z.enum(DAG_RUN_STATES)).optional(),
     ...RangeFilters,
@@ -119,18 +124,7 @@ export const TisQuery = Page.extend({
 });
 export const TisBatchBody = z
   .object({
-    page_offset: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(0),
-    page_limit: z
-      .number()
-      .int()
-      .min(1)
-      .default(100)
-      .transform((n) => Math.min(n, MAX_PAGE)),
+    ...BatchPage,
     dag_ids: z.array(Id).max(10_000).optional(),
     dag_run_ids: z.array(Id).max(10_000).optional(),
     task_ids: z.array(Id).max(10_000).optional(),
