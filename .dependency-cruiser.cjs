@@ -57,6 +57,13 @@ module.exports = {
       to: { path: `${S}(processor|runner|api|cli)/|${S}sdk/(dag|taskflow|operators)` },
     },
     {
+      name: "client-stands-alone",
+      comment:
+        "The typed REST client runs in browsers (the UI) and the CLI: it imports nothing of the server.",
+      from: { path: `${S}client/` },
+      to: { path: `${S}(?!client/)` },
+    },
+    {
       name: "loader-is-low",
       severity: "error",
       comment: "Transpiling DAG files is shared by the processor and the runner.",

@@ -4,6 +4,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { cliChunkSchema, cliReplySchema } from "../api/rest/cli.js";
+import { createUpdraftClient } from "../client/index.js";
 import { UpdraftError } from "../common/errors.js";
 import type { CliIO } from "./commands/context.js";
 
@@ -18,20 +20,6 @@ const standaloneSchema = z.object({
   dags_folder: z.string().optional(),
 });
 export type StandaloneInfo = z.infer<typeof standaloneSchema>;
-
-const replySchema = z.object({
-  stdout: z.string(),
-  stderr: z.string(),
-  exit_code: z.number().int(),
-});
-export type CliReply = z.infer<typeof replySchema>;
-
-/** One line of a streamed reply (`application/x-ndjson`): output as it happens, then the exit code. */
-const chunkSchema = z.union([
-  z.object({ stdout: z.string() }),
-  z.object({ stderr: z.string() }),
-  z.object({ exit_code: z.number().int() }),
-]);
 
 function pidAlive(pid: number): boolean {
   try {
@@ -76,7 +64,7 @@ async function readStreamed(
   let exitCode: number | null = null;
   const handle = (line: string): void => {
     if (line.trim() === "") return;
-    const chunk = chunkSchema.safeParse(JSON.parse(line));
+    const chunk = cliChunkSchema.safeParse(JSON.parse(line));
     if (!chunk.success) throw forwardFailed(server, "the server sent a line that is not CLI output");
     if ("stdout" in chunk.data) io.out(chunk.data.stdout);
     else if ("stderr" in chunk.data) io.err(chunk.data.stderr);
@@ -105,43 +93,46 @@ export async function forwardCommand(
   cwd: string,
   io: CliIO,
 ): Promise<number> {
-  const url = `${server.url.replace(/\/+$/, "")}/api/v1/cli`;
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${server.token}`,
-        "content-type": "application/json",
-        accept: "application/x-ndjson, application/json",
-      },
-      body: JSON.stringify({ argv, cwd }),
+  const api = createUpdraftClient({ baseUrl: server.url, token: server.token });
+  let result: Awaited<ReturnType<typeof post>>;
+  const post = () =>
+    api.POST("/api/v1/cli", {
+      body: { argv: [...argv], cwd },
+      headers: { accept: "application/x-ndjson, application/json" },
+      parseAs: "stream",
     });
+  try {
+    result = await post();
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause;
-    throw forwardFailed(server, `cannot reach ${url} (${cause?.code ?? String(err)})`, err);
+    throw forwardFailed(server, `cannot reach ${server.url} (${cause?.code ?? String(err)})`, err);
   }
-  if (!res.ok) {
-    const text = await res.text().catch(() => "");
-    let detail = text.slice(0, 300);
-    try {
-      const problem = JSON.parse(text) as { detail?: unknown };
-      if (typeof problem.detail === "string") detail = problem.detail;
-    } catch {
-      // Not a problem document: show the start of the body as is.
-    }
-    throw forwardFailed(server, `HTTP ${res.status}${detail === "" ? "" : ` (${detail})`}`);
+  const { data, error, response } = result;
+  if (!response.ok || data === undefined) {
+    const problem = error as { detail?: unknown } | string | undefined;
+    const detail =
+      typeof problem === "object" && typeof problem.detail === "string"
+        ? problem.detail
+        : String(problem ?? "").slice(0, 300);
+    throw forwardFailed(server, `HTTP ${response.status}${detail === "" ? "" : ` (${detail})`}`);
   }
-  const type = res.headers.get("content-type") ?? "";
-  if (type.includes("ndjson") && res.body !== null) {
+  const type = response.headers.get("content-type") ?? "";
+  if (type.includes("ndjson") && data !== null) {
     try {
-      return await readStreamed(server, res.body, io);
+      return await readStreamed(server, data, io);
     } catch (err) {
       if (err instanceof UpdraftError) throw err;
       throw forwardFailed(server, `the streamed reply broke off (${String(err)})`, err);
     }
   }
-  const reply = replySchema.safeParse(await res.json().catch(() => null));
+  const text = data === null ? "" : await new Response(data).text().catch(() => "");
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // Not JSON: reported below.
+  }
+  const reply = cliReplySchema.safeParse(json);
   if (!reply.success) throw forwardFailed(server, "the reply is not {stdout, stderr, exit_code}");
   io.out(reply.data.stdout);
   io.err(reply.data.stderr);

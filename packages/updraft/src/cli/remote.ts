@@ -1,9 +1,8 @@
 // The server half of forwarding (forward.ts is the client): runs a CLI command inside the process
 // that holds the database open and returns what it printed. `updraft standalone` mounts it as
 // `POST /api/v1/cli`, which the access hook opens to Admins only (permission cli:execute).
-import { isAbsolute } from "node:path";
 import { CommanderError } from "commander";
-import { z } from "zod";
+import type { CliResult } from "../api/rest/cli.js";
 import { isUpdraftError } from "../common/errors.js";
 import type { EngineEvents } from "../events/engine-events.js";
 import type { Database } from "../db/index.js";
@@ -11,18 +10,7 @@ import type { CliContext } from "./commands/context.js";
 import { debugEnabled } from "./errors.js";
 import { buildProgram } from "./program.js";
 
-/** The body of `POST /api/v1/cli`: the arguments after `updraft`, and the caller's directory. */
-export const cliRequestSchema = z.object({
-  argv: z.array(z.string().max(100_000)).max(1000),
-  cwd: z.string().refine(isAbsolute, "cwd must be an absolute path"),
-});
-export type CliRequest = z.infer<typeof cliRequestSchema>;
-
-export interface CliResult {
-  stdout: string;
-  stderr: string;
-  exit_code: number;
-}
+export { cliRequestSchema, type CliRequest, type CliResult } from "../api/rest/cli.js";
 
 export interface RunCliRemotelyOptions {
   /** The database the server holds open; commands use it instead of opening their own. */

@@ -7,6 +7,7 @@ import { listUsers } from "../../db/index.js";
 import type { Engine } from "../engine.js";
 import { startEngine, type EngineParts } from "../engine.js";
 import { terminalLogger } from "../logger.js";
+import { mountCliRoute } from "../../api/rest/cli.js";
 import { runCliRemotely } from "../remote.js";
 import { dagsSettings } from "../settings.js";
 import { ADMIN_USERNAME, ensureStandaloneAdmin, type StandaloneAdmin } from "../standalone-admin.js";
@@ -86,12 +87,9 @@ export function registerEngineCommands(program: Command): void {
           admin = await ensureStandaloneAdmin(database, config.home, secrets.api_token);
           // CLI commands in other terminals run here, on the database this process holds. The
           // API server's access hook lets only Admins in (permission cli:execute).
-          api.app.post("/api/v1/cli", async (request) => {
-            const body = (request.body ?? {}) as { argv?: unknown; cwd?: unknown };
-            const argv = Array.isArray(body.argv) ? body.argv.map(String) : [];
-            const cwd = typeof body.cwd === "string" ? body.cwd : process.cwd();
-            return runCliRemotely(argv, { database, cwd, events });
-          });
+          mountCliRoute(api.app, ({ argv, cwd }, onOutput) =>
+            runCliRemotely(argv, { database, cwd, events, ...(onOutput === undefined ? {} : { onOutput }) }),
+          );
         },
       });
       const removeInfo = writeStandaloneInfo(config.home, {
