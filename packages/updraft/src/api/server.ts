@@ -15,6 +15,7 @@ import { authRoutes } from "./rest/auth.js";
 import { connectionRoutes } from "./rest/connections.js";
 import { dagRunRoutes } from "./rest/dag-runs.js";
 import { dagRoutes } from "./rest/dags.js";
+import { gridRoutes } from "./rest/grid.js";
 import { healthRoutes } from "./rest/health.js";
 import { importErrorRoutes } from "./rest/import-errors.js";
 import { logRoutes } from "./rest/logs.js";
@@ -158,6 +159,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(dagRoutes(database, events));
       await rest.register(dagRunRoutes(database, { events, defaultTimezone: config.core.default_timezone }));
       await rest.register(taskInstanceRoutes(database));
+      await rest.register(gridRoutes(database));
       await rest.register(eventLogRoutes(database));
       await rest.register(logRoutes(database, config.logging.base_log_folder));
       await rest.register(variableRoutes(database, cipher));

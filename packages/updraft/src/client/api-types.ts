@@ -625,6 +625,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ui/grid/{dag_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A page of a DAG's runs with one cell per task */
+        get: operations["get_grid_data"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -1002,6 +1019,62 @@ export interface components {
             task_id: string | null;
             try_number: number | null;
             when: string | null;
+        };
+        GridData: {
+            dag_runs: {
+                dag_run_id: string;
+                data_interval_end: string | null;
+                data_interval_start: string | null;
+                end_date: string | null;
+                logical_date: string | null;
+                note: string | null;
+                queued_at: string | null;
+                run_type: string;
+                start_date: string | null;
+                /** @enum {string} */
+                state: "queued" | "running" | "success" | "failed";
+            }[];
+            task_instances: {
+                dag_run_id: string;
+                end_date: string | null;
+                map_count: number;
+                mapped_states: {
+                    [key: string]: number;
+                };
+                start_date: string | null;
+                state: ("removed" | "scheduled" | "queued" | "running" | "success" | "restarting" | "failed" | "up_for_retry" | "up_for_reschedule" | "upstream_failed" | "skipped" | "deferred") | null;
+                task_id: string;
+                try_number: number;
+            }[];
+            total_entries: number;
+        };
+        GridDataInput: {
+            dag_runs: {
+                dag_run_id: string;
+                data_interval_end: string | null;
+                data_interval_start: string | null;
+                end_date: string | null;
+                logical_date: string | null;
+                note: string | null;
+                queued_at: string | null;
+                run_type: string;
+                start_date: string | null;
+                /** @enum {string} */
+                state: "queued" | "running" | "success" | "failed";
+            }[];
+            task_instances: {
+                dag_run_id: string;
+                end_date: string | null;
+                map_count: number;
+                mapped_states: {
+                    [key: string]: number;
+                };
+                start_date: string | null;
+                state: ("removed" | "scheduled" | "queued" | "running" | "success" | "restarting" | "failed" | "up_for_retry" | "up_for_reschedule" | "upstream_failed" | "skipped" | "deferred") | null;
+                task_id: string;
+                try_number: number;
+            }[];
+            total_entries: number;
         };
         HealthInfo: {
             [key: string]: {
@@ -2744,6 +2817,31 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoleCollection"];
+                };
+            };
+        };
+    };
+    get_grid_data: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                dag_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GridData"];
                 };
             };
         };
