@@ -123,7 +123,12 @@ export async function main(argv) {
   const config = loadConfig({
     env: {},
     home,
-    overrides: { "database.sql_alchemy_conn": pgdb.url, "logging.base_log_folder": join(home, "logs") },
+    overrides: {
+      "database.sql_alchemy_conn": pgdb.url,
+      "logging.base_log_folder": join(home, "logs"),
+      // The batch list is read in pages of 1,000 (the default cap is 100 per page).
+      "webserver.maximum_page_limit": 1000,
+    },
   });
   const database = await openDatabase(config);
   let server = null;

@@ -7,6 +7,7 @@ import type { EngineEvents } from "../events/engine-events.js";
 import { executionRoutes, xcomBodyTooLarge } from "./execution/routes.js";
 import { depthCheckedJsonParser, type CallbackBodyParser } from "./json-body.js";
 import { registerOpenApi, schemaValidationError } from "./openapi.js";
+import { pageLimitCap } from "./page-limit.js";
 import { problem, sendProblem, toProblem } from "./problem.js";
 import { accessHook } from "./auth/access-hook.js";
 import { authenticator } from "./auth/authenticate.js";
@@ -126,6 +127,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       problem(404, "NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0] ?? ""}.`),
     ),
   );
+
+  // After each route's schema has validated the request: lists return at most this many items.
+  app.addHook("preHandler", pageLimitCap(config.webserver.maximum_page_limit));
 
   // Before any route: zod schemas on routes validate, serialize and document them.
   registerOpenApi(app);

@@ -121,6 +121,15 @@ export const SETTINGS = {
         "Trust X-Forwarded-Proto/-For from a reverse proxy in front of the API server: the session cookie is then Secure when the proxy was reached over https, and login limits count the client's address.",
     }),
   },
+  webserver: {
+    maximum_page_limit: integer({
+      default: 100,
+      min: 1,
+      max: 100_000,
+      description:
+        "The most items one page of a REST list returns: a larger `limit` (or `page_limit`) gets this many, as Airflow's webserver.maximum_page_limit.",
+    }),
+  },
   logging: {
     base_log_folder: path({
       default: "$UPDRAFT_HOME/logs",

@@ -16,16 +16,12 @@ export const Text = z
   .string()
   .refine((s) => !s.includes("\u0000"), { message: "must not contain NUL characters" });
 
-export const MAX_PAGE = 1000;
-
-/** `limit` (clamped to 1000, default 100) and `offset`, as Airflow's list routes. */
+/**
+ * `limit` (default 100) and `offset`, as Airflow's list routes. The server caps `limit` at
+ * webserver.maximum_page_limit after validation (api/page-limit.ts), in one place for every list.
+ */
 export const Page = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .default(100)
-    .transform((n) => Math.min(n, MAX_PAGE)),
+  limit: z.coerce.number().int().min(1).default(100),
   offset: z.coerce
     .number()
     .int()

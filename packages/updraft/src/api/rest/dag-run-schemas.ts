@@ -2,7 +2,7 @@
 // (one set for GET's query and the batch POST's body), and the bodies that change a run.
 import { z } from "zod";
 import { DAG_RUN_STATES, TASK_INSTANCE_STATES } from "../../model/states.js";
-import { DateTime, Id, MAX_PAGE, Page, Text, collection, orderBy } from "./common.js";
+import { DateTime, Id, Page, Text, collection, orderBy } from "./common.js";
 
 export const DagRunJson = z
   .object({
@@ -82,12 +82,8 @@ const BatchPage = {
     .min(0)
     .max(2 ** 31 - 1)
     .default(0),
-  page_limit: z
-    .number()
-    .int()
-    .min(1)
-    .default(100)
-    .transform((n) => Math.min(n, MAX_PAGE)),
+  // Capped at webserver.maximum_page_limit by the server (api/page-limit.ts), as `limit` is.
+  page_limit: z.number().int().min(1).default(100),
 };
 
 /** `POST /dags/~/dagRuns/list`: the same filters in a body, across DAGs. */
