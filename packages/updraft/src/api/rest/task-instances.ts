@@ -311,7 +311,19 @@ export function taskInstanceRoutes(database: Database) {
       async (request) => {
         const p = request.params;
         const q = request.query;
-        const run = await runOf(p.dag_id, p.dag_run_id);
+        const [run, anyTi] = await Promise.all([
+          runOf(p.dag_id, p.dag_run_id),
+          db
+            .selectFrom("task_instance")
+            .select("map_index")
+            .where("dag_id", "=", p.dag_id)
+            .where("run_id", "=", p.dag_run_id)
+            .where("task_id", "=", p.task_id)
+            .limit(1)
+            .executeTakeFirst(),
+        ]);
+        // A task the run does not have is a 404, not an empty list (a typo must not look like "no XCom").
+        if (anyTi === undefined) throw tiNotFound(p.dag_id, p.dag_run_id, p.task_id, -1);
         let rows = db
           .selectFrom("xcom")
           .where("dag_id", "=", p.dag_id)
