@@ -7,6 +7,7 @@ import type { EngineEvents } from "../events/engine-events.js";
 import { executionRoutes, xcomBodyTooLarge } from "./execution/routes.js";
 import { depthCheckedJsonParser, type CallbackBodyParser } from "./json-body.js";
 import { registerOpenApi, schemaValidationError } from "./openapi.js";
+import { etagHook } from "./etag.js";
 import { pageLimitCap } from "./page-limit.js";
 import { problem, sendProblem, toProblem } from "./problem.js";
 import { accessHook } from "./auth/access-hook.js";
@@ -154,6 +155,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   void app.register(versionRoutes());
   void app.register(
     async (rest) => {
+      // Polling clients (the UI) get 304 while a GET's reply has not changed.
+      rest.addHook("onSend", etagHook);
       rest.setNotFoundHandler(async (request, reply) =>
         sendProblem(
           reply,
