@@ -17,6 +17,7 @@ import { authRoutes } from "./rest/auth.js";
 import { connectionRoutes } from "./rest/connections.js";
 import { dagRunRoutes } from "./rest/dag-runs.js";
 import { dagRoutes } from "./rest/dags.js";
+import { calendarRoutes } from "./rest/calendar.js";
 import { gridRoutes } from "./rest/grid.js";
 import { healthRoutes } from "./rest/health.js";
 import { importErrorRoutes } from "./rest/import-errors.js";
@@ -167,6 +168,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(dagRunRoutes(database, { events, defaultTimezone: config.core.default_timezone }));
       await rest.register(taskInstanceRoutes(database));
       await rest.register(gridRoutes(database));
+      await rest.register(calendarRoutes(database));
       await rest.register(eventLogRoutes(database));
       await rest.register(logRoutes(database, config.logging.base_log_folder));
       await rest.register(variableRoutes(database, cipher));

@@ -625,6 +625,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ui/calendar/{dag_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A DAG's runs counted per day and state */
+        get: operations["get_calendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ui/grid/{dag_id}": {
         parameters: {
             query?: never;
@@ -734,6 +751,24 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        CalendarData: {
+            dag_runs: {
+                count: number;
+                date: string;
+                /** @enum {string} */
+                state: "queued" | "running" | "success" | "failed";
+            }[];
+            total_entries: number;
+        };
+        CalendarDataInput: {
+            dag_runs: {
+                count: number;
+                date: string;
+                /** @enum {string} */
+                state: "queued" | "running" | "success" | "failed";
+            }[];
+            total_entries: number;
+        };
         CliReply: {
             exit_code: number;
             stderr: string;
@@ -2817,6 +2852,32 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoleCollection"];
+                };
+            };
+        };
+    };
+    get_calendar: {
+        parameters: {
+            query?: {
+                granularity?: "daily" | "hourly";
+                logical_date_gte?: string;
+                logical_date_lte?: string;
+            };
+            header?: never;
+            path: {
+                dag_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarData"];
                 };
             };
         };

@@ -47,6 +47,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/logs/:try_number": "task_logs:read",
   "POST /api/v1/dags/:dag_id/clearTaskInstances": "task_instances:edit",
   "GET /api/v1/ui/grid/:dag_id": "task_instances:read",
+  "GET /api/v1/ui/calendar/:dag_id": "dag_runs:read",
   "GET /api/v1/eventLogs": "audit_logs:read",
   "GET /api/v1/eventLogs/:event_log_id": "audit_logs:read",
   "GET /api/v1/importErrors": "import_errors:read",
