@@ -18,6 +18,7 @@ import { connectionRoutes } from "./rest/connections.js";
 import { dagRunRoutes } from "./rest/dag-runs.js";
 import { dagRoutes } from "./rest/dags.js";
 import { calendarRoutes } from "./rest/calendar.js";
+import { ganttRoutes } from "./rest/gantt.js";
 import { gridRoutes } from "./rest/grid.js";
 import { healthRoutes } from "./rest/health.js";
 import { importErrorRoutes } from "./rest/import-errors.js";
@@ -169,6 +170,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(taskInstanceRoutes(database));
       await rest.register(gridRoutes(database));
       await rest.register(calendarRoutes(database));
+      await rest.register(ganttRoutes(database));
       await rest.register(eventLogRoutes(database));
       await rest.register(logRoutes(database, config.logging.base_log_folder));
       await rest.register(variableRoutes(database, cipher));

@@ -642,6 +642,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ui/gantt/{dag_id}/{dag_run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every try of a run's task instances, with its times */
+        get: operations["get_gantt_data"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ui/grid/{dag_id}": {
         parameters: {
             query?: never;
@@ -1054,6 +1071,32 @@ export interface components {
             task_id: string | null;
             try_number: number | null;
             when: string | null;
+        };
+        GanttData: {
+            dag_id: string;
+            dag_run_id: string;
+            tries: {
+                end_date: string | null;
+                map_index: number;
+                queued_when: string | null;
+                start_date: string | null;
+                state: ("removed" | "scheduled" | "queued" | "running" | "success" | "restarting" | "failed" | "up_for_retry" | "up_for_reschedule" | "upstream_failed" | "skipped" | "deferred") | null;
+                task_id: string;
+                try_number: number;
+            }[];
+        };
+        GanttDataInput: {
+            dag_id: string;
+            dag_run_id: string;
+            tries: {
+                end_date: string | null;
+                map_index: number;
+                queued_when: string | null;
+                start_date: string | null;
+                state: ("removed" | "scheduled" | "queued" | "running" | "success" | "restarting" | "failed" | "up_for_retry" | "up_for_reschedule" | "upstream_failed" | "skipped" | "deferred") | null;
+                task_id: string;
+                try_number: number;
+            }[];
         };
         GridData: {
             dag_runs: {
@@ -2878,6 +2921,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CalendarData"];
+                };
+            };
+        };
+    };
+    get_gantt_data: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dag_id: string;
+                dag_run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GanttData"];
                 };
             };
         };

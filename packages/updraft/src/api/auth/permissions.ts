@@ -48,6 +48,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "POST /api/v1/dags/:dag_id/clearTaskInstances": "task_instances:edit",
   "GET /api/v1/ui/grid/:dag_id": "task_instances:read",
   "GET /api/v1/ui/calendar/:dag_id": "dag_runs:read",
+  "GET /api/v1/ui/gantt/:dag_id/:dag_run_id": "task_instances:read",
   "GET /api/v1/eventLogs": "audit_logs:read",
   "GET /api/v1/eventLogs/:event_log_id": "audit_logs:read",
   "GET /api/v1/importErrors": "import_errors:read",
