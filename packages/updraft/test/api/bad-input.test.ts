@@ -4,11 +4,17 @@
 // problem+json (never a 500 or a hang), and the database is exactly as it was before, row for row.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { publicRoutes } from "../../src/api/openapi.js";
-import { triggerDagRun } from "../../src/services/index.js";
 import type { Database } from "../../src/db/index.js";
 import { sql } from "kysely";
 import { withTestDatabases } from "../db-testing.js";
-import { API_TOKEN, makeDag, saveTestDag, startTestServer, type TestServer } from "./helpers.js";
+import {
+  API_TOKEN,
+  makeDag,
+  saveTestDag,
+  startTestServer,
+  type TestServer,
+  triggerTestRun,
+} from "./helpers.js";
 
 const RUN = "manual__2024-05-01T00:00:00+00:00";
 /** A valid value for each path parameter, so that only the part under test is wrong. */
@@ -89,18 +95,7 @@ withTestDatabases("bad input on every route", (getDb) => {
     const database = getDb();
     await saveTestDag(database, makeDag("bad_input_dag", [{ id: "a" }, { id: "b", upstream: ["a"] }]));
     t = await startTestServer(database, { apiToken: API_TOKEN });
-    await triggerDagRun(
-      database.db,
-      {
-        dagId: "bad_input_dag",
-        conf: {},
-        runId: null,
-        logicalDate: "2024-05-01T00:00:00Z",
-        note: null,
-        owner: "t",
-      },
-      { events: null, defaultTimezone: "UTC" },
-    );
+    await triggerTestRun(database, "bad_input_dag", "2024-05-01T00:00:00Z");
     await database.db.insertInto("variable").values({ key: "v1", val: "x" }).execute();
     await t.server.app.ready();
     before = await snapshot(database);

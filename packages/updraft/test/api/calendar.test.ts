@@ -1,8 +1,14 @@
 // The UI's Calendar endpoint: runs counted per UTC day (or hour) and state within a range.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { withTestDatabases } from "../db-testing.js";
-import { triggerDagRun } from "../../src/services/index.js";
-import { API_TOKEN, makeDag, saveTestDag, startTestServer, type TestServer } from "./helpers.js";
+import {
+  API_TOKEN,
+  makeDag,
+  saveTestDag,
+  startTestServer,
+  type TestServer,
+  triggerTestRun,
+} from "./helpers.js";
 
 const DATES = [
   "2024-05-01T01:00:00Z",
@@ -21,11 +27,7 @@ withTestDatabases("calendar endpoint", (getDb) => {
     await saveTestDag(database, makeDag("cal_dag", [{ id: "a" }]));
     t = await startTestServer(database, { apiToken: API_TOKEN });
     for (const logicalDate of DATES) {
-      await triggerDagRun(
-        database.db,
-        { dagId: "cal_dag", conf: {}, runId: null, logicalDate, note: null, owner: "t" },
-        { events: null, defaultTimezone: "UTC" },
-      );
+      await triggerTestRun(database, "cal_dag", logicalDate);
     }
     await database.db
       .updateTable("dag_run")

@@ -2,8 +2,14 @@
 // the current try once, ordered by task, map index and try.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { withTestDatabases } from "../db-testing.js";
-import { triggerDagRun } from "../../src/services/index.js";
-import { API_TOKEN, makeDag, saveTestDag, startTestServer, type TestServer } from "./helpers.js";
+import {
+  API_TOKEN,
+  makeDag,
+  saveTestDag,
+  startTestServer,
+  type TestServer,
+  triggerTestRun,
+} from "./helpers.js";
 
 const RUN = "manual__2024-05-01T00:00:00+00:00";
 const at = (m: number) => new Date(Date.UTC(2024, 4, 1, 0, m));
@@ -23,18 +29,7 @@ withTestDatabases("gantt endpoint", (getDb) => {
       ]),
     );
     t = await startTestServer(database, { apiToken: API_TOKEN });
-    await triggerDagRun(
-      database.db,
-      {
-        dagId: "gantt_dag",
-        conf: {},
-        runId: null,
-        logicalDate: "2024-05-01T00:00:00Z",
-        note: null,
-        owner: "t",
-      },
-      { events: null, defaultTimezone: "UTC" },
-    );
+    await triggerTestRun(database, "gantt_dag", "2024-05-01T00:00:00Z");
     const db = database.db;
     // "a": try 1 failed (history), try 2 running now. "b": never tried.
     await db

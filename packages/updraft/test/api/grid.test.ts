@@ -2,7 +2,6 @@
 // task's instances counted by state, and the same permission as the task instance lists.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { withTestDatabases } from "../db-testing.js";
-import { triggerDagRun } from "../../src/services/index.js";
 import {
   API_TOKEN,
   makeDag,
@@ -10,6 +9,7 @@ import {
   seedUserWithToken,
   startTestServer,
   type TestServer,
+  triggerTestRun,
 } from "./helpers.js";
 
 const DAG = makeDag("grid_dag", [{ id: "a" }, { id: "m", upstream: ["a"] }]);
@@ -42,11 +42,7 @@ withTestDatabases("grid endpoint", (getDb) => {
     t = await startTestServer(database, { apiToken: API_TOKEN });
     await seedUserWithToken(database, "grid-viewer", "Viewer", "grid-viewer-token");
     for (const logicalDate of DATES) {
-      await triggerDagRun(
-        database.db,
-        { dagId: "grid_dag", conf: {}, runId: null, logicalDate, note: null, owner: "test" },
-        { events: null, defaultTimezone: "UTC" },
-      );
+      await triggerTestRun(database, "grid_dag", logicalDate);
     }
     const db = database.db;
     // The newest run: "a" succeeded on its second try, "m" mapped into 3 (one failed).

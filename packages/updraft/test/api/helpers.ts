@@ -9,7 +9,7 @@ import { createApiServer, type ApiServer } from "../../src/api/index.js";
 import { signToken } from "../../src/common/signed-token.js";
 import { loadConfig, type UpdraftConfig } from "../../src/config/index.js";
 import { generateFernetKey, getUser, saveDag, userByApiToken, type Database } from "../../src/db/index.js";
-import { createApiToken, createUser, secretHash } from "../../src/services/index.js";
+import { createApiToken, createUser, secretHash, triggerDagRun } from "../../src/services/index.js";
 import { EngineEvents, type EngineEvent } from "../../src/events/engine-events.js";
 import type { TaskInstanceKey, TokenClaims } from "../../src/model/execution-api.js";
 import {
@@ -225,4 +225,13 @@ export async function startTestServer(
     secretKey: SECRET,
   });
   return { server, config, events, seen };
+}
+
+/** A manual run of `dagId` at `logicalDate` with its task instances, as `POST …/dagRuns` makes it. */
+export async function triggerTestRun(database: Database, dagId: string, logicalDate: string): Promise<void> {
+  await triggerDagRun(
+    database.db,
+    { dagId, conf: {}, runId: null, logicalDate, note: null, owner: "test" },
+    { events: null, defaultTimezone: "UTC" },
+  );
 }

@@ -1,9 +1,15 @@
 // webserver.maximum_page_limit caps every list's page, in the query (`limit`) and in a batch
 // list's body (`page_limit`), without refusing the request; total_entries still counts them all.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { triggerDagRun } from "../../src/services/index.js";
 import { withTestDatabases } from "../db-testing.js";
-import { API_TOKEN, makeDag, saveTestDag, startTestServer, type TestServer } from "./helpers.js";
+import {
+  API_TOKEN,
+  makeDag,
+  saveTestDag,
+  startTestServer,
+  type TestServer,
+  triggerTestRun,
+} from "./helpers.js";
 
 withTestDatabases("maximum page limit", (getDb) => {
   let t: TestServer;
@@ -22,18 +28,7 @@ withTestDatabases("maximum page limit", (getDb) => {
       await database.db.insertInto("variable").values({ key, val: "v" }).execute();
     await saveTestDag(database, makeDag("paged_dag", [{ id: "a" }]));
     for (const day of ["01", "02", "03"]) {
-      await triggerDagRun(
-        database.db,
-        {
-          dagId: "paged_dag",
-          conf: {},
-          runId: null,
-          logicalDate: `2024-05-${day}T00:00:00Z`,
-          note: null,
-          owner: "t",
-        },
-        { events: null, defaultTimezone: "UTC" },
-      );
+      await triggerTestRun(database, "paged_dag", `2024-05-${day}T00:00:00Z`);
     }
   });
   afterAll(async () => {
