@@ -57,6 +57,13 @@ module.exports = {
       to: { path: `${S}(processor|runner|api|cli)/|${S}sdk/(dag|taskflow|operators)` },
     },
     {
+      name: "notify-below-components",
+      comment:
+        "Notifications are sent beside the scheduler from the database's outbox; they know no component.",
+      from: { path: `${S}notify/` },
+      to: { path: `${S}(scheduler|api|processor|executors|runner|cli)/` },
+    },
+    {
       name: "client-stands-alone",
       comment:
         "The typed REST client runs in browsers (the UI) and the CLI: it imports nothing of the server.",

@@ -7,6 +7,7 @@ import { createApiServer, type ApiServer } from "../api/index.js";
 import type { UpdraftConfig } from "../config/index.js";
 import { endJob, heartbeatJob, migrate, openDatabase, startJob, type Database } from "../db/index.js";
 import { EngineEvents } from "../events/engine-events.js";
+import { Notifier } from "../notify/notifier.js";
 import { LocalExecutor, localExecutorOptions, type Executor } from "../executors/index.js";
 import { DagFileProcessor, type RefreshResult } from "../processor/index.js";
 import { Scheduler } from "../scheduler/index.js";
@@ -234,8 +235,17 @@ export async function startEngine(o: StartEngineOptions): Promise<Engine> {
         logger: o.logger.child({ component: "scheduler" }),
       });
       await scheduler.start();
+      // Email on failure and on retry, beside the scheduler (never in a runner).
+      const notifier = new Notifier({
+        database,
+        config: o.config,
+        events,
+        logger: o.logger.child({ component: "notifier" }),
+      });
+      notifier.start();
       engine.onStop(async () => {
         await scheduler.stop();
+        await notifier.stop();
         await executor.stop({ graceful: true, timeoutMs: 10_000 });
       });
     }

@@ -129,6 +129,47 @@ export const SETTINGS = {
       description:
         "The most items one page of a REST list returns: a larger `limit` (or `page_limit`) gets this many, as Airflow's webserver.maximum_page_limit.",
     }),
+    base_url: string({
+      default: "http://localhost:8080",
+      description: "The address users reach the UI at: links in notification emails point there.",
+    }),
+  },
+  smtp: {
+    smtp_host: string({
+      default: "localhost",
+      description: "SMTP server that notification emails are sent through.",
+    }),
+    smtp_port: integer({ default: 25, min: 1, max: 65535, description: "Port of the SMTP server." }),
+    smtp_starttls: boolean({
+      default: true,
+      description: "Upgrade the connection with STARTTLS (required when true).",
+    }),
+    smtp_ssl: boolean({ default: false, description: "Connect with TLS from the start (port 465 usually)." }),
+    smtp_user: optionalString({ description: "User name for SMTP authentication; none sends without." }),
+    smtp_password: optionalString({ secret: true, description: "Password for SMTP authentication." }),
+    smtp_mail_from: string({
+      default: "updraft@example.com",
+      description: "The From address of notification emails.",
+    }),
+    smtp_timeout: seconds({
+      default: 30,
+      description: "Seconds before an SMTP connection or command gives up.",
+    }),
+    smtp_retry_limit: integer({
+      default: 5,
+      min: 1,
+      max: 100,
+      description: "Attempts to send one notification before it is given up (logged, never failing a task).",
+    }),
+  },
+  email: {
+    subject_template: optionalString({
+      description:
+        "A nunjucks file for the subject of failure and retry emails (variables: ti, dag_id, task_id, run_id, try_number, max_tries, state, exception, log_url, logical_date).",
+    }),
+    html_content_template: optionalString({
+      description: "A nunjucks file for the HTML body of failure and retry emails (the same variables).",
+    }),
   },
   logging: {
     base_log_folder: path({

@@ -10,6 +10,7 @@ export const CLEANED_TABLES = [
   "log",
   "import_error",
   "job",
+  "notification",
 ] as const;
 export type CleanedTable = (typeof CLEANED_TABLES)[number];
 
@@ -22,7 +23,7 @@ export interface CleanOptions {
 
 /**
  * Deletes history older than N days: finished DAG runs (with their task instances, tries and
- * XComs), audit log entries, import errors and jobs. Returns the rows per table deleted (or, with
+ * XComs), audit log entries, import errors, jobs and handled notifications. Returns the rows per table deleted (or, with
  * dryRun, that would be). Runs that are queued or running are never touched.
  */
 export async function cleanDatabase(
@@ -47,6 +48,8 @@ export async function cleanDatabase(
     log: sql`log.dttm < ${cutoff}`,
     import_error: sql`import_error.timestamp < ${cutoff}`,
     job: sql`job.latest_heartbeat < ${cutoff}`,
+    // Handled notifications only: one still pending is work, not history.
+    notification: sql`notification.done_at < ${cutoff}`,
   };
   return database.db.transaction().execute(async (trx) => {
     const counts = {} as Record<CleanedTable, number>;

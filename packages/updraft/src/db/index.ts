@@ -21,6 +21,7 @@ export type {
   ImportErrorRow,
   JobRow,
   LogRow,
+  NotificationRow,
 } from "./schema.js";
 
 export {

@@ -261,6 +261,26 @@ export interface UserSessionTable {
   expires_at: Timestamp;
 }
 
+/** An ended try to tell people about (migration 0010): written with the try's end, sent once. */
+export interface NotificationTable {
+  id: Generated<number>;
+  /** "task_failed" or "task_retry". */
+  kind: string;
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: number;
+  try_number: number;
+  error: string | null;
+  created_at: GeneratedTimestamp;
+  claimed_at: Timestamp | null;
+  attempts: Generated<number>;
+  done_at: Timestamp | null;
+  /** "sent", "not_needed" (no address, or the task does not ask), "gave_up" (every attempt failed). */
+  outcome: string | null;
+  last_error: string | null;
+}
+
 export interface MigrationTable {
   version: number;
   name: string;
@@ -284,6 +304,7 @@ export interface Schema {
   log: LogTable;
   ab_role: RoleTable;
   ab_user: UserTable;
+  notification: NotificationTable;
   ab_user_role: UserRoleTable;
   api_token: ApiTokenTable;
   user_session: UserSessionTable;
@@ -303,6 +324,7 @@ export type ImportErrorRow = Selectable<ImportErrorTable>;
 export type JobRow = Selectable<JobTable>;
 export type TriggerRow = Selectable<TriggerTable>;
 export type LogRow = Selectable<LogTable>;
+export type NotificationRow = Selectable<NotificationTable>;
 export type UserRow = Selectable<UserTable>;
 export type ApiTokenRow = Selectable<ApiTokenTable>;
 

@@ -110,6 +110,13 @@ export function endTriesCtes(tries: readonly TryEnd[], guard: RawBuilder<unknown
         state = excluded.state, start_date = excluded.start_date, end_date = excluded.end_date,
         duration = excluded.duration, hostname = excluded.hostname, pid = excluded.pid,
         error = coalesce(excluded.error, task_instance_history.error), updated_at = now()
+    ), ended_notice as (
+      -- The outbox of email on failure / on retry (notify/notifier.ts decides whether anyone is told).
+      insert into notification (kind, dag_id, run_id, task_id, map_index, try_number, error)
+      select case when state = 'failed' then 'task_failed' else 'task_retry' end,
+        dag_id, run_id, task_id, map_index, try_number, error
+      from ended where state in ('failed', 'up_for_retry') and try_number > 0
+      on conflict do nothing
     )`;
 }
 

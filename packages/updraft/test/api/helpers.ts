@@ -31,6 +31,8 @@ export interface TaskSpec {
   expand?: Record<string, unknown> | null;
   operator?: string;
   teardown?: boolean;
+  /** Addresses told of a failure and a retry (emailOnFailure and emailOnRetry on). */
+  email?: string[];
 }
 
 /** A valid serialized DAG with the given tasks (downstream lists derived from upstream ones). */
@@ -54,9 +56,9 @@ export function makeDag(dagId: string, specs: TaskSpec[], extra: Partial<Seriali
     weight_rule: "downstream",
     queue: "default",
     sla_ms: null,
-    email: [],
-    email_on_failure: false,
-    email_on_retry: false,
+    email: s.email ?? [],
+    email_on_failure: s.email !== undefined,
+    email_on_retry: s.email !== undefined,
     has_on_failure_callback: false,
     has_on_success_callback: false,
     has_on_retry_callback: false,
