@@ -31,6 +31,8 @@ export interface TaskSpec {
   expand?: Record<string, unknown> | null;
   operator?: string;
   teardown?: boolean;
+  /** Any other serialized field (trigger_rule, pool, depends_on_past, max_active_tis_per_dag…). */
+  task?: Partial<SerializedTask>;
 }
 
 /** A valid serialized DAG with the given tasks (downstream lists derived from upstream ones). */
@@ -88,6 +90,7 @@ export function makeDag(dagId: string, specs: TaskSpec[], extra: Partial<Seriali
     template_fields: [],
     fields: (s.fields ?? {}) as SerializedTask["fields"],
     expand: (s.expand ?? null) as SerializedTask["expand"],
+    ...s.task,
   }));
   const body = {
     __version: 1 as const,
