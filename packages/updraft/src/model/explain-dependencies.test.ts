@@ -194,5 +194,9 @@ describe("explainDependencies", () => {
       ]);
     }
     expect(explainDependencies(facts({ ti: { state: "queued" } })).dependencies).toEqual([]);
+    const gone = explainDependencies(facts({ ti: { task_id: "gone" } }));
+    expect(gone.dependencies[0]?.reason).toContain('no longer has task "gone"');
+    const unparsed = explainDependencies(facts({ plan: undefined }));
+    expect(unparsed.dependencies[0]?.reason).toContain("has no serialized form");
   });
 });

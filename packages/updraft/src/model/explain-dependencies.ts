@@ -93,6 +93,14 @@ export function explainDependencies(f: DependencyFacts): DependencyExplanation {
 
   const deps: Dependency[] = [];
   const tp = f.plan?.tasks.get(f.ti.task_id);
+  if (f.plan === undefined) {
+    // The scheduler evaluates no run of a DAG it has no serialized form of.
+    deps.push({
+      name: DEP.taskInstanceState,
+      reason: `DAG "${f.dagId}" has no serialized form (its file was not parsed, or failed to): the scheduler cannot evaluate this run. See GET /api/v1/importErrors.`,
+    });
+    return { dependencies: deps, message: "The scheduler cannot evaluate this run until the DAG is parsed." };
+  }
   if (tp === undefined) {
     deps.push({
       name: DEP.taskInstanceState,
