@@ -281,6 +281,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/{map_index}/dependencies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Why a mapped task instance is not running yet */
+        get: operations["get_mapped_task_instance_dependencies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/{map_index}/setNote": {
         parameters: {
             query?: never;
@@ -296,6 +313,23 @@ export interface paths {
         head?: never;
         /** Set a mapped task instance's note */
         patch: operations["set_mapped_task_instance_note"];
+        trace?: never;
+    };
+    "/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/dependencies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Why a task instance is not running yet */
+        get: operations["get_task_instance_dependencies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/listMapped": {
@@ -1291,6 +1325,14 @@ export interface components {
             tasks: components["schemas"]["TaskInput"][];
             total_entries: number;
         };
+        TaskDependency: {
+            name: string;
+            reason: string;
+        };
+        TaskDependencyInput: {
+            name: string;
+            reason: string;
+        };
         TaskInput: {
             class_ref: {
                 class_name: string;
@@ -1365,6 +1407,18 @@ export interface components {
         TaskInstanceCollectionInput: {
             task_instances: components["schemas"]["TaskInstanceInput"][];
             total_entries: number;
+        };
+        TaskInstanceDependencies: {
+            dependencies: components["schemas"]["TaskDependency"][];
+            message: string;
+            state: ("removed" | "scheduled" | "queued" | "running" | "success" | "restarting" | "failed" | "up_for_retry" | "up_for_reschedule" | "upstream_failed" | "skipped" | "deferred") | null;
+            wait_reason: string | null;
+        };
+        TaskInstanceDependenciesInput: {
+            dependencies: components["schemas"]["TaskDependencyInput"][];
+            message: string;
+            state: ("removed" | "scheduled" | "queued" | "running" | "success" | "restarting" | "failed" | "up_for_retry" | "up_for_reschedule" | "upstream_failed" | "skipped" | "deferred") | null;
+            wait_reason: string | null;
         };
         TaskInstanceInput: {
             dag_id: string;
@@ -2261,6 +2315,31 @@ export interface operations {
             };
         };
     };
+    get_mapped_task_instance_dependencies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dag_id: string;
+                dag_run_id: string;
+                map_index: number;
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskInstanceDependencies"];
+                };
+            };
+        };
+    };
     set_mapped_task_instance_note: {
         parameters: {
             query?: never;
@@ -2288,6 +2367,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskInstance"];
+                };
+            };
+        };
+    };
+    get_task_instance_dependencies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dag_id: string;
+                dag_run_id: string;
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskInstanceDependencies"];
                 };
             };
         };

@@ -231,7 +231,7 @@ function visit(
       continue;
     }
     if (ti.state !== null) continue;
-    const outcome = decide(tp, ti.map_index, byTask, plan);
+    const outcome = decideTriggerRule(tp, ti.map_index, byTask, plan);
     if (outcome.decision === "wait") continue;
     if (outcome.decision === "skip") set(out, ti, "skipped");
     else if (outcome.decision === "upstream_failed") set(out, ti, "upstream_failed");
@@ -285,15 +285,22 @@ function set(out: RunEvaluation, ti: TiSnapshot, to: TaskInstanceState): void {
   ti.state = to;
 }
 
-function decide(
+/**
+ * The setup constraint, then the trigger rule, of one instance of `tp` from the instances of its
+ * upstream tasks and relevant setups (`byTask`). With `flagUpstreamFailed: false` a rule that can
+ * no longer be met only ever waits: the dependencies view (explain-dependencies.ts) asks so.
+ */
+export function decideTriggerRule(
   tp: TaskPlan,
   mapIndex: number,
-  byTask: ReadonlyMap<string, TiSnapshot[]>,
+  byTask: ReadonlyMap<string, readonly { readonly state: TaskInstanceState | null }[]>,
   plan: DagPlan,
+  flagUpstreamFailed = true,
 ): TriggerRuleOutcome {
+  const opts = { mapIndex, flagUpstreamFailed };
   if (tp.indirectSetups.length > 0) {
     const setupStates = tp.indirectSetups.flatMap((id) => byTask.get(id) ?? []);
-    const constraint = evaluateSetupConstraint(countUpstreamStates(setupStates), { mapIndex });
+    const constraint = evaluateSetupConstraint(countUpstreamStates(setupStates), opts);
     if (constraint.decision !== "run") return constraint;
   }
   const upstream: { state: TaskInstanceState | null; isSetup: boolean }[] = [];
@@ -301,7 +308,7 @@ function decide(
     const isSetup = plan.tasks.get(id)?.task.is_setup === true;
     for (const u of byTask.get(id) ?? []) upstream.push({ state: u.state, isSetup });
   }
-  return evaluateTriggerRule(tp.triggerRule, countUpstreamStates(upstream), { mapIndex });
+  return evaluateTriggerRule(tp.triggerRule, countUpstreamStates(upstream), opts);
 }
 
 function expand(

@@ -20,13 +20,13 @@ import type { TaskInstanceState } from "../model/states.js";
 import {
   endTries,
   loadDag,
+  pastBlocks,
   pauseAfterFailedRuns,
   peekDag,
   writeDecisions,
   type TryEnd,
 } from "../services/index.js";
 import { runKey, type SchedulerContext } from "./context.js";
-import { pastBlocks } from "./prev-dagrun.js";
 
 export interface RunRef {
   dagId: string;

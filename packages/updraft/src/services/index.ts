@@ -13,6 +13,7 @@ export { pauseAfterFailedRuns, setDagPaused } from "./dag-paused.js";
 export { syncDagBag } from "./sync-dag-bag.js";
 export type { DagBagChanges, SyncDagBagOptions, SyncDagBagResult } from "./sync-dag-bag.js";
 export { loadDag, peekDag } from "./dag-cache.js";
+export { pastBlocks } from "./prev-dagrun.js";
 export { insertRuns } from "./insert-runs.js";
 export type { NewRun } from "./insert-runs.js";
 export { checkId, checkRunId, dagNotFound, runNotFound, MAX_ID_LENGTH } from "./ids.js";

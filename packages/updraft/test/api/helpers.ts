@@ -33,6 +33,8 @@ export interface TaskSpec {
   teardown?: boolean;
   /** Addresses told of a failure and a retry (emailOnFailure and emailOnRetry on). */
   email?: string[];
+  /** Any other serialized field (trigger_rule, pool, depends_on_past, max_active_tis_per_dag…). */
+  task?: Partial<SerializedTask>;
 }
 
 /** A valid serialized DAG with the given tasks (downstream lists derived from upstream ones). */
@@ -90,6 +92,7 @@ export function makeDag(dagId: string, specs: TaskSpec[], extra: Partial<Seriali
     template_fields: [],
     fields: (s.fields ?? {}) as SerializedTask["fields"],
     expand: (s.expand ?? null) as SerializedTask["expand"],
+    ...s.task,
   }));
   const body = {
     __version: 1 as const,

@@ -118,7 +118,7 @@ const MappedQuery = Page.extend({
   order_by: orderBy(MAPPED_ORDER, "map_index"),
 });
 
-function tiNotFound(dagId: string, runId: string, taskId: string, mapIndex: number): UpdraftError {
+export function tiNotFound(dagId: string, runId: string, taskId: string, mapIndex: number): UpdraftError {
   const which = mapIndex === -1 ? "" : ` with map index ${mapIndex}`;
   return new UpdraftError(
     "TASK_INSTANCE_NOT_FOUND",

@@ -5,6 +5,7 @@ import { sql } from "kysely";
 import type { Executor as Db } from "../db/index.js";
 import type { DagPlan } from "../model/dag-plan.js";
 import type { PastBlocks, TiSnapshot } from "../model/evaluate-run.js";
+import { DEP as DEP_NAMES } from "../model/explain-dependencies.js";
 
 interface PastRow {
   task_id: string;
@@ -20,8 +21,8 @@ interface PastRow {
   downstream_unsuccessful: boolean;
 }
 
-/** The reason prefix, Airflow's dep name, so that a dependencies view can show it as such. */
-const DEP = "Previous Dagrun State";
+/** The reason prefix, Airflow's dep name, so that the dependencies view shows it as such. */
+const DEP = DEP_NAMES.previousDagrun;
 
 /**
  * The depends_on_past tasks of the run that may not run yet, with the reason. `tis` are the
