@@ -25,6 +25,7 @@ import { importErrorRoutes } from "./rest/import-errors.js";
 import { logRoutes } from "./rest/logs.js";
 import { poolRoutes } from "./rest/pools.js";
 import { eventLogRoutes } from "./rest/event-logs.js";
+import { taskInstanceStateRoutes } from "./rest/task-instance-state.js";
 import { taskInstanceRoutes } from "./rest/task-instances.js";
 import { variableRoutes } from "./rest/variables.js";
 import { versionRoutes } from "./rest/version.js";
@@ -168,6 +169,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(dagRoutes(database, events));
       await rest.register(dagRunRoutes(database, { events, defaultTimezone: config.core.default_timezone }));
       await rest.register(taskInstanceRoutes(database));
+      await rest.register(taskInstanceStateRoutes(database, { events }));
       await rest.register(gridRoutes(database));
       await rest.register(calendarRoutes(database));
       await rest.register(ganttRoutes(database));
