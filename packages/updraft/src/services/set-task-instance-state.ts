@@ -91,7 +91,8 @@ export async function setTaskInstanceState(
   // Airflow's find_task_relatives: the task (at the given indexes), and its relatives whole.
   const relatives = new Set<string>();
   if (input.downstream === true) for (const id of plan.allDownstream(input.taskId)) relatives.add(id);
-  if (input.upstream === true) for (const id of upstreamClosure(plan.dag.tasks, input.taskId)) relatives.add(id);
+  if (input.upstream === true)
+    for (const id of upstreamClosure(plan.dag.tasks, input.taskId)) relatives.add(id);
   relatives.delete(input.taskId);
   const mapIndexes = input.mapIndexes ?? null;
 
@@ -206,7 +207,11 @@ async function targetRun(
 }
 
 /** The task must have an instance in the run (at the given map indexes), as Airflow checks. */
-async function mustHaveInstance(db: Executor, input: SetTaskInstanceStateInput, runId: string): Promise<void> {
+async function mustHaveInstance(
+  db: Executor,
+  input: SetTaskInstanceStateInput,
+  runId: string,
+): Promise<void> {
   const indexes = input.mapIndexes ?? null;
   let q = db
     .selectFrom("task_instance")
