@@ -26,6 +26,7 @@ import { logRoutes } from "./rest/logs.js";
 import { poolRoutes } from "./rest/pools.js";
 import { eventLogRoutes } from "./rest/event-logs.js";
 import { taskDependencyRoutes } from "./rest/task-dependencies.js";
+import { taskInstanceStateRoutes } from "./rest/task-instance-state.js";
 import { taskInstanceRoutes } from "./rest/task-instances.js";
 import { variableRoutes } from "./rest/variables.js";
 import { versionRoutes } from "./rest/version.js";
@@ -172,6 +173,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(
         taskDependencyRoutes(database, { maxActiveTasksPerDag: config.core.max_active_tasks_per_dag }),
       );
+      await rest.register(taskInstanceStateRoutes(database, { events }));
       await rest.register(gridRoutes(database));
       await rest.register(calendarRoutes(database));
       await rest.register(ganttRoutes(database));

@@ -261,7 +261,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Mark a task instance */
+        patch: operations["patch_task_instance"];
         trace?: never;
     };
     "/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/{map_index}": {
@@ -278,7 +279,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Mark a mapped task instance */
+        patch: operations["patch_mapped_task_instance"];
         trace?: never;
     };
     "/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/{map_index}/dependencies": {
@@ -479,6 +481,23 @@ export interface paths {
         get: operations["get_task"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dags/{dag_id}/updateTaskInstancesState": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark task instances and their relatives */
+        post: operations["post_set_task_instances_state"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1231,6 +1250,26 @@ export interface components {
             roles: string[];
             username: string;
         };
+        MarkedTaskInstanceReference: {
+            dag_id: string;
+            dag_run_id: string;
+            execution_date: string | null;
+            map_index: number;
+            task_id: string;
+        };
+        MarkedTaskInstanceReferenceCollection: {
+            task_instances: components["schemas"]["MarkedTaskInstanceReference"][];
+        };
+        MarkedTaskInstanceReferenceCollectionInput: {
+            task_instances: components["schemas"]["MarkedTaskInstanceReferenceInput"][];
+        };
+        MarkedTaskInstanceReferenceInput: {
+            dag_id: string;
+            dag_run_id: string;
+            execution_date: string | null;
+            map_index: number;
+            task_id: string;
+        };
         Pool: {
             deferred_slots: number;
             description: string | null;
@@ -1530,6 +1569,56 @@ export interface components {
             state: ("removed" | "scheduled" | "queued" | "running" | "success" | "restarting" | "failed" | "up_for_retry" | "up_for_reschedule" | "upstream_failed" | "skipped" | "deferred") | null;
             task_id: string;
             try_number: number;
+        };
+        UpdateTaskInstance: {
+            /** @default true */
+            dry_run: boolean;
+            /** @enum {string} */
+            new_state: "success" | "failed" | "skipped";
+        };
+        UpdateTaskInstanceInput: {
+            /** @default true */
+            dry_run: boolean;
+            /** @enum {string} */
+            new_state: "success" | "failed" | "skipped";
+        };
+        UpdateTaskInstancesState: {
+            dag_run_id?: string;
+            /** @default true */
+            dry_run: boolean;
+            /** Format: date-time */
+            execution_date?: string;
+            /** @default false */
+            include_downstream: boolean;
+            /** @default false */
+            include_future: boolean;
+            /** @default false */
+            include_past: boolean;
+            /** @default false */
+            include_upstream: boolean;
+            map_indexes?: number[];
+            /** @enum {string} */
+            new_state: "success" | "failed" | "skipped";
+            task_id: string;
+        };
+        UpdateTaskInstancesStateInput: {
+            dag_run_id?: string;
+            /** @default true */
+            dry_run: boolean;
+            /** Format: date-time */
+            execution_date?: string;
+            /** @default false */
+            include_downstream: boolean;
+            /** @default false */
+            include_future: boolean;
+            /** @default false */
+            include_past: boolean;
+            /** @default false */
+            include_upstream: boolean;
+            map_indexes?: number[];
+            /** @enum {string} */
+            new_state: "success" | "failed" | "skipped";
+            task_id: string;
         };
         User: {
             active: boolean;
@@ -2290,6 +2379,34 @@ export interface operations {
             };
         };
     };
+    patch_task_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dag_id: string;
+                dag_run_id: string;
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTaskInstanceInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkedTaskInstanceReference"];
+                };
+            };
+        };
+    };
     get_mapped_task_instance: {
         parameters: {
             query?: never;
@@ -2311,6 +2428,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskInstance"];
+                };
+            };
+        };
+    };
+    patch_mapped_task_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dag_id: string;
+                dag_run_id: string;
+                map_index: number;
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTaskInstanceInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkedTaskInstanceReference"];
                 };
             };
         };
@@ -2631,6 +2777,32 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+        };
+    };
+    post_set_task_instances_state: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dag_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTaskInstancesStateInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkedTaskInstanceReferenceCollection"];
                 };
             };
         };

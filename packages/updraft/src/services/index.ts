@@ -26,6 +26,13 @@ export { writeDecisions } from "./write-decisions.js";
 export type { RunDecisions } from "./write-decisions.js";
 export { setDagRunState } from "./set-dag-run-state.js";
 export type { MarkableRunState, SetDagRunStateResult } from "./set-dag-run-state.js";
+export { setTaskInstanceState } from "./set-task-instance-state.js";
+export type {
+  MarkableTiState,
+  MarkedTaskInstance,
+  SetTaskInstanceStateInput,
+  SetTaskInstanceStateResult,
+} from "./set-task-instance-state.js";
 export {
   checkPasswordStrength,
   hashPassword,

@@ -42,6 +42,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/dependencies": "task_instances:read",
   "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/:map_index/dependencies":
     "task_instances:read",
+  "PATCH /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id": "task_instances:edit",
+  "PATCH /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/:map_index": "task_instances:edit",
   "PATCH /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/setNote": "task_instances:edit",
   "PATCH /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/:map_index/setNote":
     "task_instances:edit",
@@ -49,6 +51,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/xcomEntries/:xcom_key": "xcoms:read",
   "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/logs/:try_number": "task_logs:read",
   "POST /api/v1/dags/:dag_id/clearTaskInstances": "task_instances:edit",
+  "POST /api/v1/dags/:dag_id/updateTaskInstancesState": "task_instances:edit",
   "GET /api/v1/ui/grid/:dag_id": "task_instances:read",
   "GET /api/v1/ui/calendar/:dag_id": "dag_runs:read",
   "GET /api/v1/ui/gantt/:dag_id/:dag_run_id": "task_instances:read",
