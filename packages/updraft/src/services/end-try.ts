@@ -23,6 +23,11 @@ export interface TryEnd extends TaskInstanceKey {
   /** The try never got a number (it is counted now, started and ended at once). */
   new_try: boolean;
   error: string | null;
+  /**
+   * Whether a failure or retry goes to the notification outbox (email on failure/retry); default
+   * yes. A state a user set by hand is no news to them.
+   */
+  notify?: boolean;
 }
 
 const TRY_END_COLUMNS: readonly RowColumn[] = [
@@ -37,6 +42,7 @@ const TRY_END_COLUMNS: readonly RowColumn[] = [
   ["retry_as", "text"],
   ["new_try", "boolean"],
   ["error", "text"],
+  ["notify", "boolean"],
 ];
 
 /** What ending a try did: the task instance's new state. */
@@ -95,7 +101,7 @@ export function endTriesCtes(tries: readonly TryEnd[], guard: RawBuilder<unknown
       from ending k
       where t.dag_id = k.dag_id and t.run_id = k.run_id and t.task_id = k.task_id and t.map_index = k.map_index
         and t.try_number = k.try_number and ${guard}
-      returning t.*, k.error
+      returning t.*, k.error, coalesce(k.notify, true) as notify
     ), ended_hist as (
       insert into task_instance_history (
         task_instance_id, dag_id, run_id, task_id, map_index, try_number, state, start_date, end_date,
@@ -115,7 +121,7 @@ export function endTriesCtes(tries: readonly TryEnd[], guard: RawBuilder<unknown
       insert into notification (kind, dag_id, run_id, task_id, map_index, try_number, error)
       select case when state = 'failed' then 'task_failed' else 'task_retry' end,
         dag_id, run_id, task_id, map_index, try_number, error
-      from ended where state in ('failed', 'up_for_retry') and try_number > 0
+      from ended where state in ('failed', 'up_for_retry') and try_number > 0 and notify
       on conflict do nothing
     )`;
 }

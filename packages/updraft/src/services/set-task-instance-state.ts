@@ -143,6 +143,8 @@ export async function setTaskInstanceState(
       try_number: r.try_number,
       state: input.state,
       retryable: false,
+      // Marked by a user: no failure email about what they just did.
+      notify: false,
       delay_s: 0,
       retry_as: "up_for_retry",
       new_try: false,

@@ -70,7 +70,12 @@ function configFor(port: number, retryLimit = 5) {
 const logger = pino({ level: "silent" });
 
 /** Ends the try `tryNumber` of `taskId` as failed, through the real end-try statement. */
-async function failTry(database: Database, taskId: string, tryNumber: number): Promise<string> {
+async function failTry(
+  database: Database,
+  taskId: string,
+  tryNumber: number,
+  notify?: boolean,
+): Promise<string> {
   await database.db
     .updateTable("task_instance")
     .set({ state: "running", try_number: tryNumber, start_date: new Date() })
@@ -89,6 +94,7 @@ async function failTry(database: Database, taskId: string, tryNumber: number): P
     retry_as: "up_for_retry",
     new_try: false,
     error: `ValueError: bad row ${XSS}`,
+    ...(notify === undefined ? {} : { notify }),
   };
   const [ended] = await endTries(database.db, [end], sql`t.state = 'running'`);
   return ended?.state ?? "none";
@@ -143,6 +149,17 @@ withTestDatabases("failure and retry emails", (getDb) => {
     expect(await failTry(getDb(), "quiet", 1)).toBe("failed");
     expect(await notifier.drain()).toEqual({ sent: 0, notNeeded: 1, failed: 0 });
     expect(smtp.inbox).toEqual([]);
+  });
+
+  it("leaves no notification for a state set by hand (notify: false)", async () => {
+    await getDb()
+      .db.updateTable("task_instance")
+      .set({ max_tries: 0 })
+      .where("task_id", "=", "loud")
+      .execute();
+    const before = await getDb().db.selectFrom("notification").select("id").execute();
+    expect(await failTry(getDb(), "loud", 3, false)).toBe("failed");
+    expect(await getDb().db.selectFrom("notification").select("id").execute()).toEqual(before);
   });
 
   it("gives a notification up after the retry limit when SMTP is down, and the task stays as it ended", async () => {
