@@ -28,6 +28,8 @@ export {
   BashOperator,
   KubernetesPodOperator,
   SparkKubernetesOperator,
+  slackWebhookNotifier,
+  webhookNotifier,
 } from "./sdk/index.js";
 export type {
   TaskFn,
@@ -62,6 +64,9 @@ export type {
   EnvFromSource,
   MapSource,
   MappedBuilder,
+  SlackWebhookNotifierOptions,
+  WebhookNotifierOptions,
+  MessageOf,
 } from "./sdk/index.js";
 export { UpdraftError } from "./common/errors.js";
 export type { Duration } from "./common/duration.js";

@@ -421,7 +421,12 @@ class TryRun {
     const fn = callback.forState(recorded);
     if (this.ctx !== null && fn !== undefined) {
       const ctx = this.ctx;
-      if ((await runTaskCallback(fn.name, () => fn.call(ctx), this.log)) === "hung") dirty = true;
+      // Failure and retry callbacks see the error that ended the try (Airflow's context["exception"]).
+      const withError =
+        (recorded === "failed" || recorded === "up_for_retry") && request.error != null
+          ? { ...ctx, exception: request.error }
+          : ctx;
+      if ((await runTaskCallback(fn.name, () => fn.call(withError), this.log)) === "hung") dirty = true;
     }
     return { state: recorded, dirty, totalMs, next, ...this.execTimes() };
   }

@@ -100,4 +100,9 @@ export interface TaskContext<P extends Record<string, unknown> = Record<string, 
   macros: Macros;
   dag: { dag_id: string };
   task: { task_id: string; task_group_id: string | null };
+  /**
+   * In failure and retry callbacks: the error that ended the try, as its log shows it (Airflow's
+   * `context["exception"]`). Absent elsewhere.
+   */
+  exception?: string;
 }

@@ -49,6 +49,8 @@ export type {
   Toleration,
   EnvFromSource,
 } from "./operators/kubernetes.js";
+export { slackWebhookNotifier, webhookNotifier } from "./notifiers.js";
+export type { SlackWebhookNotifierOptions, WebhookNotifierOptions, MessageOf } from "./notifiers.js";
 export { MAPPED_VALUE } from "./mapping.js";
 export type { MapSource, MappedBuilder } from "./mapping.js";
 export { takeRegisteredDags } from "./registry.js";

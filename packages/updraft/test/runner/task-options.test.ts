@@ -1,9 +1,12 @@
 // Task options that take effect in the task runner (multipleOutputs, doXcomPush, onExecuteCallback,
-// onSkippedCallback, mapIndexTemplate, BashOperator's skipOnExitCode/appendEnv/outputEncoding),
+// onSkippedCallback, mapIndexTemplate, BashOperator's skipOnExitCode/appendEnv/outputEncoding,
+// notifiers as callbacks),
 // each run for real: the LocalExecutor forks runners from dist/runner/main.js against the API
 // server on PGlite, and every outcome is read back from what the server stored or from files the
 // callbacks wrote. Run `npm run build` first.
 import { existsSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,7 +21,7 @@ import { startExecutionApi, type ExecutionApiHarness } from "./execution-api-har
 const DAG_FILE = fileURLToPath(new URL("./fixtures/option_dags.ts", import.meta.url));
 const RUNNER = join(PACKAGE_ROOT, "dist", "runner", "main.js");
 const RUN = "manual__2026-02-03T00:00:00+00:00";
-const DAGS = ["multiple_outputs", "option_callbacks", "map_index_names", "bash_options"];
+const DAGS = ["multiple_outputs", "option_callbacks", "map_index_names", "bash_options", "notifiers"];
 
 let database: Database;
 let api: ExecutionApiHarness;
@@ -26,6 +29,9 @@ let executor: LocalExecutor;
 let home: string;
 let notes: string;
 const events: ExecutorEvent[] = [];
+/** What the local HTTP server (standing in for Slack and a webhook) received. */
+const received: { path: string; authorization: string | undefined; body: unknown }[] = [];
+let hookServer: Server;
 
 const key = (dagId: string, taskId: string, mapIndex = -1): TaskInstanceKey => ({
   dag_id: dagId,
@@ -83,6 +89,37 @@ beforeAll(async () => {
   database = await openTestPGlite();
   api = await startExecutionApi(database, { home, heartbeatIntervalS: 0.2 });
   await api.loadDagFile(DAG_FILE);
+  hookServer = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d: Buffer) => (body += d.toString()));
+    req.on("end", () => {
+      received.push({
+        path: req.url ?? "",
+        authorization: req.headers.authorization,
+        body: JSON.parse(body),
+      });
+      res.statusCode = req.url === "/broken" ? 500 : 200;
+      res.end(req.url === "/broken" ? "upstream on fire" : "ok");
+    });
+  });
+  await new Promise<void>((resolve) => hookServer.listen(0, "127.0.0.1", resolve));
+  const port = (hookServer.address() as AddressInfo).port;
+  for (const conn of [
+    {
+      connection_id: "slack_test",
+      conn_type: "slackwebhook",
+      host: `http://127.0.0.1:${port}`,
+      password: "T000/B000/secret",
+    },
+    { connection_id: "hook_test", conn_type: "http", host: "127.0.0.1", port, login: "bot", password: "pw" },
+  ]) {
+    const res = await fetch(`${api.url}/api/v1/connections`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify(conn),
+    });
+    if (!res.ok) throw new Error(`creating ${conn.connection_id}: ${res.status} ${await res.text()}`);
+  }
   for (const dagId of DAGS) await api.triggerRun(dagId, RUN, "2026-02-03T00:00:00Z");
   const quiet = () => undefined;
   executor = new LocalExecutor({
@@ -98,6 +135,7 @@ afterAll(async () => {
   await executor?.stop({ graceful: false, timeoutMs: 2000 });
   await api?.close();
   await database?.close();
+  hookServer?.close();
   cleanupTempDirs();
 });
 
@@ -245,5 +283,30 @@ describe("BashOperator options", () => {
     expect(latin.log).toContain("café");
     expect((await run("bash_options", "utf8_default")).ti.state).toBe("success");
     expect(await api.xcom(key("bash_options", "utf8_default"))).toBe("café");
+  });
+});
+
+describe("notifiers", () => {
+  it("posts a failure to a Slack webhook from its connection, with the error", async () => {
+    expect((await run("notifiers", "tell_slack")).ti.state).toBe("failed");
+    expect(received.find((r) => r.path === "/T000/B000/secret")?.body).toEqual({
+      text: expect.stringMatching(/^notifiers\.tell_slack failed on try 1: Error: warehouse unreachable/),
+      channel: "#alerts",
+    });
+  });
+
+  it("sends JSON to a webhook connection with its credentials", async () => {
+    expect((await run("notifiers", "tell_webhook")).ti.state).toBe("success");
+    const hit = received.find((r) => r.path === "/events");
+    expect(hit?.body).toEqual({ event: "success", task: "tell_webhook", run: RUN });
+    expect(hit?.authorization).toBe(`Basic ${Buffer.from("bot:pw").toString("base64")}`);
+  });
+
+  it("logs a notifier that fails and keeps the task's state", async () => {
+    const { ti, log } = await run("notifiers", "webhook_down");
+    expect(ti.state).toBe("failed");
+    expect(received.some((r) => r.path === "/broken")).toBe(true);
+    expect(log).toContain("answered 500: upstream on fire");
+    expect(log).not.toContain("secret");
   });
 });
