@@ -23,6 +23,8 @@ import { healthRoutes } from "./rest/health.js";
 import { importErrorRoutes } from "./rest/import-errors.js";
 import { logRoutes } from "./rest/logs.js";
 import { poolRoutes } from "./rest/pools.js";
+import { roleRoutes } from "./rest/roles.js";
+import { userRoutes } from "./rest/users.js";
 import { eventLogRoutes } from "./rest/event-logs.js";
 import { taskInstanceRoutes } from "./rest/task-instances.js";
 import { variableRoutes } from "./rest/variables.js";
@@ -175,6 +177,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(connectionRoutes(database, cipher));
       await rest.register(poolRoutes(database));
       await rest.register(importErrorRoutes(database));
+      await rest.register(userRoutes(database));
+      await rest.register(roleRoutes(database));
       await rest.register(
         authRoutes({ database, limiter, sessionLifetimeS: config.api.session_lifetime_minutes * 60 }),
       );

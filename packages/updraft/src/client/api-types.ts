@@ -571,6 +571,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List permissions */
+        get: operations["get_permissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/pools": {
         parameters: {
             query?: never;
@@ -618,11 +635,31 @@ export interface paths {
         /** List roles */
         get: operations["get_roles"];
         put?: never;
-        post?: never;
+        /** Create a role */
+        post: operations["post_role"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/roles/{role_name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a role */
+        get: operations["get_role"];
+        put?: never;
+        post?: never;
+        /** Delete a role */
+        delete: operations["delete_role"];
+        options?: never;
+        head?: never;
+        /** Update a role */
+        patch: operations["patch_role"];
         trace?: never;
     };
     "/api/v1/ui/calendar/{dag_id}": {
@@ -669,11 +706,31 @@ export interface paths {
         /** List users */
         get: operations["get_users"];
         put?: never;
-        post?: never;
+        /** Create a user */
+        post: operations["post_user"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a user */
+        get: operations["get_user"];
+        put?: never;
+        post?: never;
+        /** Delete a user */
+        delete: operations["delete_user"];
+        options?: never;
+        head?: never;
+        /** Update a user */
+        patch: operations["patch_user"];
         trace?: never;
     };
     "/api/v1/variables": {
@@ -751,6 +808,36 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Action: {
+            name: string;
+        };
+        ActionCollection: {
+            actions: components["schemas"]["Action"][];
+            total_entries: number;
+        };
+        ActionCollectionInput: {
+            actions: components["schemas"]["ActionInput"][];
+            total_entries: number;
+        };
+        ActionInput: {
+            name: string;
+        };
+        ActionResource: {
+            action: {
+                name: string;
+            };
+            resource: {
+                name: string;
+            };
+        };
+        ActionResourceInput: {
+            action: {
+                name: string;
+            };
+            resource: {
+                name: string;
+            };
+        };
         CalendarData: {
             dag_runs: {
                 count: number;
@@ -1188,8 +1275,30 @@ export interface components {
             slots: number;
         };
         Role: {
+            actions: components["schemas"]["ActionResource"][];
             name: string;
-            permissions: string[];
+        };
+        RoleBody: {
+            actions?: {
+                action: {
+                    name: string;
+                };
+                resource: {
+                    name: string;
+                };
+            }[];
+            name?: string;
+        };
+        RoleBodyInput: {
+            actions?: {
+                action: {
+                    name: string;
+                };
+                resource: {
+                    name: string;
+                };
+            }[];
+            name?: string;
         };
         RoleCollection: {
             roles: components["schemas"]["Role"][];
@@ -1200,8 +1309,8 @@ export interface components {
             total_entries: number;
         };
         RoleInput: {
+            actions: components["schemas"]["ActionResourceInput"][];
             name: string;
-            permissions: string[];
         };
         Task: {
             class_ref: {
@@ -1437,12 +1546,15 @@ export interface components {
         };
         User: {
             active: boolean;
+            changed_on: string;
             created_on: string;
-            email: string | null;
-            first_name: string | null;
+            email: string;
+            first_name: string;
             last_login: string | null;
-            last_name: string | null;
-            roles: string[];
+            last_name: string;
+            roles: {
+                name: string;
+            }[];
             username: string;
         };
         UserCollection: {
@@ -1453,15 +1565,60 @@ export interface components {
             total_entries: number;
             users: components["schemas"]["UserInput"][];
         };
+        UserCreate: {
+            email: string;
+            first_name?: string;
+            last_name?: string;
+            password: string;
+            roles?: {
+                name: string;
+            }[];
+            username: string;
+        };
+        UserCreateInput: {
+            email: string;
+            first_name?: string;
+            last_name?: string;
+            password: string;
+            roles?: {
+                name: string;
+            }[];
+            username: string;
+        };
         UserInput: {
             active: boolean;
+            changed_on: string;
             created_on: string;
-            email: string | null;
-            first_name: string | null;
+            email: string;
+            first_name: string;
             last_login: string | null;
-            last_name: string | null;
-            roles: string[];
+            last_name: string;
+            roles: {
+                name: string;
+            }[];
             username: string;
+        };
+        UserPatch: {
+            active?: boolean;
+            email?: string;
+            first_name?: string;
+            last_name?: string;
+            password?: string;
+            roles?: {
+                name: string;
+            }[];
+            username?: string;
+        };
+        UserPatchInput: {
+            active?: boolean;
+            email?: string;
+            first_name?: string;
+            last_name?: string;
+            password?: string;
+            roles?: {
+                name: string;
+            }[];
+            username?: string;
         };
         Variable: {
             description: string | null;
@@ -2711,6 +2868,29 @@ export interface operations {
             };
         };
     };
+    get_permissions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionCollection"];
+                };
+            };
+        };
+    };
     get_pools: {
         parameters: {
             query?: {
@@ -2838,7 +3018,11 @@ export interface operations {
     };
     get_roles: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+                order_by?: "name" | "-name";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2852,6 +3036,100 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoleCollection"];
+                };
+            };
+        };
+    };
+    post_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleBodyInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Role"];
+                };
+            };
+        };
+    };
+    get_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                role_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Role"];
+                };
+            };
+        };
+    };
+    delete_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                role_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    patch_role: {
+        parameters: {
+            query?: {
+                update_mask?: string;
+            };
+            header?: never;
+            path: {
+                role_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleBodyInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Role"];
                 };
             };
         };
@@ -2909,7 +3187,11 @@ export interface operations {
     };
     get_users: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+                order_by?: "username" | "-username" | "email" | "-email" | "first_name" | "-first_name" | "last_name" | "-last_name" | "active" | "-active" | "created_on" | "-created_on" | "changed_on" | "-changed_on" | "last_login" | "-last_login";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2923,6 +3205,100 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserCollection"];
+                };
+            };
+        };
+    };
+    post_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+        };
+    };
+    get_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+        };
+    };
+    delete_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    patch_user: {
+        parameters: {
+            query?: {
+                update_mask?: string;
+            };
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserPatchInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
                 };
             };
         };

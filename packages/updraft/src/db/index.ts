@@ -74,6 +74,9 @@ export {
   userBySession,
   deleteSession,
   deleteUserSessions,
+  setUserProfile,
+  setUserRoles,
+  lockActiveHolders,
 } from "./queries/user.js";
 export type { UserWithRoles, NewUser } from "./queries/user.js";
 export type { UserRow, ApiTokenRow } from "./schema.js";

@@ -15,8 +15,8 @@ type Role = (typeof ROLES)[number];
 /** The least role that may call a route, from what Airflow's roles mean. */
 function leastRole(method: string, url: string): Role {
   const reads = method === "GET" || method === "HEAD";
-  // Admin: users, roles, and running any CLI command in the server.
-  if (/^\/api\/v1\/(users|roles|cli)\b/.test(url)) return "Admin";
+  // Admin: users, roles, permissions, and running any CLI command in the server.
+  if (/^\/api\/v1\/(users|roles|permissions|cli)\b/.test(url)) return "Admin";
   // Op: variables and connections (also to read them), and changing pools.
   if (/^\/api\/v1\/(variables|connections)\b/.test(url)) return "Op";
   if (/^\/api\/v1\/pools\b/.test(url)) return reads ? "Viewer" : "Op";

@@ -70,7 +70,16 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "GET /api/v1/auth/me": "my_profile:read",
   "POST /api/v1/auth/logout": "my_profile:edit",
   "GET /api/v1/users": "users:read",
+  "POST /api/v1/users": "users:create",
+  "GET /api/v1/users/:username": "users:read",
+  "PATCH /api/v1/users/:username": "users:edit",
+  "DELETE /api/v1/users/:username": "users:delete",
   "GET /api/v1/roles": "roles:read",
+  "POST /api/v1/roles": "roles:create",
+  "GET /api/v1/roles/:role_name": "roles:read",
+  "PATCH /api/v1/roles/:role_name": "roles:edit",
+  "DELETE /api/v1/roles/:role_name": "roles:delete",
+  "GET /api/v1/permissions": "roles:read",
   // Any CLI command, users included, runs through it: Admin only.
   "POST /api/v1/cli": "cli:execute",
 };
@@ -120,7 +129,9 @@ const ADMIN: readonly Permission[] = [
   "users:edit",
   "users:delete",
   "roles:read",
+  "roles:create",
   "roles:edit",
+  "roles:delete",
   "triggers:read",
   "cli:execute",
 ];
