@@ -14,6 +14,7 @@ import { accessHook } from "./auth/access-hook.js";
 import { authenticator } from "./auth/authenticate.js";
 import { LoginLimiter } from "./auth/login-limiter.js";
 import { authRoutes } from "./rest/auth.js";
+import { configRoutes } from "./rest/config.js";
 import { connectionRoutes } from "./rest/connections.js";
 import { dagRunRoutes } from "./rest/dag-runs.js";
 import { dagRoutes } from "./rest/dags.js";
@@ -179,6 +180,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(importErrorRoutes(database));
       await rest.register(userRoutes(database));
       await rest.register(roleRoutes(database));
+      await rest.register(configRoutes(config));
       await rest.register(
         authRoutes({ database, limiter, sessionLifetimeS: config.api.session_lifetime_minutes * 60 }),
       );

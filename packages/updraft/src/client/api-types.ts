@@ -70,6 +70,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get the configuration */
+        get: operations["get_config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/section/{section}/option/{option}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one configuration option */
+        get: operations["get_value"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/connections": {
         parameters: {
             query?: never;
@@ -873,6 +907,28 @@ export interface components {
         CliRequestInput: {
             argv: string[];
             cwd: string;
+        };
+        Config: {
+            sections: components["schemas"]["ConfigSection"][];
+        };
+        ConfigInput: {
+            sections: components["schemas"]["ConfigSectionInput"][];
+        };
+        ConfigOption: {
+            key: string;
+            value: string;
+        };
+        ConfigOptionInput: {
+            key: string;
+            value: string;
+        };
+        ConfigSection: {
+            name: string;
+            options: components["schemas"]["ConfigOption"][];
+        };
+        ConfigSectionInput: {
+            name: string;
+            options: components["schemas"]["ConfigOptionInput"][];
         };
         Connection: {
             conn_type: string;
@@ -1790,6 +1846,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CliReply"];
+                };
+            };
+        };
+    };
+    get_config: {
+        parameters: {
+            query?: {
+                section?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Config"];
+                };
+            };
+        };
+    };
+    get_value: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                option: string;
+                section: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Config"];
                 };
             };
         };

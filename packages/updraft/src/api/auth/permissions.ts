@@ -67,6 +67,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "POST /api/v1/connections": "connections:create",
   "PATCH /api/v1/connections/:connection_id": "connections:edit",
   "DELETE /api/v1/connections/:connection_id": "connections:delete",
+  "GET /api/v1/config": "config:read",
+  "GET /api/v1/config/section/:section/option/:option": "config:read",
   "GET /api/v1/auth/me": "my_profile:read",
   "POST /api/v1/auth/logout": "my_profile:edit",
   "GET /api/v1/users": "users:read",
