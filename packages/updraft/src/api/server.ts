@@ -18,6 +18,8 @@ import { configRoutes } from "./rest/config.js";
 import { connectionRoutes } from "./rest/connections.js";
 import { dagRunRoutes } from "./rest/dag-runs.js";
 import { dagRoutes } from "./rest/dags.js";
+import { dagSourceRoutes } from "./rest/dag-sources.js";
+import { fileTokens } from "./file-token.js";
 import { calendarRoutes } from "./rest/calendar.js";
 import { gridRoutes } from "./rest/grid.js";
 import { healthRoutes } from "./rest/health.js";
@@ -80,6 +82,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   }
   const xcomMaxSize = config.core.xcom_max_size;
   const cipher = createCipher(config.core.fernet_key);
+  const tokens = fileTokens(options.secretKey);
   const app: FastifyInstance = Fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
     disableRequestLogging: true,
@@ -167,7 +170,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
           problem(404, "NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0] ?? ""}.`),
         ),
       );
-      await rest.register(dagRoutes(database, events));
+      await rest.register(dagRoutes(database, events, tokens));
+      await rest.register(dagSourceRoutes(database, tokens));
       await rest.register(dagRunRoutes(database, { events, defaultTimezone: config.core.default_timezone }));
       await rest.register(taskInstanceRoutes(database));
       await rest.register(gridRoutes(database));

@@ -520,6 +520,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dagSources/{file_token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a DAG file's code */
+        get: operations["get_dag_source"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/eventLogs": {
         parameters: {
             query?: never;
@@ -980,6 +997,7 @@ export interface components {
             dag_display_name: string;
             dag_id: string;
             description: string | null;
+            file_token: string | null;
             fileloc: string | null;
             has_import_errors: boolean;
             is_active: boolean;
@@ -1016,6 +1034,7 @@ export interface components {
             doc_md: string | null;
             end_date: string | null;
             fail_stop: boolean;
+            file_token: string | null;
             fileloc: string | null;
             has_import_errors: boolean;
             is_active: boolean;
@@ -1059,6 +1078,7 @@ export interface components {
             doc_md: string | null;
             end_date: string | null;
             fail_stop: boolean;
+            file_token: string | null;
             fileloc: string | null;
             has_import_errors: boolean;
             is_active: boolean;
@@ -1096,6 +1116,7 @@ export interface components {
             dag_display_name: string;
             dag_id: string;
             description: string | null;
+            file_token: string | null;
             fileloc: string | null;
             has_import_errors: boolean;
             is_active: boolean;
@@ -1165,6 +1186,12 @@ export interface components {
             start_date: string | null;
             /** @enum {string} */
             state: "queued" | "running" | "success" | "failed";
+        };
+        DAGSource: {
+            content: string;
+        };
+        DAGSourceInput: {
+            content: string;
         };
         EventLog: {
             dag_id: string | null;
@@ -2845,6 +2872,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DAGRunCollection"];
+                };
+            };
+        };
+    };
+    get_dag_source: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DAGSource"];
                 };
             };
         };

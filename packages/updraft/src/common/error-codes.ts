@@ -71,6 +71,7 @@ export const ERROR_CODES = {
   TASK_NOT_FOUND: "not_found",
   TASK_INSTANCE_NOT_FOUND: "not_found",
   IMPORT_ERROR_NOT_FOUND: "not_found",
+  DAG_SOURCE_NOT_FOUND: "not_found",
   EVENT_LOG_NOT_FOUND: "not_found",
   LOG_NOT_FOUND: "not_found",
   BACKFILL_NOT_FOUND: "not_found",

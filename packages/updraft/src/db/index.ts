@@ -33,6 +33,7 @@ export {
 } from "./queries/dag.js";
 export type { DagUpsert, ListDagsOptions } from "./queries/dag.js";
 export { setImportErrors, listImportErrors } from "./queries/import-error.js";
+export { setDagCode, deleteDagCode, getDagCode, sourceHash } from "./queries/dag-code.js";
 export type { ImportErrorInput } from "./queries/import-error.js";
 export { createDagRun, getDagRun, listDagRuns, transitionDagRun } from "./queries/dag-run.js";
 export type { DagRunKey, CreateDagRunInput, ListDagRunsOptions } from "./queries/dag-run.js";

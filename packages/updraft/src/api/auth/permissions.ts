@@ -7,7 +7,7 @@
 // (airflow/providers/fab/auth_manager/security_manager/override.py: VIEWER_PERMISSIONS,
 // USER_PERMISSIONS, OP_PERMISSIONS, ADMIN_PERMISSIONS, ROLE_CONFIGS), each containing the one
 // below it:
-// - Viewer reads DAGs, runs, task instances, logs, pools and import errors;
+// - Viewer reads DAGs (and their code), runs, task instances, logs, pools and import errors;
 // - User also triggers, clears and marks runs and task instances, pauses DAGs, deletes runs;
 // - Op also manages variables, connections and pools, and reads the configuration;
 // - Admin also manages users and roles (and runs CLI commands through standalone).
@@ -25,6 +25,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "GET /api/v1/dags/:dag_id/details": "dags:read",
   "GET /api/v1/dags/:dag_id/tasks": "dags:read",
   "GET /api/v1/dags/:dag_id/tasks/:task_id": "dags:read",
+  "GET /api/v1/dagSources/:file_token": "dag_code:read",
   "GET /api/v1/dags/:dag_id/dagRuns": "dag_runs:read",
   "POST /api/v1/dags/:dag_id/dagRuns": "dag_runs:create",
   "POST /api/v1/dags/~/dagRuns/list": "dag_runs:read",
@@ -88,6 +89,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
 
 const VIEWER: readonly Permission[] = [
   "dags:read",
+  "dag_code:read",
   "dag_runs:read",
   "task_instances:read",
   "task_logs:read",
