@@ -3,6 +3,7 @@
 // user's sessions; the last active Admin cannot be deleted, disabled or demoted; built-in roles
 // cannot be changed and custom roles are refused; only Admin may do any of it.
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { createUser, removeUser, updateUser } from "../../src/services/index.js";
 import { withTestDatabases } from "../db-testing.js";
 import { API_TOKEN, seedUserWithToken, startTestServer, type TestServer } from "./helpers.js";
 
@@ -242,5 +243,40 @@ withTestDatabases("users and roles API", (getDb) => {
       expect(res.statusCode, `${method} ${url}`).toBe(403);
     }
     expect((await call("GET", "/api/v1/users/carol")).statusCode).toBe(200);
+  });
+  // Last: it demotes test-admin. Two active Admins removed at the same time: the lock on the
+  // Admin role makes the second change see the first one's, so it must fail.
+  it("refuses disabling an Admin while another transaction removes the other last Admin", async () => {
+    const db = getDb().db;
+    for (const name of ["race-a", "race-b"]) {
+      await createUser(db, {
+        username: name,
+        email: `${name}@example.com`,
+        password: `${name}-secret-1`,
+        roles: ["Admin"],
+      });
+    }
+    await updateUser(db, "test-admin", { roles: ["Op"] });
+    // A removes race-a and has not committed yet when B tries to disable race-b: B must wait for
+    // A (the lock), then see that race-b is the last active Admin. Without the lock, B would
+    // count race-a as still active and succeed while A's transaction is open.
+    let b: Promise<PromiseSettledResult<string>[]> | undefined;
+    await db.transaction().execute(async (tx) => {
+      await removeUser(tx, "race-a");
+      b = Promise.allSettled([updateUser(db, "race-b", { active: false })]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    });
+    const [outcome] = await b!;
+    expect(outcome?.status).toBe("rejected");
+    expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: "USER_LAST_ADMIN" });
+    const admins = await db
+      .selectFrom("ab_user as u")
+      .innerJoin("ab_user_role as ur", "ur.user_id", "u.id")
+      .innerJoin("ab_role as r", "r.id", "ur.role_id")
+      .select("u.username")
+      .where("r.name", "=", "Admin")
+      .where("u.active", "=", true)
+      .execute();
+    expect(admins).toHaveLength(1);
   });
 });
