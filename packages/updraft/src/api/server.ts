@@ -14,9 +14,12 @@ import { accessHook } from "./auth/access-hook.js";
 import { authenticator } from "./auth/authenticate.js";
 import { LoginLimiter } from "./auth/login-limiter.js";
 import { authRoutes } from "./rest/auth.js";
+import { configRoutes } from "./rest/config.js";
 import { connectionRoutes } from "./rest/connections.js";
 import { dagRunRoutes } from "./rest/dag-runs.js";
 import { dagRoutes } from "./rest/dags.js";
+import { dagSourceRoutes } from "./rest/dag-sources.js";
+import { fileTokens } from "./file-token.js";
 import { calendarRoutes } from "./rest/calendar.js";
 import { ganttRoutes } from "./rest/gantt.js";
 import { gridRoutes } from "./rest/grid.js";
@@ -24,6 +27,8 @@ import { healthRoutes } from "./rest/health.js";
 import { importErrorRoutes } from "./rest/import-errors.js";
 import { logRoutes } from "./rest/logs.js";
 import { poolRoutes } from "./rest/pools.js";
+import { roleRoutes } from "./rest/roles.js";
+import { userRoutes } from "./rest/users.js";
 import { eventLogRoutes } from "./rest/event-logs.js";
 import { taskDependencyRoutes } from "./rest/task-dependencies.js";
 import { taskInstanceStateRoutes } from "./rest/task-instance-state.js";
@@ -80,6 +85,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   }
   const xcomMaxSize = config.core.xcom_max_size;
   const cipher = createCipher(config.core.fernet_key);
+  const tokens = fileTokens(options.secretKey);
   const app: FastifyInstance = Fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
     disableRequestLogging: true,
@@ -167,7 +173,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
           problem(404, "NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0] ?? ""}.`),
         ),
       );
-      await rest.register(dagRoutes(database, events));
+      await rest.register(dagRoutes(database, events, tokens));
+      await rest.register(dagSourceRoutes(database, tokens));
       await rest.register(dagRunRoutes(database, { events, defaultTimezone: config.core.default_timezone }));
       await rest.register(taskInstanceRoutes(database));
       await rest.register(
@@ -183,6 +190,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(connectionRoutes(database, cipher));
       await rest.register(poolRoutes(database));
       await rest.register(importErrorRoutes(database));
+      await rest.register(userRoutes(database));
+      await rest.register(roleRoutes(database));
+      await rest.register(configRoutes(config));
       await rest.register(
         authRoutes({ database, limiter, sessionLifetimeS: config.api.session_lifetime_minutes * 60 }),
       );

@@ -69,6 +69,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get the configuration */
+        get: operations["get_config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/config/section/{section}/option/{option}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one configuration option */
+        get: operations["get_value"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/connections": {
         parameters: {
             query?: never;
@@ -538,6 +572,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dagSources/{file_token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a DAG file's code */
+        get: operations["get_dag_source"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/eventLogs": {
         parameters: {
             query?: never;
@@ -623,6 +674,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List permissions */
+        get: operations["get_permissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/pools": {
         parameters: {
             query?: never;
@@ -670,11 +738,31 @@ export interface paths {
         /** List roles */
         get: operations["get_roles"];
         put?: never;
-        post?: never;
+        /** Create a role */
+        post: operations["post_role"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/roles/{role_name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a role */
+        get: operations["get_role"];
+        put?: never;
+        post?: never;
+        /** Delete a role */
+        delete: operations["delete_role"];
+        options?: never;
+        head?: never;
+        /** Update a role */
+        patch: operations["patch_role"];
         trace?: never;
     };
     "/api/v1/ui/calendar/{dag_id}": {
@@ -738,11 +826,31 @@ export interface paths {
         /** List users */
         get: operations["get_users"];
         put?: never;
-        post?: never;
+        /** Create a user */
+        post: operations["post_user"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a user */
+        get: operations["get_user"];
+        put?: never;
+        post?: never;
+        /** Delete a user */
+        delete: operations["delete_user"];
+        options?: never;
+        head?: never;
+        /** Update a user */
+        patch: operations["patch_user"];
         trace?: never;
     };
     "/api/v1/variables": {
@@ -820,6 +928,36 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Action: {
+            name: string;
+        };
+        ActionCollection: {
+            actions: components["schemas"]["Action"][];
+            total_entries: number;
+        };
+        ActionCollectionInput: {
+            actions: components["schemas"]["ActionInput"][];
+            total_entries: number;
+        };
+        ActionInput: {
+            name: string;
+        };
+        ActionResource: {
+            action: {
+                name: string;
+            };
+            resource: {
+                name: string;
+            };
+        };
+        ActionResourceInput: {
+            action: {
+                name: string;
+            };
+            resource: {
+                name: string;
+            };
+        };
         CalendarData: {
             dag_runs: {
                 count: number;
@@ -855,6 +993,28 @@ export interface components {
         CliRequestInput: {
             argv: string[];
             cwd: string;
+        };
+        Config: {
+            sections: components["schemas"]["ConfigSection"][];
+        };
+        ConfigInput: {
+            sections: components["schemas"]["ConfigSectionInput"][];
+        };
+        ConfigOption: {
+            key: string;
+            value: string;
+        };
+        ConfigOptionInput: {
+            key: string;
+            value: string;
+        };
+        ConfigSection: {
+            name: string;
+            options: components["schemas"]["ConfigOption"][];
+        };
+        ConfigSectionInput: {
+            name: string;
+            options: components["schemas"]["ConfigOptionInput"][];
         };
         Connection: {
             conn_type: string;
@@ -906,6 +1066,7 @@ export interface components {
             dag_display_name: string;
             dag_id: string;
             description: string | null;
+            file_token: string | null;
             fileloc: string | null;
             has_import_errors: boolean;
             is_active: boolean;
@@ -942,6 +1103,7 @@ export interface components {
             doc_md: string | null;
             end_date: string | null;
             fail_stop: boolean;
+            file_token: string | null;
             fileloc: string | null;
             has_import_errors: boolean;
             is_active: boolean;
@@ -985,6 +1147,7 @@ export interface components {
             doc_md: string | null;
             end_date: string | null;
             fail_stop: boolean;
+            file_token: string | null;
             fileloc: string | null;
             has_import_errors: boolean;
             is_active: boolean;
@@ -1022,6 +1185,7 @@ export interface components {
             dag_display_name: string;
             dag_id: string;
             description: string | null;
+            file_token: string | null;
             fileloc: string | null;
             has_import_errors: boolean;
             is_active: boolean;
@@ -1091,6 +1255,12 @@ export interface components {
             start_date: string | null;
             /** @enum {string} */
             state: "queued" | "running" | "success" | "failed";
+        };
+        DAGSource: {
+            content: string;
+        };
+        DAGSourceInput: {
+            content: string;
         };
         EventLog: {
             dag_id: string | null;
@@ -1303,8 +1473,30 @@ export interface components {
             slots: number;
         };
         Role: {
+            actions: components["schemas"]["ActionResource"][];
             name: string;
-            permissions: string[];
+        };
+        RoleBody: {
+            actions?: {
+                action: {
+                    name: string;
+                };
+                resource: {
+                    name: string;
+                };
+            }[];
+            name?: string;
+        };
+        RoleBodyInput: {
+            actions?: {
+                action: {
+                    name: string;
+                };
+                resource: {
+                    name: string;
+                };
+            }[];
+            name?: string;
         };
         RoleCollection: {
             roles: components["schemas"]["Role"][];
@@ -1315,8 +1507,8 @@ export interface components {
             total_entries: number;
         };
         RoleInput: {
+            actions: components["schemas"]["ActionResourceInput"][];
             name: string;
-            permissions: string[];
         };
         Task: {
             class_ref: {
@@ -1622,12 +1814,15 @@ export interface components {
         };
         User: {
             active: boolean;
+            changed_on: string;
             created_on: string;
-            email: string | null;
-            first_name: string | null;
+            email: string;
+            first_name: string;
             last_login: string | null;
-            last_name: string | null;
-            roles: string[];
+            last_name: string;
+            roles: {
+                name: string;
+            }[];
             username: string;
         };
         UserCollection: {
@@ -1638,15 +1833,60 @@ export interface components {
             total_entries: number;
             users: components["schemas"]["UserInput"][];
         };
+        UserCreate: {
+            email: string;
+            first_name?: string;
+            last_name?: string;
+            password: string;
+            roles?: {
+                name: string;
+            }[];
+            username: string;
+        };
+        UserCreateInput: {
+            email: string;
+            first_name?: string;
+            last_name?: string;
+            password: string;
+            roles?: {
+                name: string;
+            }[];
+            username: string;
+        };
         UserInput: {
             active: boolean;
+            changed_on: string;
             created_on: string;
-            email: string | null;
-            first_name: string | null;
+            email: string;
+            first_name: string;
             last_login: string | null;
-            last_name: string | null;
-            roles: string[];
+            last_name: string;
+            roles: {
+                name: string;
+            }[];
             username: string;
+        };
+        UserPatch: {
+            active?: boolean;
+            email?: string;
+            first_name?: string;
+            last_name?: string;
+            password?: string;
+            roles?: {
+                name: string;
+            }[];
+            username?: string;
+        };
+        UserPatchInput: {
+            active?: boolean;
+            email?: string;
+            first_name?: string;
+            last_name?: string;
+            password?: string;
+            roles?: {
+                name: string;
+            }[];
+            username?: string;
         };
         Variable: {
             description: string | null;
@@ -1818,6 +2058,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CliReply"];
+                };
+            };
+        };
+    };
+    get_config: {
+        parameters: {
+            query?: {
+                section?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Config"];
+                };
+            };
+        };
+    };
+    get_value: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                option: string;
+                section: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Config"];
                 };
             };
         };
@@ -2908,6 +3193,28 @@ export interface operations {
             };
         };
     };
+    get_dag_source: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DAGSource"];
+                };
+            };
+        };
+    };
     get_event_logs: {
         parameters: {
             query?: {
@@ -3024,6 +3331,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportError"];
+                };
+            };
+        };
+    };
+    get_permissions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionCollection"];
                 };
             };
         };
@@ -3155,7 +3485,11 @@ export interface operations {
     };
     get_roles: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+                order_by?: "name" | "-name";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3169,6 +3503,100 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoleCollection"];
+                };
+            };
+        };
+    };
+    post_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleBodyInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Role"];
+                };
+            };
+        };
+    };
+    get_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                role_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Role"];
+                };
+            };
+        };
+    };
+    delete_role: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                role_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    patch_role: {
+        parameters: {
+            query?: {
+                update_mask?: string;
+            };
+            header?: never;
+            path: {
+                role_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleBodyInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Role"];
                 };
             };
         };
@@ -3249,7 +3677,11 @@ export interface operations {
     };
     get_users: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+                order_by?: "username" | "-username" | "email" | "-email" | "first_name" | "-first_name" | "last_name" | "-last_name" | "active" | "-active" | "created_on" | "-created_on" | "changed_on" | "-changed_on" | "last_login" | "-last_login";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3263,6 +3695,100 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserCollection"];
+                };
+            };
+        };
+    };
+    post_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+        };
+    };
+    get_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+        };
+    };
+    delete_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    patch_user: {
+        parameters: {
+            query?: {
+                update_mask?: string;
+            };
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserPatchInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
                 };
             };
         };

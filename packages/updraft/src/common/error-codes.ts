@@ -55,7 +55,13 @@ export const ERROR_CODES = {
   USER_NOT_FOUND: "not_found",
   USER_EXISTS: "conflict",
   USER_INVALID: "unprocessable",
+  USER_LAST_ADMIN: "conflict",
   ROLE_NOT_FOUND: "not_found",
+  ROLE_EXISTS: "conflict",
+  /** A built-in role (Admin, Op, User, Viewer) cannot be changed or deleted. */
+  ROLE_BUILT_IN: "conflict",
+  /** Only the built-in roles exist: custom roles are not supported (yet). */
+  ROLE_CUSTOM_UNSUPPORTED: "invalid",
   PASSWORD_WEAK: "unprocessable",
   API_TOKEN_NOT_FOUND: "not_found",
   SECRET_KEY_MISSING: "internal",
@@ -65,6 +71,7 @@ export const ERROR_CODES = {
   TASK_NOT_FOUND: "not_found",
   TASK_INSTANCE_NOT_FOUND: "not_found",
   IMPORT_ERROR_NOT_FOUND: "not_found",
+  DAG_SOURCE_NOT_FOUND: "not_found",
   EVENT_LOG_NOT_FOUND: "not_found",
   LOG_NOT_FOUND: "not_found",
   BACKFILL_NOT_FOUND: "not_found",

@@ -76,3 +76,23 @@ export function optionalString(o: Common & { secret?: boolean }): SettingDef<str
 export function path(o: Common & { default: string }): SettingDef<string> {
   return def("path", z.string().min(1), "a filesystem path", o.default, o);
 }
+
+/**
+ * One of `choices` (lower-cased). Booleans, and Airflow's boolean spellings in env and files
+ * (`True`, `t`, `1`, `off`…), are read as "true"/"false" so that a choice that extends a boolean
+ * setting (webserver.expose_config: false | true | non-sensitive-only) accepts its old values.
+ */
+export function choice<const C extends readonly [string, ...string[]]>(
+  o: Common & { default: C[number]; choices: C },
+): SettingDef<C[number]> {
+  const TRUE = ["true", "t", "yes", "y", "on", "1"];
+  const FALSE = ["false", "f", "no", "n", "off", "0"];
+  const schema = z.preprocess((v) => {
+    const t = typeof v === "boolean" ? String(v) : typeof v === "string" ? v.trim().toLowerCase() : v;
+    if (typeof t !== "string") return t;
+    if (o.choices.includes("true") && TRUE.includes(t)) return "true";
+    if (o.choices.includes("false") && FALSE.includes(t)) return "false";
+    return t;
+  }, z.enum(o.choices)) as unknown as z.ZodType<C[number]>;
+  return def("string", schema, `one of ${o.choices.join(", ")}`, o.default, o);
+}

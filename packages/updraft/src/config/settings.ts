@@ -1,4 +1,4 @@
-import { boolean, integer, optionalString, path, seconds, string } from "./setting.js";
+import { boolean, choice, integer, optionalString, path, seconds, string } from "./setting.js";
 import type { SettingValue } from "./setting.js";
 
 /**
@@ -128,6 +128,12 @@ export const SETTINGS = {
       max: 100_000,
       description:
         "The most items one page of a REST list returns: a larger `limit` (or `page_limit`) gets this many, as Airflow's webserver.maximum_page_limit.",
+    }),
+    expose_config: choice({
+      default: "false",
+      choices: ["false", "true", "non-sensitive-only"],
+      description:
+        'Whether GET /api/v1/config shows the configuration (to Op and Admin), as Airflow\'s webserver.expose_config: false refuses (403), true shows every value, non-sensitive-only shows secrets as "< hidden >".',
     }),
     base_url: string({
       default: "http://localhost:8080",

@@ -34,6 +34,7 @@ export {
 } from "./queries/dag.js";
 export type { DagUpsert, ListDagsOptions } from "./queries/dag.js";
 export { setImportErrors, listImportErrors } from "./queries/import-error.js";
+export { setDagCode, deleteDagCode, getDagCode, sourceHash } from "./queries/dag-code.js";
 export type { ImportErrorInput } from "./queries/import-error.js";
 export { createDagRun, getDagRun, listDagRuns, transitionDagRun } from "./queries/dag-run.js";
 export type { DagRunKey, CreateDagRunInput, ListDagRunsOptions } from "./queries/dag-run.js";
@@ -75,6 +76,9 @@ export {
   userBySession,
   deleteSession,
   deleteUserSessions,
+  setUserProfile,
+  setUserRoles,
+  lockActiveHolders,
 } from "./queries/user.js";
 export type { UserWithRoles, NewUser } from "./queries/user.js";
 export type { UserRow, ApiTokenRow } from "./schema.js";

@@ -251,6 +251,15 @@ export interface ApiTokenTable {
   revoked_at: Timestamp | null;
 }
 
+/** The source of a DAG file as last parsed (migration 0009). */
+export interface DagCodeTable {
+  fileloc: string;
+  source_code: string;
+  /** sha256 (hex) of source_code. */
+  source_hash: string;
+  last_updated: GeneratedTimestamp;
+}
+
 export interface UserSessionTable {
   /** sha256 (hex) of the session cookie's value. */
   id: string;
@@ -303,6 +312,7 @@ export interface Schema {
   trigger: TriggerTable;
   log: LogTable;
   ab_role: RoleTable;
+  dag_code: DagCodeTable;
   ab_user: UserTable;
   notification: NotificationTable;
   ab_user_role: UserRoleTable;

@@ -39,7 +39,15 @@ export interface RefreshResult {
   removedDagIds: string[];
   /** Files whose import errors changed; an empty `errors` list means the file's errors cleared. */
   importErrorChanges: { filename: string; errors: ImportError[] }[];
+  /** The source of each file evaluated by this refresh that defines DAGs (Airflow's dag_code). */
+  dagCode: DagFileSource[];
   stats: ParseStats;
+}
+
+/** A DAG file's text as it was read for evaluation. */
+export interface DagFileSource {
+  fileloc: string;
+  source: string;
 }
 
 /**
@@ -60,6 +68,8 @@ export interface RefreshOptions {
 export interface DagBag {
   dags: SerializedDag[];
   importErrors: ImportError[];
+  /** The source of every file that defines DAGs. */
+  dagCode: DagFileSource[];
   stats: ParseStats;
 }
 
@@ -72,6 +82,8 @@ interface FileState {
   deps: Map<string, number>;
   dags: SerializedDag[];
   errors: ImportError[];
+  /** The text evaluated (DAG files only), kept for the database's dag_code. */
+  source: string | null;
 }
 
 interface View {
@@ -166,7 +178,21 @@ export class DagFileProcessor {
 
   /** A snapshot of everything known after the last refresh. */
   bag(): DagBag {
-    return { dags: this.dags, importErrors: this.importErrors, stats: this.lastStats };
+    return {
+      dags: this.dags,
+      importErrors: this.importErrors,
+      dagCode: this.sourcesOf([...this.files.keys()].sort()),
+      stats: this.lastStats,
+    };
+  }
+
+  /** The sources of those of `paths` that define DAGs. */
+  private sourcesOf(paths: readonly string[]): DagFileSource[] {
+    return paths.flatMap((fileloc) => {
+      const state = this.files.get(fileloc);
+      if (state === undefined || state.source === null || state.dags.length === 0) return [];
+      return [{ fileloc, source: state.source }];
+    });
   }
 
   /**
@@ -223,6 +249,7 @@ export class DagFileProcessor {
         parsedFiles: [...untoldParsed].sort(),
         removedFiles: untoldRemoved,
         ...diffViews(told, this.view),
+        dagCode: this.sourcesOf([...untoldParsed].sort()),
         stats: this.lastStats,
       };
     };
@@ -283,6 +310,7 @@ export class DagFileProcessor {
         deps: new Map(),
         dags: [],
         errors: [],
+        source: null,
       });
       return undefined;
     }
@@ -309,6 +337,7 @@ export class DagFileProcessor {
       deps: new Map(),
       dags: [],
       errors: [],
+      source: content.toString("utf8"),
     };
     const compiled = await transpiled;
     state.deps = await depMtimes(compiled.inputs, fileloc);

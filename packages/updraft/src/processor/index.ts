@@ -2,6 +2,7 @@ export { parseDagFolder } from "./dag-bag.js";
 export { DagFileProcessor } from "./dag-file-processor.js";
 export type {
   DagBag,
+  DagFileSource,
   ImportError,
   ParseStats,
   RefreshOptions,

@@ -55,3 +55,5 @@ export {
   API_TOKEN_PREFIX,
 } from "./users.js";
 export type { CreateUserInput, NewApiToken, NewSession } from "./users.js";
+export { updateUser, removeUser } from "./manage-users.js";
+export type { UserChanges } from "./manage-users.js";

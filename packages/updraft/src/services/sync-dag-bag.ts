@@ -2,10 +2,12 @@ import { sql } from "kysely";
 import { describeError } from "../common/errors.js";
 import {
   deactivateMissingDags,
+  deleteDagCode,
   inTransaction,
   saveDag,
   setImportErrors,
   setNextDagrun,
+  setDagCode,
   type Executor,
   type JsonValue,
 } from "../db/index.js";
@@ -22,6 +24,8 @@ export interface DagBagChanges {
   removedDagIds: readonly string[];
   removedFiles?: readonly string[];
   importErrorChanges: readonly { filename: string; errors: readonly { error: string; line?: number }[] }[];
+  /** The source of files that define DAGs, as evaluated (stored in dag_code for the API). */
+  dagCode?: readonly { fileloc: string; source: string }[];
 }
 
 export interface SyncDagBagOptions {
@@ -106,6 +110,12 @@ export async function syncDagBag(
     for (const file of changes.removedFiles ?? []) {
       result.deactivated.push(...(await deactivateMissingDags(trx, file, [])));
       await setImportErrors(trx, file, []);
+      await deleteDagCode(trx, file);
+    }
+    for (const code of changes.dagCode ?? []) {
+      // PostgreSQL text cannot hold NUL: such a file's code is not stored (the API then answers 404).
+      if (code.source.includes("\u0000")) continue;
+      await setDagCode(trx, code.fileloc, code.source);
     }
     for (const change of changes.importErrorChanges) {
       await setImportErrors(

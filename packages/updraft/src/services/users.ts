@@ -56,17 +56,27 @@ export interface CreateUserInput {
 
 const USERNAME = /^[A-Za-z0-9_.@+-]{1,250}$/;
 
-/** Creates a user after checking the name, email and password (USER_INVALID, PASSWORD_WEAK). */
-export async function createUser(db: Executor, input: CreateUserInput): Promise<number> {
-  if (!USERNAME.test(input.username)) {
+/** USER_INVALID unless `username` is 1–250 letters, digits and _ . @ + -. */
+export function checkUsername(username: string): void {
+  if (!USERNAME.test(username)) {
     throw new UpdraftError(
       "USER_INVALID",
-      `"${input.username}" cannot be a user name: use 1–250 letters, digits and _ . @ + -.`,
+      `"${username}" cannot be a user name: use 1–250 letters, digits and _ . @ + -.`,
     );
   }
-  if (!/^[^\s@]+@[^\s@]+$/.test(input.email)) {
-    throw new UpdraftError("USER_INVALID", `"${input.email}" is not an email address.`);
+}
+
+/** USER_INVALID unless `email` looks like an email address. */
+export function checkEmail(email: string): void {
+  if (!/^[^\s@]+@[^\s@]+$/.test(email)) {
+    throw new UpdraftError("USER_INVALID", `"${email}" is not an email address.`);
   }
+}
+
+/** Creates a user after checking the name, email and password (USER_INVALID, PASSWORD_WEAK). */
+export async function createUser(db: Executor, input: CreateUserInput): Promise<number> {
+  checkUsername(input.username);
+  checkEmail(input.email);
   if (input.roles.length === 0) {
     throw new UpdraftError("USER_INVALID", "A user needs a role: Admin, Op, User or Viewer (--role).");
   }

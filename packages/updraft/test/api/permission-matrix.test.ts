@@ -15,10 +15,12 @@ type Role = (typeof ROLES)[number];
 /** The least role that may call a route, from what Airflow's roles mean. */
 function leastRole(method: string, url: string): Role {
   const reads = method === "GET" || method === "HEAD";
-  // Admin: users, roles, and running any CLI command in the server.
-  if (/^\/api\/v1\/(users|roles|cli)\b/.test(url)) return "Admin";
+  // Admin: users, roles, permissions, and running any CLI command in the server.
+  if (/^\/api\/v1\/(users|roles|permissions|cli)\b/.test(url)) return "Admin";
   // Op: variables and connections (also to read them), and changing pools.
   if (/^\/api\/v1\/(variables|connections)\b/.test(url)) return "Op";
+  // Op: reading the configuration (Airflow's can_read on Configurations).
+  if (/^\/api\/v1\/config\b/.test(url)) return "Op";
   if (/^\/api\/v1\/pools\b/.test(url)) return reads ? "Viewer" : "Op";
   // Everyone may see and end their own login.
   if (url.startsWith("/api/v1/auth/")) return "Viewer";
@@ -42,7 +44,8 @@ withTestDatabases(
       await saveTestDag(getDb(), makeDag("x", [{ id: "a" }]));
       for (const role of ROLES)
         await seedUserWithToken(getDb(), `m-${role.toLowerCase()}`, role, `token-${role}`);
-      t = await startTestServer(getDb());
+      // The configuration is exposed, so that its routes answer by role rather than by setting.
+      t = await startTestServer(getDb(), { overrides: { "webserver.expose_config": "non-sensitive-only" } });
       // Standalone's CLI route, and one route nobody put in the permission table.
       t.server.app.post("/api/v1/cli", async () => ({ stdout: "", stderr: "", exit_code: 0 }));
       t.server.app.get("/api/v1/unlisted", async () => ({ secret: true }));

@@ -7,7 +7,7 @@
 // (airflow/providers/fab/auth_manager/security_manager/override.py: VIEWER_PERMISSIONS,
 // USER_PERMISSIONS, OP_PERMISSIONS, ADMIN_PERMISSIONS, ROLE_CONFIGS), each containing the one
 // below it:
-// - Viewer reads DAGs, runs, task instances, logs, pools and import errors;
+// - Viewer reads DAGs (and their code), runs, task instances, logs, pools and import errors;
 // - User also triggers, clears and marks runs and task instances, pauses DAGs, deletes runs;
 // - Op also manages variables, connections and pools, and reads the configuration;
 // - Admin also manages users and roles (and runs CLI commands through standalone).
@@ -25,6 +25,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "GET /api/v1/dags/:dag_id/details": "dags:read",
   "GET /api/v1/dags/:dag_id/tasks": "dags:read",
   "GET /api/v1/dags/:dag_id/tasks/:task_id": "dags:read",
+  "GET /api/v1/dagSources/:file_token": "dag_code:read",
   "GET /api/v1/dags/:dag_id/dagRuns": "dag_runs:read",
   "POST /api/v1/dags/:dag_id/dagRuns": "dag_runs:create",
   "POST /api/v1/dags/~/dagRuns/list": "dag_runs:read",
@@ -74,16 +75,28 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "POST /api/v1/connections": "connections:create",
   "PATCH /api/v1/connections/:connection_id": "connections:edit",
   "DELETE /api/v1/connections/:connection_id": "connections:delete",
+  "GET /api/v1/config": "config:read",
+  "GET /api/v1/config/section/:section/option/:option": "config:read",
   "GET /api/v1/auth/me": "my_profile:read",
   "POST /api/v1/auth/logout": "my_profile:edit",
   "GET /api/v1/users": "users:read",
+  "POST /api/v1/users": "users:create",
+  "GET /api/v1/users/:username": "users:read",
+  "PATCH /api/v1/users/:username": "users:edit",
+  "DELETE /api/v1/users/:username": "users:delete",
   "GET /api/v1/roles": "roles:read",
+  "POST /api/v1/roles": "roles:create",
+  "GET /api/v1/roles/:role_name": "roles:read",
+  "PATCH /api/v1/roles/:role_name": "roles:edit",
+  "DELETE /api/v1/roles/:role_name": "roles:delete",
+  "GET /api/v1/permissions": "roles:read",
   // Any CLI command, users included, runs through it: Admin only.
   "POST /api/v1/cli": "cli:execute",
 };
 
 const VIEWER: readonly Permission[] = [
   "dags:read",
+  "dag_code:read",
   "dag_runs:read",
   "task_instances:read",
   "task_logs:read",
@@ -127,7 +140,9 @@ const ADMIN: readonly Permission[] = [
   "users:edit",
   "users:delete",
   "roles:read",
+  "roles:create",
   "roles:edit",
+  "roles:delete",
   "triggers:read",
   "cli:execute",
 ];

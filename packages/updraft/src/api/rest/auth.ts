@@ -1,22 +1,14 @@
-// Logging in and out with a session cookie, who am I, and the Admin's lists of users and roles.
+// Logging in and out with a session cookie, and who am I (users and roles: users.ts, roles.ts).
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { UpdraftError } from "../../common/errors.js";
-import {
-  deleteSession,
-  getUserById,
-  listRoles,
-  listUsers,
-  setLastLogin,
-  type Database,
-} from "../../db/index.js";
+import { deleteSession, getUserById, setLastLogin, type Database } from "../../db/index.js";
 import { startSession } from "../../services/index.js";
 import { checkPassword } from "../auth/authenticate.js";
 import { cookie, CSRF_COOKIE, SESSION_COOKIE } from "../auth/cookies.js";
 import type { LoginLimiter } from "../auth/login-limiter.js";
-import { ROLE_PERMISSIONS } from "../auth/permissions.js";
-import { collection, route } from "./common.js";
+import { route } from "./common.js";
 
 const LoginBody = z.object({ username: z.string().min(1).max(250), password: z.string().max(1000) });
 const Login = z
@@ -38,22 +30,6 @@ const Me = z
     authenticated_by: z.string(),
   })
   .meta({ id: "CurrentUser" });
-const User = z
-  .object({
-    username: z.string(),
-    email: z.string().nullable(),
-    first_name: z.string().nullable(),
-    last_name: z.string().nullable(),
-    active: z.boolean(),
-    roles: z.array(z.string()),
-    created_on: z.string(),
-    last_login: z.string().nullable(),
-  })
-  .meta({ id: "User" });
-const Role = z.object({ name: z.string(), permissions: z.array(z.string()) }).meta({ id: "Role" });
-const UserCollection = collection("users", User, "UserCollection");
-const RoleCollection = collection("roles", Role, "RoleCollection");
-
 export interface AuthRoutesOptions {
   database: Database;
   limiter: LoginLimiter;
@@ -125,33 +101,6 @@ export function authRoutes(o: AuthRoutesOptions) {
         roles: [...p.roles],
         permissions: [...p.permissions].sort(),
         authenticated_by: p.via,
-      };
-    });
-
-    const users = { response: { 200: UserCollection } };
-    app.get("/users", route("get_users", "List users", ["User"], users), async () => {
-      const users = await listUsers(db);
-      return {
-        users: users.map((u) => ({
-          username: u.username,
-          email: u.email,
-          first_name: u.first_name,
-          last_name: u.last_name,
-          active: u.active,
-          roles: u.roles,
-          created_on: u.created_on.toISOString(),
-          last_login: u.last_login?.toISOString() ?? null,
-        })),
-        total_entries: users.length,
-      };
-    });
-
-    const roles = { response: { 200: RoleCollection } };
-    app.get("/roles", route("get_roles", "List roles", ["Role"], roles), async () => {
-      const roles = await listRoles(db);
-      return {
-        roles: roles.map((name) => ({ name, permissions: [...(ROLE_PERMISSIONS[name] ?? [])].sort() })),
-        total_entries: roles.length,
       };
     });
   };

@@ -10,7 +10,8 @@ import type { EngineEvents } from "../../events/engine-events.js";
 import type { SerializedTask } from "../../model/serialized-dag.js";
 import { dagNotFound, loadDag, setDagPaused } from "../../services/index.js";
 import { DagPath, Id, Page, collection, orderBy, route, sortOf, actor } from "./common.js";
-import { dagJson } from "./serialize.js";
+import { dagJson as dagRowJson } from "./serialize.js";
+import type { FileTokens } from "../file-token.js";
 
 const BoolParam = z.enum(["true", "false"]).transform((s) => s === "true");
 const Tags = z
@@ -49,6 +50,8 @@ export const DagJson = z
     is_active: z.boolean(),
     last_parsed_time: z.string().nullable(),
     fileloc: z.string().nullable(),
+    /** Signed name of the DAG file for GET /dagSources/{file_token} (null without a fileloc). */
+    file_token: z.string().nullable(),
     owners: z.array(z.string()),
     description: z.string().nullable(),
     timetable_summary: z.string().nullable(),
@@ -192,8 +195,13 @@ async function page(db: Executor, f: DagFilters & { limit: number; offset: numbe
   return { rows, total: Number(total.n) };
 }
 
-export function dagRoutes(database: Database, events: EngineEvents | null) {
+export function dagRoutes(database: Database, events: EngineEvents | null, tokens: FileTokens) {
   const db = database.db;
+  /** A DAG as the API shows it, with the signed file_token of its file. */
+  const dagJson = (row: DagRow) => ({
+    ...dagRowJson(row),
+    file_token: row.fileloc === null ? null : tokens.sign(row.fileloc),
+  });
   async function mustHaveDag(dagId: string): Promise<DagRow> {
     const row = await getDag(db, dagId);
     if (row === undefined) throw dagNotFound(dagId);

@@ -52,6 +52,7 @@ export async function syncDagsFolder(
       upsertedDags: bag.dags,
       removedDagIds: [],
       importErrorChanges: [...byFile].map(([filename, errors]) => ({ filename, errors })),
+      dagCode: bag.dagCode,
     },
     {
       pausedAtCreation: config.core.dags_are_paused_at_creation,

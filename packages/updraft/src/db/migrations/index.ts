@@ -5,6 +5,7 @@ import { migration0004 } from "./0004-rendered-map-index.js";
 import { migration0005 } from "./0005-xcom-json.js";
 import { migration0007 } from "./0007-users-and-roles.js";
 import { migration0008 } from "./0008-notes.js";
+import { migration0009 } from "./0009-dag-code.js";
 import { migration0010 } from "./0010-notifications.js";
 import type { Migration } from "./migration.js";
 
@@ -19,5 +20,6 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0005,
   migration0007,
   migration0008,
+  migration0009,
   migration0010,
 ];

@@ -236,3 +236,66 @@ export async function deleteSession(db: Executor, sessionId: string): Promise<vo
 export async function deleteUserSessions(db: Executor, userId: number): Promise<void> {
   await db.deleteFrom("user_session").where("user_id", "=", userId).execute();
 }
+
+/** Changes a user's name, email or names; USER_EXISTS when the new name or email is taken. */
+export async function setUserProfile(
+  db: Executor,
+  userId: number,
+  profile: { username?: string; email?: string; firstName?: string; lastName?: string },
+): Promise<void> {
+  const set = {
+    ...(profile.username === undefined ? {} : { username: profile.username }),
+    ...(profile.email === undefined ? {} : { email: profile.email }),
+    ...(profile.firstName === undefined ? {} : { first_name: profile.firstName }),
+    ...(profile.lastName === undefined ? {} : { last_name: profile.lastName }),
+  };
+  if (Object.keys(set).length === 0) return;
+  const taken = await db
+    .selectFrom("ab_user")
+    .select("username")
+    .where("id", "<>", userId)
+    .where((eb) =>
+      eb.or([
+        ...(profile.username === undefined ? [] : [eb("username", "=", profile.username)]),
+        ...(profile.email === undefined ? [] : [eb("email", "=", profile.email)]),
+      ]),
+    )
+    .executeTakeFirst();
+  if (taken !== undefined && (profile.username !== undefined || profile.email !== undefined)) {
+    throw new UpdraftError(
+      "USER_EXISTS",
+      `Another user ("${taken.username}") has that user name or email already. Choose another one.`,
+      { details: { username: taken.username } },
+    );
+  }
+  await db
+    .updateTable("ab_user")
+    .set({ ...set, changed_on: sql<Date>`now()` })
+    .where("id", "=", userId)
+    .execute();
+}
+
+/** Replaces the roles a user holds (ROLE_NOT_FOUND for a name that is not a role). */
+export async function setUserRoles(db: Executor, userId: number, roles: readonly string[]): Promise<void> {
+  const ids = await Promise.all([...new Set(roles)].map((r) => roleId(db, r)));
+  await db.deleteFrom("ab_user_role").where("user_id", "=", userId).execute();
+  for (const id of ids)
+    await db.insertInto("ab_user_role").values({ user_id: userId, role_id: id }).execute();
+}
+
+/**
+ * The ids of the active users holding `role`, after locking that role's row: two transactions
+ * that each check "is someone else still an Admin?" then take it away run one after the other.
+ */
+export async function lockActiveHolders(db: Executor, role: string): Promise<number[]> {
+  await db.selectFrom("ab_role").select("id").where("name", "=", role).forUpdate().execute();
+  const rows = await db
+    .selectFrom("ab_user_role as ur")
+    .innerJoin("ab_role as r", "r.id", "ur.role_id")
+    .innerJoin("ab_user as u", "u.id", "ur.user_id")
+    .select("u.id")
+    .where("r.name", "=", role)
+    .where("u.active", "=", true)
+    .execute();
+  return rows.map((r) => r.id);
+}
