@@ -765,6 +765,23 @@ export interface paths {
         patch: operations["patch_role"];
         trace?: never;
     };
+    "/api/v1/slaMisses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List SLA misses, newest first */
+        get: operations["get_sla_misses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ui/calendar/{dag_id}": {
         parameters: {
             query?: never;
@@ -1509,6 +1526,32 @@ export interface components {
         RoleInput: {
             actions: components["schemas"]["ActionResourceInput"][];
             name: string;
+        };
+        SLAMiss: {
+            dag_id: string;
+            dag_run_id: string;
+            deadline: string;
+            description: string | null;
+            logical_date: string | null;
+            task_id: string;
+            timestamp: string;
+        };
+        SLAMissCollection: {
+            sla_misses: components["schemas"]["SLAMiss"][];
+            total_entries: number;
+        };
+        SLAMissCollectionInput: {
+            sla_misses: components["schemas"]["SLAMissInput"][];
+            total_entries: number;
+        };
+        SLAMissInput: {
+            dag_id: string;
+            dag_run_id: string;
+            deadline: string;
+            description: string | null;
+            logical_date: string | null;
+            task_id: string;
+            timestamp: string;
         };
         Task: {
             class_ref: {
@@ -3597,6 +3640,32 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Role"];
+                };
+            };
+        };
+    };
+    get_sla_misses: {
+        parameters: {
+            query?: {
+                dag_id?: string;
+                dag_run_id?: string;
+                limit?: number;
+                offset?: number;
+                task_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SLAMissCollection"];
                 };
             };
         };

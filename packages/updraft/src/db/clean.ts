@@ -4,6 +4,7 @@ import type { Database } from "./open.js";
 
 export const CLEANED_TABLES = [
   "xcom",
+  "sla_miss",
   "task_instance_history",
   "task_instance",
   "dag_run",
@@ -42,6 +43,7 @@ export async function cleanDatabase(
     sql`(${sql.ref(`${t}.dag_id`)}, ${sql.ref(`${t}.run_id`)}) in (select dag_id, run_id from ${oldRuns} o)`;
   const where: Record<CleanedTable, RawBuilder<unknown>> = {
     xcom: inOldRun("xcom"),
+    sla_miss: inOldRun("sla_miss"),
     task_instance_history: inOldRun("task_instance_history"),
     task_instance: inOldRun("task_instance"),
     dag_run: inOldRun("dag_run"),

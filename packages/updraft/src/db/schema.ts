@@ -290,6 +290,17 @@ export interface NotificationTable {
   last_error: string | null;
 }
 
+/** A task that was not done by its SLA deadline in one run (migration 0011). */
+export interface SlaMissTable {
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  logical_date: Timestamp | null;
+  deadline: Timestamp;
+  timestamp: GeneratedTimestamp;
+  description: string | null;
+}
+
 export interface MigrationTable {
   version: number;
   name: string;
@@ -315,6 +326,7 @@ export interface Schema {
   dag_code: DagCodeTable;
   ab_user: UserTable;
   notification: NotificationTable;
+  sla_miss: SlaMissTable;
   ab_user_role: UserRoleTable;
   api_token: ApiTokenTable;
   user_session: UserSessionTable;

@@ -7,7 +7,7 @@ import nunjucks from "nunjucks";
 import { UpdraftError } from "../common/errors.js";
 
 export interface TryNotice {
-  kind: "task_failed" | "task_retry";
+  kind: "task_failed" | "task_retry" | "sla_miss";
   dag_id: string;
   run_id: string;
   task_id: string;
@@ -19,13 +19,15 @@ export interface TryNotice {
   log_url: string;
 }
 
-const DEFAULT_SUBJECT = `Updraft alert: <TaskInstance: {{ dag_id }}.{{ task_id }} {{ run_id }}{% if map_index >= 0 %} map_index={{ map_index }}{% endif %} [{{ state }}]>`;
+const DEFAULT_SUBJECT = `{% if kind == "sla_miss" %}[updraft] SLA miss on DAG={{ dag_id }}: {{ task_id }} in {{ run_id }}{% else %}Updraft alert: <TaskInstance: {{ dag_id }}.{{ task_id }} {{ run_id }}{% if map_index >= 0 %} map_index={{ map_index }}{% endif %} [{{ state }}]>{% endif %}`;
 
-const DEFAULT_HTML = `<p>Try {{ try_number }} out of {{ max_tries + 1 if max_tries is not none else "?" }}</p>
+const DEFAULT_HTML = `{% if kind == "sla_miss" %}<p>Task {{ task_id }} of DAG {{ dag_id }} missed its SLA in run {{ run_id }}: {{ exception }}.</p>
+<p>Logical date: {{ logical_date or "none" }}</p>
+<p>Run: <a href="{{ log_url }}">{{ log_url }}</a></p>{% else %}<p>Try {{ try_number }} out of {{ max_tries + 1 if max_tries is not none else "?" }}</p>
 <p>{% if state == "up_for_retry" %}The task failed and will be retried.{% else %}The task failed.{% endif %}</p>
 <p>DAG: {{ dag_id }}<br>Task: {{ task_id }}{% if map_index >= 0 %} (map index {{ map_index }}){% endif %}<br>Run: {{ run_id }}<br>Logical date: {{ logical_date or "none" }}</p>
 <p>Exception:<br><pre>{{ exception or "(no message)" }}</pre></p>
-<p>Log: <a href="{{ log_url }}">{{ log_url }}</a></p>`;
+<p>Log: <a href="{{ log_url }}">{{ log_url }}</a></p>{% endif %}`;
 
 export interface EmailTemplates {
   subjectFile: string | null;
@@ -55,7 +57,7 @@ export function emailRenderer(
   return (n) => {
     const vars = {
       ...n,
-      state: n.kind === "task_failed" ? "failed" : "up_for_retry",
+      state: n.kind === "task_failed" ? "failed" : n.kind === "task_retry" ? "up_for_retry" : "sla_miss",
       ti: `<TaskInstance: ${n.dag_id}.${n.task_id} ${n.run_id}>`,
     };
     return {

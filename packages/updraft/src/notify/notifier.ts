@@ -114,10 +114,11 @@ export class Notifier {
   private async handle(row: NotificationRow): Promise<"sent" | "notNeeded" | "failed"> {
     const db = this.o.database.db;
     const task = (await loadDag(db, row.dag_id))?.tasks.get(row.task_id)?.task;
+    // An SLA miss goes to the task's addresses whatever emailOnFailure says (as Airflow's sla email).
     const wanted =
       task !== undefined &&
       task.email.length > 0 &&
-      (row.kind === "task_failed" ? task.email_on_failure : task.email_on_retry);
+      (row.kind === "sla_miss" || (row.kind === "task_failed" ? task.email_on_failure : task.email_on_retry));
     if (!wanted) {
       await this.finish(row.id, "not_needed", null);
       return "notNeeded";
@@ -129,7 +130,7 @@ export class Notifier {
       .where("run_id", "=", row.run_id)
       .executeTakeFirst();
     const notice: TryNotice = {
-      kind: row.kind === "task_failed" ? "task_failed" : "task_retry",
+      kind: row.kind === "task_failed" || row.kind === "sla_miss" ? row.kind : "task_retry",
       dag_id: row.dag_id,
       run_id: row.run_id,
       task_id: row.task_id,
@@ -150,7 +151,7 @@ export class Notifier {
       const giveUp = row.attempts >= this.o.config.smtp.smtp_retry_limit;
       this.o.logger.warn(
         { dag_id: row.dag_id, task_id: row.task_id, run_id: row.run_id, attempt: row.attempts },
-        `The ${row.kind === "task_failed" ? "failure" : "retry"} email for ${row.dag_id}.${row.task_id} could not be sent: ${message}${giveUp ? "; giving up" : "; it will be tried again"}. Check the smtp.* settings.`,
+        `The ${row.kind === "task_failed" ? "failure" : row.kind === "sla_miss" ? "SLA miss" : "retry"} email for ${row.dag_id}.${row.task_id} could not be sent: ${message}${giveUp ? "; giving up" : "; it will be tried again"}. Check the smtp.* settings.`,
       );
       if (giveUp) await this.finish(row.id, "gave_up", message);
       else
@@ -171,7 +172,7 @@ function logUrl(baseUrl: string, row: NotificationRow): string {
     dag_run_id: row.run_id,
     task_id: row.task_id,
     ...(row.map_index >= 0 ? { map_index: String(row.map_index) } : {}),
-    try_number: String(row.try_number),
+    ...(row.try_number > 0 ? { try_number: String(row.try_number) } : {}),
   });
   return `${baseUrl.replace(/\/+$/, "")}/dags/${encodeURIComponent(row.dag_id)}/grid?${q.toString()}`;
 }

@@ -1,10 +1,9 @@
 // Checks on running runs made by the periodic pass: dagrun_timeout (the run fails and its
-// unfinished task instances are skipped) and task SLAs (one sla_miss callback per run, recorded
-// in the audit log under the run's row lock so it fires once).
+// unfinished task instances are skipped). Task SLAs have their own timer (sla.ts).
 import { sql } from "kysely";
 import type { Workload } from "../model/execution-api.js";
 import type { SchedulerContext } from "./context.js";
-import { callbackWorkload, loadDag } from "../services/index.js";
+import { loadDag } from "../services/index.js";
 import type { FinishedRun } from "./schedule-runs.js";
 
 interface RunningRun {
@@ -44,18 +43,6 @@ export async function checkRunningRuns(ctx: SchedulerContext): Promise<RunChecks
       }
       continue;
     }
-    const due = plan.slaTasks.filter((s) => age > s.slaMs);
-    if (due.length > 0) {
-      const missed = await recordSlaMiss(
-        ctx,
-        run,
-        due.map((s) => s.taskId),
-      );
-      if (missed !== null && plan.dag.has_sla_miss_callback) {
-        const ti = { dag_id: run.dag_id, run_id: run.run_id, task_id: missed[0] ?? "", map_index: -1 };
-        out.callbacks.push(callbackWorkload(ctx.signer, plan, "sla_miss", ti, 1, { taskIds: missed }));
-      }
-    }
   }
   return out;
 }
@@ -77,44 +64,4 @@ async function timeOutRun(ctx: SchedulerContext, run: RunningRun): Promise<boole
     )
     select (select count(*)::int from r) as n, (select count(*)::int from tis) as skipped`.execute(ctx.db);
   return (result.rows[0]?.n ?? 0) > 0;
-}
-
-/**
- * Records the run's SLA miss once (the task ids not successful past their SLA) and returns them,
- * or null when it was recorded before or nothing missed.
- */
-async function recordSlaMiss(
-  ctx: SchedulerContext,
-  run: RunningRun,
-  taskIds: string[],
-): Promise<string[] | null> {
-  return ctx.db.transaction().execute(async (trx) => {
-    const locked = await sql`
-      select 1 from dag_run where dag_id = ${run.dag_id} and run_id = ${run.run_id} and state = 'running'
-      for no key update skip locked`.execute(trx);
-    if (locked.rows.length === 0) return null;
-    const seen = await sql`
-      select 1 from log where event = 'sla_miss' and dag_id = ${run.dag_id} and run_id = ${run.run_id} limit 1`.execute(
-      trx,
-    );
-    if (seen.rows.length > 0) return null;
-    const missed = await sql<{ task_id: string }>`
-      select distinct task_id from task_instance
-      where dag_id = ${run.dag_id} and run_id = ${run.run_id}
-        and task_id in (select jsonb_array_elements_text(${JSON.stringify(taskIds)}::jsonb))
-        and state is distinct from 'success'
-      order by task_id`.execute(trx);
-    if (missed.rows.length === 0) return null;
-    const ids = missed.rows.map((r) => r.task_id);
-    await trx
-      .insertInto("log")
-      .values({
-        event: "sla_miss",
-        dag_id: run.dag_id,
-        run_id: run.run_id,
-        extra: JSON.stringify({ task_ids: ids }),
-      })
-      .execute();
-    return ids;
-  });
 }

@@ -27,6 +27,7 @@ import {
   requeueNotStarted,
 } from "./reap.js";
 import { checkRunningRuns } from "./run-checks.js";
+import { checkSlas } from "./sla.js";
 import { scheduleRuns, type FinishedRun, type RunRef } from "./schedule-runs.js";
 import { startQueuedRuns } from "./start-queued-runs.js";
 import { callbackWorkload, peekDag } from "../services/index.js";
@@ -66,6 +67,8 @@ interface Wants {
   create: boolean;
   start: boolean;
   queue: boolean;
+  /** An SLA deadline came: check SLAs now, not at the next periodic pass. */
+  sla: boolean;
 }
 
 const BUSY_RETRY_MS = 5;
@@ -86,7 +89,9 @@ export class Scheduler {
   /** Ends seen before this process had the DAG's plan cached: looked at again after the pass. */
   private pastUnknown: { dagId: string; taskId: string | null }[] = [];
   private readonly lost: { ti: TaskInstanceKey; try_number: number; reason: string }[] = [];
-  private wants: Wants = { full: false, create: false, start: false, queue: false };
+  private wants: Wants = { full: false, create: false, start: false, queue: false, sla: false };
+  /** The next SLA deadline of a running run (local clock), or null: the loop wakes for it. */
+  private nextSlaAt: number | null = null;
   private pass: Promise<PassSummary> | null = null;
   private loopDone: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -297,7 +302,14 @@ export class Scheduler {
     const dirtyDue =
       this.dirty.size > 0 && (!joinsOnly || this.ctx.clock.now() - this.lastJoinPass >= JOIN_COALESCE_MS);
     return (
-      w.full || w.create || w.start || w.queue || dirtyDue || this.lost.length > 0 || this.pastDirty.size > 0
+      w.full ||
+      w.create ||
+      w.start ||
+      w.queue ||
+      w.sla ||
+      dirtyDue ||
+      this.lost.length > 0 ||
+      this.pastDirty.size > 0
     );
   }
 
@@ -321,6 +333,10 @@ export class Scheduler {
         nextPeriodic = now + this.heartbeatMs;
         this.wants.full = true;
       }
+      if (this.nextSlaAt !== null && now >= this.nextSlaAt) {
+        this.nextSlaAt = null;
+        this.wants.sla = true;
+      }
       if (this.hasWants()) {
         try {
           await this.runPass();
@@ -337,7 +353,9 @@ export class Scheduler {
         }
         continue;
       }
-      await this.sleep(Math.max(0, Math.min(nextPeriodic, nextHeartbeat) - clock.now()));
+      await this.sleep(
+        Math.max(0, Math.min(nextPeriodic, nextHeartbeat, this.nextSlaAt ?? Infinity) - clock.now()),
+      );
     }
   }
 
@@ -369,7 +387,7 @@ export class Scheduler {
    */
   private async doPass(): Promise<PassSummary> {
     const w = this.wants;
-    this.wants = { full: false, create: false, start: false, queue: false };
+    this.wants = { full: false, create: false, start: false, queue: false, sla: false };
     const runs = this.takeDirty(w.full);
     if (!w.full) runs.push(...(await this.takePastDirty()));
     else this.pastDirty.clear();
@@ -389,6 +407,12 @@ export class Scheduler {
     if (w.full || w.create) start = (await this.createRuns(summary)) || start;
     if (start) runs.push(...(await this.startRuns(summary)));
     if (w.full) await this.periodicChecks(summary, callbacks);
+    // Deadlines move when runs start; they are checked when one comes (the loop sleeps until it).
+    if (w.full || w.sla || summary.started > 0) {
+      const sla = await checkSlas(this.ctx);
+      callbacks.push(...sla.callbacks);
+      this.nextSlaAt = sla.nextAt;
+    }
     if (w.full || runs.length > 0)
       await this.evaluateRuns(w.full ? undefined : dedupe(runs), summary, callbacks);
     if (w.full || w.queue || summary.scheduled > 0) await this.queue(summary);

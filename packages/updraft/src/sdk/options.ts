@@ -47,7 +47,11 @@ export interface TaskOptions {
   weightRule?: WeightRule;
   /** Queue for queue-based executors. Default `default`. */
   queue?: string;
-  /** Expected time from the run's start to this task's success; a miss calls the DAG's `slaMissCallback`. */
+  /**
+   * How long after the run's expected start (a scheduled run: the end of its data interval; any
+   * other: its start) this task should be done. A miss is recorded once, emailed to `email`, and
+   * calls the DAG's `slaMissCallback`, while the task still runs. Backfills have no SLA.
+   */
   sla?: Duration;
   /** Addresses notified by email. */
   email?: string | string[];

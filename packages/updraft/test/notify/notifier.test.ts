@@ -144,6 +144,26 @@ withTestDatabases("failure and retry emails", (getDb) => {
     expect(await notifier.drain()).toEqual({ sent: 0, notNeeded: 0, failed: 0 });
   });
 
+  it("emails an SLA miss to the task's addresses", async () => {
+    await getDb()
+      .db.insertInto("notification")
+      .values({
+        kind: "sla_miss",
+        dag_id: "mail_dag",
+        run_id: RUN,
+        task_id: "loud",
+        map_index: -1,
+        try_number: 0,
+        error: "not done by 2024-05-01T01:00:00.000Z",
+      })
+      .execute();
+    const notifier = new Notifier({ database: getDb(), config: configFor(smtp.port), logger });
+    expect(await notifier.drain()).toEqual({ sent: 1, notNeeded: 0, failed: 0 });
+    expect(smtp.inbox.map((m) => m.subject)).toEqual([`[updraft] SLA miss on DAG=mail_dag: loud in ${RUN}`]);
+    expect(smtp.inbox[0]?.html).toContain("missed its SLA in run");
+    expect(smtp.inbox[0]?.html).toContain("not done by 2024-05-01T01:00:00.000Z");
+  });
+
   it("tells nobody about a task without addresses", async () => {
     const notifier = new Notifier({ database: getDb(), config: configFor(smtp.port), logger });
     expect(await failTry(getDb(), "quiet", 1)).toBe("failed");

@@ -7,6 +7,7 @@ import { migration0007 } from "./0007-users-and-roles.js";
 import { migration0008 } from "./0008-notes.js";
 import { migration0009 } from "./0009-dag-code.js";
 import { migration0010 } from "./0010-notifications.js";
+import { migration0011 } from "./0011-sla-miss.js";
 import type { Migration } from "./migration.js";
 
 export type { Migration } from "./migration.js";
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0008,
   migration0009,
   migration0010,
+  migration0011,
 ];
