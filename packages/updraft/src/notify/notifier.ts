@@ -166,11 +166,11 @@ export class Notifier {
   }
 }
 
-/** The UI's page of the task instance's try, where its log is. */
+/** The UI's Grid with the task instance selected (its panel shows the try's log). */
 function logUrl(baseUrl: string, row: NotificationRow): string {
   const q = new URLSearchParams({
-    dag_run_id: row.run_id,
-    task_id: row.task_id,
+    run: row.run_id,
+    task: row.task_id,
     ...(row.map_index >= 0 ? { map_index: String(row.map_index) } : {}),
     ...(row.try_number > 0 ? { try_number: String(row.try_number) } : {}),
   });

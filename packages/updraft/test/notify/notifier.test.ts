@@ -138,7 +138,7 @@ withTestDatabases("failure and retry emails", (getDb) => {
     expect(last.html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
     expect(last.html).not.toContain(XSS);
     expect(last.html).toContain(
-      "http://updraft.test:8080/dags/mail_dag/grid?dag_run_id=manual__2024-05-01T00%3A00%3A00%2B00%3A00&amp;task_id=loud&amp;try_number=2",
+      "http://updraft.test:8080/dags/mail_dag/grid?run=manual__2024-05-01T00%3A00%3A00%2B00%3A00&amp;task=loud&amp;try_number=2",
     );
     // Sent once: draining again finds nothing.
     expect(await notifier.drain()).toEqual({ sent: 0, notNeeded: 0, failed: 0 });
