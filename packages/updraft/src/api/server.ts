@@ -28,6 +28,7 @@ import { eventLogRoutes } from "./rest/event-logs.js";
 import { taskInstanceRoutes } from "./rest/task-instances.js";
 import { variableRoutes } from "./rest/variables.js";
 import { versionRoutes } from "./rest/version.js";
+import { uiAssets } from "./ui-assets.js";
 
 export interface ApiServerOptions {
   database: Database;
@@ -40,6 +41,8 @@ export interface ApiServerOptions {
   loginLimiter?: LoginLimiter;
   /** Seconds between runner heartbeats (default: a tenth of the heartbeat timeout, at most 5). */
   heartbeatIntervalS?: number;
+  /** The built web UI (default: the `updraft` package's ui-dist, see ui-assets.ts). */
+  uiDir?: string;
 }
 
 export interface RegisteredRoute {
@@ -60,7 +63,7 @@ const MIN_SECRET_LENGTH = 16;
 
 /**
  * The API server: the execution API for task runners under `/execution`, the REST API under
- * `/api/v1`, and `/health`. Every error is `application/problem+json`.
+ * `/api/v1`, `/health`, and the web UI at `/`. Every error is `application/problem+json`.
  *
  * @example
  * ```ts
@@ -155,6 +158,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   );
   void app.register(healthRoutes(database, Math.max(30, config.scheduler.scheduler_heartbeat_sec * 3)));
   void app.register(versionRoutes());
+  void app.register(uiAssets(options.uiDir === undefined ? {} : { uiDir: options.uiDir }));
   void app.register(
     async (rest) => {
       // Polling clients (the UI) get 304 while a GET's reply has not changed.
