@@ -12,6 +12,15 @@ function readCookie(name: string): string | null {
 
 export const api = createUpdraftClient({ baseUrl: "", csrfToken: () => readCookie(CSRF_COOKIE) });
 
+// Marks the UI's requests: a 401 then challenges Bearer only, not Basic, so the browser does not
+// open its own password dialog over the page's login form (api/auth/authenticate.ts).
+api.use({
+  onRequest({ request }) {
+    request.headers.set("x-requested-with", "XMLHttpRequest");
+    return request;
+  },
+});
+
 /** An API error as the UI shows it: the problem+json's status and detail. */
 export class ApiError extends Error {
   constructor(

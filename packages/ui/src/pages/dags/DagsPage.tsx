@@ -251,8 +251,7 @@ function DagRow(props: {
       </td>
       <td>{dag.owners.join(", ")}</td>
       <td>
-        <div>{dag.timetable_description ?? "—"}</div>
-        {dag.timetable_summary !== null && <div className="muted small mono">{dag.timetable_summary}</div>}
+        <ScheduleCell description={dag.timetable_description} summary={dag.timetable_summary} />
       </td>
       <td title={dag.next_dagrun ?? ""}>{formatDate(dag.next_dagrun_create_after ?? dag.next_dagrun)}</td>
       <td>
@@ -289,5 +288,16 @@ function DagRow(props: {
         </td>
       )}
     </tr>
+  );
+}
+
+/** The schedule in words and as written (cron), once when they are the same. */
+function ScheduleCell({ description, summary }: { description: string | null; summary: string | null }) {
+  if (summary === null || summary === "None") return <span className="muted">Manual only</span>;
+  return (
+    <>
+      {description !== null && description !== summary && <div>{description}</div>}
+      <div className="mono small">{summary}</div>
+    </>
   );
 }
