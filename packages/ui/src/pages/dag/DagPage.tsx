@@ -37,8 +37,7 @@ export function DagPage({ dagId, tab }: { dagId: string; tab: string }) {
         {d?.is_paused === true && <span className="badge">paused</span>}
         {d && (
           <span className="muted">
-            {d.timetable_description ?? "no schedule"}
-            {d.timetable_summary ? ` · ${d.timetable_summary}` : ""} · owner {d.owners.join(", ")}
+            {scheduleText(d.timetable_description, d.timetable_summary)} · owner {d.owners.join(", ")}
           </span>
         )}
         <div className="spacer" />
@@ -110,4 +109,10 @@ function DetailsTab(props: { doc: string | null; fileloc: string | null; descrip
       {props.doc ? <pre className="doc">{props.doc}</pre> : <p className="muted">This DAG has no doc_md.</p>}
     </div>
   );
+}
+
+/** The schedule in words and as written, once when they are the same; "manual only" for none. */
+function scheduleText(description: string | null, summary: string | null): string {
+  if (summary === null || summary === "None") return "manual only";
+  return description !== null && description !== summary ? `${description} (${summary})` : summary;
 }

@@ -169,7 +169,8 @@ export function DagsPage() {
           onClose={(runId) => {
             const dagId = triggering;
             setTriggering(null);
-            if (runId !== undefined) navigate(`/dags/${encodeURIComponent(dagId)}/grid`);
+            if (runId !== undefined)
+              navigate(`/dags/${encodeURIComponent(dagId)}/grid?run=${encodeURIComponent(runId)}`);
           }}
         />
       )}
