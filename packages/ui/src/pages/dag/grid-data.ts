@@ -50,6 +50,18 @@ function fetchPage(dagId: string, page: number) {
   );
 }
 
+// Each page's cells by run and task, built once per fetched page (not on every render: a page of
+// 100 runs × 100 tasks is 10,000 cells, and the Grid re-renders on every scroll frame).
+const indexes = new WeakMap<GridData, Map<string, GridCell>>();
+function cellIndex(data: GridData): Map<string, GridCell> {
+  let index = indexes.get(data);
+  if (index === undefined) {
+    index = new Map(data.task_instances.map((c) => [`${c.dag_run_id}\u0000${c.task_id}`, c]));
+    indexes.set(data, index);
+  }
+  return index;
+}
+
 export interface GridPages {
   total: number | null;
   error: Error | null;
@@ -87,13 +99,16 @@ export function useGridPages(
     const data = others[i]?.data;
     if (data) pages.set(page, data);
   });
-  const cells = new Map<string, GridCell>();
-  for (const data of pages.values())
-    for (const c of data.task_instances) cells.set(`${c.dag_run_id}\u0000${c.task_id}`, c);
   return {
     total: first.data?.total_entries ?? null,
     error: first.error ?? others.find((o) => o.error)?.error ?? null,
     run: (index) => pages.get(Math.floor(index / RUNS_PER_PAGE))?.dag_runs[index % RUNS_PER_PAGE],
-    cell: (runId, taskId) => cells.get(`${runId}\u0000${taskId}`),
+    cell: (runId, taskId) => {
+      for (const data of pages.values()) {
+        const c = cellIndex(data).get(`${runId}\u0000${taskId}`);
+        if (c !== undefined) return c;
+      }
+      return undefined;
+    },
   };
 }
