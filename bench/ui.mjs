@@ -115,6 +115,11 @@ export async function main(argv) {
       return lengths;
     });
     const longest = Math.max(...frames);
+    const sorted = [...frames].sort((a, b) => a - b);
+    const p95 = sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)];
+    console.log(
+      `Grid scroll frames: p50 ${Math.round(sorted[Math.floor(sorted.length / 2)])} ms, p95 ${Math.round(p95)} ms, over 100 ms: ${frames.filter((f) => f > 100).length}`,
+    );
     report(`Grid scroll through ${runs} runs: longest frame of ${frames.length}`, longest, 100);
     await page.waitForSelector(".grid-cell[data-state]");
     await page.screenshot({ path: join(home, "..", "updraft-bench-ui-grid-bottom.png") });

@@ -2,7 +2,7 @@
 // DAGs and an XSS probe DAG): login, the DAGs list, pause, trigger from the params form, the run
 // in the Grid with its task log, a Viewer without controls (and the API refusing anyway), markup
 // from DAG files shown as text, and the headers. Screenshots go to packages/ui/test-artifacts.
-import { copyFileSync, mkdtempSync, readdirSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -85,6 +85,11 @@ describe.skipIf(missing !== null)("the web UI in Chromium", () => {
     for (const f of readdirSync(EXAMPLES))
       if (f.endsWith(".ts")) copyFileSync(join(EXAMPLES, f), join(folder, f));
     copyFileSync(join(FIXTURES, "xss_probe.ts"), join(folder, "xss_probe.ts"));
+    // A DAG file that fails to load: the list's banner names it with the error.
+    writeFileSync(
+      join(folder, "broken_dag.ts"),
+      `import { dag } from "updraft";\nthrow new Error(${JSON.stringify(`broken on purpose ${XSS}`)});\nexport default dag({ dagId: "broken" }, () => {});\n`,
+    );
     daemon = new Daemon(["standalone", "--port", "0", "--dags-folder", folder], env);
     url = (await daemon.waitFor(/API and execution API: (http:\/\/[^\s]+)/, 120_000))[1] ?? "";
     adminPassword = (await daemon.waitFor(/Login with username: admin {2}password: (\S+)/, 5_000))[1] ?? "";
@@ -150,6 +155,14 @@ describe.skipIf(missing !== null)("the web UI in Chromium", () => {
       "sales_pipeline",
       "xss_probe",
     ]);
+    // The import errors banner: the file and its message, as text.
+    await page.click('section[aria-label="Import errors"] button');
+    const banner = (await page.locator('section[aria-label="Import errors"]').textContent()) ?? "";
+    expect(banner).toContain("1 DAG file failed to load");
+    expect(banner).toContain("broken_dag.ts");
+    expect(banner).toContain(`broken on purpose ${XSS}`);
+    await shot(page, "02a-import-errors");
+    await page.click('section[aria-label="Import errors"] button');
 
     // Pause toggles, checked against the API.
     expect(await isPaused("xss_probe")).toBe(true);
