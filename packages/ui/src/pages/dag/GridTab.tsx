@@ -78,6 +78,13 @@ export function GridTab({ dagId }: { dagId: string }) {
             className="grid-scroll"
             role="grid"
             aria-label="Runs and task instances"
+            onClick={(e) => {
+              // One handler for every cell (not a closure per cell and frame).
+              const cell = (e.target as HTMLElement).closest<HTMLElement>(".grid-cell");
+              const runId = cell?.dataset["run"];
+              const taskId = cell?.dataset["task"];
+              if (runId !== undefined && taskId !== undefined) select(runId, taskId);
+            }}
             aria-rowcount={total}
             aria-colcount={tasks.length + 1}
           >
@@ -131,21 +138,26 @@ export function GridTab({ dagId }: { dagId: string }) {
                       virtualCols.map((c) => {
                         const taskId = tasks[c.index] ?? "";
                         const cell = grid.cell(run.dag_run_id, taskId);
+                        const state = cell?.state ?? null;
                         const on = run.dag_run_id === selectedRun && taskId === selectedTask;
+                        const title = cellTitle(taskId, cell);
+                        // Lean on purpose: a screen of cells is re-rendered on every scroll frame.
                         return (
                           <button
                             type="button"
                             key={c.key}
                             role="gridcell"
-                            className={`grid-cell ${on ? "on" : ""}`}
+                            className={on ? "grid-cell on" : "grid-cell"}
                             style={{ left: LABEL_W + c.start, width: COL_W, height: ROW_H }}
-                            title={cellTitle(taskId, cell)}
+                            title={title}
+                            aria-label={title}
                             data-task={taskId}
                             data-run={run.dag_run_id}
-                            data-state={cell?.state ?? "none"}
-                            onClick={() => select(run.dag_run_id, taskId)}
+                            data-state={state ?? "none"}
                           >
-                            <StateMark state={cell?.state ?? null} title={cellTitle(taskId, cell)} />
+                            <span className={`mark state-${state ?? "none"}`} aria-hidden="true">
+                              {stateLook(state).symbol}
+                            </span>
                             {cell !== undefined && cell.map_count > 0 && (
                               <span className="map-count">{cell.map_count}</span>
                             )}
