@@ -37,7 +37,8 @@ export function DagPage({ dagId, tab }: { dagId: string; tab: string }) {
         {d?.is_paused === true && <span className="badge">paused</span>}
         {d && (
           <span className="muted">
-            {scheduleText(d.timetable_description, d.timetable_summary)} · owner {d.owners.join(", ")}
+            {scheduleText(d.timetable_description, d.timetable_summary)}
+            {d.owners.length > 0 ? ` · owner ${d.owners.join(", ")}` : ""}
           </span>
         )}
         <div className="spacer" />

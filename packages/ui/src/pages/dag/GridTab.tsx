@@ -14,7 +14,7 @@ import { RunPanel, TaskInstancePanel } from "./TaskInstancePanel";
 
 const ROW_H = 26;
 const COL_W = 28;
-const LABEL_W = 230;
+const LABEL_W = 250;
 const HEAD_H = 150;
 
 export function GridTab({ dagId }: { dagId: string }) {
