@@ -71,7 +71,7 @@ function timed(base, method, path, token, body, accept = "application/json") {
   });
 }
 
-async function seed(db, sql, runs) {
+export async function seed(db, sql, runs) {
   const t0 = performance.now();
   // 1,000 small DAGs, as the DAG processor would have written them (the list reads the dag table).
   await sql`
@@ -262,7 +262,7 @@ export async function main(argv) {
 }
 
 /** A serialized DAG of `tasks` chained no-op tasks, valid for the API's DAG routes. */
-function bigDag(tasks) {
+export function bigDag(tasks) {
   const task = (id, i) => ({
     task_id: id,
     operator: "@task",

@@ -36,6 +36,7 @@ import { taskInstanceStateRoutes } from "./rest/task-instance-state.js";
 import { taskInstanceRoutes } from "./rest/task-instances.js";
 import { variableRoutes } from "./rest/variables.js";
 import { versionRoutes } from "./rest/version.js";
+import { uiAssets } from "./ui-assets.js";
 
 export interface ApiServerOptions {
   database: Database;
@@ -48,6 +49,8 @@ export interface ApiServerOptions {
   loginLimiter?: LoginLimiter;
   /** Seconds between runner heartbeats (default: a tenth of the heartbeat timeout, at most 5). */
   heartbeatIntervalS?: number;
+  /** The built web UI (default: the `updraft` package's ui-dist, see ui-assets.ts). */
+  uiDir?: string;
 }
 
 export interface RegisteredRoute {
@@ -68,7 +71,7 @@ const MIN_SECRET_LENGTH = 16;
 
 /**
  * The API server: the execution API for task runners under `/execution`, the REST API under
- * `/api/v1`, and `/health`. Every error is `application/problem+json`.
+ * `/api/v1`, `/health`, and the web UI at `/`. Every error is `application/problem+json`.
  *
  * @example
  * ```ts
@@ -164,6 +167,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   );
   void app.register(healthRoutes(database, Math.max(30, config.scheduler.scheduler_heartbeat_sec * 3)));
   void app.register(versionRoutes());
+  void app.register(uiAssets(options.uiDir === undefined ? {} : { uiDir: options.uiDir }));
   void app.register(
     async (rest) => {
       // Polling clients (the UI) get 304 while a GET's reply has not changed.

@@ -75,6 +75,10 @@ withTestDatabases(
       const none = await inject("GET", "/api/v1/dags", {});
       expect(none.statusCode).toBe(401);
       expect(none.json().detail).toContain("updraft users tokens create");
+      // The web UI's own requests: no Basic challenge, which would open the browser's dialog.
+      const fromUi = await inject("GET", "/api/v1/dags", { "x-requested-with": "XMLHttpRequest" });
+      expect(fromUi.statusCode).toBe(401);
+      expect(fromUi.headers["www-authenticate"]).toBe('Bearer realm="Updraft"');
     });
 
     it("logs in with a session cookie (HttpOnly, SameSite=Lax), needs the CSRF token to change state, and logs out", async () => {

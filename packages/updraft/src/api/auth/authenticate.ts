@@ -26,9 +26,18 @@ export interface Principal {
 const HOW =
   'Send `Authorization: Basic <base64 of user:password>`, `Authorization: Bearer <API token>` (an Admin creates one with `updraft users tokens create --username <user>`), or the session cookie that `POST /api/v1/auth/login` with {"username", "password"} sets.';
 
+/** The header the web UI's requests carry (packages/ui/src/lib/api.ts). */
+export const UI_REQUEST_HEADER = "x-requested-with";
+
 export function unauthorized(reply: FastifyReply | null, why: string): UpdraftError {
-  // RFC 9110: a 401 names the schemes it accepts.
-  reply?.header("www-authenticate", 'Basic realm="Updraft", Bearer realm="Updraft"');
+  // RFC 9110: a 401 names the schemes it accepts. But a browser answers a Basic challenge to a
+  // page's own fetch with its native login dialog (a headless one waits on it forever), so the
+  // UI's requests are told Bearer only and the page shows its own login form.
+  const fromUi = reply?.request.headers[UI_REQUEST_HEADER] === "XMLHttpRequest";
+  reply?.header(
+    "www-authenticate",
+    fromUi ? 'Bearer realm="Updraft"' : 'Basic realm="Updraft", Bearer realm="Updraft"',
+  );
   return new UpdraftError("UNAUTHORIZED", `${why} ${HOW}`);
 }
 

@@ -2,6 +2,13 @@
 // them: the REST API a user's credentials (checked by access-hook.ts), the execution API a task's
 // token (checked by its own hook). A route is public only by being listed here.
 
+/**
+ * The UI's client-side paths: each answers with the UI's index.html, whose router shows the page.
+ * Listed one by one, not as a catch-all `/*`, so that an unknown URL (under /api/v1 above all)
+ * still needs credentials before it answers 404. A new top-level page of the UI is added here.
+ */
+export const UI_PAGE_ROUTES: readonly string[] = ["/", "/login", "/dags", "/dags/*"];
+
 /** `METHOD /url-pattern` of each public route (Fastify's pattern, with the prefix). */
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   "GET /health",
@@ -15,6 +22,11 @@ export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   "HEAD /api/v1/openapi.json",
   // Takes the credentials in its body; rate limited per user name and address.
   "POST /api/v1/auth/login",
+  // The web UI's page and its static files (api/ui-assets.ts): they hold no data, so the login
+  // page can load; every piece of data the page shows comes from the REST API, which needs login.
+  ...UI_PAGE_ROUTES.flatMap((url) => [`GET ${url}`, `HEAD ${url}`]),
+  "GET /assets/*",
+  "HEAD /assets/*",
 ]);
 
 /** The execution API authenticates task tokens itself (api/execution/auth.ts). */

@@ -106,7 +106,7 @@ export function registerEngineCommands(program: Command): void {
             ? `  Login with username: ${ADMIN_USERNAME}  password: ${admin.createdPassword}\n  (shown once; also in ${admin.passwordFile}, readable by you only)\n`
             : `  Login with username: ${ADMIN_USERNAME} (its first password is in ${admin.passwordFile})\n`;
       process.stderr.write(
-        `\nUpdraft standalone is ready in ${seconds} s\n  API and execution API: ${engine.url}\n  DAGs folder: ${dagsFolder} (DAGs appear as their files are parsed)\n  Data: ${config.home}\n${login}  In another terminal: npx updraft dags list-runs <dag_id>, npx updraft dags trigger <dag_id>\n\n`,
+        `\nUpdraft standalone is ready in ${seconds} s\n  Web UI: ${engine.url}/ (log in with the admin below)\n  API and execution API: ${engine.url}\n  DAGs folder: ${dagsFolder} (DAGs appear as their files are parsed)\n  Data: ${config.home}\n${login}  In another terminal: npx updraft dags list-runs <dag_id>, npx updraft dags trigger <dag_id>\n\n`,
       );
       await runUntilSignal(engine, removeInfo);
     });

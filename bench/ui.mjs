@@ -1,0 +1,133 @@
+// Workload "ui": the web UI in Debian's Chromium over the API benchmark's history (bench/api.mjs's
+// seed: 1,000 DAGs and one 100-task DAG with 10,000 runs, 1 million task instances, on a
+// throwaway PostgreSQL database), served by the real API server. Timed:
+//   - DAGs page: navigation to the first row of the list                (goal ≤ 1,000 ms)
+//   - Grid: navigation to the first cell of the 10,000-run Grid         (goal ≤ 1,000 ms)
+//   - scrolling the Grid from the newest run to the oldest, a screen a frame: the longest frame
+//                                                                       (goal ≤ 100 ms)
+// Needs `npm run build` (the UI in packages/updraft/ui-dist) and /usr/bin/chromium.
+// Usage: npm run bench -- ui [--runs N]
+/* global document, requestAnimationFrame -- in page.evaluate, which runs in the browser */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { chromium } from "playwright-core";
+import { bigDag, seed } from "./api.mjs";
+import { throwawayPostgres } from "./lib/peers.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, "..", "packages", "updraft", "dist");
+const load = (p) => import(pathToFileURL(join(dist, p)).href);
+const BIG_DAG = "bench_api_big";
+const TASKS = 100;
+const PASSWORD = "bench-viewer-password";
+
+function report(name, value, goal, unit = "ms") {
+  const met = value <= goal;
+  console.log(JSON.stringify({ workload: "ui", name, value: Math.round(value), unit, goal, met }));
+  console.log(`${name}: ${Math.round(value)} ${unit} (goal ≤ ${goal} ${unit}: ${met ? "met" : "not met"})`);
+}
+
+export async function main(argv) {
+  const { values } = parseArgs({ args: argv, options: { runs: { type: "string", default: "10000" } } });
+  const runs = Number(values.runs);
+  const { loadConfig } = await load("config/index.js");
+  const { openDatabase, migrate, saveDag } = await load("db/index.js");
+  const { createApiServer } = await load("api/index.js");
+  const { createUser } = await load("services/index.js");
+  const { sql } = await import("kysely");
+
+  const pgdb = await throwawayPostgres("updraft_bench_ui");
+  const home = mkdtempSync(join(tmpdir(), "updraft-bench-ui-"));
+  const config = loadConfig({
+    env: {},
+    home,
+    overrides: { "database.sql_alchemy_conn": pgdb.url, "logging.base_log_folder": join(home, "logs") },
+  });
+  const database = await openDatabase(config);
+  let server = null;
+  let browser = null;
+  try {
+    await migrate(database);
+    const db = database.db;
+    const tasks = Array.from({ length: TASKS }, (_, i) => `task_${String(i + 1).padStart(3, "0")}`);
+    await saveDag(
+      db,
+      { dagId: BIG_DAG, fileloc: "/dags/big.ts", isPausedAtCreation: false },
+      { data: bigDag(tasks), dagHash: "bench" },
+    );
+    const seedMs = await seed(db, sql, runs);
+    console.log(`seeded ${runs} runs × ${TASKS} tasks and 1,000 DAGs in ${Math.round(seedMs / 1000)} s`);
+    await createUser(db, {
+      username: "bench",
+      email: "bench@localhost",
+      password: PASSWORD,
+      roles: ["Viewer"],
+    });
+    server = createApiServer({
+      database,
+      config,
+      events: null,
+      secretKey: randomBytes(32).toString("base64url"),
+    });
+    const base = await server.listen(0, "127.0.0.1");
+
+    browser = await chromium.launch({
+      executablePath: process.env["UPDRAFT_CHROMIUM"] ?? "/usr/bin/chromium",
+      headless: true,
+      args: ["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"],
+    });
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    await page.goto(`${base}/login`);
+    await page.fill("input[name=username]", "bench");
+    await page.fill("input[name=password]", PASSWORD);
+    await page.click("button[type=submit]");
+    await page.waitForSelector("table.dags tr[data-dag-id]");
+
+    // Warm once (assets in the browser's cache, statement plans), then time a fresh navigation.
+    let t0 = performance.now();
+    await page.goto(`${base}/dags`);
+    await page.waitForSelector("table.dags tr[data-dag-id]");
+    report("DAGs page first render (1,000 DAGs, page of 100)", performance.now() - t0, 1000);
+
+    await page.goto(`${base}/dags/${BIG_DAG}/grid`);
+    await page.waitForSelector(".grid-cell[data-state=success]");
+    t0 = performance.now();
+    await page.goto(`${base}/dags/${BIG_DAG}/grid`);
+    await page.waitForSelector(".grid-cell[data-state=success]");
+    report(`Grid first render (${runs} runs × ${TASKS} tasks)`, performance.now() - t0, 1000);
+
+    // Scroll a screen per frame to the oldest run, recording each frame's length.
+    const frames = await page.evaluate(async () => {
+      const el = document.querySelector(".grid-scroll");
+      const lengths = [];
+      let last = performance.now();
+      while (el.scrollTop + el.clientHeight < el.scrollHeight - 2) {
+        el.scrollTop += el.clientHeight;
+        await new Promise((r) => requestAnimationFrame(r));
+        const now = performance.now();
+        lengths.push(now - last);
+        last = now;
+      }
+      return lengths;
+    });
+    const longest = Math.max(...frames);
+    const sorted = [...frames].sort((a, b) => a - b);
+    const p95 = sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)];
+    console.log(
+      `Grid scroll frames: p50 ${Math.round(sorted[Math.floor(sorted.length / 2)])} ms, p95 ${Math.round(p95)} ms, over 100 ms: ${frames.filter((f) => f > 100).length}`,
+    );
+    report(`Grid scroll through ${runs} runs: longest frame of ${frames.length}`, longest, 100);
+    await page.waitForSelector(".grid-cell[data-state]");
+    await page.screenshot({ path: join(home, "..", "updraft-bench-ui-grid-bottom.png") });
+  } finally {
+    await browser?.close();
+    await server?.close();
+    await database.close();
+    await pgdb.drop();
+    rmSync(home, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,39 @@
+// The page for the current path. A new page is added here and its top-level path to
+// UI_PAGE_ROUTES in packages/updraft/src/api/auth/public-routes.ts (the server's list).
+import { Layout } from "./components/Layout";
+import { isUnauthorized, useMe } from "./lib/auth";
+import { Redirect, useLocation } from "./lib/router";
+import { DagPage } from "./pages/dag/DagPage";
+import { DagsPage } from "./pages/dags/DagsPage";
+import { LoginPage } from "./pages/LoginPage";
+
+function loginUrl(pathname: string, search: URLSearchParams): string {
+  const back = pathname + (search.size > 0 ? `?${search.toString()}` : "");
+  return `/login?next=${encodeURIComponent(back)}`;
+}
+
+export function App() {
+  const { pathname, search } = useLocation();
+  const me = useMe();
+  if (pathname === "/login") return <LoginPage />;
+  if (me.isPending) return <div className="splash">Loading…</div>;
+  if (me.isError) {
+    if (isUnauthorized(me.error)) return <Redirect to={loginUrl(pathname, search)} />;
+    return <div className="splash error">Cannot reach the Updraft API: {me.error.message}</div>;
+  }
+  return <Layout>{page(pathname)}</Layout>;
+}
+
+function page(pathname: string) {
+  if (pathname === "/" || pathname === "/dags" || pathname === "/dags/") return <DagsPage />;
+  const dag = /^\/dags\/([^/]+)(?:\/([^/]+))?\/?$/.exec(pathname);
+  if (dag !== null) return <DagPage dagId={decodeURIComponent(dag[1] ?? "")} tab={dag[2] ?? "grid"} />;
+  return (
+    <div className="empty">
+      <h1>Page not found</h1>
+      <p>
+        No page at <code>{pathname}</code>. Go to the <a href="/dags">DAGs</a>.
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,49 @@
+// The frame of every page after login: the navigation bar (pages, theme toggle, user, logout).
+import type { ReactNode } from "react";
+import { useLogout, useMe } from "../lib/auth";
+import { Link, navigate, useLocation } from "../lib/router";
+import { useTheme } from "../lib/theme";
+
+export function Layout({ children }: { children: ReactNode }) {
+  const me = useMe();
+  const [theme, toggleTheme] = useTheme();
+  const logout = useLogout();
+  const { pathname } = useLocation();
+  const onLogout = async () => {
+    await logout();
+    navigate("/login");
+  };
+  return (
+    <div className="app">
+      <header className="topbar">
+        <Link to="/dags" className="brand" aria-label="Updraft home">
+          <span className="brand-mark" aria-hidden="true">
+            ▲
+          </span>
+          Updraft
+        </Link>
+        <nav aria-label="Main">
+          <Link to="/dags" className={pathname === "/" || pathname.startsWith("/dags") ? "active" : ""}>
+            DAGs
+          </Link>
+        </nav>
+        <div className="spacer" />
+        <button
+          type="button"
+          className="ghost"
+          onClick={toggleTheme}
+          title={`Switch to the ${theme === "dark" ? "light" : "dark"} theme`}
+        >
+          {theme === "dark" ? "☀ Light" : "☾ Dark"}
+        </button>
+        <span className="user" title={me.data?.roles.join(", ")}>
+          {me.data?.username} <span className="muted">({me.data?.roles.join(", ")})</span>
+        </span>
+        <button type="button" className="ghost" onClick={() => void onLogout()}>
+          Log out
+        </button>
+      </header>
+      <main className="content">{children}</main>
+    </div>
+  );
+}

@@ -1,0 +1,119 @@
+// One DAG: its header (name, schedule, pause, trigger) and its tabs. The Grid is built; the other
+// tabs of issue 9 say so until they are (no invented data).
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { api, unwrap } from "../../lib/api";
+import { useCan } from "../../lib/auth";
+import { Link, navigate } from "../../lib/router";
+import { TriggerDialog } from "../dags/TriggerDialog";
+import { GridTab } from "./GridTab";
+
+export const DAG_TABS = [
+  { id: "grid", label: "Grid", built: true },
+  { id: "graph", label: "Graph", built: false },
+  { id: "gantt", label: "Gantt", built: false },
+  { id: "code", label: "Code", built: false },
+  { id: "calendar", label: "Calendar", built: false },
+  { id: "durations", label: "Durations", built: false },
+  { id: "details", label: "Details", built: true },
+] as const;
+
+export function DagPage({ dagId, tab }: { dagId: string; tab: string }) {
+  const canTrigger = useCan("dag_runs:create");
+  const [triggering, setTriggering] = useState(false);
+  const details = useQuery({
+    queryKey: ["dag", dagId, "details"],
+    queryFn: () => unwrap(api.GET("/api/v1/dags/{dag_id}/details", { params: { path: { dag_id: dagId } } })),
+  });
+  const base = `/dags/${encodeURIComponent(dagId)}`;
+  const d = details.data;
+  return (
+    <div className="page dag-page">
+      <nav className="crumbs" aria-label="Breadcrumb">
+        <Link to="/dags">DAGs</Link> <span aria-hidden="true">/</span> <span>{dagId}</span>
+      </nav>
+      <div className="page-head">
+        <h1>{d?.dag_display_name ?? dagId}</h1>
+        {d?.is_paused === true && <span className="badge">paused</span>}
+        {d && (
+          <span className="muted">
+            {scheduleText(d.timetable_description, d.timetable_summary)}
+            {d.owners.length > 0 ? ` · owner ${d.owners.join(", ")}` : ""}
+          </span>
+        )}
+        <div className="spacer" />
+        {canTrigger && (
+          <button
+            type="button"
+            className="primary"
+            onClick={() => setTriggering(true)}
+            aria-label={`Trigger ${dagId}`}
+          >
+            ▶ Trigger
+          </button>
+        )}
+      </div>
+      {details.isError && <p className="error">{details.error.message}</p>}
+      <div className="tabs" role="tablist">
+        {DAG_TABS.map((t) => (
+          <Link
+            key={t.id}
+            to={`${base}/${t.id}`}
+            role="tab"
+            aria-selected={tab === t.id}
+            className={tab === t.id ? "tab on" : "tab"}
+          >
+            {t.label}
+            {!t.built && <span className="soon">coming</span>}
+          </Link>
+        ))}
+      </div>
+      <div className="tab-body">
+        {tab === "grid" && <GridTab dagId={dagId} />}
+        {tab === "details" && d && (
+          <DetailsTab doc={d.doc_md} fileloc={d.fileloc} description={d.description} />
+        )}
+        {DAG_TABS.some((t) => t.id === tab && !t.built) && (
+          <div className="empty">
+            <h2>{DAG_TABS.find((t) => t.id === tab)?.label}: coming</h2>
+            <p className="muted">
+              This view is not built yet (issue 9). The Grid shows this DAG&apos;s runs and tasks.
+            </p>
+          </div>
+        )}
+        {!DAG_TABS.some((t) => t.id === tab) && <p className="error">No tab “{tab}”.</p>}
+      </div>
+      {triggering && (
+        <TriggerDialog
+          dagId={dagId}
+          onClose={(runId) => {
+            setTriggering(false);
+            if (runId !== undefined) navigate(`${base}/grid?run=${encodeURIComponent(runId)}`);
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+/** The DAG's description and doc_md, shown as text: Markdown rendering comes later, and never as HTML. */
+function DetailsTab(props: { doc: string | null; fileloc: string | null; description: string | null }) {
+  return (
+    <div className="details">
+      {props.description && <p>{props.description}</p>}
+      {props.fileloc && (
+        <p className="muted small">
+          File: <code>{props.fileloc}</code>
+        </p>
+      )}
+      <h2>Documentation</h2>
+      {props.doc ? <pre className="doc">{props.doc}</pre> : <p className="muted">This DAG has no doc_md.</p>}
+    </div>
+  );
+}
+
+/** The schedule in words and as written, once when they are the same; "manual only" for none. */
+function scheduleText(description: string | null, summary: string | null): string {
+  if (summary === null || summary === "None") return "manual only";
+  return description !== null && description !== summary ? `${description} (${summary})` : summary;
+}

@@ -1,0 +1,114 @@
+// The Grid's data: the DAG's tasks in dependency order, and its runs fetched a page at a time
+// (GET /api/v1/ui/grid/{dag_id}, 100 runs a page, newest first) as the user scrolls, so that a DAG
+// with 10,000 runs loads only what is on screen. Pages with an unfinished run are polled.
+import { useQueries, useQuery } from "@tanstack/react-query";
+import type { components } from "updraft/client";
+import { api, unwrap } from "../../lib/api";
+
+export type GridData = components["schemas"]["GridData"];
+export type GridRun = GridData["dag_runs"][number];
+export type GridCell = GridData["task_instances"][number];
+
+export const RUNS_PER_PAGE = 100;
+const LIVE_MS = 3_000;
+const IDLE_MS = 15_000;
+
+interface TaskLike {
+  task_id?: unknown;
+  upstream_task_ids?: unknown;
+}
+
+/** Task ids upstream before downstream (ties in definition order): how the Grid lists them. */
+export function taskOrder(tasks: readonly Record<string, unknown>[]): string[] {
+  const ids = tasks.map((t) => String((t as TaskLike).task_id));
+  const upstream = new Map<string, string[]>();
+  for (const t of tasks as readonly TaskLike[]) {
+    const ups = Array.isArray(t.upstream_task_ids) ? t.upstream_task_ids.map(String) : [];
+    upstream.set(String(t.task_id), ups);
+  }
+  const done = new Set<string>();
+  const out: string[] = [];
+  const visit = (id: string, path: Set<string>) => {
+    if (done.has(id) || path.has(id)) return;
+    path.add(id);
+    for (const u of upstream.get(id) ?? []) if (upstream.has(u)) visit(u, path);
+    done.add(id);
+    out.push(id);
+  };
+  for (const id of ids) visit(id, new Set());
+  return out;
+}
+
+const unfinished = (runs: readonly GridRun[]) =>
+  runs.some((r) => r.state === "running" || r.state === "queued");
+
+function fetchPage(dagId: string, page: number) {
+  return unwrap(
+    api.GET("/api/v1/ui/grid/{dag_id}", {
+      params: { path: { dag_id: dagId }, query: { limit: RUNS_PER_PAGE, offset: page * RUNS_PER_PAGE } },
+    }),
+  );
+}
+
+// Each page's cells by run and task, built once per fetched page (not on every render: a page of
+// 100 runs × 100 tasks is 10,000 cells, and the Grid re-renders on every scroll frame).
+const indexes = new WeakMap<GridData, Map<string, GridCell>>();
+function cellIndex(data: GridData): Map<string, GridCell> {
+  let index = indexes.get(data);
+  if (index === undefined) {
+    index = new Map(data.task_instances.map((c) => [`${c.dag_run_id}\u0000${c.task_id}`, c]));
+    indexes.set(data, index);
+  }
+  return index;
+}
+
+export interface GridPages {
+  total: number | null;
+  error: Error | null;
+  run(index: number): GridRun | undefined;
+  cell(runId: string, taskId: string): GridCell | undefined;
+}
+
+/** The newest runs: always fetched (and polled, for new runs), it also tells how many there are. */
+export function useGridFirstPage(dagId: string) {
+  return useQuery({
+    queryKey: ["dag", dagId, "grid", 0],
+    queryFn: () => fetchPage(dagId, 0),
+    refetchInterval: (q) => (q.state.data && unfinished(q.state.data.dag_runs) ? LIVE_MS : IDLE_MS),
+  });
+}
+
+/** The runs of the pages that cover the `visible` row indexes. */
+export function useGridPages(
+  dagId: string,
+  first: ReturnType<typeof useGridFirstPage>,
+  visible: readonly number[],
+): GridPages {
+  const wanted = [...new Set(visible.map((i) => Math.floor(i / RUNS_PER_PAGE)))].filter((p) => p > 0);
+  const others = useQueries({
+    queries: wanted.map((page) => ({
+      queryKey: ["dag", dagId, "grid", page],
+      queryFn: () => fetchPage(dagId, page),
+      refetchInterval: (q: { state: { data: GridData | undefined } }) =>
+        q.state.data && unfinished(q.state.data.dag_runs) ? LIVE_MS : false,
+    })),
+  });
+  const pages = new Map<number, GridData>();
+  if (first.data) pages.set(0, first.data);
+  wanted.forEach((page, i) => {
+    const data = others[i]?.data;
+    if (data) pages.set(page, data);
+  });
+  return {
+    total: first.data?.total_entries ?? null,
+    error: first.error ?? others.find((o) => o.error)?.error ?? null,
+    run: (index) => pages.get(Math.floor(index / RUNS_PER_PAGE))?.dag_runs[index % RUNS_PER_PAGE],
+    cell: (runId, taskId) => {
+      for (const data of pages.values()) {
+        const c = cellIndex(data).get(`${runId}\u0000${taskId}`);
+        if (c !== undefined) return c;
+      }
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,252 @@
+// The web UI in a real browser against a real `updraft standalone` (the built binary, the example
+// DAGs and an XSS probe DAG): login, the DAGs list, pause, trigger from the params form, the run
+// in the Grid with its task log, a Viewer without controls (and the API refusing anyway), markup
+// from DAG files shown as text, and the headers. Screenshots go to packages/ui/test-artifacts.
+import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { Daemon, EXAMPLES, updraft } from "../../updraft/test/e2e/helpers.js";
+import { ARTIFACTS, browserMissing, launchBrowser } from "./browser.js";
+
+const missing = browserMissing();
+const FIXTURES = fileURLToPath(new URL("./fixtures/dags/", import.meta.url));
+const XSS = `<img src=x onerror="window.__xss=1">`;
+const VIEWER = { username: "viewer", password: "viewer-secret-1" };
+
+let daemon: Daemon | null = null;
+let browser: Browser | null = null;
+let url = "";
+let adminPassword = "";
+const home = mkdtempSync(join(tmpdir(), "updraft-ui-test-"));
+const env = { UPDRAFT_HOME: home };
+
+async function api(path: string, init: RequestInit = {}): Promise<Response> {
+  const auth = `Basic ${Buffer.from(`admin:${adminPassword}`).toString("base64")}`;
+  return fetch(`${url}${path}`, { ...init, headers: { authorization: auth, ...init.headers } });
+}
+
+async function isPaused(dagId: string): Promise<boolean> {
+  return ((await (await api(`/api/v1/dags/${dagId}`)).json()) as { is_paused: boolean }).is_paused;
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
+
+async function login(page: Page, username: string, password: string): Promise<void> {
+  await page.goto(`${url}/dags`);
+  await page.waitForURL(/\/login\?next=/);
+  await page.fill("input[name=username]", username);
+  await page.fill("input[name=password]", password);
+  await page.click("button[type=submit]");
+  await page.waitForSelector("table.dags tr[data-dag-id]");
+}
+
+/** Opens a DAG's trigger form from the list, fills the note, submits; resolves on the Grid. */
+async function triggerFromList(page: Page, dagId: string, note: string): Promise<string> {
+  await page.goto(`${url}/dags`);
+  await page.click(`button[aria-label="Trigger ${dagId}"]`);
+  await page.waitForSelector(".dialog form");
+  await page.click(".dialog summary");
+  await page.fill("#trigger-note", note);
+  return submitTrigger(page, dagId);
+}
+
+async function submitTrigger(page: Page, dagId: string): Promise<string> {
+  await page.click('.dialog button[type="submit"]');
+  await page.waitForURL(new RegExp(`/dags/${dagId}/grid\\?run=`));
+  return new URL(page.url()).searchParams.get("run") ?? "";
+}
+
+async function waitForCell(page: Page, runId: string, taskId: string, state: string, timeoutMs = 150_000) {
+  await page.waitForSelector(
+    `.grid-cell[data-run="${runId}"][data-task="${taskId}"][data-state="${state}"]`,
+    {
+      timeout: timeoutMs,
+    },
+  );
+}
+
+describe.skipIf(missing !== null)("the web UI in Chromium", () => {
+  beforeAll(async () => {
+    // The examples and the probe in one folder (the probe's docs, param and log carry markup).
+    const folder = mkdtempSync(join(tmpdir(), "updraft-ui-dags-"));
+    for (const f of readdirSync(EXAMPLES))
+      if (f.endsWith(".ts")) copyFileSync(join(EXAMPLES, f), join(folder, f));
+    copyFileSync(join(FIXTURES, "xss_probe.ts"), join(folder, "xss_probe.ts"));
+    // A DAG file that fails to load: the list's banner names it with the error.
+    writeFileSync(
+      join(folder, "broken_dag.ts"),
+      `import { dag } from "updraft";\nthrow new Error(${JSON.stringify(`broken on purpose ${XSS}`)});\nexport default dag({ dagId: "broken" }, () => {});\n`,
+    );
+    daemon = new Daemon(["standalone", "--port", "0", "--dags-folder", folder], env);
+    url = (await daemon.waitFor(/API and execution API: (http:\/\/[^\s]+)/, 120_000))[1] ?? "";
+    adminPassword = (await daemon.waitFor(/Login with username: admin {2}password: (\S+)/, 5_000))[1] ?? "";
+    await daemon.waitFor(/first parse of the DAG folder finished/, 120_000);
+    const viewer = updraft(
+      [
+        "users",
+        "create",
+        "--username",
+        VIEWER.username,
+        "--email",
+        "viewer@example.com",
+        "--role",
+        "Viewer",
+      ].concat(["--password", VIEWER.password]),
+      env,
+    );
+    expect(viewer.code, viewer.stderr).toBe(0);
+    browser = await launchBrowser();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await daemon?.stop();
+  });
+
+  test("serves the UI with a strict CSP, immutable hashed assets and SPA paths; unknown API paths still need login", async () => {
+    const index = await fetch(`${url}/`);
+    expect(index.status).toBe(200);
+    const csp = index.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain("unsafe-inline");
+    expect(index.headers.get("cache-control")).toBe("no-cache");
+    const html = await index.text();
+    // No inline script: every <script> has a src.
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1] ?? "";
+    const js = await fetch(`${url}${asset}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    const deep = await fetch(`${url}/dags/data_pipeline_lab/grid?run=x`);
+    expect(deep.status).toBe(200);
+    expect(await deep.text()).toBe(html);
+    expect((await fetch(`${url}/api/v1/no-such-route`)).status).toBe(401);
+  });
+
+  test("an admin logs in, sees the DAGs, pauses and unpauses, triggers from the form and watches the run succeed in the Grid", async () => {
+    const context = await browser!.newContext({ viewport: { width: 1366, height: 768 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${url}/`);
+    await page.waitForSelector("input[name=username]");
+    await shot(page, "01-login");
+    await login(page, "admin", adminPassword);
+    const ids = await page
+      .locator("table.dags tr[data-dag-id]")
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-dag-id")));
+    expect(ids).toEqual([
+      "critical_pipeline",
+      "data_pipeline_lab",
+      "ml_training_pipeline",
+      "sales_pipeline",
+      "xss_probe",
+    ]);
+    // The import errors banner: the file and its message, as text.
+    await page.click('section[aria-label="Import errors"] button');
+    const banner = (await page.locator('section[aria-label="Import errors"]').textContent()) ?? "";
+    expect(banner).toContain("1 DAG file failed to load");
+    expect(banner).toContain("broken_dag.ts");
+    expect(banner).toContain(`broken on purpose ${XSS}`);
+    await shot(page, "02a-import-errors");
+    await page.click('section[aria-label="Import errors"] button');
+
+    // Pause toggles, checked against the API.
+    expect(await isPaused("xss_probe")).toBe(true);
+    await page.click('input[aria-label="Unpause xss_probe"]');
+    await until("xss_probe unpaused", async () => !(await isPaused("xss_probe")));
+    await page.click('input[aria-label="Pause xss_probe"]');
+    await until("xss_probe paused", async () => await isPaused("xss_probe"));
+    for (const dagId of ["xss_probe", "data_pipeline_lab"]) {
+      await page.click(`input[aria-label="Unpause ${dagId}"]`);
+      await until(`${dagId} unpaused`, async () => !(await isPaused(dagId)));
+    }
+    await shot(page, "02-dags");
+
+    const runId = await triggerFromList(page, "data_pipeline_lab", "triggered from the UI test");
+    expect(runId).not.toBe("");
+    for (const task of ["generate_data", "validate", "aggregate", "notify"])
+      await waitForCell(page, runId, task, "success");
+    await page.click(`.grid-cell[data-run="${runId}"][data-task="notify"]`);
+    await page.waitForSelector(".log");
+    await expect
+      .poll(() => page.locator(".log").textContent(), { timeout: 20_000 })
+      .toContain("PIPELINE COMPLETE");
+    await shot(page, "03-grid-log");
+
+    // The dark theme, as the toggle sets it.
+    await page.click("text=☾ Dark");
+    expect(await page.evaluate(() => document.documentElement.dataset["theme"])).toBe("dark");
+    await shot(page, "04-grid-dark");
+    await page.click("text=☀ Light");
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 240_000);
+
+  test("markup in a DAG's docs, params, log and a run note shows as text and never runs", async () => {
+    const context = await browser!.newContext({ viewport: { width: 1366, height: 768 } });
+    const page = await context.newPage();
+    await login(page, "admin", adminPassword);
+    await page.goto(`${url}/dags`);
+    await page.click('button[aria-label="Trigger xss_probe"]');
+    await page.waitForSelector("#param-label");
+    expect(await page.inputValue("#param-label")).toBe(XSS);
+    expect(await page.locator(".dialog").textContent()).toContain(`The label ${XSS}`);
+    await page.click(".dialog summary");
+    await page.fill("#trigger-note", `note ${XSS}`);
+    await shot(page, "05-trigger-form");
+    const runId = await submitTrigger(page, "xss_probe");
+    await waitForCell(page, runId, "shout", "success");
+    // The run's panel (its note), then the task's log.
+    await page.waitForSelector(".side-panel .note");
+    expect(await page.locator(".side-panel .note").textContent()).toBe(`note ${XSS}`);
+    await page.click(`.grid-cell[data-run="${runId}"][data-task="shout"]`);
+    await expect
+      .poll(() => page.locator(".log").textContent(), { timeout: 20_000 })
+      .toContain(`log line ${XSS}`);
+    await page.click('a[role="tab"]:has-text("Details")');
+    await page.waitForSelector("pre.doc");
+    expect(await page.locator("pre.doc").textContent()).toBe(`# Docs ${XSS}`);
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    await shot(page, "06-details-xss");
+    await context.close();
+  }, 240_000);
+
+  test("a Viewer sees no trigger or pause controls, and the API refuses a trigger anyway", async () => {
+    const context = await browser!.newContext({ viewport: { width: 1366, height: 768 } });
+    const page = await context.newPage();
+    await login(page, VIEWER.username, VIEWER.password);
+    expect(await page.locator("table.dags tr[data-dag-id]").count()).toBe(5);
+    expect(await page.locator('button[aria-label^="Trigger"]').count()).toBe(0);
+    expect(await page.locator('input[role="switch"]').count()).toBe(0);
+    await shot(page, "07-viewer-dags");
+    await page.click('a.dag-link:has-text("data_pipeline_lab")');
+    await page.waitForSelector(".grid-scroll");
+    expect(await page.locator('button[aria-label^="Trigger"]').count()).toBe(0);
+    const status = await page.evaluate(async () => {
+      const csrf = /(?:^|; )updraft_csrf=([^;]*)/.exec(document.cookie)?.[1] ?? "";
+      const res = await fetch("/api/v1/dags/data_pipeline_lab/dagRuns", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-csrf-token": decodeURIComponent(csrf) },
+        body: "{}",
+      });
+      return res.status;
+    });
+    expect(status).toBe(403);
+    await context.close();
+  }, 120_000);
+});
