@@ -35,6 +35,9 @@ import { taskInstanceStateRoutes } from "./rest/task-instance-state.js";
 import { taskInstanceRoutes } from "./rest/task-instances.js";
 import { variableRoutes } from "./rest/variables.js";
 import { versionRoutes } from "./rest/version.js";
+import { metricsRoutes } from "./metrics-route.js";
+import { METRICS_ROUTES } from "./auth/public-routes.js";
+import type { ProcessMetrics } from "../metrics/index.js";
 
 export interface ApiServerOptions {
   database: Database;
@@ -47,6 +50,8 @@ export interface ApiServerOptions {
   loginLimiter?: LoginLimiter;
   /** Seconds between runner heartbeats (default: a tenth of the heartbeat timeout, at most 5). */
   heartbeatIntervalS?: number;
+  /** This process's metrics: task-instance metrics go to `metrics`, GET /metrics serves `prometheus`. */
+  metrics?: ProcessMetrics;
 }
 
 export interface RegisteredRoute {
@@ -107,7 +112,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   app.decorateRequest("principal", null);
   // The gate in front of every route, root-level so that routes mounted later pass it too.
   const limiter = options.loginLimiter ?? new LoginLimiter();
-  app.addHook("onRequest", accessHook(authenticator(database, limiter)));
+  // metrics.prometheus_public makes GET /metrics public, deliberately (decision 0018).
+  const extraPublic = config.metrics.prometheus_public ? METRICS_ROUTES : undefined;
+  app.addHook("onRequest", accessHook(authenticator(database, limiter), extraPublic));
   // On the root instance, before any route plugin, so that every JSON body of every route
   // (execution and REST alike) passes the depth check once.
   app.addContentTypeParser(
@@ -158,9 +165,11 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       xcomMaxSize,
       heartbeatIntervalS,
       logFolder: config.logging.base_log_folder,
+      ...(options.metrics !== undefined ? { metrics: options.metrics.metrics } : {}),
     }),
     { prefix: "/execution" },
   );
+  void app.register(metricsRoutes(options.metrics ?? null));
   void app.register(healthRoutes(database, Math.max(30, config.scheduler.scheduler_heartbeat_sec * 3)));
   void app.register(versionRoutes());
   void app.register(
