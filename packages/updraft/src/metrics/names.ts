@@ -1,7 +1,7 @@
 // Airflow's metric names with their variable parts. In StatsD the variable parts are part of the
-// name (`dagrun.duration.success.<dag_id>`), as Airflow sends them; the tags carry the same values
-// so that Prometheus (and DogStatsD) get them as labels, as the statsd_exporter mapping in
-// monitoring/statsd-mapping.yml would.
+// name (`dagrun.duration.success.<dag_id>`), as Airflow sends them; Prometheus gets them as labels,
+// as the statsd_exporter mapping in monitoring/statsd-mapping.yml extracts them. DogStatsD tags
+// carry every tag a call site passes (dag_id and task_id on ti_failures too).
 
 /** One emitted metric: the StatsD name (variable parts appended) and its labels. */
 export interface NamedMetric {
@@ -9,6 +9,7 @@ export interface NamedMetric {
   readonly base: string;
   /** The name as Airflow sends it over StatsD (without the prefix). */
   readonly statsd: string;
+  /** The variable parts, by label name (only those the StatsD name carries). */
   readonly labels: Readonly<Record<string, string>>;
 }
 
@@ -33,10 +34,12 @@ const BY_LABELS: Record<string, readonly string[]> = {
  * ("ti.finish", {dag_id, task_id, state}) → "ti.finish.<dag_id>.<task_id>.<state>".
  */
 export function named(base: string, labels: Readonly<Record<string, string>> = {}): NamedMetric {
-  const keys = BY_LABELS[base];
-  const statsd = keys === undefined ? base : [base, ...keys.map((k) => clean(labels[k] ?? ""))].join(".");
-  return { base: base.replace(/\./g, "_"), statsd, labels };
+  const keys = BY_LABELS[base] ?? [];
+  const statsd = keys.length === 0 ? base : [base, ...keys.map((k) => clean(labels[k] ?? ""))].join(".");
+  // Prometheus gets as labels exactly what the StatsD name carries (what the exporter's mapping
+  // can extract): ti_failures has none, ti.finish has dag_id, task_id and state.
+  const path: Record<string, string> = {};
+  for (const k of keys) path[k] = labels[k] ?? "";
+  return { base: base.replace(/\./g, "_"), statsd, labels: path };
 }
 
-/** Bases whose variable parts are appended to the StatsD name (the others send tags only). */
-export const PATH_LABELS = BY_LABELS;
