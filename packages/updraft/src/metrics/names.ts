@@ -42,4 +42,3 @@ export function named(base: string, labels: Readonly<Record<string, string>> = {
   for (const k of keys) path[k] = labels[k] ?? "";
   return { base: base.replace(/\./g, "_"), statsd, labels: path };
 }
-

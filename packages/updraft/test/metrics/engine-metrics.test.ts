@@ -36,12 +36,23 @@ interface Udp {
 async function listenUdp(): Promise<Udp> {
   const socket = createSocket("udp4");
   const lines: string[] = [];
-  socket.on("message", (msg) => lines.push(...msg.toString("utf8").split("\n").filter((l) => l !== "")));
+  socket.on("message", (msg) =>
+    lines.push(
+      ...msg
+        .toString("utf8")
+        .split("\n")
+        .filter((l) => l !== ""),
+    ),
+  );
   await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
   return { socket, port: socket.address().port, lines };
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
+async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined> | T | undefined,
+  ms = 60_000,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f();
@@ -95,7 +106,6 @@ async function runFailingDag(o: { port: number; on: boolean }) {
   });
   return { engine, state, database };
 }
-
 
 describe("metrics on: StatsD lines and GET /metrics while a DAG with a failing task runs", () => {
   let udp: Udp;
@@ -181,7 +191,9 @@ describe("metrics off", () => {
       // Two periodic passes: time for any heartbeat or gauge to have been sent.
       await new Promise((r) => setTimeout(r, 2500));
       expect(udp.lines).toEqual([]);
-      const res = await fetch(`${engine.url}/metrics`, { headers: { authorization: "Bearer scraper-token" } });
+      const res = await fetch(`${engine.url}/metrics`, {
+        headers: { authorization: "Bearer scraper-token" },
+      });
       expect(res.status).toBe(404);
       expect(((await res.json()) as { detail: string }).detail).toContain("metrics.prometheus_on");
     } finally {

@@ -51,7 +51,11 @@ export function parsePrometheusText(text: string): Scrape {
     }
     const m = SAMPLE.exec(line);
     if (m === null) throw new Error(`bad sample line: ${line}`);
-    samples.push({ name: m[1]!, labels: m[3] === undefined ? {} : parseLabels(m[3]), value: parseValue(m[4]!) });
+    samples.push({
+      name: m[1]!,
+      labels: m[3] === undefined ? {} : parseLabels(m[3]),
+      value: parseValue(m[4]!),
+    });
   }
   const same = (a: Record<string, string>, b: Record<string, string>) =>
     Object.keys(a).length === Object.keys(b).length && Object.entries(b).every(([k, v]) => a[k] === v);
