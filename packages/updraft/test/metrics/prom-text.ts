@@ -18,9 +18,11 @@ const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+-?\d+)?$/;
 const LABEL = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*(,|$)/y;
 
 function parseValue(v: string): number {
-  if (v === "NaN") return NaN;
-  if (v === "+Inf") return Infinity;
-  if (v === "-Inf") return -Infinity;
+  // As Prometheus (Go's ParseFloat): NaN and Inf in any case (prom-client writes "Nan").
+  const l = v.toLowerCase();
+  if (l === "nan") return NaN;
+  if (l === "+inf" || l === "inf") return Infinity;
+  if (l === "-inf") return -Infinity;
   const n = Number(v);
   if (Number.isNaN(n)) throw new Error(`not a sample value: ${v}`);
   return n;
