@@ -71,6 +71,13 @@ module.exports = {
       to: { path: `${S}(?!client/)` },
     },
     {
+      name: "metrics-is-low",
+      severity: "error",
+      comment: "Every component emits metrics: the sinks know only the settings (issue 11).",
+      from: { path: `${S}metrics/` },
+      to: { path: `${S}(?!metrics/|common/|config/)` },
+    },
+    {
       name: "loader-is-low",
       severity: "error",
       comment: "Transpiling DAG files is shared by the processor and the runner.",

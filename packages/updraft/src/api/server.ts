@@ -37,6 +37,9 @@ import { taskInstanceRoutes } from "./rest/task-instances.js";
 import { variableRoutes } from "./rest/variables.js";
 import { versionRoutes } from "./rest/version.js";
 import { uiAssets } from "./ui-assets.js";
+import { metricsRoutes } from "./metrics-route.js";
+import { METRICS_ROUTES } from "./auth/public-routes.js";
+import type { ProcessMetrics } from "../metrics/index.js";
 
 export interface ApiServerOptions {
   database: Database;
@@ -51,6 +54,8 @@ export interface ApiServerOptions {
   heartbeatIntervalS?: number;
   /** The built web UI (default: the `updraft` package's ui-dist, see ui-assets.ts). */
   uiDir?: string;
+  /** This process's metrics: task-instance metrics go to `metrics`, GET /metrics serves `prometheus`. */
+  metrics?: ProcessMetrics;
 }
 
 export interface RegisteredRoute {
@@ -111,7 +116,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   app.decorateRequest("principal", null);
   // The gate in front of every route, root-level so that routes mounted later pass it too.
   const limiter = options.loginLimiter ?? new LoginLimiter();
-  app.addHook("onRequest", accessHook(authenticator(database, limiter)));
+  // metrics.prometheus_public makes GET /metrics public, deliberately (decision 0018).
+  const extraPublic = config.metrics.prometheus_public ? METRICS_ROUTES : undefined;
+  app.addHook("onRequest", accessHook(authenticator(database, limiter), extraPublic));
   // On the root instance, before any route plugin, so that every JSON body of every route
   // (execution and REST alike) passes the depth check once.
   app.addContentTypeParser(
@@ -162,9 +169,11 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       xcomMaxSize,
       heartbeatIntervalS,
       logFolder: config.logging.base_log_folder,
+      ...(options.metrics !== undefined ? { metrics: options.metrics.metrics } : {}),
     }),
     { prefix: "/execution" },
   );
+  void app.register(metricsRoutes(options.metrics ?? null));
   void app.register(healthRoutes(database, Math.max(30, config.scheduler.scheduler_heartbeat_sec * 3)));
   void app.register(versionRoutes());
   void app.register(uiAssets(options.uiDir === undefined ? {} : { uiDir: options.uiDir }));

@@ -12,6 +12,7 @@ import { LocalExecutor, localExecutorOptions, type Executor } from "../executors
 import { DagFileProcessor, type RefreshResult } from "../processor/index.js";
 import { Scheduler } from "../scheduler/index.js";
 import { syncDagBag } from "../services/index.js";
+import { metricsFromConfig, type ProcessMetrics } from "../metrics/index.js";
 
 export interface EngineParts {
   api: boolean;
@@ -50,6 +51,8 @@ export class Engine {
   constructor(
     readonly database: Database,
     readonly events: EngineEvents,
+    /** This process's metrics (metrics.*): every component emits here; /metrics serves its registry. */
+    readonly metrics: ProcessMetrics,
   ) {}
 
   /** @internal */
@@ -103,7 +106,9 @@ function startProcessor(engine: Engine, o: StartEngineOptions): void {
     parsingProcesses: o.config.dag_processor.parsing_processes,
     timeoutSeconds: o.config.core.dag_file_processor_timeout,
     cacheDir: `${o.config.home}/cache/dags`,
+    metrics: engine.metrics.metrics,
   });
+  const metrics = engine.metrics.metrics;
   let stopping = false;
   let refreshes = 0;
   const write = async (changes: RefreshResult): Promise<void> => {
@@ -134,6 +139,10 @@ function startProcessor(engine: Engine, o: StartEngineOptions): void {
     await write(rest);
     if (stopping) return;
     files += rest.parsedFiles.length;
+    // Airflow's DagFileProcessorManager gauges, after each pass over the folder.
+    metrics.gauge("dag_processing.total_parse_time", rest.stats.durationMs / 1000);
+    metrics.gauge("dag_processing.import_errors", processor.importErrors.length);
+    metrics.gauge("dagbag_size", processor.dags.length);
     const facts = {
       files,
       dags: processor.dags.length,
@@ -194,8 +203,20 @@ export async function startEngine(o: StartEngineOptions): Promise<Engine> {
   await migrate(database);
   const events = new EngineEvents(database);
   await events.start();
-  const engine = new Engine(database, events);
+  const log = o.logger.child({ component: "metrics" });
+  let lastMetricsError = 0;
+  const engine = new Engine(
+    database,
+    events,
+    metricsFromConfig(o.config, (err) => {
+      // A StatsD server that is down must not flood the log: one line a minute.
+      if (Date.now() - lastMetricsError < 60_000) return;
+      lastMetricsError = Date.now();
+      log.warn({ err: err.message }, "Sending metrics to StatsD failed");
+    }),
+  );
   engine.onStop(async () => {
+    await engine.metrics.metrics.close();
     await events.stop();
     if (!o.database) await database.close();
   });
@@ -213,6 +234,7 @@ export async function startEngine(o: StartEngineOptions): Promise<Engine> {
         events,
         secretKey: o.secretKey,
         logger: o.logger.child({ component: "api" }),
+        metrics: engine.metrics,
       });
       await o.beforeListen?.(api, database, events);
       engine.url = await api.listen(o.port ?? o.config.api.port, o.host ?? o.config.api.host);
@@ -233,6 +255,7 @@ export async function startEngine(o: StartEngineOptions): Promise<Engine> {
         apiUrl,
         secretKey: o.secretKey,
         logger: o.logger.child({ component: "scheduler" }),
+        metrics: engine.metrics.metrics,
       });
       await scheduler.start();
       // Email on failure and on retry, beside the scheduler (never in a runner).

@@ -190,6 +190,41 @@ export const SETTINGS = {
       description: "DAG files evaluated in parallel.",
     }),
   },
+  metrics: {
+    statsd_on: boolean({
+      default: false,
+      description: "Send metrics to a StatsD server (the tutorial's statsd-exporter) with Airflow's names.",
+    }),
+    statsd_host: string({ default: "localhost", description: "Host of the StatsD server (UDP)." }),
+    statsd_port: integer({
+      default: 8125,
+      min: 1,
+      max: 65535,
+      description: "UDP port of the StatsD server.",
+    }),
+    statsd_prefix: string({
+      default: "airflow",
+      description: 'Prefix of every metric name; "airflow" keeps dashboards built for Airflow working.',
+    }),
+    statsd_datadog_enabled: boolean({
+      default: false,
+      description: "Also send the variable parts of names (dag_id, task_id, pool, …) as DogStatsD tags.",
+    }),
+    statsd_datadog_tags: string({
+      default: "",
+      description: 'Tags added to every metric with DogStatsD, comma-separated ("env:prod,team:data").',
+    }),
+    prometheus_on: boolean({
+      default: true,
+      description:
+        "Keep the metrics in this process's Prometheus registry and serve them at GET /metrics (API server).",
+    }),
+    prometheus_public: boolean({
+      default: false,
+      description:
+        "Serve GET /metrics without authentication (otherwise it needs the metrics:read permission).",
+    }),
+  },
 } as const;
 
 type Settings = typeof SETTINGS;

@@ -59,6 +59,8 @@ export interface Executor {
    * (warm processes) may grow it. Optional.
    */
   demand?(waiting: number): void;
+  /** Workloads waiting for a runner and tries running, for executor.queued_tasks / running_tasks. Optional. */
+  stats?(): { queued: number; busy: number };
   /** Subscribes to events; returns the function that unsubscribes. */
   onEvent(listener: ExecutorListener): () => void;
   stop(options?: StopOptions): Promise<StopResult>;

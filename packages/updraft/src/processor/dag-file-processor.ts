@@ -3,7 +3,7 @@
 // its evaluation children warm in between. parseDagFolder() is one refresh of a fresh processor.
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import type { SerializedDag } from "../model/serialized-dag.js";
 import { listCandidateFiles, looksLikeDagFile, type CandidateFile } from "./discover.js";
 import { resolveProcessorOptions, type ProcessorOptions, type ResolvedProcessorOptions } from "./options.js";
@@ -350,6 +350,10 @@ export class DagFileProcessor {
       fileloc,
       compiledPath: compiled.compiledPath,
       key: compiled.key,
+    });
+    // Airflow names it by the file's stem: dag_processing.last_duration.<file>.
+    this.options.metrics.timing("dag_processing.last_duration", outcome.durationMs, {
+      file: basename(fileloc).replace(/\.[^.]*$/, ""),
     });
     this.options.logger?.debug(
       { fileloc, ok: outcome.ok, durationMs: Math.round(outcome.durationMs), cached: compiled.cached },

@@ -1,4 +1,5 @@
 // Options of the DAG processor, with the defaults of their config keys.
+import { noopMetrics, type Metrics } from "../metrics/index.js";
 import type { ProcessorLogger } from "./worker-pool.js";
 import { defaultCacheDir } from "../loader/paths.js";
 
@@ -16,10 +17,13 @@ export interface ProcessorOptions {
   /** Only evaluate files that mention `updraft` (`core.dag_discovery_safe_mode`). Default true. */
   safeMode?: boolean;
   logger?: ProcessorLogger;
+  /** Where dag_processing.last_duration.<file> goes (default: nowhere). */
+  metrics?: Metrics;
 }
 
-export type ResolvedProcessorOptions = Required<Omit<ProcessorOptions, "logger">> & {
+export type ResolvedProcessorOptions = Required<Omit<ProcessorOptions, "logger" | "metrics">> & {
   logger: ProcessorLogger | undefined;
+  metrics: Metrics;
 };
 
 export const DEFAULT_TIMEOUT_SECONDS = 50;
@@ -35,5 +39,6 @@ export function resolveProcessorOptions(options: ProcessorOptions = {}): Resolve
     cacheDir: options.cacheDir ?? defaultCacheDir(),
     safeMode: options.safeMode ?? true,
     logger: options.logger,
+    metrics: options.metrics ?? noopMetrics,
   };
 }

@@ -5,6 +5,7 @@ import type { UpdraftConfig } from "../config/index.js";
 import type { Database, Executor as Db } from "../db/index.js";
 import type { EngineEvents } from "../events/engine-events.js";
 import type { Executor } from "../executors/executor.js";
+import type { Metrics } from "../metrics/index.js";
 import type { TaskInstanceKey } from "../model/execution-api.js";
 import type { WorkloadSigner } from "../services/index.js";
 
@@ -56,6 +57,8 @@ export interface SchedulerContext {
   readonly logger: SchedulerLogger;
   readonly hooks: SchedulerHooks;
   readonly clock: SchedulerClock;
+  /** Airflow's scheduler metrics go here (a no-op when metrics are off); emission is never awaited. */
+  readonly metrics: Metrics;
   /** Signs the workloads this scheduler queues (secret key, execution API URL, log folder). */
   readonly signer: WorkloadSigner;
   /** This scheduler's job id once started (recorded on the task instances it queues). */

@@ -21,6 +21,8 @@ interface DueDag {
 export interface CreatedRun {
   dagId: string;
   runId: string;
+  /** Milliseconds between the run's data interval end (when it was due) and its creation: dagrun.schedule_delay. */
+  scheduleDelayMs: number | null;
 }
 
 /** Creates the due scheduled runs of up to `limit` DAGs; returns the runs created. */
@@ -48,7 +50,11 @@ export async function createDagRuns(ctx: SchedulerContext, limit = 50): Promise<
       if (plan === undefined || d.next_dagrun === null) continue;
       try {
         const runId = await createScheduledRun(trx, plan, d);
-        if (runId !== null) created.push({ dagId: d.dag_id, runId });
+        if (runId !== null) {
+          const due = d.next_dagrun_data_interval_end ?? d.next_dagrun;
+          const scheduleDelayMs = due === null ? null : Math.max(0, d.now.getTime() - due.getTime());
+          created.push({ dagId: d.dag_id, runId, scheduleDelayMs });
+        }
         await advance(ctx, trx, plan, d);
       } catch (err) {
         // A bad schedule must not stop other DAGs: stop scheduling this one and say why.

@@ -43,11 +43,13 @@ export interface QueueResult {
   more: boolean;
   /** Task instances that could have been queued but for the executor's open slots. */
   waiting: number;
+  /** Per pool, scheduled task instances its open slots could not take (scheduler.tasks.starving). */
+  starving: Map<string, number>;
 }
 
 /** Queues at most `maxToQueue` task instances; returns the workloads for the executor. */
 export async function queueTaskInstances(ctx: SchedulerContext, maxToQueue: number): Promise<QueueResult> {
-  const out: QueueResult = { workloads: [], poolMissing: [], more: false, waiting: 0 };
+  const out: QueueResult = { workloads: [], poolMissing: [], more: false, waiting: 0, starving: new Map() };
   if (maxToQueue <= 0) return out;
   const queued = await ctx.db.transaction().execute(async (trx) => {
     const pools = await lockPools(trx);
@@ -56,8 +58,9 @@ export async function queueTaskInstances(ctx: SchedulerContext, maxToQueue: numb
     out.more = cands.length >= claimLimit;
     if (cands.length === 0) return [];
     await ctx.hooks.afterClaim?.({ tis: cands.map(keyOf) });
-    const { admitted, poolMissing, waiting } = await admit(ctx, trx, pools, cands, maxToQueue);
+    const { admitted, poolMissing, waiting, starving } = await admit(ctx, trx, pools, cands, maxToQueue);
     out.poolMissing = poolMissing.map(keyOf);
+    out.starving = starving;
     out.waiting = waiting;
     await failMissingPool(trx, poolMissing);
     return markQueued(ctx, trx, admitted);
@@ -142,12 +145,19 @@ async function admit(
   poolOpen: Map<string, number>,
   cands: readonly Candidate[],
   maxToQueue: number,
-): Promise<{ admitted: Candidate[]; poolMissing: Candidate[]; waiting: number }> {
+): Promise<{
+  admitted: Candidate[];
+  poolMissing: Candidate[];
+  waiting: number;
+  starving: Map<string, number>;
+}> {
   const runActive = new Map<string, number>();
   const { taskActive, runTaskActive } = await limitedTaskActive(trx, cands);
   const admitted: Candidate[] = [];
   const poolMissing: Candidate[] = [];
   let waiting = 0;
+  // Per pool: candidates its open slots cannot take (Airflow's starving tasks, checked first as there).
+  const starving = new Map<string, number>([...poolOpen.keys()].map((p) => [p, 0]));
   for (const c of cands) {
     const open = poolOpen.get(c.pool);
     if (open === undefined) {
@@ -164,12 +174,11 @@ async function admit(
     const maxTasks = plan?.dag.max_active_tasks ?? ctx.config.core.max_active_tasks_per_dag;
     const maxTis = plan?.task(c.task_id)?.max_active_tis_per_dag ?? null;
     const maxRunTis = plan?.task(c.task_id)?.max_active_tis_per_dagrun ?? null;
-    if (
-      open < c.pool_slots ||
-      ra >= maxTasks ||
-      (maxTis !== null && ta >= maxTis) ||
-      (maxRunTis !== null && rta >= maxRunTis)
-    )
+    if (open < c.pool_slots) {
+      starving.set(c.pool, (starving.get(c.pool) ?? 0) + 1);
+      continue;
+    }
+    if (ra >= maxTasks || (maxTis !== null && ta >= maxTis) || (maxRunTis !== null && rta >= maxRunTis))
       continue;
     if (admitted.length >= maxToQueue) {
       waiting++; // It fits every limit but the executor's open slots.
@@ -181,7 +190,7 @@ async function admit(
     runTaskActive.set(runTaskK, rta + 1);
     admitted.push(c);
   }
-  return { admitted, poolMissing, waiting };
+  return { admitted, poolMissing, waiting, starving };
 }
 
 /**

@@ -6,7 +6,14 @@ import { hostname } from "node:os";
 import { sql, type RawBuilder } from "kysely";
 import type { Executor as Db } from "../db/index.js";
 import type { TaskInstanceKey, Workload } from "../model/execution-api.js";
-import { callbackWorkload, endTries, loadDag, retryDelaySeconds, type EndedTry } from "../services/index.js";
+import {
+  callbackWorkload,
+  emitTiEnd,
+  endTries,
+  loadDag,
+  retryDelaySeconds,
+  type EndedTry,
+} from "../services/index.js";
 import type { SchedulerContext } from "./context.js";
 
 export interface ReapResult {
@@ -94,6 +101,7 @@ async function failTries(
     const plan = await loadDag(ctx.db, r.dag_id, c?.dag_hash ?? null);
     const task = plan?.task(r.task_id);
     ctx.logger.warn({ ...keyWithTry(r), state: r.state }, error);
+    emitTiEnd(ctx.metrics, { dag_id: r.dag_id, task_id: r.task_id, state: r.state });
     const ti = keyOf(r);
     if (r.state === "failed" && task?.has_on_failure_callback === true) {
       callbacks.push(callbackWorkload(ctx.signer, plan, "on_failure", ti, r.try_number, { error }));

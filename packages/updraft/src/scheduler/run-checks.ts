@@ -39,7 +39,14 @@ export async function checkRunningRuns(ctx: SchedulerContext): Promise<RunChecks
           { dag_id: run.dag_id, run_id: run.run_id },
           `The run exceeded its dagrun_timeout (${timeout} ms) and failed`,
         );
-        out.timedOut.push({ dagId: run.dag_id, runId: run.run_id, state: "failed", plan, lastTi: null });
+        out.timedOut.push({
+          dagId: run.dag_id,
+          runId: run.run_id,
+          state: "failed",
+          plan,
+          lastTi: null,
+          durationMs: age,
+        });
       }
       continue;
     }

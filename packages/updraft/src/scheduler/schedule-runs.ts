@@ -41,6 +41,8 @@ export interface RunRef {
 export interface FinishedRun extends RunRef {
   state: "success" | "failed";
   plan: DagPlan | undefined;
+  /** Milliseconds from the run's start to its end (dagrun.duration.<state>), null if it never started. */
+  durationMs: number | null;
   /** The run's last finished task instance (DAG callbacks run in its name). */
   lastTi: { task_id: string; map_index: number; try_number: number } | null;
 }
@@ -287,11 +289,17 @@ async function stopRunning(trx: Db, evaluations: readonly Evaluated[]): Promise<
 async function endRuns(trx: Db, over: readonly Evaluated[]): Promise<FinishedRun[]> {
   if (over.length === 0) return [];
   const ending = over.map(({ row, ev }) => ({ dag_id: row.dag_id, run_id: row.run_id, state: ev.outcome }));
-  const done = await sql<{ dag_id: string; run_id: string; state: "success" | "failed" }>`
+  const done = await sql<{
+    dag_id: string;
+    run_id: string;
+    state: "success" | "failed";
+    duration_ms: number | null;
+  }>`
     update dag_run d set state = u.state, end_date = now(), updated_at = now()
     from jsonb_to_recordset(${JSON.stringify(ending)}::jsonb) as u(dag_id text, run_id text, state text)
     where d.dag_id = u.dag_id and d.run_id = u.run_id and d.state = 'running'
     returning d.dag_id, d.run_id, d.state,
+      (extract(epoch from (d.end_date - d.start_date)) * 1000)::float8 as duration_ms,
       set_config('synchronous_commit', 'on', true) as sync -- a run's end (and its callbacks) is durable`.execute(
     trx,
   );
@@ -301,6 +309,7 @@ async function endRuns(trx: Db, over: readonly Evaluated[]): Promise<FinishedRun
       dagId: r.dag_id,
       runId: r.run_id,
       state: r.state,
+      durationMs: r.duration_ms,
       plan: e?.plan,
       lastTi: e === undefined ? null : lastFinished(e.row.tis),
     };

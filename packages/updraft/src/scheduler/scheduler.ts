@@ -32,6 +32,8 @@ import { scheduleRuns, type FinishedRun, type RunRef } from "./schedule-runs.js"
 import { startQueuedRuns } from "./start-queued-runs.js";
 import { callbackWorkload, peekDag } from "../services/index.js";
 import { runningRuns } from "./running-runs.js";
+import { noopMetrics, type Metrics } from "../metrics/index.js";
+import { emitExecutorMetrics, emitPoolMetrics } from "./emit-metrics.js";
 
 export interface SchedulerOptions {
   database: Database;
@@ -48,6 +50,8 @@ export interface SchedulerOptions {
   hooks?: SchedulerHooks;
   /** Seconds without heartbeat after which another scheduler counts as dead (default max(30, 3 × heartbeat)). */
   staleJobAfterS?: number;
+  /** Where Airflow's scheduler metrics go (default: nowhere). */
+  metrics?: Metrics;
 }
 
 /** What one pass did, for tests and logs. */
@@ -112,6 +116,7 @@ export class Scheduler {
       logger: options.logger ?? quietLogger,
       hooks: options.hooks ?? {},
       clock,
+      metrics: options.metrics ?? noopMetrics,
       signer: {
         secretKey: options.secretKey,
         apiUrl: options.apiUrl,
@@ -322,6 +327,7 @@ export class Scheduler {
       const now = clock.now();
       if (now >= nextHeartbeat && this.ctx.jobId !== null) {
         nextHeartbeat = now + this.heartbeatMs;
+        this.ctx.metrics.incr("scheduler_heartbeat");
         await heartbeatJob(this.ctx.db, {
           id: this.ctx.jobId,
           jobType: "scheduler",
@@ -429,6 +435,8 @@ export class Scheduler {
     for (const l of this.lost.splice(0)) {
       const r = await reapLostTry(this.ctx, l.ti, l.try_number, l.reason);
       summary.reaped += r.reaped.length;
+      // A runner the executor saw die mid-try is a zombie too, found sooner than by its heartbeat.
+      if (r.reaped.length > 0) this.ctx.metrics.incr("zombies_killed", r.reaped.length);
       callbacks.push(...r.callbacks);
     }
   }
@@ -437,6 +445,9 @@ export class Scheduler {
   private async createRuns(summary: PassSummary): Promise<boolean> {
     const created = await createDagRuns(this.ctx);
     summary.created = created.length;
+    for (const c of created)
+      if (c.scheduleDelayMs !== null)
+        this.ctx.metrics.timing("dagrun.schedule_delay", c.scheduleDelayMs, { dag_id: c.dagId });
     for (const c of created)
       this.ctx.events?.emit({ type: "dag_run_created", dag_id: c.dagId, run_id: c.runId });
     return created.length > 0;
@@ -454,15 +465,24 @@ export class Scheduler {
     const ctx = this.ctx;
     const reaped = await reapStaleHeartbeats(ctx);
     summary.reaped += reaped.reaped.length;
+    // Tries whose runner stopped heartbeating: Airflow's zombies.
+    if (reaped.reaped.length > 0) ctx.metrics.incr("zombies_killed", reaped.reaped.length);
     callbacks.push(...reaped.callbacks);
     summary.reaped += (await reapQueuedTooLong(ctx)).length;
     await releaseRestarting(ctx);
     const checks = await checkRunningRuns(ctx);
     callbacks.push(...checks.callbacks);
     callbacks.push(...this.dagCallbacks(checks.timedOut));
+    for (const f of checks.timedOut)
+      if (f.durationMs !== null)
+        ctx.metrics.timing("dagrun.duration.failed", f.durationMs, { dag_id: f.dagId });
     // Every periodic pass (decision 0008 §2), so work queued by a dead scheduler waits at most
     // staleJobAfterS + one heartbeat.
     if (ctx.jobId !== null) await this.adopt();
+    emitExecutorMetrics(ctx);
+    await emitPoolMetrics(ctx).catch((err: unknown) =>
+      ctx.logger.warn({ err: String(err) }, "Reading pool metrics failed"),
+    );
   }
 
   private async adopt(): Promise<void> {
@@ -485,6 +505,9 @@ export class Scheduler {
     summary.evaluated = result.evaluated;
     summary.scheduled = result.scheduled;
     summary.finishedRuns = result.finished.length;
+    for (const f of result.finished)
+      if (f.durationMs !== null)
+        this.ctx.metrics.timing(`dagrun.duration.${f.state}`, f.durationMs, { dag_id: f.dagId });
     callbacks.push(...this.dagCallbacks(result.finished));
     for (const dagId of result.pastChanged) this.pastDirty.add(dagId);
     // A finished run frees a max_active_runs slot.
@@ -499,8 +522,19 @@ export class Scheduler {
   private async queue(summary: PassSummary): Promise<void> {
     const ctx = this.ctx;
     const budget = Math.min(ctx.config.core.parallelism, ctx.executor.openSlots());
+    const t0 = performance.now();
     const queued = await queueTaskInstances(ctx, budget);
     summary.queued = queued.workloads.length;
+    if (ctx.metrics.enabled && budget > 0) {
+      // The pools-locked transaction: Airflow's critical section.
+      ctx.metrics.timing("scheduler.critical_section_duration", performance.now() - t0);
+      let starving = 0;
+      for (const [pool, n] of queued.starving) {
+        starving += n;
+        ctx.metrics.gauge("pool.starving_tasks", n, { pool });
+      }
+      ctx.metrics.gauge("scheduler.tasks.starving", starving);
+    }
     for (const wl of queued.workloads) ctx.executor.queueWorkload(wl);
     if (budget > 0) ctx.executor.demand?.(queued.waiting);
     for (const k of queued.poolMissing) {

@@ -24,6 +24,8 @@ import { endTriesCtes, retryDelaySeconds, type TryEnd } from "./end-try.js";
 import { handOverCtes, notHandedOver } from "./hand-over.js";
 import { runContextColumns, startResponse, xcomSubquery, type StartRow } from "./start-context.js";
 import { xcomJson } from "./task-xcom.js";
+import { emitTiEnd, emitTiStart } from "./ti-metrics.js";
+import type { Metrics } from "../metrics/index.js";
 import { tiConflict, updateRunningTry } from "./ti-conflict.js";
 import { taskWorkload, type WorkloadSigner } from "./workloads.js";
 import { decisionCtes } from "./write-decisions.js";
@@ -35,6 +37,8 @@ export interface FinishOptions {
   xcomMaxSize?: number;
   /** Signs the workload of a try handed to the runner; without it no try is handed over. */
   handOver?: { signer: WorkloadSigner; heartbeatIntervalS: number } | null;
+  /** Where ti_successes, ti_failures, ti.finish, task.duration go (never awaited). */
+  metrics?: Metrics;
 }
 
 export interface FinishResult extends FinishResponse {
@@ -273,6 +277,15 @@ async function finishAtOnce(db: Executor, input: FinishInput): Promise<FinishOut
   if (row === undefined || row.state === null) return { kind: "refused", storedHash: row?.dag_hash ?? null };
   const state = row.state as TaskInstanceState;
   const skipped = row.skipped?.length ?? 0;
+  emitTiEnd(input.options.metrics, {
+    dag_id: claims.ti.dag_id,
+    task_id: claims.ti.task_id,
+    state,
+    durationS: row.duration,
+    queuedS: row.queued_s,
+  });
+  if (typeof row.next_task_id === "string")
+    emitTiStart(input.options.metrics, claims.ti.dag_id, row.next_task_id);
   if (plan === undefined) return done(state, skipped, null, wakeEvent(claims, state, 0, true), false);
   return finished(db, input, state, skipped, row, predicted.pending);
 }
@@ -371,6 +384,9 @@ function wakeEvent(
 
 interface StatementRow {
   state: string | null;
+  /** Seconds the ended try ran, and waited queued (for task.duration / task.queued_duration). */
+  duration: number | null;
+  queued_s: number | null;
   dag_hash: string | null;
   skipped: [string, number][] | null;
   next_task_id: string | null;
@@ -459,7 +475,8 @@ async function runStatement(
           or ${decided} + ${handedFresh} < ${p.decisions.length}) as run_check
     )`);
   const cols: RawBuilder<unknown>[] = [
-    sql`(select state from ended) as state,
+    sql`(select state from ended) as state, (select duration from ended) as duration,
+      (select extract(epoch from (start_date - queued_dttm))::float8 from ended) as queued_s,
       (select dag_hash from serialized_dag where dag_id = ${ti.dag_id}) as dag_hash,
       (select scheduled from wake) as wake_scheduled, (select run_check from wake) as wake_run_check`,
   ];

@@ -57,3 +57,4 @@ export {
 export type { CreateUserInput, NewApiToken, NewSession } from "./users.js";
 export { updateUser, removeUser } from "./manage-users.js";
 export type { UserChanges } from "./manage-users.js";
+export { emitTiEnd, emitTiStart, type TiEndMetric } from "./ti-metrics.js";

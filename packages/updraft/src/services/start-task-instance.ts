@@ -12,10 +12,14 @@ import {
   type StartRow,
 } from "./start-context.js";
 import { tiConflict } from "./ti-conflict.js";
+import type { Metrics } from "../metrics/index.js";
+import { emitTiStart } from "./ti-metrics.js";
 
 export interface StartOptions {
   /** Seconds between the runner's heartbeats (default 5). */
   heartbeatIntervalS?: number;
+  /** Where ti.start goes (never awaited). */
+  metrics?: Metrics;
 }
 
 /**
@@ -58,5 +62,6 @@ export async function startTaskInstance(
       row.xcoms = again.rows[0]?.xcoms ?? [];
     }
   }
+  emitTiStart(options.metrics, ti.dag_id, ti.task_id);
   return startResponse(dag, ti, row, refs, options.heartbeatIntervalS ?? 5);
 }

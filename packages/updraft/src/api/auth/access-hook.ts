@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { checkCsrf, type Principal } from "./authenticate.js";
 import { authorize } from "./permissions.js";
-import { EXECUTION_PREFIX, isPublicRoute } from "./public-routes.js";
+import { EXECUTION_PREFIX, isPublicRoute, routeKey } from "./public-routes.js";
 
 export type { Principal } from "./authenticate.js";
 
@@ -28,11 +28,13 @@ function isExecutionRequest(request: FastifyRequest): boolean {
   return (request.url.split("?")[0] ?? "").startsWith(EXECUTION_PREFIX);
 }
 
-export function accessHook(authenticate: Authenticate) {
+/** `extraPublic`: routes made public by a setting (GET /metrics with metrics.prometheus_public). */
+export function accessHook(authenticate: Authenticate, extraPublic?: ReadonlySet<string>) {
   return async function access(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (isExecutionRequest(request)) return;
     const url = request.routeOptions.url;
     if (isPublicRoute(request.method, url)) return;
+    if (url !== undefined && extraPublic?.has(routeKey(request.method, url)) === true) return;
     const principal = await authenticate(request, reply);
     request.principal = principal;
     // Unknown routes need credentials too (then 404), so that routes cannot be probed without them.

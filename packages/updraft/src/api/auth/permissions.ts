@@ -7,7 +7,8 @@
 // (airflow/providers/fab/auth_manager/security_manager/override.py: VIEWER_PERMISSIONS,
 // USER_PERMISSIONS, OP_PERMISSIONS, ADMIN_PERMISSIONS, ROLE_CONFIGS), each containing the one
 // below it:
-// - Viewer reads DAGs (and their code), runs, task instances, logs, pools and import errors;
+// - Viewer reads DAGs (and their code), runs, task instances, logs, pools and import errors,
+//   and the metrics at GET /metrics (Updraft's own permission, metrics:read);
 // - User also triggers, clears and marks runs and task instances, pauses DAGs, deletes runs;
 // - Op also manages variables, connections and pools, and reads the configuration;
 // - Admin also manages users and roles (and runs CLI commands through standalone).
@@ -91,6 +92,9 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "PATCH /api/v1/roles/:role_name": "roles:edit",
   "DELETE /api/v1/roles/:role_name": "roles:delete",
   "GET /api/v1/permissions": "roles:read",
+  // Counts and durations by DAG and task id: no more than a Viewer reads, so the least role a
+  // Prometheus scraper's user needs (decision 0018). Public with metrics.prometheus_public.
+  "GET /metrics": "metrics:read",
   // Any CLI command, users included, runs through it: Admin only.
   "POST /api/v1/cli": "cli:execute",
 };
@@ -106,6 +110,7 @@ const VIEWER: readonly Permission[] = [
   "import_errors:read",
   "jobs:read",
   "audit_logs:read",
+  "metrics:read",
   "my_profile:read",
   "my_profile:edit",
 ];

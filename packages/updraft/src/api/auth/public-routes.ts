@@ -29,6 +29,12 @@ export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   "HEAD /assets/*",
 ]);
 
+/**
+ * GET /metrics, public only when metrics.prometheus_public is set (a Prometheus without
+ * credentials scrapes it); otherwise it needs metrics:read like any route (permissions.ts).
+ */
+export const METRICS_ROUTES: ReadonlySet<string> = new Set(["GET /metrics", "HEAD /metrics"]);
+
 /** The execution API authenticates task tokens itself (api/execution/auth.ts). */
 export const EXECUTION_PREFIX = "/execution/";
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { Cipher, Database } from "../../db/index.js";
 import type { EngineEvents } from "../../events/engine-events.js";
+import type { Metrics } from "../../metrics/index.js";
 import {
   FinishRequestSchema,
   HeartbeatRequestSchema,
@@ -26,6 +27,8 @@ import { bearerToken, claimsOf, taskClaimsOf, verifyExecutionToken } from "./aut
 export interface ExecutionRoutesOptions {
   database: Database;
   events: EngineEvents | null;
+  /** Where task-instance metrics go (ti.start, ti_failures, task.duration, …). */
+  metrics?: Metrics;
   secretKey: string;
   cipher: Cipher;
   xcomMaxSize: number;
@@ -60,7 +63,10 @@ export function executionRoutes(options: ExecutionRoutesOptions) {
     app.post("/ti/start", async (request) => {
       const claims = taskClaimsOf(request);
       const body = parseBody(StartRequestSchema, request.body);
-      return startTaskInstance(db, claims, body, { heartbeatIntervalS: options.heartbeatIntervalS });
+      return startTaskInstance(db, claims, body, {
+        heartbeatIntervalS: options.heartbeatIntervalS,
+        ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
+      });
     });
 
     app.post("/ti/heartbeat", async (request, reply) => {
@@ -77,6 +83,7 @@ export function executionRoutes(options: ExecutionRoutesOptions) {
       const result = await finishTaskInstance(db, claims, body, {
         events,
         xcomMaxSize,
+        ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
         handOver: {
           // The runner reaches this server at the address it used for this request.
           signer: {
