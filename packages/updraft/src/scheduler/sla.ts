@@ -57,6 +57,8 @@ export async function checkSlas(ctx: SchedulerContext): Promise<SlaCheck> {
     if (due.length === 0) continue;
     const recorded = await recordMisses(ctx, run, due);
     out.missed += recorded.length;
+    // Airflow's `sla_missed`, counted by the scheduler that recorded the miss (so once).
+    if (recorded.length > 0) ctx.metrics.incr("sla_missed", recorded.length);
     if (recorded.length > 0) {
       ctx.logger.warn(
         { dag_id: run.dag_id, run_id: run.run_id, task_ids: recorded },
