@@ -271,7 +271,9 @@ withTestDatabases("scheduler", (getDb) => {
     const s = newScheduler(getDb(), testConfig({ "scheduler.task_queued_timeout": 5 }), exec);
     const run = await trigger("retry");
     await s.runOnce();
-    expect(exec.pending).toHaveLength(1);
+    // Only this run's try: the run of the test before may have a retry coming due meanwhile.
+    const ofThisRun = () => exec.pending.filter((w) => w.kind === "task" && w.ti.run_id === run.runId);
+    expect(ofThisRun()).toHaveLength(1);
     exec.pending.splice(0);
     await sql`update task_instance set queued_dttm = now() - interval '10 seconds' where run_id = ${run.runId}`.execute(
       getDb().db,
@@ -283,7 +285,8 @@ withTestDatabases("scheduler", (getDb) => {
       .where("run_id", "=", run.runId)
       .executeTakeFirstOrThrow();
     expect(ti).toEqual({ state: "queued", try_number: 2 });
-    expect(exec.pending[0]?.kind === "task" && exec.pending[0].try_number).toBe(2);
+    const retried = ofThisRun()[0];
+    expect(retried?.kind === "task" && retried.try_number).toBe(2);
   });
 
   it("fails a task instance whose pool does not exist, saying so", async () => {
