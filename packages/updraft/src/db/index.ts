@@ -43,6 +43,7 @@ export {
   getTaskInstance,
   listTaskInstances,
   markOtherTaskInstancesSuccess,
+  taskInstancesWithRunDate,
 } from "./queries/task-instance.js";
 export type { TaskInstanceKey, NewTaskInstance } from "./queries/task-instance.js";
 export { setXcom } from "./queries/xcom.js";

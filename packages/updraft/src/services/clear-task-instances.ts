@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { UpdraftError } from "../common/errors.js";
-import { inTransaction, type Executor } from "../db/index.js";
+import { inTransaction, taskInstancesWithRunDate, type Executor } from "../db/index.js";
 import type { EngineEvents } from "../events/engine-events.js";
 import { upstreamClosure } from "../model/graph.js";
 import type { TaskInstanceState } from "../model/states.js";
@@ -79,21 +79,7 @@ export async function clearTaskInstances(
         : null;
 
   return inTransaction(db, async (trx) => {
-    let q = trx
-      .selectFrom("task_instance as ti")
-      .innerJoin("dag_run as dr", (j) =>
-        j.onRef("dr.dag_id", "=", "ti.dag_id").onRef("dr.run_id", "=", "ti.run_id"),
-      )
-      .select([
-        "ti.dag_id",
-        "ti.run_id",
-        "ti.task_id",
-        "ti.map_index",
-        "ti.state",
-        "ti.try_number",
-        "dr.logical_date",
-      ])
-      .where("ti.dag_id", "=", input.dagId)
+    let q = taskInstancesWithRunDate(trx, input.dagId)
       .where("ti.task_id", "in", [...tasks])
       .orderBy("ti.run_id")
       .orderBy("ti.task_id")

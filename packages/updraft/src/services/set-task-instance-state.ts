@@ -7,7 +7,7 @@
 // stops; its late finish changes nothing (the same rule as marking a run, set-dag-run-state.ts).
 import { sql } from "kysely";
 import { UpdraftError } from "../common/errors.js";
-import { inTransaction, type Executor } from "../db/index.js";
+import { inTransaction, taskInstancesWithRunDate, type Executor } from "../db/index.js";
 import type { EngineEvents } from "../events/engine-events.js";
 import { upstreamClosure } from "../model/graph.js";
 import { TASK_INSTANCE_STATES, type TaskInstanceState } from "../model/states.js";
@@ -97,21 +97,7 @@ export async function setTaskInstanceState(
   const mapIndexes = input.mapIndexes ?? null;
 
   const marked = await inTransaction(db, async (tx) => {
-    let q = tx
-      .selectFrom("task_instance as ti")
-      .innerJoin("dag_run as dr", (j) =>
-        j.onRef("dr.dag_id", "=", "ti.dag_id").onRef("dr.run_id", "=", "ti.run_id"),
-      )
-      .select([
-        "ti.dag_id",
-        "ti.run_id",
-        "ti.task_id",
-        "ti.map_index",
-        "ti.state",
-        "ti.try_number",
-        "dr.logical_date",
-      ])
-      .where("ti.dag_id", "=", input.dagId)
+    let q = taskInstancesWithRunDate(tx, input.dagId)
       .where((eb) => eb.or([eb("ti.state", "is", null), eb("ti.state", "!=", input.state)]))
       .where((eb) => {
         const self =

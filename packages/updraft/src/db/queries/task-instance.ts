@@ -149,3 +149,25 @@ export async function markOtherTaskInstancesSuccess(
     untouched: (row?.untouched ?? []).map(([t, m, s]) => ({ taskId: t, mapIndex: m, state: s })),
   };
 }
+
+/**
+ * A DAG's task instances with their run's logical date: the selection that clearing and marking
+ * narrow further (by task, state, run, date range), so that both read the same rows.
+ */
+export function taskInstancesWithRunDate(db: Executor, dagId: string) {
+  return db
+    .selectFrom("task_instance as ti")
+    .innerJoin("dag_run as dr", (j) =>
+      j.onRef("dr.dag_id", "=", "ti.dag_id").onRef("dr.run_id", "=", "ti.run_id"),
+    )
+    .select([
+      "ti.dag_id",
+      "ti.run_id",
+      "ti.task_id",
+      "ti.map_index",
+      "ti.state",
+      "ti.try_number",
+      "dr.logical_date",
+    ])
+    .where("ti.dag_id", "=", dagId);
+}
