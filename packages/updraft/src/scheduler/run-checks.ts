@@ -1,7 +1,6 @@
 // Checks on running runs made by the periodic pass: dagrun_timeout (the run fails and its
 // unfinished task instances are skipped). Task SLAs have their own timer (sla.ts).
 import { sql } from "kysely";
-import type { Workload } from "../model/execution-api.js";
 import type { SchedulerContext } from "./context.js";
 import { loadDag } from "../services/index.js";
 import type { FinishedRun } from "./schedule-runs.js";
@@ -16,13 +15,12 @@ interface RunningRun {
 
 export interface RunChecksResult {
   timedOut: FinishedRun[];
-  callbacks: Workload[];
 }
 
 const UNFINISHED = `'scheduled','queued','running','restarting','up_for_retry','up_for_reschedule','deferred'`;
 
 export async function checkRunningRuns(ctx: SchedulerContext): Promise<RunChecksResult> {
-  const out: RunChecksResult = { timedOut: [], callbacks: [] };
+  const out: RunChecksResult = { timedOut: [] };
   const runs = await sql<RunningRun>`
     select dr.dag_id, dr.run_id, dr.start_date,
       (select s.dag_hash from serialized_dag s where s.dag_id = dr.dag_id) as dag_hash, now() as now
@@ -48,7 +46,6 @@ export async function checkRunningRuns(ctx: SchedulerContext): Promise<RunChecks
           durationMs: age,
         });
       }
-      continue;
     }
   }
   return out;

@@ -471,7 +471,6 @@ export class Scheduler {
     summary.reaped += (await reapQueuedTooLong(ctx)).length;
     await releaseRestarting(ctx);
     const checks = await checkRunningRuns(ctx);
-    callbacks.push(...checks.callbacks);
     callbacks.push(...this.dagCallbacks(checks.timedOut));
     for (const f of checks.timedOut)
       if (f.durationMs !== null)
