@@ -81,9 +81,9 @@ export function uiAssets(options: { uiDir?: string } = {}) {
         // Vite names every file under assets/ by its content's hash: it never changes.
         cacheControl: false,
         setHeaders(res) {
-          void res.header("cache-control", IMMUTABLE);
-          void res.header("content-security-policy", UI_CONTENT_SECURITY_POLICY);
-          void res.header("x-content-type-options", "nosniff");
+          res.setHeader("cache-control", IMMUTABLE);
+          res.setHeader("content-security-policy", UI_CONTENT_SECURITY_POLICY);
+          res.setHeader("x-content-type-options", "nosniff");
         },
       });
     } else {

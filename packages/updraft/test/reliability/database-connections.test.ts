@@ -56,6 +56,15 @@ await describeWithPostgres("reliability: database connections terminated mid-run
           .filter((l) => l !== "")
       : [];
 
+  /** How many other backends are connected to the test database. */
+  async function connected(): Promise<number> {
+    const rows = await cluster.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity
+       where datname = current_database() and pid <> pg_backend_pid()`,
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   /** Terminates every other backend connected to the test database; returns how many. */
   async function terminateAll(): Promise<number> {
     const rows = await cluster.query<{ terminated: boolean }>(
@@ -80,9 +89,16 @@ await describeWithPostgres("reliability: database connections terminated mid-run
         );
       });
       expect(lines().length, "the run was still in progress").toBeLessThan(TOTAL);
+      // The API server and the scheduler each hold pool connections and a LISTEN connection; after
+      // the previous round they reconnect (the LISTEN one with backoff), so wait until both are
+      // back before the next round: on a loaded CI machine the round could otherwise find none.
+      await eventually(
+        async () => ((await connected()) >= 2 ? true : undefined),
+        20_000,
+        "reconnected components",
+      );
       terminated.push(await terminateAll());
     }
-    // The API server and the scheduler each hold pool connections and a LISTEN connection.
     for (const n of terminated) expect(n, "backends terminated").toBeGreaterThanOrEqual(2);
 
     const state = await eventually(
