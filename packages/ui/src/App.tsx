@@ -3,9 +3,12 @@
 import { Layout } from "./components/Layout";
 import { isUnauthorized, useMe } from "./lib/auth";
 import { Redirect, useLocation } from "./lib/router";
+import { AdminPage } from "./pages/admin/AdminPage";
+import { BrowsePage } from "./pages/browse/BrowsePage";
 import { DagPage } from "./pages/dag/DagPage";
 import { DagsPage } from "./pages/dags/DagsPage";
 import { LoginPage } from "./pages/LoginPage";
+import { TaskInstancePage } from "./pages/task/TaskInstancePage";
 
 function loginUrl(pathname: string, search: URLSearchParams): string {
   const back = pathname + (search.size > 0 ? `?${search.toString()}` : "");
@@ -21,11 +24,28 @@ export function App() {
     if (isUnauthorized(me.error)) return <Redirect to={loginUrl(pathname, search)} />;
     return <div className="splash error">Cannot reach the Updraft API: {me.error.message}</div>;
   }
-  return <Layout>{page(pathname)}</Layout>;
+  return <Layout>{page(pathname, search)}</Layout>;
 }
 
-function page(pathname: string) {
+function page(pathname: string, search: URLSearchParams) {
   if (pathname === "/" || pathname === "/dags" || pathname === "/dags/") return <DagsPage />;
+  const ti = /^\/dags\/([^/]+)\/runs\/([^/]+)\/tasks\/([^/]+)\/?$/.exec(pathname);
+  if (ti !== null) {
+    const [dagId, runId, taskId] = ti.slice(1).map((p) => decodeURIComponent(p ?? ""));
+    return (
+      <TaskInstancePage
+        dagId={dagId ?? ""}
+        runId={runId ?? ""}
+        taskId={taskId ?? ""}
+        mapIndex={Number(search.get("map_index") ?? "-1")}
+      />
+    );
+  }
+  const section = /^\/(admin|browse)(?:\/([^/]+))?\/?$/.exec(pathname);
+  if (section !== null) {
+    if (section[1] === "admin") return <AdminPage section={section[2] ?? "variables"} />;
+    return <BrowsePage section={section[2] ?? "runs"} />;
+  }
   const dag = /^\/dags\/([^/]+)(?:\/([^/]+))?\/?$/.exec(pathname);
   if (dag !== null) return <DagPage dagId={decodeURIComponent(dag[1] ?? "")} tab={dag[2] ?? "grid"} />;
   return (

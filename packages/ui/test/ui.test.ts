@@ -2,60 +2,21 @@
 // DAGs and an XSS probe DAG): login, the DAGs list, pause, trigger from the params form, the run
 // in the Grid with its task log, a Viewer without controls (and the API refusing anyway), markup
 // from DAG files shown as text, and the headers. Screenshots go to packages/ui/test-artifacts.
-import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { Daemon, EXAMPLES, updraft } from "../../updraft/test/e2e/helpers.js";
-import { ARTIFACTS, browserMissing, launchBrowser } from "./browser.js";
+import { browserMissing } from "./browser.js";
+import { shot, UiStandalone, until, VIEWER, waitForCell, XSS } from "./standalone.js";
 
 const missing = browserMissing();
-const FIXTURES = fileURLToPath(new URL("./fixtures/dags/", import.meta.url));
-const XSS = `<img src=x onerror="window.__xss=1">`;
-const VIEWER = { username: "viewer", password: "viewer-secret-1" };
-
-let daemon: Daemon | null = null;
-let browser: Browser | null = null;
-let url = "";
-let adminPassword = "";
-const home = mkdtempSync(join(tmpdir(), "updraft-ui-test-"));
-const env = { UPDRAFT_HOME: home };
-
-async function api(path: string, init: RequestInit = {}): Promise<Response> {
-  const auth = `Basic ${Buffer.from(`admin:${adminPassword}`).toString("base64")}`;
-  return fetch(`${url}${path}`, { ...init, headers: { authorization: auth, ...init.headers } });
-}
+let ui: UiStandalone;
 
 async function isPaused(dagId: string): Promise<boolean> {
-  return ((await (await api(`/api/v1/dags/${dagId}`)).json()) as { is_paused: boolean }).is_paused;
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
-}
-
-async function login(page: Page, username: string, password: string): Promise<void> {
-  await page.goto(`${url}/dags`);
-  await page.waitForURL(/\/login\?next=/);
-  await page.fill("input[name=username]", username);
-  await page.fill("input[name=password]", password);
-  await page.click("button[type=submit]");
-  await page.waitForSelector("table.dags tr[data-dag-id]");
+  return ((await (await ui.api(`/api/v1/dags/${dagId}`)).json()) as { is_paused: boolean }).is_paused;
 }
 
 /** Opens a DAG's trigger form from the list, fills the note, submits; resolves on the Grid. */
 async function triggerFromList(page: Page, dagId: string, note: string): Promise<string> {
-  await page.goto(`${url}/dags`);
+  await page.goto(`${ui.url}/dags`);
   await page.click(`button[aria-label="Trigger ${dagId}"]`);
   await page.waitForSelector(".dialog form");
   await page.click(".dialog summary");
@@ -69,55 +30,17 @@ async function submitTrigger(page: Page, dagId: string): Promise<string> {
   return new URL(page.url()).searchParams.get("run") ?? "";
 }
 
-async function waitForCell(page: Page, runId: string, taskId: string, state: string, timeoutMs = 150_000) {
-  await page.waitForSelector(
-    `.grid-cell[data-run="${runId}"][data-task="${taskId}"][data-state="${state}"]`,
-    {
-      timeout: timeoutMs,
-    },
-  );
-}
-
 describe.skipIf(missing !== null)("the web UI in Chromium", () => {
   beforeAll(async () => {
-    // The examples and the probe in one folder (the probe's docs, param and log carry markup).
-    const folder = mkdtempSync(join(tmpdir(), "updraft-ui-dags-"));
-    for (const f of readdirSync(EXAMPLES))
-      if (f.endsWith(".ts")) copyFileSync(join(EXAMPLES, f), join(folder, f));
-    copyFileSync(join(FIXTURES, "xss_probe.ts"), join(folder, "xss_probe.ts"));
-    // A DAG file that fails to load: the list's banner names it with the error.
-    writeFileSync(
-      join(folder, "broken_dag.ts"),
-      `import { dag } from "updraft";\nthrow new Error(${JSON.stringify(`broken on purpose ${XSS}`)});\nexport default dag({ dagId: "broken" }, () => {});\n`,
-    );
-    daemon = new Daemon(["standalone", "--port", "0", "--dags-folder", folder], env);
-    url = (await daemon.waitFor(/API and execution API: (http:\/\/[^\s]+)/, 120_000))[1] ?? "";
-    adminPassword = (await daemon.waitFor(/Login with username: admin {2}password: (\S+)/, 5_000))[1] ?? "";
-    await daemon.waitFor(/first parse of the DAG folder finished/, 120_000);
-    const viewer = updraft(
-      [
-        "users",
-        "create",
-        "--username",
-        VIEWER.username,
-        "--email",
-        "viewer@example.com",
-        "--role",
-        "Viewer",
-      ].concat(["--password", VIEWER.password]),
-      env,
-    );
-    expect(viewer.code, viewer.stderr).toBe(0);
-    browser = await launchBrowser();
+    ui = await UiStandalone.start();
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await daemon?.stop();
+    await ui?.stop();
   });
 
   test("serves the UI with a strict CSP, immutable hashed assets and SPA paths; unknown API paths still need login", async () => {
-    const index = await fetch(`${url}/`);
+    const index = await fetch(`${ui.url}/`);
     expect(index.status).toBe(200);
     const csp = index.headers.get("content-security-policy") ?? "";
     expect(csp).toContain("script-src 'self'");
@@ -127,24 +50,21 @@ describe.skipIf(missing !== null)("the web UI in Chromium", () => {
     // No inline script: every <script> has a src.
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1] ?? "";
-    const js = await fetch(`${url}${asset}`);
+    const js = await fetch(`${ui.url}${asset}`);
     expect(js.status).toBe(200);
     expect(js.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
-    const deep = await fetch(`${url}/dags/data_pipeline_lab/grid?run=x`);
+    const deep = await fetch(`${ui.url}/dags/data_pipeline_lab/grid?run=x`);
     expect(deep.status).toBe(200);
     expect(await deep.text()).toBe(html);
-    expect((await fetch(`${url}/api/v1/no-such-route`)).status).toBe(401);
+    expect((await fetch(`${ui.url}/api/v1/no-such-route`)).status).toBe(401);
   });
 
   test("an admin logs in, sees the DAGs, pauses and unpauses, triggers from the form and watches the run succeed in the Grid", async () => {
-    const context = await browser!.newContext({ viewport: { width: 1366, height: 768 } });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(`${url}/`);
+    const { context, page, errors } = await ui.page();
+    await page.goto(`${ui.url}/`);
     await page.waitForSelector("input[name=username]");
     await shot(page, "01-login");
-    await login(page, "admin", adminPassword);
+    await ui.login(page);
     const ids = await page
       .locator("table.dags tr[data-dag-id]")
       .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-dag-id")));
@@ -197,10 +117,9 @@ describe.skipIf(missing !== null)("the web UI in Chromium", () => {
   }, 240_000);
 
   test("markup in a DAG's docs, params, log and a run note shows as text and never runs", async () => {
-    const context = await browser!.newContext({ viewport: { width: 1366, height: 768 } });
-    const page = await context.newPage();
-    await login(page, "admin", adminPassword);
-    await page.goto(`${url}/dags`);
+    const { context, page } = await ui.page();
+    await ui.login(page);
+    await page.goto(`${ui.url}/dags`);
     await page.click('button[aria-label="Trigger xss_probe"]');
     await page.waitForSelector("#param-label");
     expect(await page.inputValue("#param-label")).toBe(XSS);
@@ -227,9 +146,8 @@ describe.skipIf(missing !== null)("the web UI in Chromium", () => {
   }, 240_000);
 
   test("a Viewer sees no trigger or pause controls, and the API refuses a trigger anyway", async () => {
-    const context = await browser!.newContext({ viewport: { width: 1366, height: 768 } });
-    const page = await context.newPage();
-    await login(page, VIEWER.username, VIEWER.password);
+    const { context, page } = await ui.page();
+    await ui.login(page, VIEWER.username, VIEWER.password);
     expect(await page.locator("table.dags tr[data-dag-id]").count()).toBe(5);
     expect(await page.locator('button[aria-label^="Trigger"]').count()).toBe(0);
     expect(await page.locator('input[role="switch"]').count()).toBe(0);

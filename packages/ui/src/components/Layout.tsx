@@ -26,6 +26,12 @@ export function Layout({ children }: { children: ReactNode }) {
           <Link to="/dags" className={pathname === "/" || pathname.startsWith("/dags") ? "active" : ""}>
             DAGs
           </Link>
+          <Link to="/browse/runs" className={pathname.startsWith("/browse") ? "active" : ""}>
+            Browse
+          </Link>
+          <Link to="/admin/variables" className={pathname.startsWith("/admin") ? "active" : ""}>
+            Admin
+          </Link>
         </nav>
         <div className="spacer" />
         <button

@@ -76,7 +76,7 @@ describe("the web UI's routes", () => {
 
   test("leave every other path behind the login: no catch-all", async () => {
     const { app } = await start(builtUi());
-    for (const url of ["/api/v1/no-such-route", "/no-such-page", "/admin"])
+    for (const url of ["/api/v1/no-such-route", "/no-such-page", "/settings"])
       expect((await app.inject({ method: "GET", url })).statusCode, url).toBe(401);
   });
 });

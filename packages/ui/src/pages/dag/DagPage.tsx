@@ -1,21 +1,26 @@
-// One DAG: its header (name, schedule, pause, trigger) and its tabs. The Grid is built; the other
-// tabs of issue 9 say so until they are (no invented data).
+// One DAG: its header (name, schedule, pause, trigger) and its tabs, one file each.
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap } from "../../lib/api";
 import { useCan } from "../../lib/auth";
 import { Link, navigate } from "../../lib/router";
 import { TriggerDialog } from "../dags/TriggerDialog";
+import { CalendarTab } from "./CalendarTab";
+import { CodeTab } from "./CodeTab";
+import { DetailsTab } from "./DetailsTab";
+import { DurationsTab } from "./DurationsTab";
+import { GanttTab } from "./GanttTab";
+import { GraphTab } from "./GraphTab";
 import { GridTab } from "./GridTab";
 
 export const DAG_TABS = [
-  { id: "grid", label: "Grid", built: true },
-  { id: "graph", label: "Graph", built: false },
-  { id: "gantt", label: "Gantt", built: false },
-  { id: "code", label: "Code", built: false },
-  { id: "calendar", label: "Calendar", built: false },
-  { id: "durations", label: "Durations", built: false },
-  { id: "details", label: "Details", built: true },
+  { id: "grid", label: "Grid" },
+  { id: "graph", label: "Graph" },
+  { id: "gantt", label: "Gantt" },
+  { id: "code", label: "Code" },
+  { id: "calendar", label: "Calendar" },
+  { id: "durations", label: "Durations" },
+  { id: "details", label: "Details" },
 ] as const;
 
 export function DagPage({ dagId, tab }: { dagId: string; tab: string }) {
@@ -64,7 +69,6 @@ export function DagPage({ dagId, tab }: { dagId: string; tab: string }) {
             className={tab === t.id ? "tab on" : "tab"}
           >
             {t.label}
-            {!t.built && <span className="soon">coming</span>}
           </Link>
         ))}
       </div>
@@ -73,14 +77,11 @@ export function DagPage({ dagId, tab }: { dagId: string; tab: string }) {
         {tab === "details" && d && (
           <DetailsTab doc={d.doc_md} fileloc={d.fileloc} description={d.description} />
         )}
-        {DAG_TABS.some((t) => t.id === tab && !t.built) && (
-          <div className="empty">
-            <h2>{DAG_TABS.find((t) => t.id === tab)?.label}: coming</h2>
-            <p className="muted">
-              This view is not built yet (issue 9). The Grid shows this DAG&apos;s runs and tasks.
-            </p>
-          </div>
-        )}
+        {tab === "graph" && <GraphTab dagId={dagId} />}
+        {tab === "gantt" && <GanttTab dagId={dagId} />}
+        {tab === "code" && <CodeTab dagId={dagId} />}
+        {tab === "calendar" && <CalendarTab dagId={dagId} />}
+        {tab === "durations" && <DurationsTab dagId={dagId} />}
         {!DAG_TABS.some((t) => t.id === tab) && <p className="error">No tab “{tab}”.</p>}
       </div>
       {triggering && (
@@ -92,22 +93,6 @@ export function DagPage({ dagId, tab }: { dagId: string; tab: string }) {
           }}
         />
       )}
-    </div>
-  );
-}
-
-/** The DAG's description and doc_md, shown as text: Markdown rendering comes later, and never as HTML. */
-function DetailsTab(props: { doc: string | null; fileloc: string | null; description: string | null }) {
-  return (
-    <div className="details">
-      {props.description && <p>{props.description}</p>}
-      {props.fileloc && (
-        <p className="muted small">
-          File: <code>{props.fileloc}</code>
-        </p>
-      )}
-      <h2>Documentation</h2>
-      {props.doc ? <pre className="doc">{props.doc}</pre> : <p className="muted">This DAG has no doc_md.</p>}
     </div>
   );
 }

@@ -7,7 +7,16 @@
  * Listed one by one, not as a catch-all `/*`, so that an unknown URL (under /api/v1 above all)
  * still needs credentials before it answers 404. A new top-level page of the UI is added here.
  */
-export const UI_PAGE_ROUTES: readonly string[] = ["/", "/login", "/dags", "/dags/*"];
+export const UI_PAGE_ROUTES: readonly string[] = [
+  "/",
+  "/login",
+  "/dags",
+  "/dags/*",
+  "/browse",
+  "/browse/*",
+  "/admin",
+  "/admin/*",
+];
 
 /** `METHOD /url-pattern` of each public route (Fastify's pattern, with the prefix). */
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
