@@ -107,6 +107,22 @@ describe.skipIf(missing !== null)("the web UI in Chromium", () => {
       .toContain("PIPELINE COMPLETE");
     await shot(page, "03-grid-log");
 
+    // The keyboard: the grid is one tab stop; arrows move the active cell, Enter opens it,
+    // Escape closes the panel.
+    await page.click('button[aria-label="Close the panel"]');
+    await page.focus(".grid-scroll");
+    await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("ArrowLeft");
+    expect(await page.getAttribute(".grid-scroll", "aria-activedescendant")).toBe("gc-0-1");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/task=validate/);
+    expect(new URL(page.url()).searchParams.get("run")).toBe(runId);
+    await page.waitForSelector(".side-panel");
+    await page.focus(".grid-scroll");
+    await page.keyboard.press("Escape");
+    await page.waitForSelector(".side-panel", { state: "detached" });
+
     // The dark theme, as the toggle sets it.
     await page.click("text=☾ Dark");
     expect(await page.evaluate(() => document.documentElement.dataset["theme"])).toBe("dark");

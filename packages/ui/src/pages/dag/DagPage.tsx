@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap } from "../../lib/api";
 import { useCan } from "../../lib/auth";
-import { Link, navigate } from "../../lib/router";
+import { Link, navigate, useLocation } from "../../lib/router";
 import { TriggerDialog } from "../dags/TriggerDialog";
 import { CalendarTab } from "./CalendarTab";
 import { CodeTab } from "./CodeTab";
@@ -31,6 +31,9 @@ export function DagPage({ dagId, tab }: { dagId: string; tab: string }) {
     queryFn: () => unwrap(api.GET("/api/v1/dags/{dag_id}/details", { params: { path: { dag_id: dagId } } })),
   });
   const base = `/dags/${encodeURIComponent(dagId)}`;
+  // The selected run follows the user from tab to tab (Grid, Graph, Gantt show the same run).
+  const run = useLocation().search.get("run");
+  const runQuery = run === null ? "" : `?run=${encodeURIComponent(run)}`;
   const d = details.data;
   return (
     <div className="page dag-page">
@@ -63,7 +66,7 @@ export function DagPage({ dagId, tab }: { dagId: string; tab: string }) {
         {DAG_TABS.map((t) => (
           <Link
             key={t.id}
-            to={`${base}/${t.id}`}
+            to={`${base}/${t.id}${runQuery}`}
             role="tab"
             aria-selected={tab === t.id}
             className={tab === t.id ? "tab on" : "tab"}

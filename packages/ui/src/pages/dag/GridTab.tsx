@@ -2,9 +2,12 @@
 // state as colour and symbol. Rows and columns are virtualized (@tanstack/react-virtual): only what
 // is on screen is in the DOM, so 10,000 runs × 100 tasks scroll like 20. A click opens the side
 // panel with the task instance and its log; the selection is in the URL (?run=&task=).
+// Keyboard: the grid is one tab stop; arrows, Page Up/Down and Home/End move the active cell
+// (aria-activedescendant, since a virtualized cell can leave the DOM), Enter opens it, Escape
+// closes the panel.
 import { useQuery } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useRef } from "react";
+import { useRef, useState, type KeyboardEvent } from "react";
 import { ALL_STATES, StateMark, stateLook } from "../../components/state";
 import { api, unwrap } from "../../lib/api";
 import { formatDate } from "../../lib/format";
@@ -35,6 +38,8 @@ export function GridTab({ dagId }: { dagId: string }) {
     estimateSize: () => ROW_H,
     overscan: 10,
     scrollMargin: 0,
+    // Render in React's own batch, not synchronously inside each scroll event.
+    useFlushSync: false,
   });
   const cols = useVirtualizer({
     horizontal: true,
@@ -42,6 +47,7 @@ export function GridTab({ dagId }: { dagId: string }) {
     getScrollElement: () => scroller.current,
     estimateSize: () => COL_W,
     overscan: 4,
+    useFlushSync: false,
   });
   const virtualRows = rows.getVirtualItems();
   const grid = useGridPages(
@@ -59,6 +65,46 @@ export function GridTab({ dagId }: { dagId: string }) {
     else next.set("task", taskId);
     const q = next.toString();
     navigate(`${pathname}${q ? `?${q}` : ""}`, { replace: true });
+  };
+
+  const [active, setActive] = useState<{ row: number; col: number } | null>(null);
+  const pageRows = Math.max(1, Math.floor((scroller.current?.clientHeight ?? 400) / ROW_H) - 6);
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    if (e.key === "Escape") {
+      select(null, null);
+      return;
+    }
+    const at = active ?? { row: 0, col: 0 };
+    if (e.key === "Enter" || e.key === " ") {
+      const run = grid.run(at.row);
+      const taskId = tasks[at.col];
+      if (run && taskId !== undefined) select(run.dag_run_id, taskId);
+      e.preventDefault();
+      return;
+    }
+    const moves: Record<string, [number, number]> = {
+      ArrowDown: [1, 0],
+      ArrowUp: [-1, 0],
+      ArrowRight: [0, 1],
+      ArrowLeft: [0, -1],
+      PageDown: [pageRows, 0],
+      PageUp: [-pageRows, 0],
+    };
+    let next: { row: number; col: number } | null = null;
+    const move = moves[e.key];
+    if (move !== undefined && active === null) next = at;
+    else if (move !== undefined) next = { row: at.row + move[0], col: at.col + move[1] };
+    else if (e.key === "Home") next = { row: e.ctrlKey ? 0 : at.row, col: 0 };
+    else if (e.key === "End") next = { row: e.ctrlKey ? total - 1 : at.row, col: tasks.length - 1 };
+    if (next === null) return;
+    e.preventDefault();
+    next = {
+      row: Math.min(Math.max(next.row, 0), Math.max(total - 1, 0)),
+      col: Math.min(Math.max(next.col, 0), Math.max(tasks.length - 1, 0)),
+    };
+    setActive(next);
+    rows.scrollToIndex(next.row, { align: "auto" });
+    cols.scrollToIndex(next.col, { align: "auto" });
   };
 
   if (grid.error) return <p className="error">{grid.error.message}</p>;
@@ -87,6 +133,10 @@ export function GridTab({ dagId }: { dagId: string }) {
             }}
             aria-rowcount={total}
             aria-colcount={tasks.length + 1}
+            tabIndex={0}
+            onKeyDown={onKeyDown}
+            onFocus={() => setActive((a) => a ?? { row: 0, col: 0 })}
+            aria-activedescendant={active ? `gc-${active.row}-${active.col}` : undefined}
           >
             <div style={{ width, height: HEAD_H + rows.getTotalSize(), position: "relative" }}>
               <div className="grid-head" style={{ width, height: HEAD_H }} role="row">
@@ -141,16 +191,19 @@ export function GridTab({ dagId }: { dagId: string }) {
                         const state = cell?.state ?? null;
                         const on = run.dag_run_id === selectedRun && taskId === selectedTask;
                         const title = cellTitle(taskId, cell);
-                        // Lean on purpose: a screen of cells is re-rendered on every scroll frame.
+                        const isActive = active !== null && active.row === r.index && active.col === c.index;
+                        // Lean on purpose: a screen of cells is rendered on every scroll frame (a
+                        // div, not a button: the grid itself takes focus and keys).
                         return (
-                          <button
-                            type="button"
+                          <div
                             key={c.key}
+                            id={`gc-${r.index}-${c.index}`}
                             role="gridcell"
-                            className={on ? "grid-cell on" : "grid-cell"}
+                            className={`grid-cell${on ? " on" : ""}${isActive ? " active" : ""}`}
                             style={{ left: LABEL_W + c.start, width: COL_W, height: ROW_H }}
                             title={title}
                             aria-label={title}
+                            aria-selected={on}
                             data-task={taskId}
                             data-run={run.dag_run_id}
                             data-state={state ?? "none"}
@@ -161,7 +214,7 @@ export function GridTab({ dagId }: { dagId: string }) {
                             {cell !== undefined && cell.map_count > 0 && (
                               <span className="map-count">{cell.map_count}</span>
                             )}
-                          </button>
+                          </div>
                         );
                       })}
                   </div>
