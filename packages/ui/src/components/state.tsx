@@ -1,5 +1,7 @@
 // Run and task states: each has a colour AND a symbol, so that states are told apart without
-// colour (colour-blind users, greyscale screenshots). styles.css holds the colours per theme.
+// colour (colour-blind users, greyscale screenshots). styles.css holds the colours per theme;
+// state-icons.css gives each mark its shape (the `symbol` below is for text: badges, titles).
+import "./state-icons.css";
 
 export interface StateLook {
   symbol: string;
@@ -28,13 +30,16 @@ export function stateLook(state: string | null | undefined): StateLook {
 
 export const ALL_STATES = Object.keys(LOOKS);
 
-/** A small coloured square with the state's symbol. */
+/** A small coloured square with the state's symbol (its shape comes from state-icons.css). */
 export function StateMark({ state, title }: { state: string | null | undefined; title?: string }) {
   const look = stateLook(state);
   return (
-    <span className={`mark state-${state ?? "none"}`} title={title ?? look.label} aria-label={look.label}>
-      {look.symbol}
-    </span>
+    <span
+      className={`mark state-${state ?? "none"}`}
+      title={title ?? look.label}
+      aria-label={look.label}
+      role="img"
+    />
   );
 }
 

@@ -1351,6 +1351,14 @@ export interface components {
                 /** @enum {string} */
                 state: "queued" | "running" | "success" | "failed";
             }[];
+            group_cells: {
+                dag_run_id: string;
+                group_id: string;
+                state: ("removed" | "scheduled" | "queued" | "running" | "success" | "restarting" | "failed" | "up_for_retry" | "up_for_reschedule" | "upstream_failed" | "skipped" | "deferred") | null;
+                states: {
+                    [key: string]: number;
+                };
+            }[];
             task_instances: {
                 dag_run_id: string;
                 end_date: string | null;
@@ -1378,6 +1386,14 @@ export interface components {
                 start_date: string | null;
                 /** @enum {string} */
                 state: "queued" | "running" | "success" | "failed";
+            }[];
+            group_cells: {
+                dag_run_id: string;
+                group_id: string;
+                state: ("removed" | "scheduled" | "queued" | "running" | "success" | "restarting" | "failed" | "up_for_retry" | "up_for_reschedule" | "upstream_failed" | "skipped" | "deferred") | null;
+                states: {
+                    [key: string]: number;
+                };
             }[];
             task_instances: {
                 dag_run_id: string;

@@ -13,12 +13,37 @@ import {
 } from "./helpers.js";
 
 const DAG = makeDag("grid_dag", [{ id: "a" }, { id: "m", upstream: ["a"] }]);
+// Groups: "outer" holds x and the nested "outer.inner", which holds y; z is in no group.
+const GROUPED = (() => {
+  const dag = makeDag(
+    "grid_groups",
+    [
+      { id: "outer.x" },
+      { id: "outer.inner.y", upstream: ["outer.x"] },
+      { id: "z", upstream: ["outer.inner.y"] },
+    ],
+    {
+      task_groups: [
+        { group_id: "outer", parent_group_id: null, tooltip: "" },
+        { group_id: "outer.inner", parent_group_id: "outer", tooltip: "" },
+      ],
+    },
+  );
+  const groupOf: Record<string, string> = { "outer.x": "outer", "outer.inner.y": "outer.inner" };
+  return { ...dag, tasks: dag.tasks.map((t) => ({ ...t, task_group_id: groupOf[t.task_id] ?? null })) };
+})();
 const DATES = ["2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z", "2024-05-03T00:00:00Z"];
 const runId = (date: string) => `manual__${date.replace("Z", "+00:00")}`;
 
 interface Grid {
   dag_runs: { dag_run_id: string; state: string; logical_date: string }[];
   total_entries: number;
+  group_cells: {
+    dag_run_id: string;
+    group_id: string;
+    state: string | null;
+    states: Record<string, number>;
+  }[];
   task_instances: {
     dag_run_id: string;
     task_id: string;
@@ -39,6 +64,7 @@ withTestDatabases("grid endpoint", (getDb) => {
   beforeAll(async () => {
     const database = getDb();
     await saveTestDag(database, DAG);
+    await saveTestDag(database, GROUPED);
     t = await startTestServer(database, { apiToken: API_TOKEN });
     await seedUserWithToken(database, "grid-viewer", "Viewer", "grid-viewer-token");
     for (const logicalDate of DATES) {
@@ -110,6 +136,30 @@ withTestDatabases("grid endpoint", (getDb) => {
       start_date: "2024-05-03T00:03:00.000Z",
       end_date: "2024-05-03T00:06:00.000Z",
     });
+  });
+
+  it("summarizes each task group per run: a task counts in its group and every enclosing one", async () => {
+    const database = getDb();
+    await triggerTestRun(database, "grid_groups", DATES[0]!);
+    await database.db
+      .updateTable("task_instance")
+      .set({ state: "success" })
+      .where("dag_id", "=", "grid_groups")
+      .where("task_id", "=", "outer.x")
+      .execute();
+    await database.db
+      .updateTable("task_instance")
+      .set({ state: "failed" })
+      .where("dag_id", "=", "grid_groups")
+      .where("task_id", "=", "outer.inner.y")
+      .execute();
+    const grid = (await get("/api/v1/ui/grid/grid_groups")).json<Grid>();
+    const groups = Object.fromEntries(grid.group_cells.map((g) => [g.group_id, g]));
+    expect(Object.keys(groups).sort()).toEqual(["outer", "outer.inner"]);
+    expect(groups["outer"]).toMatchObject({ state: "failed", states: { success: 1, failed: 1 } });
+    expect(groups["outer.inner"]).toMatchObject({ state: "failed", states: { failed: 1 } });
+    // A DAG without groups has none.
+    expect((await get("/api/v1/ui/grid/grid_dag")).json<Grid>().group_cells).toEqual([]);
   });
 
   it("shows task instances that have no state yet as null", async () => {

@@ -7,18 +7,21 @@
 // closes the panel.
 import { useQuery } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useRef, useState, type KeyboardEvent } from "react";
+import { useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { ALL_STATES, StateMark, stateLook } from "../../components/state";
 import { api, unwrap } from "../../lib/api";
 import { formatDate } from "../../lib/format";
 import { navigate, useLocation } from "../../lib/router";
-import { taskOrder, useGridFirstPage, useGridPages, type GridCell } from "./grid-data";
+import { gridColumns, type GridColumn } from "./grid-columns";
+import { taskOrder, useGridFirstPage, useGridPages, type GridCell, type GridGroupCell } from "./grid-data";
 import { RunPanel, TaskInstancePanel } from "./TaskInstancePanel";
 
-const ROW_H = 26;
-const COL_W = 28;
+const ROW_H = 26; // = .grid-cell height in styles.css
+const COL_W = 28; // = .grid-cell width in styles.css
 const LABEL_W = 250;
 const HEAD_H = 150;
+/** The height of an expanded task group's band in the header, one per nesting level. */
+const BAND_H = 20;
 
 export function GridTab({ dagId }: { dagId: string }) {
   const { pathname, search } = useLocation();
@@ -28,7 +31,31 @@ export function GridTab({ dagId }: { dagId: string }) {
     queryKey: ["dag", dagId, "details"],
     queryFn: () => unwrap(api.GET("/api/v1/dags/{dag_id}/details", { params: { path: { dag_id: dagId } } })),
   });
-  const tasks = details.data ? taskOrder(details.data.tasks) : [];
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
+  const toggleGroup = (id: string) =>
+    setExpanded((e) => {
+      const next = new Set(e);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
+  const dagData = details.data;
+  const { columns, bands } = useMemo(() => {
+    if (dagData === undefined) return { columns: [] as GridColumn[], bands: [] };
+    const taskGroup = new Map(
+      dagData.tasks.map((t) => [
+        String(t["task_id"]),
+        (t["task_group_id"] as string | null | undefined) ?? null,
+      ]),
+    );
+    const parentGroup = new Map(
+      dagData.task_groups.map((g) => [
+        String(g["group_id"]),
+        (g["parent_group_id"] as string | null) ?? null,
+      ]),
+    );
+    return gridColumns(taskOrder(dagData.tasks), taskGroup, parentGroup, expanded);
+  }, [dagData, expanded]);
+  const taskCount = dagData?.tasks.length ?? 0;
   const scroller = useRef<HTMLDivElement>(null);
   const first = useGridFirstPage(dagId);
   const total = first.data?.total_entries ?? 0;
@@ -43,7 +70,7 @@ export function GridTab({ dagId }: { dagId: string }) {
   });
   const cols = useVirtualizer({
     horizontal: true,
-    count: tasks.length,
+    count: columns.length,
     getScrollElement: () => scroller.current,
     estimateSize: () => COL_W,
     overscan: 4,
@@ -77,8 +104,9 @@ export function GridTab({ dagId }: { dagId: string }) {
     const at = active ?? { row: 0, col: 0 };
     if (e.key === "Enter" || e.key === " ") {
       const run = grid.run(at.row);
-      const taskId = tasks[at.col];
-      if (run && taskId !== undefined) select(run.dag_run_id, taskId);
+      const column = columns[at.col];
+      if (column?.kind === "group") toggleGroup(column.id);
+      else if (run && column !== undefined) select(run.dag_run_id, column.id);
       e.preventDefault();
       return;
     }
@@ -95,12 +123,12 @@ export function GridTab({ dagId }: { dagId: string }) {
     if (move !== undefined && active === null) next = at;
     else if (move !== undefined) next = { row: at.row + move[0], col: at.col + move[1] };
     else if (e.key === "Home") next = { row: e.ctrlKey ? 0 : at.row, col: 0 };
-    else if (e.key === "End") next = { row: e.ctrlKey ? total - 1 : at.row, col: tasks.length - 1 };
+    else if (e.key === "End") next = { row: e.ctrlKey ? total - 1 : at.row, col: columns.length - 1 };
     if (next === null) return;
     e.preventDefault();
     next = {
       row: Math.min(Math.max(next.row, 0), Math.max(total - 1, 0)),
-      col: Math.min(Math.max(next.col, 0), Math.max(tasks.length - 1, 0)),
+      col: Math.min(Math.max(next.col, 0), Math.max(columns.length - 1, 0)),
     };
     setActive(next);
     rows.scrollToIndex(next.row, { align: "auto" });
@@ -129,10 +157,16 @@ export function GridTab({ dagId }: { dagId: string }) {
               const cell = (e.target as HTMLElement).closest<HTMLElement>(".grid-cell");
               const runId = cell?.dataset["run"];
               const taskId = cell?.dataset["task"];
-              if (runId !== undefined && taskId !== undefined) select(runId, taskId);
+              const groupId = cell?.dataset["group"];
+              // The clicked cell becomes the keyboard's active cell too.
+              const row = Number(cell?.closest<HTMLElement>(".grid-row")?.dataset["index"] ?? NaN);
+              const col = columns.findIndex((c) => c.id === (groupId ?? taskId));
+              if (Number.isInteger(row) && col >= 0) setActive({ row, col });
+              if (groupId !== undefined) toggleGroup(groupId);
+              else if (runId !== undefined && taskId !== undefined) select(runId, taskId);
             }}
             aria-rowcount={total}
-            aria-colcount={tasks.length + 1}
+            aria-colcount={columns.length + 1}
             tabIndex={0}
             onKeyDown={onKeyDown}
             onFocus={() => setActive((a) => a ?? { row: 0, col: 0 })}
@@ -142,21 +176,59 @@ export function GridTab({ dagId }: { dagId: string }) {
               <div className="grid-head" style={{ width, height: HEAD_H }} role="row">
                 <div className="grid-corner" style={{ width: LABEL_W, height: HEAD_H }}>
                   <span className="muted small">
-                    {total} run{total === 1 ? "" : "s"}, newest first · {tasks.length} task
-                    {tasks.length === 1 ? "" : "s"}
+                    {total} run{total === 1 ? "" : "s"}, newest first · {taskCount} task
+                    {taskCount === 1 ? "" : "s"}
                   </span>
                 </div>
-                {virtualCols.map((c) => (
-                  <div
-                    key={c.key}
-                    role="columnheader"
-                    className={`grid-task ${tasks[c.index] === selectedTask ? "on" : ""}`}
-                    style={{ left: LABEL_W + c.start, width: COL_W, height: HEAD_H }}
-                    title={tasks[c.index]}
+                {bands.map((b) => (
+                  <button
+                    type="button"
+                    key={`band-${b.id}`}
+                    className="grid-band"
+                    style={{
+                      left: LABEL_W + b.first * COL_W,
+                      width: (b.last - b.first + 1) * COL_W,
+                      top: b.depth * BAND_H,
+                      height: BAND_H - 2,
+                    }}
+                    onClick={() => toggleGroup(b.id)}
+                    title={`Collapse the task group ${b.id}`}
+                    aria-expanded={true}
                   >
-                    <span>{tasks[c.index]}</span>
-                  </div>
+                    ▾ {b.id}
+                  </button>
                 ))}
+                {virtualCols.map((c) => {
+                  const column = columns[c.index];
+                  if (column === undefined) return null;
+                  const top = column.groups.length * BAND_H;
+                  return column.kind === "group" ? (
+                    <button
+                      type="button"
+                      key={c.key}
+                      role="columnheader"
+                      className="grid-task grid-group"
+                      style={{ left: LABEL_W + c.start, width: COL_W, height: HEAD_H - top, top }}
+                      onClick={() => toggleGroup(column.id)}
+                      title={`Task group ${column.id}: ${column.size} tasks (expand)`}
+                      aria-expanded={false}
+                    >
+                      <span>
+                        ▸ {column.id} ({column.size})
+                      </span>
+                    </button>
+                  ) : (
+                    <div
+                      key={c.key}
+                      role="columnheader"
+                      className={`grid-task ${column.id === selectedTask ? "on" : ""}`}
+                      style={{ left: LABEL_W + c.start, width: COL_W, height: HEAD_H - top, top }}
+                      title={column.id}
+                    >
+                      <span>{shortName(column)}</span>
+                    </div>
+                  );
+                })}
               </div>
               {virtualRows.map((r) => {
                 const run = grid.run(r.index);
@@ -164,6 +236,7 @@ export function GridTab({ dagId }: { dagId: string }) {
                   <div
                     key={r.key}
                     role="row"
+                    data-index={r.index}
                     className={`grid-row ${run && run.dag_run_id === selectedRun ? "on" : ""}`}
                     style={{ top: HEAD_H + r.start, height: ROW_H, width }}
                   >
@@ -186,31 +259,48 @@ export function GridTab({ dagId }: { dagId: string }) {
                     </button>
                     {run &&
                       virtualCols.map((c) => {
-                        const taskId = tasks[c.index] ?? "";
+                        const column = columns[c.index];
+                        if (column === undefined) return null;
+                        const isActive = active !== null && active.row === r.index && active.col === c.index;
+                        if (column.kind === "group") {
+                          const g = grid.groupCell(run.dag_run_id, column.id);
+                          const title = groupTitle(column.id, g);
+                          return (
+                            <div
+                              key={c.key}
+                              id={isActive ? `gc-${r.index}-${c.index}` : undefined}
+                              role="gridcell"
+                              className={`grid-cell grid-group-cell${isActive ? " active" : ""}`}
+                              style={{ left: LABEL_W + c.start }}
+                              title={title}
+                              data-group={column.id}
+                              data-run={run.dag_run_id}
+                              data-state={g?.state ?? "none"}
+                            />
+                          );
+                        }
+                        const taskId = column.id;
                         const cell = grid.cell(run.dag_run_id, taskId);
                         const state = cell?.state ?? null;
                         const on = run.dag_run_id === selectedRun && taskId === selectedTask;
                         const title = cellTitle(taskId, cell);
-                        const isActive = active !== null && active.row === r.index && active.col === c.index;
-                        // Lean on purpose: a screen of cells is rendered on every scroll frame (a
-                        // div, not a button: the grid itself takes focus and keys).
+                        // Lean on purpose: a screen of cells is rendered on every scroll frame. One
+                        // element per cell (the mark is its ::before, shaped by data-state in
+                        // state-icons.css), a div not a button (the grid itself takes focus and
+                        // keys), the title as its name, an id only on the active cell.
                         return (
                           <div
                             key={c.key}
-                            id={`gc-${r.index}-${c.index}`}
+                            id={isActive ? `gc-${r.index}-${c.index}` : undefined}
                             role="gridcell"
                             className={`grid-cell${on ? " on" : ""}${isActive ? " active" : ""}`}
-                            style={{ left: LABEL_W + c.start, width: COL_W, height: ROW_H }}
+                            style={{ left: LABEL_W + c.start }}
                             title={title}
-                            aria-label={title}
-                            aria-selected={on}
+                            aria-selected={on || undefined}
                             data-task={taskId}
                             data-run={run.dag_run_id}
                             data-state={state ?? "none"}
                           >
-                            <span className={`mark state-${state ?? "none"}`} aria-hidden="true">
-                              {stateLook(state).symbol}
-                            </span>
                             {cell !== undefined && cell.map_count > 0 && (
                               <span className="map-count">{cell.map_count}</span>
                             )}
@@ -254,6 +344,22 @@ function cellTitle(taskId: string, cell: GridCell | undefined): string {
           .join(", ")})`
       : "";
   return `${taskId}: ${stateLook(cell.state).label}, try ${cell.try_number}${mapped}`;
+}
+
+/** A task's name without its groups' prefix (the band above says which group it is in). */
+function shortName(column: GridColumn): string {
+  const group = column.groups.at(-1);
+  return group !== undefined && column.id.startsWith(`${group}.`)
+    ? column.id.slice(group.length + 1)
+    : column.id;
+}
+
+function groupTitle(groupId: string, cell: GridGroupCell | undefined): string {
+  if (cell === undefined) return `${groupId}: no task instances`;
+  const counts = Object.entries(cell.states)
+    .map(([s, n]) => `${n} ${s}`)
+    .join(", ");
+  return `Task group ${groupId}: ${stateLook(cell.state).label} (${counts}); click to expand`;
 }
 
 function Legend() {

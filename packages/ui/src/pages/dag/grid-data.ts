@@ -8,6 +8,7 @@ import { api, unwrap } from "../../lib/api";
 export type GridData = components["schemas"]["GridData"];
 export type GridRun = GridData["dag_runs"][number];
 export type GridCell = GridData["task_instances"][number];
+export type GridGroupCell = GridData["group_cells"][number];
 
 export const RUNS_PER_PAGE = 100;
 const LIVE_MS = 3_000;
@@ -50,8 +51,9 @@ function fetchPage(dagId: string, page: number) {
   );
 }
 
-// Each page's cells by run and task, built once per fetched page (not on every render: a page of
-// 100 runs × 100 tasks is 10,000 cells, and the Grid re-renders on every scroll frame).
+// Each page's cells by run and task (and by run and group), built once per fetched page (not on
+// every render: a page of 100 runs × 100 tasks is 10,000 cells, and the Grid re-renders on every
+// scroll frame).
 const indexes = new WeakMap<GridData, Map<string, GridCell>>();
 function cellIndex(data: GridData): Map<string, GridCell> {
   let index = indexes.get(data);
@@ -61,12 +63,22 @@ function cellIndex(data: GridData): Map<string, GridCell> {
   }
   return index;
 }
+const groupIndexes = new WeakMap<GridData, Map<string, GridGroupCell>>();
+function groupIndex(data: GridData): Map<string, GridGroupCell> {
+  let index = groupIndexes.get(data);
+  if (index === undefined) {
+    index = new Map(data.group_cells.map((c) => [`${c.dag_run_id}\u0000${c.group_id}`, c]));
+    groupIndexes.set(data, index);
+  }
+  return index;
+}
 
 export interface GridPages {
   total: number | null;
   error: Error | null;
   run(index: number): GridRun | undefined;
   cell(runId: string, taskId: string): GridCell | undefined;
+  groupCell(runId: string, groupId: string): GridGroupCell | undefined;
 }
 
 /** The newest runs: always fetched (and polled, for new runs), it also tells how many there are. */
@@ -106,6 +118,13 @@ export function useGridPages(
     cell: (runId, taskId) => {
       for (const data of pages.values()) {
         const c = cellIndex(data).get(`${runId}\u0000${taskId}`);
+        if (c !== undefined) return c;
+      }
+      return undefined;
+    },
+    groupCell: (runId, groupId) => {
+      for (const data of pages.values()) {
+        const c = groupIndex(data).get(`${runId}\u0000${groupId}`);
         if (c !== undefined) return c;
       }
       return undefined;

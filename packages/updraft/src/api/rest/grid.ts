@@ -10,7 +10,7 @@ import { z } from "zod";
 import { getDag, type Database } from "../../db/index.js";
 import { DAG_RUN_STATES, TASK_INSTANCE_STATES, type TaskInstanceState } from "../../model/states.js";
 import { summaryState } from "../../model/summary-state.js";
-import { dagNotFound } from "../../services/index.js";
+import { dagNotFound, loadDag } from "../../services/index.js";
 import { DagPath, Page, route } from "./common.js";
 import { iso } from "./serialize.js";
 
@@ -42,11 +42,22 @@ const GridCell = z.object({
   mapped_states: z.record(z.string(), z.number().int()),
 });
 
+/** A task group's summary in one run: the Grid shows it as one cell while the group is collapsed. */
+const GridGroupCell = z.object({
+  dag_run_id: z.string(),
+  group_id: z.string(),
+  /** The state that stands for the group's tasks (failed before running before success). */
+  state: z.enum(TASK_INSTANCE_STATES).nullable(),
+  /** The group's tasks (nested groups' too) per state in this run; `none` for no state yet. */
+  states: z.record(z.string(), z.number().int()),
+});
+
 const GridData = z
   .object({
     dag_runs: z.array(GridRun),
     total_entries: z.number().int(),
     task_instances: z.array(GridCell),
+    group_cells: z.array(GridGroupCell),
   })
   .meta({ id: "GridData" });
 
@@ -98,6 +109,47 @@ function cellsOf(rows: readonly GroupRow[]): Cell[] {
   return [...cells.values()];
 }
 
+type GroupCell = z.infer<typeof GridGroupCell>;
+
+/**
+ * One summary per (run, task group) from the task cells: a task counts in its group and in every
+ * enclosing group. The summary rule is summaryState's, the same as for mapped tasks.
+ */
+function groupCellsOf(
+  cells: readonly Cell[],
+  tasks: readonly { task_id: string; task_group_id: string | null }[],
+  groups: readonly { group_id: string; parent_group_id: string | null }[],
+): GroupCell[] {
+  if (groups.length === 0) return [];
+  const parent = new Map(groups.map((g) => [g.group_id, g.parent_group_id]));
+  const ancestors = new Map<string, string[]>();
+  for (const t of tasks) {
+    const chain: string[] = [];
+    for (
+      let g = t.task_group_id;
+      g !== null && g !== undefined && !chain.includes(g);
+      g = parent.get(g) ?? null
+    )
+      chain.push(g);
+    ancestors.set(t.task_id, chain);
+  }
+  const out = new Map<string, GroupCell>();
+  for (const c of cells) {
+    for (const g of ancestors.get(c.task_id) ?? []) {
+      const key = `${c.dag_run_id}\u0000${g}`;
+      let cell = out.get(key);
+      if (cell === undefined) {
+        cell = { dag_run_id: c.dag_run_id, group_id: g, state: null, states: {} };
+        out.set(key, cell);
+      }
+      const s = c.state ?? "none";
+      cell.states[s] = (cell.states[s] ?? 0) + 1;
+    }
+  }
+  for (const cell of out.values()) cell.state = summaryState(cell.states);
+  return [...out.values()];
+}
+
 export function gridRoutes(database: Database) {
   const db = database.db;
   return async function routes(root: FastifyInstance): Promise<void> {
@@ -110,6 +162,7 @@ export function gridRoutes(database: Database) {
         const { dag_id } = request.params;
         const { limit, offset } = request.query;
         if ((await getDag(db, dag_id)) === undefined) throw dagNotFound(dag_id);
+        const plan = await loadDag(db, dag_id);
         const runs = db.selectFrom("dag_run").where("dag_id", "=", dag_id);
         const [rows, total] = await Promise.all([
           runs
@@ -152,6 +205,7 @@ export function gridRoutes(database: Database) {
                 ])
                 .groupBy(["run_id", "task_id", "state", sql`map_index >= 0`])
                 .execute();
+        const cells = cellsOf(groups as GroupRow[]);
         return {
           dag_runs: rows.map((r) => ({
             dag_run_id: r.run_id,
@@ -166,7 +220,8 @@ export function gridRoutes(database: Database) {
             note: r.note,
           })),
           total_entries: Number(total.n),
-          task_instances: cellsOf(groups as GroupRow[]),
+          task_instances: cells,
+          group_cells: groupCellsOf(cells, plan?.dag.tasks ?? [], plan?.dag.task_groups ?? []),
         };
       },
     );
