@@ -111,6 +111,9 @@ describe.skipIf(missing !== null)("the web UI in Chromium", () => {
     // Escape closes the panel.
     await page.click('button[aria-label="Close the panel"]');
     await page.focus(".grid-scroll");
+    // The clicked cell (notify) is the active one; Home goes to the row's first task.
+    expect(await page.getAttribute(".grid-scroll", "aria-activedescendant")).toBe("gc-0-3");
+    await page.keyboard.press("Home");
     await page.keyboard.press("ArrowRight");
     await page.keyboard.press("ArrowRight");
     await page.keyboard.press("ArrowLeft");

@@ -10,15 +10,12 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { ALL_STATES, StateMark, stateLook } from "../../components/state";
 import { api, unwrap } from "../../lib/api";
-import { formatDate } from "../../lib/format";
 import { navigate, useLocation } from "../../lib/router";
 import { gridColumns, type GridColumn } from "./grid-columns";
-import { taskOrder, useGridFirstPage, useGridPages, type GridCell, type GridGroupCell } from "./grid-data";
+import { COL_W, GridRow, LABEL_W, ROW_H } from "./GridRow";
+import { taskOrder, useGridFirstPage, useGridPages } from "./grid-data";
 import { RunPanel, TaskInstancePanel } from "./TaskInstancePanel";
 
-const ROW_H = 26; // = .grid-cell height in styles.css
-const COL_W = 28; // = .grid-cell width in styles.css
-const LABEL_W = 250;
 const HEAD_H = 150;
 /** The height of an expanded task group's band in the header, one per nesting level. */
 const BAND_H = 20;
@@ -94,6 +91,8 @@ export function GridTab({ dagId }: { dagId: string }) {
     navigate(`${pathname}${q ? `?${q}` : ""}`, { replace: true });
   };
 
+  // One object per selection, so that only the selected row re-renders when it changes.
+  const selectedRow = useMemo(() => ({ task: selectedTask }), [selectedTask]);
   const [active, setActive] = useState<{ row: number; col: number } | null>(null);
   const pageRows = Math.max(1, Math.floor((scroller.current?.clientHeight ?? 400) / ROW_H) - 6);
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
@@ -154,6 +153,12 @@ export function GridTab({ dagId }: { dagId: string }) {
             aria-label="Runs and task instances"
             onClick={(e) => {
               // One handler for every cell (not a closure per cell and frame).
+              const label = (e.target as HTMLElement).closest<HTMLElement>(".grid-label");
+              const labelRun = label?.dataset["run"];
+              if (labelRun !== undefined) {
+                select(labelRun, null);
+                return;
+              }
               const cell = (e.target as HTMLElement).closest<HTMLElement>(".grid-cell");
               const runId = cell?.dataset["run"];
               const taskId = cell?.dataset["task"];
@@ -232,82 +237,21 @@ export function GridTab({ dagId }: { dagId: string }) {
               </div>
               {virtualRows.map((r) => {
                 const run = grid.run(r.index);
+                const isSelected = run !== undefined && run.dag_run_id === selectedRun;
                 return (
-                  <div
+                  <GridRow
                     key={r.key}
-                    role="row"
-                    data-index={r.index}
-                    className={`grid-row ${run && run.dag_run_id === selectedRun ? "on" : ""}`}
-                    style={{ top: HEAD_H + r.start, height: ROW_H, width }}
-                  >
-                    <button
-                      type="button"
-                      className="grid-label"
-                      style={{ width: LABEL_W, height: ROW_H }}
-                      onClick={() => run && select(run.dag_run_id, null)}
-                      title={run ? `${run.dag_run_id} (${run.run_type}): ${run.state}` : "loading"}
-                    >
-                      {run ? (
-                        <>
-                          <StateMark state={run.state} />
-                          <span className="grid-date">{formatDate(run.logical_date ?? run.queued_at)}</span>
-                          <span className="muted small">{run.run_type}</span>
-                        </>
-                      ) : (
-                        <span className="muted small">…</span>
-                      )}
-                    </button>
-                    {run &&
-                      virtualCols.map((c) => {
-                        const column = columns[c.index];
-                        if (column === undefined) return null;
-                        const isActive = active !== null && active.row === r.index && active.col === c.index;
-                        if (column.kind === "group") {
-                          const g = grid.groupCell(run.dag_run_id, column.id);
-                          const title = groupTitle(column.id, g);
-                          return (
-                            <div
-                              key={c.key}
-                              id={isActive ? `gc-${r.index}-${c.index}` : undefined}
-                              role="gridcell"
-                              className={`grid-cell grid-group-cell${isActive ? " active" : ""}`}
-                              style={{ left: LABEL_W + c.start }}
-                              title={title}
-                              data-group={column.id}
-                              data-run={run.dag_run_id}
-                              data-state={g?.state ?? "none"}
-                            />
-                          );
-                        }
-                        const taskId = column.id;
-                        const cell = grid.cell(run.dag_run_id, taskId);
-                        const state = cell?.state ?? null;
-                        const on = run.dag_run_id === selectedRun && taskId === selectedTask;
-                        const title = cellTitle(taskId, cell);
-                        // Lean on purpose: a screen of cells is rendered on every scroll frame. One
-                        // element per cell (the mark is its ::before, shaped by data-state in
-                        // state-icons.css), a div not a button (the grid itself takes focus and
-                        // keys), the title as its name, an id only on the active cell.
-                        return (
-                          <div
-                            key={c.key}
-                            id={isActive ? `gc-${r.index}-${c.index}` : undefined}
-                            role="gridcell"
-                            className={`grid-cell${on ? " on" : ""}${isActive ? " active" : ""}`}
-                            style={{ left: LABEL_W + c.start }}
-                            title={title}
-                            aria-selected={on || undefined}
-                            data-task={taskId}
-                            data-run={run.dag_run_id}
-                            data-state={state ?? "none"}
-                          >
-                            {cell !== undefined && cell.map_count > 0 && (
-                              <span className="map-count">{cell.map_count}</span>
-                            )}
-                          </div>
-                        );
-                      })}
-                  </div>
+                    index={r.index}
+                    top={HEAD_H + r.start}
+                    width={width}
+                    run={run}
+                    page={grid.page(r.index)}
+                    columns={columns}
+                    colFirst={virtualCols[0]?.index ?? 0}
+                    colLast={virtualCols.at(-1)?.index ?? -1}
+                    selected={isSelected ? selectedRow : null}
+                    activeCol={active !== null && active.row === r.index ? active.col : -1}
+                  />
                 );
               })}
             </div>
@@ -335,31 +279,12 @@ export function GridTab({ dagId }: { dagId: string }) {
   );
 }
 
-function cellTitle(taskId: string, cell: GridCell | undefined): string {
-  if (cell === undefined) return `${taskId}: no task instance`;
-  const mapped =
-    cell.map_count > 0
-      ? ` · ${cell.map_count} mapped (${Object.entries(cell.mapped_states)
-          .map(([s, n]) => `${n} ${s}`)
-          .join(", ")})`
-      : "";
-  return `${taskId}: ${stateLook(cell.state).label}, try ${cell.try_number}${mapped}`;
-}
-
 /** A task's name without its groups' prefix (the band above says which group it is in). */
 function shortName(column: GridColumn): string {
   const group = column.groups.at(-1);
   return group !== undefined && column.id.startsWith(`${group}.`)
     ? column.id.slice(group.length + 1)
     : column.id;
-}
-
-function groupTitle(groupId: string, cell: GridGroupCell | undefined): string {
-  if (cell === undefined) return `${groupId}: no task instances`;
-  const counts = Object.entries(cell.states)
-    .map(([s, n]) => `${n} ${s}`)
-    .join(", ");
-  return `Task group ${groupId}: ${stateLook(cell.state).label} (${counts}); click to expand`;
 }
 
 function Legend() {

@@ -73,12 +73,22 @@ function groupIndex(data: GridData): Map<string, GridGroupCell> {
   return index;
 }
 
+/** A run's cell for a task, from the page that holds the run. */
+export function cellOf(data: GridData, runId: string, taskId: string): GridCell | undefined {
+  return cellIndex(data).get(`${runId}\u0000${taskId}`);
+}
+
+/** A run's summary cell for a task group, from the page that holds the run. */
+export function groupCellOf(data: GridData, runId: string, groupId: string): GridGroupCell | undefined {
+  return groupIndex(data).get(`${runId}\u0000${groupId}`);
+}
+
 export interface GridPages {
   total: number | null;
   error: Error | null;
   run(index: number): GridRun | undefined;
-  cell(runId: string, taskId: string): GridCell | undefined;
-  groupCell(runId: string, groupId: string): GridGroupCell | undefined;
+  /** The fetched page that holds row `index`, if any. */
+  page(index: number): GridData | undefined;
 }
 
 /** The newest runs: always fetched (and polled, for new runs), it also tells how many there are. */
@@ -115,19 +125,6 @@ export function useGridPages(
     total: first.data?.total_entries ?? null,
     error: first.error ?? others.find((o) => o.error)?.error ?? null,
     run: (index) => pages.get(Math.floor(index / RUNS_PER_PAGE))?.dag_runs[index % RUNS_PER_PAGE],
-    cell: (runId, taskId) => {
-      for (const data of pages.values()) {
-        const c = cellIndex(data).get(`${runId}\u0000${taskId}`);
-        if (c !== undefined) return c;
-      }
-      return undefined;
-    },
-    groupCell: (runId, groupId) => {
-      for (const data of pages.values()) {
-        const c = groupIndex(data).get(`${runId}\u0000${groupId}`);
-        if (c !== undefined) return c;
-      }
-      return undefined;
-    },
+    page: (index) => pages.get(Math.floor(index / RUNS_PER_PAGE)),
   };
 }
