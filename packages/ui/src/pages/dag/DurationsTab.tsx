@@ -110,7 +110,11 @@ export function DurationsTab({ dagId }: { dagId: string }) {
 
 function Charts({ data, tasks }: { data: Durations; tasks: string[] }) {
   const charts = useMemo(() => {
-    const xLabels = data.dag_runs.map((r) => shortDate(r.logical_date ?? r.start_date) ?? r.dag_run_id);
+    // Runs within one minute (manual triggers, tests) would share a label: then show seconds too.
+    const label = (seconds: boolean) =>
+      data.dag_runs.map((r) => shortDate(r.logical_date ?? r.start_date, seconds) ?? r.dag_run_id);
+    const minutes = label(false);
+    const xLabels = new Set(minutes).size === minutes.length ? minutes : label(true);
     const byTask = new Map(data.tasks.map((t) => [t.task_id, t]));
     const picked = tasks.flatMap((t) => {
       const row = byTask.get(t);
@@ -209,12 +213,13 @@ function useFormat(size: number): (v: number) => string {
 
 const formatCount = (v: number) => String(v);
 
-function shortDate(iso: string | null): string | null {
+function shortDate(iso: string | null, seconds: boolean): string | null {
   if (iso === null) return null;
   return new Date(iso).toLocaleString(undefined, {
     month: "short",
     day: "numeric",
     hour: "2-digit",
     minute: "2-digit",
+    ...(seconds ? { second: "2-digit" } : {}),
   });
 }

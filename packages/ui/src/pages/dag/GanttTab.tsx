@@ -3,7 +3,7 @@
 // tooltip (hover or keyboard focus) gives the times and durations; Enter or a click opens the task
 // in the Grid's panel. Polled while the run or a try is unfinished, so bars grow live.
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { StateBadge, StateMark, stateLook } from "../../components/state";
 import { api, unwrap } from "../../lib/api";
 import { formatDate } from "../../lib/format";
@@ -41,6 +41,11 @@ export function GanttTab({ dagId }: { dagId: string }) {
       return unfinishedRun || liveTry === true ? LIVE_MS : false;
     },
   });
+
+  const live =
+    (run !== undefined && (run.state === "running" || run.state === "queued")) ||
+    gantt.data?.tries.some((t) => t.end_date === null && LIVE_STATES.has(t.state ?? "")) === true;
+  const now = useNow(live);
 
   const pick = (id: string) => {
     const next = new URLSearchParams(search);
@@ -88,7 +93,7 @@ export function GanttTab({ dagId }: { dagId: string }) {
       {gantt.error && <p className="error">{gantt.error.message}</p>}
       {gantt.data && (
         <GanttChart
-          rows={ganttRows(gantt.data.tries, details.data ? taskOrder(details.data.tasks) : [], Date.now())}
+          rows={ganttRows(gantt.data.tries, details.data ? taskOrder(details.data.tasks) : [], now)}
           onOpen={(row) =>
             navigate(
               `/dags/${encodeURIComponent(dagId)}/grid?run=${encodeURIComponent(runId ?? "")}&task=${encodeURIComponent(row.task_id)}`,
@@ -246,6 +251,18 @@ function describe(r: GanttRow): string {
       `${r.ended ? "ran" : "running for"} ${formatSeconds((r.end - r.start) / 1000)} from ${formatClock(r.start)}`,
     );
   return parts.join(", ");
+}
+
+/** The time, ticking every second while `live`: unfinished bars grow even when no poll changed. */
+function useNow(live: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!live) return;
+    setNow(Date.now());
+    const timer = window.setInterval(() => setNow(Date.now()), 1_000);
+    return () => window.clearInterval(timer);
+  }, [live]);
+  return live ? now : Date.now();
 }
 
 function span(startIso: string, endIso: string | null): number {

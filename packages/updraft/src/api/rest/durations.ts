@@ -6,6 +6,7 @@
 // from the same (dag_id, logical_date) order as the Grid's, so it stays fast at 10,000 runs.
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { sql } from "kysely";
 import { z } from "zod";
 import { getDag, type Database } from "../../db/index.js";
 import { DAG_RUN_STATES } from "../../model/states.js";
@@ -60,8 +61,10 @@ interface TaskRow {
   run_id: string;
   task_id: string;
   tries: number | string | null;
-  start_date: Date | null;
-  end_date: Date | null;
+  /** Seconds from the earliest start to the latest end of the run's instances of the task. */
+  duration: number | null;
+  /** The latest end, in seconds since 1970. */
+  end_s: number | null;
 }
 
 const seconds = (from: Date | null, to: Date | null): number | null =>
@@ -115,13 +118,19 @@ export function durationRoutes(database: Database) {
                   "run_id",
                   "task_id",
                   (eb) => eb.fn.max("try_number").as("tries"),
-                  (eb) => eb.fn.min("start_date").as("start_date"),
-                  (eb) => eb.fn.max("end_date").as("end_date"),
+                  // Seconds computed in SQL: 10,000 numbers, not 20,000 timestamps parsed into Dates.
+                  sql<number | null>`extract(epoch from max(end_date) - min(start_date))::float8`.as(
+                    "duration",
+                  ),
+                  sql<number | null>`extract(epoch from max(end_date))::float8`.as("end_s"),
                 ])
                 .groupBy(["run_id", "task_id"])
                 .orderBy("task_id")
                 .execute()) as TaskRow[]);
         const column = new Map(runIds.map((id, i) => [id, i]));
+        const intervalEnds = rows.map((r) =>
+          r.data_interval_end === null ? null : new Date(r.data_interval_end).getTime() / 1000,
+        );
         const tasks = new Map<
           string,
           {
@@ -140,8 +149,9 @@ export function durationRoutes(database: Database) {
             t = { task_id: g.task_id, duration: empty(), landing: empty(), tries: empty() };
             tasks.set(g.task_id, t);
           }
-          t.duration[i] = seconds(g.start_date, g.end_date);
-          t.landing[i] = seconds(rows[i]?.data_interval_end ?? null, g.end_date);
+          t.duration[i] = g.duration;
+          const intervalEnd = intervalEnds[i] ?? null;
+          t.landing[i] = g.end_s === null || intervalEnd === null ? null : g.end_s - intervalEnd;
           t.tries[i] = g.tries === null ? 0 : Number(g.tries);
         }
         return {
