@@ -8,6 +8,7 @@
 //                                                                  (goal p95 ≤ 150 ms, both calls)
 //   - the same through the UI's Grid endpoint in one call: GET /api/v1/ui/grid/{dag_id}?limit=25
 //                                                                  (goal p95 ≤ 150 ms)
+//   - the UI's Durations charts: GET /api/v1/ui/durations/{dag_id}?limit=100 (goal p95 ≤ 150 ms)
 //   - a 50 MB task log: time to the first byte, plain text and the first JSON chunk (goal ≤ 50 ms)
 // Usage: npm run bench -- api [--requests N] [--runs N]
 import { Buffer } from "node:buffer";
@@ -241,6 +242,16 @@ export async function main(argv) {
         throw new Error(
           `expected 25 runs and ${25 * TASKS} cells, got ${grid.dag_runs.length}, ${grid.task_instances.length}`,
         );
+      return r.totalMs;
+    });
+    await measure("last 100 runs' durations, landing times and tries, Durations endpoint", 150, async () => {
+      const r = ok(
+        await timed(base, "GET", `/api/v1/ui/durations/${BIG_DAG}?limit=100`, token),
+        "GET ui/durations",
+      );
+      const d = JSON.parse(r.body);
+      if (d.dag_runs.length !== 100 || d.tasks.length !== TASKS || d.tasks[0].duration.length !== 100)
+        throw new Error(`expected 100 runs × ${TASKS} tasks, got ${d.dag_runs.length} × ${d.tasks.length}`);
       return r.totalMs;
     });
     const logPath = `/api/v1/dags/${BIG_DAG}/dagRuns/${encodeURIComponent(lastRun)}/taskInstances/task_001/logs/1`;

@@ -21,6 +21,7 @@ import { dagRoutes } from "./rest/dags.js";
 import { dagSourceRoutes } from "./rest/dag-sources.js";
 import { fileTokens } from "./file-token.js";
 import { calendarRoutes } from "./rest/calendar.js";
+import { durationRoutes } from "./rest/durations.js";
 import { ganttRoutes } from "./rest/gantt.js";
 import { gridRoutes } from "./rest/grid.js";
 import { slaMissRoutes } from "./rest/sla-misses.js";
@@ -198,6 +199,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(gridRoutes(database));
       await rest.register(calendarRoutes(database));
       await rest.register(ganttRoutes(database));
+      await rest.register(durationRoutes(database));
       await rest.register(slaMissRoutes(database));
       await rest.register(eventLogRoutes(database));
       await rest.register(logRoutes(database, config.logging.base_log_folder));

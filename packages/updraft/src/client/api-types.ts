@@ -799,6 +799,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ui/durations/{dag_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Run and task durations, landing times and tries of a DAG's last runs */
+        get: operations["get_durations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ui/gantt/{dag_id}/{dag_run_id}": {
         parameters: {
             query?: never;
@@ -1278,6 +1295,48 @@ export interface components {
         };
         DAGSourceInput: {
             content: string;
+        };
+        DurationsData: {
+            dag_id: string;
+            dag_runs: {
+                dag_run_id: string;
+                data_interval_end: string | null;
+                duration: number | null;
+                end_date: string | null;
+                logical_date: string | null;
+                run_type: string;
+                start_date: string | null;
+                /** @enum {string} */
+                state: "queued" | "running" | "success" | "failed";
+            }[];
+            tasks: {
+                duration: (number | null)[];
+                landing: (number | null)[];
+                task_id: string;
+                tries: (number | null)[];
+            }[];
+            total_entries: number;
+        };
+        DurationsDataInput: {
+            dag_id: string;
+            dag_runs: {
+                dag_run_id: string;
+                data_interval_end: string | null;
+                duration: number | null;
+                end_date: string | null;
+                logical_date: string | null;
+                run_type: string;
+                start_date: string | null;
+                /** @enum {string} */
+                state: "queued" | "running" | "success" | "failed";
+            }[];
+            tasks: {
+                duration: (number | null)[];
+                landing: (number | null)[];
+                task_id: string;
+                tries: (number | null)[];
+            }[];
+            total_entries: number;
         };
         EventLog: {
             dag_id: string | null;
@@ -3708,6 +3767,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CalendarData"];
+                };
+            };
+        };
+    };
+    get_durations: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                dag_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DurationsData"];
                 };
             };
         };

@@ -58,6 +58,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "GET /api/v1/slaMisses": "dag_runs:read",
   "GET /api/v1/ui/calendar/:dag_id": "dag_runs:read",
   "GET /api/v1/ui/gantt/:dag_id/:dag_run_id": "task_instances:read",
+  "GET /api/v1/ui/durations/:dag_id": "task_instances:read",
   "GET /api/v1/eventLogs": "audit_logs:read",
   "GET /api/v1/eventLogs/:event_log_id": "audit_logs:read",
   "GET /api/v1/importErrors": "import_errors:read",
