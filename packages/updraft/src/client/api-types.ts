@@ -2444,6 +2444,7 @@ export interface operations {
         parameters: {
             query?: {
                 dag_id_pattern?: string;
+                last_dag_run_state?: "queued" | "running" | "success" | "failed";
                 limit?: number;
                 offset?: number;
                 only_active?: "true" | "false";
@@ -3363,6 +3364,7 @@ export interface operations {
                     page_limit?: number;
                     /** @default 0 */
                     page_offset?: number;
+                    run_type?: ("scheduled" | "manual" | "backfill" | "asset_triggered")[];
                     /** Format: date-time */
                     start_date_gte?: string;
                     /** Format: date-time */
