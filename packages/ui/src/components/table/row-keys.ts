@@ -1,5 +1,6 @@
 // Keyboard navigation in a list table: ↑/↓ (and j/k) move between rows, Home/End to the first
-// and last; Enter on a row follows its first link. Rows carry tabIndex=0 and data-row.
+// and last; Enter on a row follows its main link (a[data-primary], else its first link). Rows carry
+// tabIndex=0 and data-row.
 import type { KeyboardEvent } from "react";
 
 export function onRowKeys(e: KeyboardEvent<HTMLTableSectionElement>): void {
@@ -13,7 +14,10 @@ export function onRowKeys(e: KeyboardEvent<HTMLTableSectionElement>): void {
   else if (e.key === "Home") next = rows[0];
   else if (e.key === "End") next = rows[rows.length - 1];
   else if (e.key === "Enter") {
-    row.querySelector<HTMLAnchorElement>("a[href]")?.click();
+    (
+      row.querySelector<HTMLAnchorElement>("a[data-primary]") ??
+      row.querySelector<HTMLAnchorElement>("a[href]")
+    )?.click();
     e.preventDefault();
     return;
   } else return;

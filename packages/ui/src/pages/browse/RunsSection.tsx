@@ -107,6 +107,7 @@ export function RunsSection() {
                 <td className="mono clip">
                   <Link
                     to={`/dags/${encodeURIComponent(r.dag_id)}/grid?run=${encodeURIComponent(r.dag_run_id)}`}
+                    data-primary=""
                   >
                     {r.dag_run_id}
                   </Link>
