@@ -130,6 +130,16 @@ describe.skipIf(missing !== null)("Admin and Browse pages in Chromium", () => {
     await page.keyboard.press("Escape");
     await page.waitForSelector(".dialog", { state: "detached" });
     await shot(page, "51-pools");
+    // Users and roles, in the dark theme.
+    await page.goto(`${ui.url}/admin/users`);
+    await page.waitForSelector('tr[data-user="viewer"]');
+    await page.click('button:has-text("Dark")');
+    await shot(page, "54-users-dark");
+    await page.goto(`${ui.url}/admin/roles`);
+    await page.waitForSelector('tr[data-role="Viewer"]');
+    await shot(page, "55-roles-dark");
+    await page.goto(`${ui.url}/admin/pools`);
+    await page.waitForSelector('tr[data-pool="gpu"]');
     await page.click('button[aria-label="Delete gpu"]');
     await page.click('.dialog button[type="submit"]');
     await page.waitForSelector('tr[data-pool="gpu"]', { state: "detached" });
@@ -182,6 +192,7 @@ describe.skipIf(missing !== null)("Admin and Browse pages in Chromium", () => {
     expect(cli.stdout).toContain("api_token");
     await page.reload();
     await page.waitForSelector('tr[data-key="warehouse"]');
+    await shot(page, "57-connections");
     await page.waitForLoadState("networkidle");
     expect(await page.content()).not.toContain(PASSWORD);
     expect(await page.content()).not.toContain(SECRET);
@@ -202,6 +213,7 @@ describe.skipIf(missing !== null)("Admin and Browse pages in Chromium", () => {
     await page.fill('.dialog [name="description"]', "test script");
     await page.click('.dialog button[type="submit"]');
     const token = await page.inputValue('.dialog input[aria-label="New API token"]');
+    await shot(page, "56-token-created");
     expect(token).toMatch(/^updraft_/);
     const me = await fetch(`${ui.url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } });
     expect(me.status).toBe(200);

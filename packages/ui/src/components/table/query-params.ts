@@ -10,19 +10,21 @@ export interface QueryParams {
 }
 
 export function useQueryParams(): QueryParams {
-  const { pathname, search } = useLocation();
+  const { search } = useLocation();
   return {
     search,
     get: (key) => search.get(key) ?? "",
     set(changes) {
-      const next = new URLSearchParams(search);
+      // The URL as it is now, not as it was at render: a debounced text filter calls this later,
+      // after other filters may have changed.
+      const next = new URLSearchParams(window.location.search);
       for (const [key, value] of Object.entries(changes)) {
         if (value === null || value === "") next.delete(key);
         else next.set(key, value);
       }
       if (!("offset" in changes)) next.delete("offset");
       const q = next.toString();
-      navigate(`${pathname}${q ? `?${q}` : ""}`, { replace: true });
+      navigate(`${window.location.pathname}${q ? `?${q}` : ""}`, { replace: true });
     },
   };
 }
