@@ -1,14 +1,17 @@
 // The frame of every page after login: the navigation bar (pages, theme toggle, user, logout).
+// Admin shows only for roles that may read one of its sections other than their own tokens.
 import type { ReactNode } from "react";
 import { useLogout, useMe } from "../lib/auth";
 import { Link, navigate, useLocation } from "../lib/router";
 import { useTheme } from "../lib/theme";
+import { useAdminSections } from "../pages/admin/AdminPage";
 
 export function Layout({ children }: { children: ReactNode }) {
   const me = useMe();
   const [theme, toggleTheme] = useTheme();
   const logout = useLogout();
   const { pathname } = useLocation();
+  const admin = useAdminSections().filter((s) => s.id !== "tokens");
   const onLogout = async () => {
     await logout();
     navigate("/login");
@@ -29,9 +32,11 @@ export function Layout({ children }: { children: ReactNode }) {
           <Link to="/browse/runs" className={pathname.startsWith("/browse") ? "active" : ""}>
             Browse
           </Link>
-          <Link to="/admin/variables" className={pathname.startsWith("/admin") ? "active" : ""}>
-            Admin
-          </Link>
+          {admin[0] !== undefined && (
+            <Link to={`/admin/${admin[0].id}`} className={pathname.startsWith("/admin") ? "active" : ""}>
+              Admin
+            </Link>
+          )}
         </nav>
         <div className="spacer" />
         <button

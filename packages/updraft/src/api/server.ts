@@ -30,6 +30,7 @@ import { importErrorRoutes } from "./rest/import-errors.js";
 import { logRoutes } from "./rest/logs.js";
 import { poolRoutes } from "./rest/pools.js";
 import { roleRoutes } from "./rest/roles.js";
+import { tokenRoutes } from "./rest/tokens.js";
 import { userRoutes } from "./rest/users.js";
 import { eventLogRoutes } from "./rest/event-logs.js";
 import { taskDependencyRoutes } from "./rest/task-dependencies.js";
@@ -209,6 +210,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(importErrorRoutes(database));
       await rest.register(userRoutes(database));
       await rest.register(roleRoutes(database));
+      await rest.register(tokenRoutes(database));
       await rest.register(configRoutes(config));
       await rest.register(
         authRoutes({ database, limiter, sessionLifetimeS: config.api.session_lifetime_minutes * 60 }),

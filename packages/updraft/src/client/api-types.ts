@@ -52,6 +52,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List API tokens */
+        get: operations["get_api_tokens"];
+        put?: never;
+        /** Create an API token (shown once) */
+        post: operations["post_api_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API token */
+        delete: operations["delete_api_token"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cli": {
         parameters: {
             query?: never;
@@ -992,6 +1027,36 @@ export interface components {
                 name: string;
             };
         };
+        ApiToken: {
+            created_at: string;
+            description: string | null;
+            expires_at: string | null;
+            id: number;
+            revoked_at: string | null;
+        };
+        ApiTokenCollection: {
+            tokens: components["schemas"]["ApiToken"][];
+            total_entries: number;
+        };
+        ApiTokenCollectionInput: {
+            tokens: components["schemas"]["ApiTokenInput"][];
+            total_entries: number;
+        };
+        ApiTokenCreate: {
+            description?: string;
+            expires_in_seconds?: number;
+        };
+        ApiTokenCreateInput: {
+            description?: string;
+            expires_in_seconds?: number;
+        };
+        ApiTokenInput: {
+            created_at: string;
+            description: string | null;
+            expires_at: string | null;
+            id: number;
+            revoked_at: string | null;
+        };
         CalendarData: {
             dag_runs: {
                 count: number;
@@ -1531,6 +1596,22 @@ export interface components {
             execution_date: string | null;
             map_index: number;
             task_id: string;
+        };
+        NewApiToken: {
+            created_at: string;
+            description: string | null;
+            expires_at: string | null;
+            id: number;
+            revoked_at: string | null;
+            token: string;
+        };
+        NewApiTokenInput: {
+            created_at: string;
+            description: string | null;
+            expires_at: string | null;
+            id: number;
+            revoked_at: string | null;
+            token: string;
         };
         Pool: {
             deferred_slots: number;
@@ -2156,6 +2237,76 @@ export interface operations {
             };
         };
     };
+    get_api_tokens: {
+        parameters: {
+            query?: {
+                username?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiTokenCollection"];
+                };
+            };
+        };
+    };
+    post_api_token: {
+        parameters: {
+            query?: {
+                username?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiTokenCreateInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewApiToken"];
+                };
+            };
+        };
+    };
+    delete_api_token: {
+        parameters: {
+            query?: {
+                username?: string;
+            };
+            header?: never;
+            path: {
+                token_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     run_cli_command: {
         parameters: {
             query?: never;
@@ -2368,6 +2519,7 @@ export interface operations {
         parameters: {
             query?: {
                 dag_id_pattern?: string;
+                last_dag_run_state?: "queued" | "running" | "success" | "failed";
                 limit?: number;
                 offset?: number;
                 only_active?: "true" | "false";
@@ -3287,6 +3439,7 @@ export interface operations {
                     page_limit?: number;
                     /** @default 0 */
                     page_offset?: number;
+                    run_type?: ("scheduled" | "manual" | "backfill" | "asset_triggered")[];
                     /** Format: date-time */
                     start_date_gte?: string;
                     /** Format: date-time */

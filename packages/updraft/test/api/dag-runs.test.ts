@@ -80,6 +80,11 @@ withTestDatabases("DAG run routes", (getDb) => {
     });
     expect(batch.json()).toMatchObject({ total_entries: 1, dag_runs: [{ dag_id: "other_dag" }] });
     expect((await req("POST", `/dags/~/dagRuns/list`, { dag_ids: [] })).json().total_entries).toBe(0);
+    // run_type (Airflow 3's filter, for the UI's Browse › DAG runs): all three were triggered.
+    const runType = async (run_type: unknown) => req("POST", `/dags/~/dagRuns/list`, { run_type });
+    expect((await runType(["manual"])).json().total_entries).toBe(3);
+    expect((await runType(["scheduled", "backfill"])).json().total_entries).toBe(0);
+    expect((await runType(["nightly"])).statusCode).toBe(422);
     expect((await req("GET", `/dags/runs_dag/dagRuns?order_by=conf`)).statusCode).toBe(400);
     expect((await req("POST", `/dags/~/dagRuns/list`, { dag_idz: ["x"] })).statusCode).toBe(422);
     expect((await req("GET", `/dags/nope/dagRuns`)).statusCode).toBe(404);

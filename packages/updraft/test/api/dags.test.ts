@@ -2,7 +2,14 @@
 // pausing many DAGs at once, and a DAG's tasks in Airflow's Task shape.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { withTestDatabases } from "../db-testing.js";
-import { API_TOKEN, makeDag, saveTestDag, startTestServer, type TestServer } from "./helpers.js";
+import {
+  API_TOKEN,
+  makeDag,
+  saveTestDag,
+  startTestServer,
+  triggerTestRun,
+  type TestServer,
+} from "./helpers.js";
 
 withTestDatabases("DAG routes", (getDb) => {
   let t: TestServer;
@@ -53,6 +60,28 @@ withTestDatabases("DAG routes", (getDb) => {
     ]);
     expect((await req("GET", "/dags?order_by=-dag_id&limit=2")).json().total_entries).toBe(4);
     expect((await req("GET", "/dags?order_by=owners")).statusCode).toBe(400);
+  });
+
+  it("filters by the state of each DAG's latest run (Airflow 3's last_dag_run_state)", async () => {
+    const database = getDb();
+    // ml_train: an older failed run, then a newer success; under_score: only a failed run.
+    await triggerTestRun(database, "ml_train", "2024-01-01T00:00:00Z");
+    await triggerTestRun(database, "ml_train", "2024-01-02T00:00:00Z");
+    await triggerTestRun(database, "under_score", "2024-01-01T00:00:00Z");
+    const setState = async (dagId: string, day: string, state: "failed" | "success") =>
+      database.db
+        .updateTable("dag_run")
+        .set({ state, run_after: new Date(`2024-01-0${day}T00:00:00Z`) })
+        .where("dag_id", "=", dagId)
+        .where("logical_date", "=", new Date(`2024-01-0${day}T00:00:00Z`))
+        .execute();
+    await setState("ml_train", "1", "failed");
+    await setState("ml_train", "2", "success");
+    await setState("under_score", "1", "failed");
+    expect(ids((await req("GET", "/dags?last_dag_run_state=failed")).json())).toEqual(["under_score"]);
+    expect(ids((await req("GET", "/dags?last_dag_run_state=success")).json())).toEqual(["ml_train"]);
+    expect((await req("GET", "/dags?last_dag_run_state=failed")).json().total_entries).toBe(1);
+    expect((await req("GET", "/dags?last_dag_run_state=broken")).statusCode).toBe(400);
   });
 
   it("pauses the DAGs a pattern selects, and refuses a PATCH of many without a pattern", async () => {

@@ -1,6 +1,87 @@
-// Admin pages: /admin/{variables|connections|pools|users|roles|tokens}
-import { Coming } from "../../components/Coming";
+// Admin pages: /admin/{variables|connections|pools|users|roles|tokens}. Each section shows only
+// when the role may read it; its create/edit/delete controls only when the role may use them.
+import "../../components/table/table.css";
+import "./admin.css";
+import { useCan } from "../../lib/auth";
+import { Link } from "../../lib/router";
+import { ConnectionsSection } from "./ConnectionsSection";
+import { PoolsSection } from "./PoolsSection";
+import { RolesSection } from "./RolesSection";
+import { TokensSection } from "./TokensSection";
+import { UsersSection } from "./UsersSection";
+import { VariablesSection } from "./VariablesSection";
+
+const SECTIONS = [
+  { id: "variables", label: "Variables", permission: "variables:read" },
+  { id: "connections", label: "Connections", permission: "connections:read" },
+  { id: "pools", label: "Pools", permission: "pools:read" },
+  { id: "users", label: "Users", permission: "users:read" },
+  { id: "roles", label: "Roles", permission: "roles:read" },
+  { id: "tokens", label: "API tokens", permission: "my_profile:read" },
+] as const;
+
+/** The Admin sections a role may read (the navigation bar hides Admin when there is none). */
+export function useAdminSections() {
+  const can = {
+    variables: useCan("variables:read"),
+    connections: useCan("connections:read"),
+    pools: useCan("pools:read"),
+    users: useCan("users:read"),
+    roles: useCan("roles:read"),
+    tokens: useCan("my_profile:read"),
+  };
+  return SECTIONS.filter((s) => can[s.id]);
+}
 
 export function AdminPage({ section }: { section: string }) {
-  return <Coming what={`Admin: ${section}`} />;
+  const sections = useAdminSections();
+  const current = sections.find((s) => s.id === section);
+  return (
+    <div className="page admin">
+      <div className="page-head">
+        <h1>Admin</h1>
+      </div>
+      <nav className="tabs" aria-label="Admin sections">
+        {sections.map((s) => (
+          <Link
+            key={s.id}
+            to={`/admin/${s.id}`}
+            className={`tab${s.id === section ? " on" : ""}`}
+            aria-current={s.id === section ? "page" : undefined}
+          >
+            {s.label}
+          </Link>
+        ))}
+      </nav>
+      {current === undefined ? (
+        <div className="empty">
+          <h2>No such Admin page for your role</h2>
+          <p>
+            {SECTIONS.some((s) => s.id === section)
+              ? `Your role may not see ${section}. An Admin can grant a role that does.`
+              : `There is no Admin page "${section}".`}
+          </p>
+        </div>
+      ) : (
+        <Section id={current.id} />
+      )}
+    </div>
+  );
+}
+
+function Section({ id }: { id: (typeof SECTIONS)[number]["id"] }) {
+  switch (id) {
+    case "variables":
+      return <VariablesSection />;
+    case "connections":
+      return <ConnectionsSection />;
+    case "pools":
+      return <PoolsSection />;
+    case "users":
+      return <UsersSection />;
+    case "roles":
+      return <RolesSection />;
+    case "tokens":
+      return <TokensSection />;
+  }
 }

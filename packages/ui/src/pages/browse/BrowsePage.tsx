@@ -1,6 +1,52 @@
-// Browse pages: /browse/{runs|tasks|audit}
-import { Coming } from "../../components/Coming";
+// Browse pages: /browse/{runs|tasks|audit}: DAG runs and task instances across DAGs, and the
+// audit log, each with filters in the URL (a filtered list is a link to share), paged by 100.
+import "../../components/table/table.css";
+import { useCan } from "../../lib/auth";
+import { Link } from "../../lib/router";
+import { AuditSection } from "./AuditSection";
+import { RunsSection } from "./RunsSection";
+import { TasksSection } from "./TasksSection";
+
+const SECTIONS = [
+  { id: "runs", label: "DAG runs", permission: "dag_runs:read" },
+  { id: "tasks", label: "Task instances", permission: "task_instances:read" },
+  { id: "audit", label: "Audit log", permission: "audit_logs:read" },
+] as const;
 
 export function BrowsePage({ section }: { section: string }) {
-  return <Coming what={`Browse: ${section}`} />;
+  const can = {
+    runs: useCan("dag_runs:read"),
+    tasks: useCan("task_instances:read"),
+    audit: useCan("audit_logs:read"),
+  };
+  const sections = SECTIONS.filter((s) => can[s.id]);
+  const current = sections.find((s) => s.id === section);
+  return (
+    <div className="page browse">
+      <div className="page-head">
+        <h1>Browse</h1>
+      </div>
+      <nav className="tabs" aria-label="Browse sections">
+        {sections.map((s) => (
+          <Link
+            key={s.id}
+            to={`/browse/${s.id}`}
+            className={`tab${s.id === section ? " on" : ""}`}
+            aria-current={s.id === section ? "page" : undefined}
+          >
+            {s.label}
+          </Link>
+        ))}
+      </nav>
+      {current?.id === "runs" && <RunsSection />}
+      {current?.id === "tasks" && <TasksSection />}
+      {current?.id === "audit" && <AuditSection />}
+      {current === undefined && (
+        <div className="empty">
+          <h2>No such Browse page for your role</h2>
+          <p>There is no page &quot;{section}&quot; here that your role may see.</p>
+        </div>
+      )}
+    </div>
+  );
 }

@@ -1,10 +1,12 @@
-// The DAGs list: search, active/paused filter, tag filter, and per DAG its owner, tags, schedule,
+// The DAGs list: search, active/paused filter, "failed" filter (DAGs whose latest run failed: the
+// API's last_dag_run_state, as Airflow 3's), tag filter, and per DAG its owner, tags, schedule,
 // next run, last run's state, recent runs as marks, the pause toggle and the trigger button (the
 // last two only for roles that may use them).
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { components } from "updraft/client";
 import { StateMark } from "../../components/state";
+import "../../components/table/table.css";
 import { api, unwrap } from "../../lib/api";
 import { useCan } from "../../lib/auth";
 import { formatDate } from "../../lib/format";
@@ -30,13 +32,14 @@ export function DagsPage() {
   const text = search.get("search") ?? "";
   const paused = (search.get("paused") ?? "all") as PausedFilter;
   const tags = search.getAll("tag");
+  const failed = search.get("last_run") === "failed";
   const offset = Number(search.get("offset") ?? "0") || 0;
   const canTrigger = useCan("dag_runs:create");
   const canPause = useCan("dags:edit");
   const [triggering, setTriggering] = useState<string | null>(null);
 
   const dags = useQuery({
-    queryKey: ["dags", { text, paused, tags, offset }],
+    queryKey: ["dags", { text, paused, tags, failed, offset }],
     queryFn: () =>
       unwrap(
         api.GET("/api/v1/dags", {
@@ -48,6 +51,7 @@ export function DagsPage() {
               ...(text ? { dag_id_pattern: text } : {}),
               ...(paused === "all" ? {} : { paused: paused === "paused" ? "true" : "false" }),
               ...(tags.length > 0 ? { tags } : {}),
+              ...(failed ? { last_dag_run_state: "failed" as const } : {}),
             },
           },
         }),
@@ -87,6 +91,15 @@ export function DagsPage() {
             </button>
           ))}
         </div>
+        <button
+          type="button"
+          className={`filter-toggle${failed ? " on" : ""}`}
+          aria-pressed={failed}
+          title="Only DAGs whose latest run failed"
+          onClick={() => setQuery(search, "last_run", failed ? null : "failed")}
+        >
+          <span aria-hidden="true">✗</span> Failed
+        </button>
         {tags.map((t) => (
           <button
             key={t}
@@ -136,7 +149,9 @@ export function DagsPage() {
           {dags.data && list.length === 0 && (
             <tr>
               <td colSpan={7} className="muted center">
-                No DAG matches. DAGs appear here once their files in the DAGs folder are parsed.
+                {failed
+                  ? "No DAG whose latest run failed matches."
+                  : "No DAG matches. DAGs appear here once their files in the DAGs folder are parsed."}
               </td>
             </tr>
           )}

@@ -82,6 +82,10 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "GET /api/v1/config/section/:section/option/:option": "config:read",
   "GET /api/v1/auth/me": "my_profile:read",
   "POST /api/v1/auth/logout": "my_profile:edit",
+  // One's own API tokens; ?username= for another's also needs users:edit (rest/tokens.ts).
+  "GET /api/v1/auth/tokens": "my_profile:read",
+  "POST /api/v1/auth/tokens": "my_profile:edit",
+  "DELETE /api/v1/auth/tokens/:token_id": "my_profile:edit",
   "GET /api/v1/users": "users:read",
   "POST /api/v1/users": "users:create",
   "GET /api/v1/users/:username": "users:read",

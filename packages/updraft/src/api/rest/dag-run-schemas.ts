@@ -1,7 +1,7 @@
 // The shapes of the DAG-run routes: Airflow 2's `DAGRun` and its collection, the list filters
 // (one set for GET's query and the batch POST's body), and the bodies that change a run.
 import { z } from "zod";
-import { DAG_RUN_STATES, TASK_INSTANCE_STATES } from "../../model/states.js";
+import { DAG_RUN_STATES, DagRunType, TASK_INSTANCE_STATES } from "../../model/states.js";
 import { DateTime, Id, Page, Text, collection, orderBy } from "./common.js";
 
 export const DagRunJson = z
@@ -93,6 +93,8 @@ export const RunsBatchBody = z
     ...BatchPage,
     dag_ids: z.array(Id).max(10_000).optional(),
     states: z.array(z.enum(DAG_RUN_STATES)).optional(),
+    // Airflow 3 filters GET …/dagRuns by run_type; the batch list takes it too (Browse › DAG runs).
+    run_type: z.array(z.enum(Object.values(DagRunType))).optional(),
     ...RangeFilters,
   })
   .strict();

@@ -8,6 +8,7 @@ import { UpdraftError } from "../../common/errors.js";
 import { addAuditLog, getDag, type Database, type DagRow, type Executor } from "../../db/index.js";
 import type { EngineEvents } from "../../events/engine-events.js";
 import type { SerializedTask } from "../../model/serialized-dag.js";
+import { DAG_RUN_STATES } from "../../model/states.js";
 import { dagNotFound, loadDag, setDagPaused } from "../../services/index.js";
 import { DagPath, Id, Page, collection, orderBy, route, sortOf, actor } from "./common.js";
 import { dagJson as dagRowJson } from "./serialize.js";
@@ -30,7 +31,12 @@ const Filters = {
   only_active: BoolParam.default(true),
   paused: BoolParam.optional(),
 };
-const ListQuery = Page.extend({ ...Filters, order_by: orderBy(DAG_ORDER, "dag_id") });
+const ListQuery = Page.extend({
+  ...Filters,
+  /** Airflow 3's filter: DAGs whose latest run (by run_after) is in this state (the UI's "failed"). */
+  last_dag_run_state: z.enum(DAG_RUN_STATES).optional(),
+  order_by: orderBy(DAG_ORDER, "dag_id"),
+});
 /** PATCH /dags changes many DAGs: Airflow requires a dag_id_pattern so that "all" is said on purpose. */
 const PatchManyQuery = Page.extend({
   ...Filters,
@@ -159,6 +165,7 @@ type DagFilters = {
   dag_id_pattern?: string | undefined;
   only_active: boolean;
   paused?: boolean | undefined;
+  last_dag_run_state?: string | undefined;
 };
 
 /** The DAGs a list or a PATCH of many selects, with Airflow's filters. */
@@ -170,6 +177,10 @@ function selectDags(db: Executor, f: DagFilters) {
     // The pattern is a substring, not a LIKE pattern: its own % and _ match themselves.
     const escaped = f.dag_id_pattern.replace(/[\\%_]/g, (c) => `\\${c}`);
     q = q.where("dag_id", "ilike", `%${escaped}%`);
+  }
+  if (f.last_dag_run_state !== undefined) {
+    const latest = sql<string>`(SELECT r.state FROM dag_run r WHERE r.dag_id = dag.dag_id ORDER BY r.run_after DESC, r.id DESC LIMIT 1)`;
+    q = q.where(latest, "=", f.last_dag_run_state);
   }
   const tags = f.tags;
   if (tags !== undefined && tags.length > 0) {

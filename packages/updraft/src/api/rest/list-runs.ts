@@ -1,13 +1,14 @@
 // One query for every list of DAG runs (a DAG's, every DAG's, the batch POST): Airflow's filters
 // and `order_by`, a stable tie-break on id, and the total count under the same filters.
 import type { DagRunRow, Executor } from "../../db/index.js";
-import type { DagRunState } from "../../model/states.js";
+import type { DagRunState, DagRunType } from "../../model/states.js";
 import { sortOf } from "./common.js";
 import { RUN_ORDER, type RunRangeFilters } from "./dag-run-schemas.js";
 
 export interface RunListFilters extends RunRangeFilters {
   dag_ids?: readonly string[] | undefined;
   states?: readonly DagRunState[] | undefined;
+  run_type?: readonly DagRunType[] | undefined;
   order_by: string;
   limit: number;
   offset: number;
@@ -36,6 +37,10 @@ export async function listRuns(
   if (f.states !== undefined) {
     if (f.states.length === 0) return { rows: [], total: 0 };
     q = q.where("state", "in", f.states);
+  }
+  if (f.run_type !== undefined) {
+    if (f.run_type.length === 0) return { rows: [], total: 0 };
+    q = q.where("run_type", "in", f.run_type);
   }
   for (const [name, column, op] of RANGES) {
     const value = f[name];

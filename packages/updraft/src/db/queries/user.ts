@@ -164,14 +164,18 @@ export async function listApiTokens(db: Executor, userId: number): Promise<ApiTo
   return db.selectFrom("api_token").selectAll().where("user_id", "=", userId).orderBy("id").execute();
 }
 
-/** Revokes a token (kept, for the record); false when there is no such unrevoked token. */
-export async function revokeApiToken(db: Executor, id: number): Promise<boolean> {
-  const r = await db
+/**
+ * Revokes a token (kept, for the record); false when there is no such unrevoked token, or when
+ * `userId` is given and the token is not that user's (the REST route for one's own tokens).
+ */
+export async function revokeApiToken(db: Executor, id: number, userId?: number): Promise<boolean> {
+  let q = db
     .updateTable("api_token")
     .set({ revoked_at: sql<Date>`now()` })
     .where("id", "=", id)
-    .where("revoked_at", "is", null)
-    .executeTakeFirst();
+    .where("revoked_at", "is", null);
+  if (userId !== undefined) q = q.where("user_id", "=", userId);
+  const r = await q.executeTakeFirst();
   return r.numUpdatedRows > 0n;
 }
 
