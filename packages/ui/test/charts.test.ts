@@ -78,8 +78,11 @@ describe.skipIf(missing !== null)("Gantt, Calendar and Durations in Chromium", (
     await page.waitForURL(/\/browse\/runs\?/);
     const url = new URL(page.url());
     expect(url.searchParams.get("dag_id")).toBe(DAG);
-    expect(url.searchParams.get("start")).toBe(`${today}T00:00:00Z`);
-    expect(url.searchParams.get("end")).toBe(`${today}T23:59:59.999Z`);
+    // The UTC day's bounds, as Browse's datetime-local filters take them (the browser's zone).
+    expect(new Date(url.searchParams.get("from") ?? "").toISOString()).toBe(`${today}T00:00:00.000Z`);
+    expect(new Date(url.searchParams.get("to") ?? "").toISOString()).toBe(`${today}T23:59:59.999Z`);
+    // Browse lists that day's two runs of the DAG.
+    await expect.poll(() => page.locator("tr[data-run]").count(), { timeout: 10_000 }).toBe(2);
     // Last year: no runs, every day empty.
     await page.goto(`${ui.url}/dags/${DAG}/calendar?year=${new Date().getUTCFullYear() - 1}`);
     await page.waitForSelector(".cal-day[data-date]");

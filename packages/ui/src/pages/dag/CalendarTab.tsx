@@ -86,10 +86,12 @@ export function CalendarTab({ dagId }: { dagId: string }) {
           year={year}
           days={days}
           onOpen={(date) => {
-            const start = `${date}T00:00:00Z`;
-            const end = new Date(new Date(start).getTime() + DAY_MS - 1).toISOString();
+            // Browse's date filters are datetime-local inputs (the browser's time zone): the UTC
+            // day's bounds in local time.
+            const start = new Date(`${date}T00:00:00Z`);
+            const end = new Date(start.getTime() + DAY_MS - 1);
             navigate(
-              `/browse/runs?dag_id=${encodeURIComponent(dagId)}&start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}`,
+              `/browse/runs?dag_id=${encodeURIComponent(dagId)}&from=${encodeURIComponent(localInput(start))}&to=${encodeURIComponent(localInput(end))}`,
             );
           }}
         />
@@ -230,4 +232,10 @@ function longDate(date: string): string {
     day: "numeric",
     timeZone: "UTC",
   });
+}
+
+/** A date as a datetime-local input's value, to the millisecond. */
+function localInput(d: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
