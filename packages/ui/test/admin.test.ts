@@ -258,15 +258,30 @@ describe.skipIf(missing !== null)("Admin and Browse pages in Chromium", () => {
 
     await page.goto(`${ui.url}/browse/tasks?dag_id=data_pipeline_lab&task_id=notify`);
     await page.waitForSelector('tr[data-task="notify"][data-state="success"]');
+    await page.goto(`${ui.url}/browse/tasks?dag_id=data_pipeline_lab`);
+    await page.waitForSelector('tr[data-task="notify"][data-state="success"]');
+    await shot(page, "58-browse-tasks");
+    await page.goto(`${ui.url}/browse/tasks?dag_id=data_pipeline_lab&task_id=notify`);
+    await page.waitForSelector('tr[data-task="notify"][data-state="success"]');
+    expect(await page.locator("tr[data-task]").count()).toBe(1);
     await page.click('tr[data-task="notify"] a');
     await page.waitForURL(
       new RegExp(`/dags/data_pipeline_lab/runs/${encodeURIComponent(runId)}/tasks/notify`),
     );
 
     await page.goto(`${ui.url}/dags`);
-    await page.click('button:has-text("Failed")');
+    await page.waitForSelector("tr[data-dag-id]");
+    await page.click("button.filter-toggle");
     await page.waitForURL(/last_run=failed/);
     await until("the failed filter", async () => (await page.locator("tr[data-dag-id]").count()) === 0);
+    expect(await page.getAttribute("button.filter-toggle", "aria-pressed")).toBe("true");
+    // Marked failed, the run makes its DAG the one the filter shows.
+    await ui.apiJson(`/api/v1/dags/data_pipeline_lab/dagRuns/${encodeURIComponent(runId)}`, "PATCH", {
+      state: "failed",
+    });
+    await page.reload();
+    await page.waitForSelector('tr[data-dag-id="data_pipeline_lab"]');
+    expect(await page.locator("tr[data-dag-id]").count()).toBe(1);
     expect(errors).toEqual([]);
     await context.close();
   }, 180_000);
