@@ -24,6 +24,7 @@ import { calendarRoutes } from "./rest/calendar.js";
 import { ganttRoutes } from "./rest/gantt.js";
 import { gridRoutes } from "./rest/grid.js";
 import { slaMissRoutes } from "./rest/sla-misses.js";
+import { deadlineRoutes } from "./rest/deadlines.js";
 import { healthRoutes } from "./rest/health.js";
 import { importErrorRoutes } from "./rest/import-errors.js";
 import { logRoutes } from "./rest/logs.js";
@@ -199,6 +200,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(calendarRoutes(database));
       await rest.register(ganttRoutes(database));
       await rest.register(slaMissRoutes(database));
+      await rest.register(deadlineRoutes(database));
       await rest.register(eventLogRoutes(database));
       await rest.register(logRoutes(database, config.logging.base_log_folder));
       await rest.register(variableRoutes(database, cipher));

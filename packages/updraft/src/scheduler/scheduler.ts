@@ -27,6 +27,7 @@ import {
   requeueNotStarted,
 } from "./reap.js";
 import { checkRunningRuns } from "./run-checks.js";
+import { checkDeadlines } from "./deadlines.js";
 import { checkSlas } from "./sla.js";
 import { scheduleRuns, type FinishedRun, type RunRef } from "./schedule-runs.js";
 import { startQueuedRuns } from "./start-queued-runs.js";
@@ -71,7 +72,7 @@ interface Wants {
   create: boolean;
   start: boolean;
   queue: boolean;
-  /** An SLA deadline came: check SLAs now, not at the next periodic pass. */
+  /** An SLA or deadline-alert deadline came: check them now, not at the next periodic pass. */
   sla: boolean;
 }
 
@@ -416,8 +417,10 @@ export class Scheduler {
     // Deadlines move when runs start; they are checked when one comes (the loop sleeps until it).
     if (w.full || w.sla || summary.started > 0) {
       const sla = await checkSlas(this.ctx);
-      callbacks.push(...sla.callbacks);
-      this.nextSlaAt = sla.nextAt;
+      const deadlines = await checkDeadlines(this.ctx);
+      callbacks.push(...sla.callbacks, ...deadlines.callbacks);
+      // One timer for task SLAs and DAG deadline alerts: the loop wakes for the nearer one.
+      this.nextSlaAt = minOrNull(sla.nextAt, deadlines.nextAt);
     }
     if (w.full || runs.length > 0)
       await this.evaluateRuns(w.full ? undefined : dedupe(runs), summary, callbacks);
@@ -564,6 +567,10 @@ export class Scheduler {
     }
     return out;
   }
+}
+
+function minOrNull(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
 }
 
 /** One request per run; a whole-run evaluation wins over a scoped one. */

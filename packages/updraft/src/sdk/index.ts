@@ -28,6 +28,7 @@ export type {
   DagCallback,
   SlaMiss,
 } from "./options.js";
+export type { DeadlineAlert, DeadlineMiss, DeadlineReference } from "./deadline.js";
 export type {
   TaskContext,
   TaskInstanceInfo,
