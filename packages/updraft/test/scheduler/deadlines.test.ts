@@ -88,7 +88,7 @@ it("refuses a deadline with an unknown reference, naming it", () => {
       task("t", noop)();
     },
   );
-  expect(() => serializeDag(bad, "/dags/bad.ts")).toThrow(
+  expect(() => serializeDag(bad, "/dags/bad.ts", "None")).toThrow(
     /deadline\[0\]: reference must be "logicalDate", "queuedAt" or a Date/,
   );
 });
