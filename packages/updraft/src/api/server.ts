@@ -41,6 +41,7 @@ import { uiAssets } from "./ui-assets.js";
 import { metricsRoutes } from "./metrics-route.js";
 import { METRICS_ROUTES } from "./auth/public-routes.js";
 import type { ProcessMetrics } from "../metrics/index.js";
+import type { Traces } from "../traces/index.js";
 
 export interface ApiServerOptions {
   database: Database;
@@ -57,6 +58,8 @@ export interface ApiServerOptions {
   uiDir?: string;
   /** This process's metrics: task-instance metrics go to `metrics`, GET /metrics serves `prometheus`. */
   metrics?: ProcessMetrics;
+  /** Where the execution API sends ended tries' spans (OpenTelemetry, traces.otel_on). */
+  traces?: Traces;
 }
 
 export interface RegisteredRoute {
@@ -171,6 +174,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       heartbeatIntervalS,
       logFolder: config.logging.base_log_folder,
       ...(options.metrics !== undefined ? { metrics: options.metrics.metrics } : {}),
+      ...(options.traces !== undefined ? { traces: options.traces } : {}),
     }),
     { prefix: "/execution" },
   );

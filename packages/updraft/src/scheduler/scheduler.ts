@@ -34,6 +34,7 @@ import { startQueuedRuns } from "./start-queued-runs.js";
 import { callbackWorkload, peekDag } from "../services/index.js";
 import { runningRuns } from "./running-runs.js";
 import { noopMetrics, type Metrics } from "../metrics/index.js";
+import { noopTraces, type Traces } from "../traces/index.js";
 import { emitExecutorMetrics, emitPoolMetrics } from "./emit-metrics.js";
 
 export interface SchedulerOptions {
@@ -53,6 +54,8 @@ export interface SchedulerOptions {
   staleJobAfterS?: number;
   /** Where Airflow's scheduler metrics go (default: nowhere). */
   metrics?: Metrics;
+  /** Where ended runs' and reaped tries' spans go (default: nowhere). */
+  traces?: Traces;
 }
 
 /** What one pass did, for tests and logs. */
@@ -118,6 +121,7 @@ export class Scheduler {
       hooks: options.hooks ?? {},
       clock,
       metrics: options.metrics ?? noopMetrics,
+      traces: options.traces ?? noopTraces,
       signer: {
         secretKey: options.secretKey,
         apiUrl: options.apiUrl,
@@ -478,6 +482,7 @@ export class Scheduler {
     for (const f of checks.timedOut)
       if (f.durationMs !== null)
         ctx.metrics.timing("dagrun.duration.failed", f.durationMs, { dag_id: f.dagId });
+    traceRunEnds(ctx, checks.timedOut);
     // Every periodic pass (decision 0008 §2), so work queued by a dead scheduler waits at most
     // staleJobAfterS + one heartbeat.
     if (ctx.jobId !== null) await this.adopt();
@@ -510,6 +515,7 @@ export class Scheduler {
     for (const f of result.finished)
       if (f.durationMs !== null)
         this.ctx.metrics.timing(`dagrun.duration.${f.state}`, f.durationMs, { dag_id: f.dagId });
+    traceRunEnds(this.ctx, result.finished);
     callbacks.push(...this.dagCallbacks(result.finished));
     for (const dagId of result.pastChanged) this.pastDirty.add(dagId);
     // A finished run frees a max_active_runs slot.
@@ -567,6 +573,20 @@ export class Scheduler {
     }
     return out;
   }
+}
+
+/** Each ended run's root span (its start from the duration the ending statement returned). */
+function traceRunEnds(ctx: SchedulerContext, finished: readonly FinishedRun[]): void {
+  if (!ctx.traces.enabled) return;
+  const end = new Date();
+  for (const f of finished)
+    ctx.traces.runEnded({
+      dag_id: f.dagId,
+      run_id: f.runId,
+      state: f.state,
+      start: f.durationMs === null ? null : new Date(end.getTime() - f.durationMs),
+      end,
+    });
 }
 
 function minOrNull(a: number | null, b: number | null): number | null {
