@@ -78,6 +78,14 @@ module.exports = {
       to: { path: `${S}(?!metrics/|common/|config/)` },
     },
     {
+      name: "traces-is-low",
+      severity: "error",
+      comment:
+        "Run and try spans are reported from the scheduler and the API server: the exporter knows only the settings (issue 11).",
+      from: { path: `${S}traces/` },
+      to: { path: `${S}(?!traces/|common/|config/)` },
+    },
+    {
       name: "loader-is-low",
       severity: "error",
       comment: "Transpiling DAG files is shared by the processor and the runner.",

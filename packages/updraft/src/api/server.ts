@@ -25,6 +25,7 @@ import { durationRoutes } from "./rest/durations.js";
 import { ganttRoutes } from "./rest/gantt.js";
 import { gridRoutes } from "./rest/grid.js";
 import { slaMissRoutes } from "./rest/sla-misses.js";
+import { deadlineRoutes } from "./rest/deadlines.js";
 import { healthRoutes } from "./rest/health.js";
 import { importErrorRoutes } from "./rest/import-errors.js";
 import { logRoutes } from "./rest/logs.js";
@@ -42,6 +43,7 @@ import { uiAssets } from "./ui-assets.js";
 import { metricsRoutes } from "./metrics-route.js";
 import { METRICS_ROUTES } from "./auth/public-routes.js";
 import type { ProcessMetrics } from "../metrics/index.js";
+import type { Traces } from "../traces/index.js";
 
 export interface ApiServerOptions {
   database: Database;
@@ -58,6 +60,8 @@ export interface ApiServerOptions {
   uiDir?: string;
   /** This process's metrics: task-instance metrics go to `metrics`, GET /metrics serves `prometheus`. */
   metrics?: ProcessMetrics;
+  /** Where the execution API sends ended tries' spans (OpenTelemetry, traces.otel_on). */
+  traces?: Traces;
 }
 
 export interface RegisteredRoute {
@@ -172,6 +176,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       heartbeatIntervalS,
       logFolder: config.logging.base_log_folder,
       ...(options.metrics !== undefined ? { metrics: options.metrics.metrics } : {}),
+      ...(options.traces !== undefined ? { traces: options.traces } : {}),
     }),
     { prefix: "/execution" },
   );
@@ -202,6 +207,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(ganttRoutes(database));
       await rest.register(durationRoutes(database));
       await rest.register(slaMissRoutes(database));
+      await rest.register(deadlineRoutes(database));
       await rest.register(eventLogRoutes(database));
       await rest.register(logRoutes(database, config.logging.base_log_folder));
       await rest.register(variableRoutes(database, cipher));

@@ -13,6 +13,7 @@ import { DagFileProcessor, type RefreshResult } from "../processor/index.js";
 import { Scheduler } from "../scheduler/index.js";
 import { syncDagBag } from "../services/index.js";
 import { metricsFromConfig, type ProcessMetrics } from "../metrics/index.js";
+import { noopTraces, tracesFromConfig, type Traces } from "../traces/index.js";
 
 export interface EngineParts {
   api: boolean;
@@ -53,6 +54,8 @@ export class Engine {
     readonly events: EngineEvents,
     /** This process's metrics (metrics.*): every component emits here; /metrics serves its registry. */
     readonly metrics: ProcessMetrics,
+    /** This process's OpenTelemetry traces (traces.*): run and try spans, or a no-op. */
+    readonly traces: Traces = noopTraces,
   ) {}
 
   /** @internal */
@@ -214,9 +217,11 @@ export async function startEngine(o: StartEngineOptions): Promise<Engine> {
       lastMetricsError = Date.now();
       log.warn({ err: err.message }, "Sending metrics to StatsD failed");
     }),
+    tracesFromConfig(o.config, noopTraces),
   );
   engine.onStop(async () => {
     await engine.metrics.metrics.close();
+    await engine.traces.close();
     await events.stop();
     if (!o.database) await database.close();
   });
@@ -235,6 +240,7 @@ export async function startEngine(o: StartEngineOptions): Promise<Engine> {
         secretKey: o.secretKey,
         logger: o.logger.child({ component: "api" }),
         metrics: engine.metrics,
+        traces: engine.traces,
       });
       await o.beforeListen?.(api, database, events);
       engine.url = await api.listen(o.port ?? o.config.api.port, o.host ?? o.config.api.host);
@@ -256,6 +262,7 @@ export async function startEngine(o: StartEngineOptions): Promise<Engine> {
         secretKey: o.secretKey,
         logger: o.logger.child({ component: "scheduler" }),
         metrics: engine.metrics.metrics,
+        traces: engine.traces,
       });
       await scheduler.start();
       // Email on failure and on retry, beside the scheduler (never in a runner).

@@ -282,6 +282,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}/deadlines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A run's deadline alerts: missed and still ahead */
+        get: operations["get_dag_run_deadlines"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}/setNote": {
         parameters: {
             query?: never;
@@ -1360,6 +1377,32 @@ export interface components {
         };
         DAGSourceInput: {
             content: string;
+        };
+        Deadline: {
+            alert_index: number;
+            deadline_time: string | null;
+            missed: boolean;
+            missed_at: string | null;
+            reference_type: string;
+        };
+        DeadlineCollection: {
+            dag_id: string;
+            dag_run_id: string;
+            deadlines: components["schemas"]["Deadline"][];
+            total_entries: number;
+        };
+        DeadlineCollectionInput: {
+            dag_id: string;
+            dag_run_id: string;
+            deadlines: components["schemas"]["DeadlineInput"][];
+            total_entries: number;
+        };
+        DeadlineInput: {
+            alert_index: number;
+            deadline_time: string | null;
+            missed: boolean;
+            missed_at: string | null;
+            reference_type: string;
         };
         DurationsData: {
             dag_id: string;
@@ -2840,6 +2883,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DAGRun"] | components["schemas"]["TaskInstanceReferenceCollection"];
+                };
+            };
+        };
+    };
+    get_dag_run_deadlines: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dag_id: string;
+                dag_run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadlineCollection"];
                 };
             };
         };

@@ -225,6 +225,28 @@ export const SETTINGS = {
         "Serve GET /metrics without authentication (otherwise it needs the metrics:read permission).",
     }),
   },
+  traces: {
+    otel_on: boolean({
+      default: false,
+      description:
+        "Send OpenTelemetry traces (a DAG run as a trace, each try as a span) over OTLP/HTTP to otel_host:otel_port or otel_endpoint.",
+    }),
+    otel_host: string({
+      default: "localhost",
+      description: "Host of the OTLP/HTTP receiver (an OpenTelemetry Collector).",
+    }),
+    otel_port: integer({ default: 8889, min: 1, max: 65535, description: "Port of the OTLP/HTTP receiver." }),
+    otel_ssl_active: boolean({ default: false, description: "Use https to reach otel_host:otel_port." }),
+    otel_endpoint: string({
+      default: "",
+      description:
+        'Full URL of the OTLP/HTTP traces endpoint ("https://collector:4318/v1/traces"); when set, otel_host, otel_port and otel_ssl_active are not used.',
+    }),
+    otel_service: string({
+      default: "Airflow",
+      description: "The service.name resource attribute of every span.",
+    }),
+  },
 } as const;
 
 type Settings = typeof SETTINGS;

@@ -5,6 +5,7 @@ import type { Database } from "./open.js";
 export const CLEANED_TABLES = [
   "xcom",
   "sla_miss",
+  "deadline",
   "task_instance_history",
   "task_instance",
   "dag_run",
@@ -44,6 +45,7 @@ export async function cleanDatabase(
   const where: Record<CleanedTable, RawBuilder<unknown>> = {
     xcom: inOldRun("xcom"),
     sla_miss: inOldRun("sla_miss"),
+    deadline: inOldRun("deadline"),
     task_instance_history: inOldRun("task_instance_history"),
     task_instance: inOldRun("task_instance"),
     dag_run: inOldRun("dag_run"),

@@ -301,6 +301,18 @@ export interface SlaMissTable {
   description: string | null;
 }
 
+/** A run that did not finish by one of its DAG's deadline alerts (migration 0012). */
+export interface DeadlineTable {
+  dag_id: string;
+  run_id: string;
+  /** Position of the alert in the serialized DAG's `deadline` list. */
+  alert_index: number;
+  reference_type: string;
+  deadline_time: Timestamp;
+  /** When the scheduler recorded the miss. */
+  created_at: GeneratedTimestamp;
+}
+
 export interface MigrationTable {
   version: number;
   name: string;
@@ -327,6 +339,7 @@ export interface Schema {
   ab_user: UserTable;
   notification: NotificationTable;
   sla_miss: SlaMissTable;
+  deadline: DeadlineTable;
   ab_user_role: UserRoleTable;
   api_token: ApiTokenTable;
   user_session: UserSessionTable;

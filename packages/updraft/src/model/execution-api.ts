@@ -60,7 +60,15 @@ export type TaskWorkload = z.infer<typeof TaskWorkloadSchema>;
 /** A callback to run in a runner (never in the scheduler): task or DAG level. */
 export const CallbackWorkloadSchema = z.object({
   kind: z.literal("callback"),
-  callback: z.enum(["on_failure", "on_success", "on_retry", "dag_success", "dag_failure", "sla_miss"]),
+  callback: z.enum([
+    "on_failure",
+    "on_success",
+    "on_retry",
+    "dag_success",
+    "dag_failure",
+    "sla_miss",
+    "deadline_miss",
+  ]),
   /** For task callbacks the task instance; for DAG callbacks the run's last finished task instance. */
   ti: TaskInstanceKeySchema,
   try_number: z.number().int().min(1),
@@ -70,6 +78,15 @@ export const CallbackWorkloadSchema = z.object({
   log_path: z.string(),
   /** For sla_miss: the task ids that missed. */
   task_ids: z.array(z.string()).optional(),
+  /** For deadline_miss: the alert the run missed. */
+  deadline: z
+    .object({
+      alert_index: z.number().int().min(0),
+      reference_type: z.string(),
+      deadline_time: z.string(),
+      logical_date: z.string().nullable(),
+    })
+    .optional(),
   error: z.string().nullable().optional(),
 });
 export type CallbackWorkload = z.infer<typeof CallbackWorkloadSchema>;

@@ -3,6 +3,7 @@ import { parseDuration } from "../common/duration.js";
 import { UpdraftError } from "../common/errors.js";
 import type { BaseOperator } from "../sdk/base-operator.js";
 import type { Dag } from "../sdk/dag.js";
+import { type DeadlineAlert, deadlineReferenceType } from "../sdk/deadline.js";
 import { MAPPED_VALUE } from "../sdk/mapping.js";
 import { isParam } from "../sdk/options.js";
 import { TaskFlowOperator } from "../sdk/taskflow.js";
@@ -37,6 +38,46 @@ function toJson(value: unknown, where: string): unknown {
 
 function ms(value: string | number | undefined, field: string): number | null {
   return value === undefined ? null : parseDuration(value, field);
+}
+
+function serializeDeadlines(
+  value: DeadlineAlert | readonly DeadlineAlert[] | undefined,
+  where: string,
+): Pick<SerializedDag, "deadline"> {
+  if (value === undefined) return {};
+  const alerts: readonly DeadlineAlert[] = Array.isArray(value) ? value : [value as DeadlineAlert];
+  if (alerts.length === 0) return {};
+  return {
+    deadline: alerts.map((a, i) => {
+      const field = `${where}: deadline[${i}]`;
+      if (typeof a.callback !== "function")
+        throw new UpdraftError(
+          "INVALID_DAG",
+          `${field}: callback must be a function (it receives the missed deadline).`,
+        );
+      const ref: unknown = a.reference;
+      const fixed = ref instanceof Date;
+      if (!fixed && ref !== "logicalDate" && ref !== "queuedAt")
+        throw new UpdraftError(
+          "INVALID_DAG",
+          `${field}: reference must be "logicalDate", "queuedAt" or a Date, not ${JSON.stringify(ref)}.`,
+        );
+      if (fixed && Number.isNaN(ref.getTime()))
+        throw new UpdraftError("INVALID_DAG", `${field}: reference is an invalid Date.`);
+      const interval = a.interval;
+      const intervalMs =
+        typeof interval === "number" && Number.isFinite(interval)
+          ? interval
+          : typeof interval === "string" && interval.startsWith("-")
+            ? -parseDuration(interval.slice(1), `${field}: interval`)
+            : parseDuration(interval, `${field}: interval`);
+      return {
+        reference_type: deadlineReferenceType(a.reference) as "FixedDatetimeDeadline",
+        datetime: fixed ? ref.toISOString() : null,
+        interval_ms: intervalMs,
+      };
+    }),
+  };
 }
 
 function isoOrNull(value: Date | string | undefined, tz: string, field: string): string | null {
@@ -168,6 +209,7 @@ export function serializeDag(dag: Dag, fileloc: string, timetableSummary: string
     has_on_success_callback: o.onSuccessCallback !== undefined,
     has_on_failure_callback: o.onFailureCallback !== undefined,
     has_sla_miss_callback: o.slaMissCallback !== undefined,
+    ...serializeDeadlines(o.deadline, where),
     is_paused_upon_creation: o.isPausedUponCreation ?? null,
     ...(o.renderTemplateAsNativeObj === true ? { render_template_as_native_obj: true } : {}),
     fail_stop: o.failStop ?? false,

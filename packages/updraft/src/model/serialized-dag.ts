@@ -115,6 +115,23 @@ export const SerializedDagSchema = z.object({
   has_on_success_callback: z.boolean(),
   has_on_failure_callback: z.boolean(),
   has_sla_miss_callback: z.boolean(),
+  /**
+   * Deadline alerts (Airflow 3.1's `deadline`), in the DAG's order; present only when the DAG has
+   * some, so other DAGs keep their hash. A fixed reference's `datetime` is ISO 8601.
+   */
+  deadline: z
+    .array(
+      z.object({
+        reference_type: z.enum([
+          "DagRunLogicalDateDeadline",
+          "DagRunQueuedAtDeadline",
+          "FixedDatetimeDeadline",
+        ]),
+        datetime: z.string().nullable(),
+        interval_ms: z.number(),
+      }),
+    )
+    .optional(),
   is_paused_upon_creation: z.boolean().nullable(),
   /** Airflow's render_template_as_native_obj; present only when true, so other DAGs keep their hash. */
   render_template_as_native_obj: z.boolean().optional(),

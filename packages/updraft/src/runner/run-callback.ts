@@ -4,6 +4,7 @@
 import type { CallbackWorkload, StartResponse } from "../model/execution-api.js";
 import type { TaskContext } from "../sdk/context.js";
 import type { Dag } from "../sdk/dag.js";
+import type { DeadlineAlert } from "../sdk/deadline.js";
 import { isParam } from "../sdk/options.js";
 import { ExecutionApiClient } from "./api-client.js";
 import { buildContext } from "./context.js";
@@ -124,6 +125,31 @@ export async function runCallback(
               task_ids: w.task_ids ?? [],
             });
         break;
+      case "deadline_miss": {
+        const index = w.deadline?.alert_index ?? 0;
+        const alerts = dag.options.deadline;
+        const alert =
+          alerts === undefined
+            ? undefined
+            : Array.isArray(alerts)
+              ? alerts[index]
+              : index === 0
+                ? alerts
+                : undefined;
+        name = `the DAG's deadline[${index}] callback`;
+        const d = w.deadline;
+        if (alert !== undefined && d !== undefined)
+          fn = () =>
+            (alert as DeadlineAlert).callback({
+              dag_run: { dag_id: w.ti.dag_id, run_id: w.ti.run_id, logical_date: d.logical_date },
+              deadline: {
+                alert_index: d.alert_index,
+                reference_type: d.reference_type,
+                deadline_time: d.deadline_time,
+              },
+            });
+        break;
+      }
       case "on_success":
       case "on_failure":
       case "on_retry": {

@@ -6,6 +6,7 @@ import type { Database, Executor as Db } from "../db/index.js";
 import type { EngineEvents } from "../events/engine-events.js";
 import type { Executor } from "../executors/executor.js";
 import type { Metrics } from "../metrics/index.js";
+import type { Traces } from "../traces/index.js";
 import type { TaskInstanceKey } from "../model/execution-api.js";
 import type { WorkloadSigner } from "../services/index.js";
 
@@ -59,6 +60,8 @@ export interface SchedulerContext {
   readonly clock: SchedulerClock;
   /** Airflow's scheduler metrics go here (a no-op when metrics are off); emission is never awaited. */
   readonly metrics: Metrics;
+  /** Ended runs and reaped tries become OpenTelemetry spans here (a no-op when traces are off). */
+  readonly traces: Traces;
   /** Signs the workloads this scheduler queues (secret key, execution API URL, log folder). */
   readonly signer: WorkloadSigner;
   /** This scheduler's job id once started (recorded on the task instances it queues). */

@@ -102,6 +102,14 @@ async function failTries(
     const task = plan?.task(r.task_id);
     ctx.logger.warn({ ...keyWithTry(r), state: r.state }, error);
     emitTiEnd(ctx.metrics, { dag_id: r.dag_id, task_id: r.task_id, state: r.state });
+    if (ctx.traces.enabled)
+      ctx.traces.tryEnded({
+        ...keyOf(r),
+        try_number: r.try_number,
+        state: r.state,
+        start: null,
+        end: new Date(),
+      });
     const ti = keyOf(r);
     if (r.state === "failed" && task?.has_on_failure_callback === true) {
       callbacks.push(callbackWorkload(ctx.signer, plan, "on_failure", ti, r.try_number, { error }));

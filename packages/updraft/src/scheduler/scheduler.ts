@@ -27,12 +27,14 @@ import {
   requeueNotStarted,
 } from "./reap.js";
 import { checkRunningRuns } from "./run-checks.js";
+import { checkDeadlines } from "./deadlines.js";
 import { checkSlas } from "./sla.js";
 import { scheduleRuns, type FinishedRun, type RunRef } from "./schedule-runs.js";
 import { startQueuedRuns } from "./start-queued-runs.js";
 import { callbackWorkload, peekDag } from "../services/index.js";
 import { runningRuns } from "./running-runs.js";
 import { noopMetrics, type Metrics } from "../metrics/index.js";
+import { noopTraces, type Traces } from "../traces/index.js";
 import { emitExecutorMetrics, emitPoolMetrics } from "./emit-metrics.js";
 
 export interface SchedulerOptions {
@@ -52,6 +54,8 @@ export interface SchedulerOptions {
   staleJobAfterS?: number;
   /** Where Airflow's scheduler metrics go (default: nowhere). */
   metrics?: Metrics;
+  /** Where ended runs' and reaped tries' spans go (default: nowhere). */
+  traces?: Traces;
 }
 
 /** What one pass did, for tests and logs. */
@@ -71,7 +75,7 @@ interface Wants {
   create: boolean;
   start: boolean;
   queue: boolean;
-  /** An SLA deadline came: check SLAs now, not at the next periodic pass. */
+  /** An SLA or deadline-alert deadline came: check them now, not at the next periodic pass. */
   sla: boolean;
 }
 
@@ -117,6 +121,7 @@ export class Scheduler {
       hooks: options.hooks ?? {},
       clock,
       metrics: options.metrics ?? noopMetrics,
+      traces: options.traces ?? noopTraces,
       signer: {
         secretKey: options.secretKey,
         apiUrl: options.apiUrl,
@@ -416,8 +421,10 @@ export class Scheduler {
     // Deadlines move when runs start; they are checked when one comes (the loop sleeps until it).
     if (w.full || w.sla || summary.started > 0) {
       const sla = await checkSlas(this.ctx);
-      callbacks.push(...sla.callbacks);
-      this.nextSlaAt = sla.nextAt;
+      const deadlines = await checkDeadlines(this.ctx);
+      callbacks.push(...sla.callbacks, ...deadlines.callbacks);
+      // One timer for task SLAs and DAG deadline alerts: the loop wakes for the nearer one.
+      this.nextSlaAt = minOrNull(sla.nextAt, deadlines.nextAt);
     }
     if (w.full || runs.length > 0)
       await this.evaluateRuns(w.full ? undefined : dedupe(runs), summary, callbacks);
@@ -475,6 +482,7 @@ export class Scheduler {
     for (const f of checks.timedOut)
       if (f.durationMs !== null)
         ctx.metrics.timing("dagrun.duration.failed", f.durationMs, { dag_id: f.dagId });
+    traceRunEnds(ctx, checks.timedOut);
     // Every periodic pass (decision 0008 §2), so work queued by a dead scheduler waits at most
     // staleJobAfterS + one heartbeat.
     if (ctx.jobId !== null) await this.adopt();
@@ -507,6 +515,7 @@ export class Scheduler {
     for (const f of result.finished)
       if (f.durationMs !== null)
         this.ctx.metrics.timing(`dagrun.duration.${f.state}`, f.durationMs, { dag_id: f.dagId });
+    traceRunEnds(this.ctx, result.finished);
     callbacks.push(...this.dagCallbacks(result.finished));
     for (const dagId of result.pastChanged) this.pastDirty.add(dagId);
     // A finished run frees a max_active_runs slot.
@@ -564,6 +573,24 @@ export class Scheduler {
     }
     return out;
   }
+}
+
+/** Each ended run's root span (its start from the duration the ending statement returned). */
+function traceRunEnds(ctx: SchedulerContext, finished: readonly FinishedRun[]): void {
+  if (!ctx.traces.enabled) return;
+  const end = new Date();
+  for (const f of finished)
+    ctx.traces.runEnded({
+      dag_id: f.dagId,
+      run_id: f.runId,
+      state: f.state,
+      start: f.durationMs === null ? null : new Date(end.getTime() - f.durationMs),
+      end,
+    });
+}
+
+function minOrNull(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
 }
 
 /** One request per run; a whole-run evaluation wins over a scoped one. */

@@ -28,6 +28,7 @@ export type {
   DagCallback,
   SlaMiss,
 } from "./options.js";
+export type { DeadlineAlert, DeadlineMiss, DeadlineReference } from "./deadline.js";
 export type {
   TaskContext,
   TaskInstanceInfo,
@@ -41,6 +42,8 @@ export { TaskSkipped, TaskFailedNoRetry } from "./signals.js";
 export { EmptyOperator } from "./operators/empty.js";
 export { BashOperator } from "./operators/bash.js";
 export type { BashOperatorOptions } from "./operators/bash.js";
+export { SlackWebhookOperator } from "./operators/slack-webhook.js";
+export type { SlackWebhookOperatorOptions } from "./operators/slack-webhook.js";
 export { KubernetesPodOperator, SparkKubernetesOperator } from "./operators/kubernetes.js";
 export type {
   KubernetesPodOperatorOptions,

@@ -70,26 +70,60 @@ export interface SlackWebhookNotifierOptions {
  * ```
  */
 export function slackWebhookNotifier(o: SlackWebhookNotifierOptions): TaskCallback {
-  return async (ctx) => {
-    const conn = await ctx.conn.get(o.slackWebhookConnId ?? "slack_default");
-    const url = slackWebhookUrl(conn.password ?? "", conn.host ?? "");
-    if (url === null)
-      throw new Error(
-        `Connection "${conn.conn_id}" has no webhook: put its URL (or its token) in the password.`,
-      );
-    await post(
-      url,
+  return (ctx) =>
+    sendSlackWebhook(
+      ctx,
+      o.slackWebhookConnId,
       {
         text: valueOf(o.text, ctx),
         ...(o.blocks === undefined ? {} : { blocks: valueOf(o.blocks, ctx) }),
         ...(o.channel === undefined ? {} : { channel: o.channel }),
         ...(o.username === undefined ? {} : { username: o.username }),
-        ...(o.iconEmoji === undefined ? {} : { icon_emoji: o.iconEmoji }),
-        ...(o.iconUrl === undefined ? {} : { icon_url: o.iconUrl }),
+        ...(o.iconEmoji === undefined ? {} : { iconEmoji: o.iconEmoji }),
+        ...(o.iconUrl === undefined ? {} : { iconUrl: o.iconUrl }),
       },
-      o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs },
+      o.timeoutMs,
     );
-  };
+}
+
+/** One Slack incoming-webhook message, as the notifier and SlackWebhookOperator send it. */
+export interface SlackMessage {
+  text: string;
+  blocks?: unknown[];
+  channel?: string;
+  username?: string;
+  iconEmoji?: string;
+  iconUrl?: string;
+}
+
+/**
+ * @internal Posts `msg` to the webhook of connection `connId` (default `slack_default`): the one
+ * Slack call the notifier and SlackWebhookOperator share.
+ */
+export async function sendSlackWebhook(
+  ctx: Pick<TaskContext, "conn">,
+  connId: string | undefined,
+  msg: SlackMessage,
+  timeoutMs?: number,
+): Promise<void> {
+  const conn = await ctx.conn.get(connId ?? "slack_default");
+  const url = slackWebhookUrl(conn.password ?? "", conn.host ?? "");
+  if (url === null)
+    throw new Error(
+      `Connection "${conn.conn_id}" has no webhook: put its URL (or its token) in the password.`,
+    );
+  await post(
+    url,
+    {
+      text: msg.text,
+      ...(msg.blocks === undefined ? {} : { blocks: msg.blocks }),
+      ...(msg.channel === undefined ? {} : { channel: msg.channel }),
+      ...(msg.username === undefined ? {} : { username: msg.username }),
+      ...(msg.iconEmoji === undefined ? {} : { icon_emoji: msg.iconEmoji }),
+      ...(msg.iconUrl === undefined ? {} : { icon_url: msg.iconUrl }),
+    },
+    timeoutMs === undefined ? {} : { timeoutMs },
+  );
 }
 
 /** The webhook's URL from Airflow's slackwebhook connection fields; null when they hold none. */

@@ -1,4 +1,5 @@
 import type { Duration } from "../common/duration.js";
+import type { DeadlineAlert } from "./deadline.js";
 import type { TaskContext } from "./context.js";
 import type { TriggerRule, WeightRule } from "./trigger-rule.js";
 
@@ -242,6 +243,11 @@ export interface DagOptions {
   onSuccessCallback?: DagCallback;
   onFailureCallback?: DagCallback;
   slaMissCallback?: (miss: SlaMiss) => void | Promise<void>;
+  /**
+   * Deadline alerts (Airflow 3.1's `deadline`): each run not finished by the alert's reference
+   * plus its interval calls the alert's callback once, in a task runner, while the run still goes.
+   */
+  deadline?: DeadlineAlert | readonly DeadlineAlert[];
   /** Markdown documentation shown in the UI. */
   docMd?: string;
   /** Whether a new DAG starts paused. Default `core.dags_are_paused_at_creation`. */
@@ -295,6 +301,7 @@ export const DAG_OPTION_NAMES = [
   "onSuccessCallback",
   "onFailureCallback",
   "slaMissCallback",
+  "deadline",
   "docMd",
   "isPausedUponCreation",
   "renderTemplateAsNativeObj",

@@ -24,6 +24,7 @@ import { endTriesCtes, retryDelaySeconds, type TryEnd } from "./end-try.js";
 import { handOverCtes, notHandedOver } from "./hand-over.js";
 import { runContextColumns, startResponse, xcomSubquery, type StartRow } from "./start-context.js";
 import { xcomJson } from "./task-xcom.js";
+import type { Traces } from "../traces/index.js";
 import { emitTiEnd, emitTiStart } from "./ti-metrics.js";
 import type { Metrics } from "../metrics/index.js";
 import { tiConflict, updateRunningTry } from "./ti-conflict.js";
@@ -39,6 +40,8 @@ export interface FinishOptions {
   handOver?: { signer: WorkloadSigner; heartbeatIntervalS: number } | null;
   /** Where ti_successes, ti_failures, ti.finish, task.duration go (never awaited). */
   metrics?: Metrics;
+  /** Where the ended try's span goes (OpenTelemetry, never awaited). */
+  traces?: Traces;
 }
 
 export interface FinishResult extends FinishResponse {
@@ -284,6 +287,16 @@ async function finishAtOnce(db: Executor, input: FinishInput): Promise<FinishOut
     durationS: row.duration,
     queuedS: row.queued_s,
   });
+  if (input.options.traces?.enabled === true) {
+    const endAt = new Date();
+    input.options.traces.tryEnded({
+      ...claims.ti,
+      try_number: claims.try_number,
+      state,
+      start: row.duration === null ? null : new Date(endAt.getTime() - row.duration * 1000),
+      end: endAt,
+    });
+  }
   if (typeof row.next_task_id === "string")
     emitTiStart(input.options.metrics, claims.ti.dag_id, row.next_task_id);
   if (plan === undefined) return done(state, skipped, null, wakeEvent(claims, state, 0, true), false);

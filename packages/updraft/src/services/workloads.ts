@@ -66,7 +66,7 @@ export function callbackWorkload(
   callback: CallbackKind,
   ti: TaskInstanceKey,
   tryNumber: number,
-  extra: { taskIds?: string[]; error?: string | null } = {},
+  extra: { taskIds?: string[]; error?: string | null; deadline?: CallbackWorkload["deadline"] } = {},
 ): CallbackWorkload {
   const tryN = Math.max(1, tryNumber);
   const claims: TokenClaims = { ti, try_number: tryN, exp: expiry(signer, null), scope: "callback" };
@@ -88,5 +88,6 @@ export function callbackWorkload(
     log_path: join(signer.logFolder, relative),
     ...(extra.taskIds === undefined ? {} : { task_ids: extra.taskIds }),
     ...(extra.error === undefined ? {} : { error: extra.error }),
+    ...(extra.deadline === undefined ? {} : { deadline: extra.deadline }),
   };
 }

@@ -21,7 +21,14 @@ import { startExecutionApi, type ExecutionApiHarness } from "./execution-api-har
 const DAG_FILE = fileURLToPath(new URL("./fixtures/option_dags.ts", import.meta.url));
 const RUNNER = join(PACKAGE_ROOT, "dist", "runner", "main.js");
 const RUN = "manual__2026-02-03T00:00:00+00:00";
-const DAGS = ["multiple_outputs", "option_callbacks", "map_index_names", "bash_options", "notifiers"];
+const DAGS = [
+  "multiple_outputs",
+  "option_callbacks",
+  "map_index_names",
+  "bash_options",
+  "notifiers",
+  "slack_operator",
+];
 
 let database: Database;
 let api: ExecutionApiHarness;
@@ -112,6 +119,7 @@ beforeAll(async () => {
       password: "T000/B000/secret",
     },
     { connection_id: "hook_test", conn_type: "http", host: "127.0.0.1", port, login: "bot", password: "pw" },
+    { connection_id: "hook_empty", conn_type: "slackwebhook" },
   ]) {
     const res = await fetch(`${api.url}/api/v1/connections`, {
       method: "POST",
@@ -308,5 +316,27 @@ describe("notifiers", () => {
     expect(received.some((r) => r.path === "/broken")).toBe(true);
     expect(log).toContain("answered 500: upstream on fire");
     expect(log).not.toContain("secret");
+  });
+});
+
+describe("SlackWebhookOperator", () => {
+  it("posts its rendered message and blocks to the webhook of its connection", async () => {
+    expect((await run("slack_operator", "announce")).ti.state).toBe("success");
+    const hits = received.filter(
+      (r) => r.path === "/T000/B000/secret" && JSON.stringify(r.body).includes("emea"),
+    );
+    expect(hits.map((h) => h.body)).toEqual([
+      {
+        text: "Sales for 2026-02-03 (emea) loaded",
+        blocks: [{ type: "section", text: { type: "mrkdwn", text: `*slack_operator* run ${RUN}` } }],
+        channel: "#sales-emea",
+      },
+    ]);
+  });
+
+  it("fails with a clear message when the connection holds no webhook", async () => {
+    const { ti, log } = await run("slack_operator", "no_webhook");
+    expect(ti.state).toBe("failed");
+    expect(log).toContain('Connection "hook_empty" has no webhook');
   });
 });

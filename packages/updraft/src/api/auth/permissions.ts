@@ -56,6 +56,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "POST /api/v1/dags/:dag_id/updateTaskInstancesState": "task_instances:edit",
   "GET /api/v1/ui/grid/:dag_id": "task_instances:read",
   "GET /api/v1/slaMisses": "dag_runs:read",
+  "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/deadlines": "dag_runs:read",
   "GET /api/v1/ui/calendar/:dag_id": "dag_runs:read",
   "GET /api/v1/ui/gantt/:dag_id/:dag_run_id": "task_instances:read",
   "GET /api/v1/ui/durations/:dag_id": "task_instances:read",

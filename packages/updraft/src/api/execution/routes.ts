@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Cipher, Database } from "../../db/index.js";
 import type { EngineEvents } from "../../events/engine-events.js";
 import type { Metrics } from "../../metrics/index.js";
+import type { Traces } from "../../traces/index.js";
 import {
   FinishRequestSchema,
   HeartbeatRequestSchema,
@@ -29,6 +30,8 @@ export interface ExecutionRoutesOptions {
   events: EngineEvents | null;
   /** Where task-instance metrics go (ti.start, ti_failures, task.duration, …). */
   metrics?: Metrics;
+  /** Where ended tries' spans go (OpenTelemetry). */
+  traces?: Traces;
   secretKey: string;
   cipher: Cipher;
   xcomMaxSize: number;
@@ -84,6 +87,7 @@ export function executionRoutes(options: ExecutionRoutesOptions) {
         events,
         xcomMaxSize,
         ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
+        ...(options.traces !== undefined ? { traces: options.traces } : {}),
         handOver: {
           // The runner reaches this server at the address it used for this request.
           signer: {
