@@ -50,6 +50,13 @@ export function LogViewer({
     if (follow && count > 0) rows.scrollToIndex(count - 1, { align: "end" });
   }, [follow, count, rows]);
   const current = matches.length === 0 ? -1 : Math.min(at, matches.length - 1);
+  // A new search shows its first match (also when that match arrives with a later chunk).
+  const firstMatch = matches[0];
+  useEffect(() => {
+    if (firstMatch === undefined) return;
+    setFollow(false);
+    rows.scrollToIndex(firstMatch, { align: "center" });
+  }, [needle, firstMatch, rows]);
   const go = (step: number) => {
     if (matches.length === 0) return;
     const next = (current + step + matches.length) % matches.length;

@@ -1,11 +1,13 @@
 // Searching a log: which lines hold the query (case-insensitive), and a line cut into plain and
 // matching pieces for highlighting. Pieces are strings rendered as text nodes, never HTML.
 
-/** Indexes of the lines that contain `query` (already lower-cased), in order. */
+/** Indexes of the lines that contain `query` (in any case), in order. */
 export function matchingLines(lines: readonly string[], count: number, query: string): number[] {
   if (query === "") return [];
+  // A case-insensitive expression rather than toLowerCase on each line: no copy of a 50 MB log.
+  const re = new RegExp(query.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "i");
   const out: number[] = [];
-  for (let i = 0; i < count; i++) if ((lines[i] ?? "").toLowerCase().includes(query)) out.push(i);
+  for (let i = 0; i < count; i++) if (re.test(lines[i] ?? "")) out.push(i);
   return out;
 }
 
