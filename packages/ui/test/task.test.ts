@@ -65,6 +65,10 @@ describe.skipIf(missing !== null)("the task instance page and actions in Chromiu
     await expect.poll(() => page.locator(".log-matches").textContent()).toBe("1 of 3");
     await page.check(".log-toggle input");
     await shot(page, "42-log-search");
+    // The dark theme, as the toggle sets it.
+    await page.click("text=☾ Dark");
+    await page.waitForSelector("html[data-theme=dark]");
+    await shot(page, "43-task-dark");
 
     // The aggregate task's XCom: its return value as text.
     await page.goto(tiUrl(DAG, runId, "aggregate"));

@@ -16,14 +16,17 @@ export function LogViewer({
   logKey,
   live,
   height = "60vh",
+  defaultWrap = false,
 }: {
   logKey: LogKey;
   live: boolean;
   height?: string;
+  /** Wrap long lines from the start (for a narrow panel). */
+  defaultWrap?: boolean;
 }) {
   const log = useLogLines(logKey);
   const count = log.lines.count;
-  const [wrap, setWrap] = useState(false);
+  const [wrap, setWrap] = useState(defaultWrap);
   const [follow, setFollow] = useState(live);
   const [query, setQuery] = useState("");
   const [at, setAt] = useState(0);
@@ -90,9 +93,11 @@ export function LogViewer({
           }}
           onKeyDown={onSearchKey}
         />
-        <span className="log-matches muted small" aria-live="polite">
-          {needle === "" ? "" : matches.length === 0 ? "no match" : `${current + 1} of ${matches.length}`}
-        </span>
+        {needle !== "" && (
+          <span className="log-matches muted small" aria-live="polite">
+            {matches.length === 0 ? "no match" : `${current + 1} of ${matches.length}`}
+          </span>
+        )}
         <button
           type="button"
           onClick={() => go(-1)}

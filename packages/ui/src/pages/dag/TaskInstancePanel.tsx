@@ -108,6 +108,7 @@ export function TaskInstancePanel({
             logKey={{ dagId, runId, taskId, mapIndex: -1, tryNumber }}
             live={LIVE.has(t.state ?? "") && tryNumber === t.try_number}
             height="45vh"
+            defaultWrap
           />
         </>
       ) : (
