@@ -2,7 +2,8 @@
 // the notify task's page with its log (search, highlight) and XComs, clearing a task with its
 // downstream from the dry-run preview and watching the run succeed again, marking a task failed
 // from its preview, a Viewer without action buttons (and the API refusing anyway), and a log line
-// with markup shown as text. Screenshots 40-task, 41-clear-preview, 42-log-search.
+// with markup shown as text, and why a waiting task is not running. Screenshots 40-task,
+// 41-clear-preview, 42-log-search, 43-task-dark, 44-task-why.
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { browserMissing } from "./browser.js";
@@ -138,6 +139,14 @@ describe.skipIf(missing !== null)("the task instance page and actions in Chromiu
     await page.waitForSelector(".dialog", { state: "detached" });
     await until("notify to be failed", async () => (await tiOf("notify")).state === "failed");
     await page.waitForSelector(".ti-head .badge.state-failed");
+    // The run's clear lists every task instance of the run; Cancel leaves them be.
+    await page.click('button:has-text("Clear run…")');
+    await expect.poll(() => page.locator(".affected-list li").count()).toBe(4);
+    await page.check('.dialog input[name="onlyFailed"]');
+    await expect.poll(() => page.locator(".affected-list li").count()).toBe(1);
+    await page.click('.dialog button:has-text("Cancel")');
+    await page.waitForSelector(".dialog", { state: "detached" });
+    expect((await tiOf("notify")).state).toBe("failed");
     expect(errors).toEqual([]);
     await context.close();
   }, 60_000);
@@ -159,6 +168,28 @@ describe.skipIf(missing !== null)("the task instance page and actions in Chromiu
       return res.status;
     }, runId);
     expect(status).toBe(403);
+    await context.close();
+  }, 60_000);
+
+  test("a task of a paused DAG's queued run says why it is not running", async () => {
+    const { context, page, errors } = await ui.page();
+    await ui.login(page);
+    await ui.apiJson("/api/v1/dags/xss_probe", "PATCH", { is_paused: true });
+    const run = await ui.apiJson<{ dag_run_id: string }>("/api/v1/dags/xss_probe/dagRuns", "POST", {});
+    await page.goto(tiUrl("xss_probe", run.dag_run_id, "shout"));
+    await page.waitForSelector(".why li");
+    expect(await page.locator(".why").textContent()).toContain("Dag Not Paused");
+    expect(await page.locator(".why").textContent()).toContain("is paused");
+    expect(await page.locator(".ti-section").first().textContent()).toContain("Not started yet");
+    await shot(page, "44-task-why");
+    // Deleting the run from its dialog (the confirm button has the focus: Enter deletes).
+    await page.click('button:has-text("Delete run…")');
+    await page.waitForSelector(`.dialog[aria-label="Delete run ${run.dag_run_id}"]`);
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/\/dags\/xss_probe\/grid$/);
+    const gone = await ui.api(`/api/v1/dags/xss_probe/dagRuns/${encodeURIComponent(run.dag_run_id)}`);
+    expect(gone.status).toBe(404);
+    expect(errors).toEqual([]);
     await context.close();
   }, 60_000);
 
