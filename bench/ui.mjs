@@ -5,11 +5,13 @@
 //   - Grid: navigation to the first cell of the 10,000-run Grid         (goal ≤ 1,000 ms)
 //   - scrolling the Grid from the newest run to the oldest, a screen a frame: the longest frame
 //                                                                       (goal ≤ 100 ms)
+//   - a 50 MB task log: navigation to the task instance page until its first log lines show
+//                                                                       (goal ≤ 1,000 ms)
 // Needs `npm run build` (the UI in packages/updraft/ui-dist) and /usr/bin/chromium.
 // Usage: npm run bench -- ui [--runs N]
 /* global document, requestAnimationFrame -- in page.evaluate, which runs in the browser */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -38,6 +40,7 @@ export async function main(argv) {
   const { openDatabase, migrate, saveDag } = await load("db/index.js");
   const { createApiServer } = await load("api/index.js");
   const { createUser } = await load("services/index.js");
+  const { taskLogRelativePath } = await load("model/log-path.js");
   const { sql } = await import("kysely");
 
   const pgdb = await throwawayPostgres("updraft_bench_ui");
@@ -61,6 +64,7 @@ export async function main(argv) {
     );
     const seedMs = await seed(db, sql, runs);
     console.log(`seeded ${runs} runs × ${TASKS} tasks and 1,000 DAGs in ${Math.round(seedMs / 1000)} s`);
+    const logRun = await writeBigLog(db, sql, join(home, "logs"), taskLogRelativePath);
     await createUser(db, {
       username: "bench",
       email: "bench@localhost",
@@ -123,6 +127,31 @@ export async function main(argv) {
     report(`Grid scroll through ${runs} runs: longest frame of ${frames.length}`, longest, 100);
     await page.waitForSelector(".grid-cell[data-state]");
     await page.screenshot({ path: join(home, "..", "updraft-bench-ui-grid-bottom.png") });
+
+    // The 50 MB log: first lines on screen, then (for the record) the whole log read in chunks.
+    const logPage = `${base}/dags/${BIG_DAG}/runs/${encodeURIComponent(logRun)}/tasks/task_001`;
+    await page.goto(logPage);
+    await page.waitForSelector('.log-line[data-index="0"]');
+    await page.goto(`${base}/dags`);
+    await page.waitForSelector("table.dags tr[data-dag-id]");
+    t0 = performance.now();
+    await page.goto(logPage);
+    await page.waitForSelector('.log-line[data-index="0"]');
+    report("50 MB log: first lines", performance.now() - t0, 1000);
+    await page.waitForFunction(
+      () => !document.querySelector(".log-status")?.textContent?.includes("loading"),
+      null,
+      { timeout: 120_000, polling: 100 },
+    );
+    const status = await page.locator(".log-status").textContent();
+    console.log(`50 MB log: all read (${status}) in ${Math.round(performance.now() - t0)} ms`);
+    t0 = performance.now();
+    await page.fill("input.log-search", "needle-in-the-log");
+    await page.waitForFunction(() => document.querySelector(".log-matches")?.textContent === "1 of 1", null, {
+      polling: 50,
+    });
+    console.log(`50 MB log: search to its one match in ${Math.round(performance.now() - t0)} ms`);
+    await page.screenshot({ path: join(home, "..", "updraft-bench-ui-log.png") });
   } finally {
     await browser?.close();
     await server?.close();
@@ -130,4 +159,33 @@ export async function main(argv) {
     await pgdb.drop();
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+/**
+ * A 50 MB log of the newest run's task_001, where the runner would have written it: numbered lines,
+ * one ERROR in a hundred, and one line to search for near the end. Returns the run id.
+ */
+async function writeBigLog(db, sql, folder, taskLogRelativePath) {
+  const run = (
+    await sql`select run_id from dag_run where dag_id = ${BIG_DAG} order by logical_date desc limit 1`.execute(
+      db,
+    )
+  ).rows[0].run_id;
+  const file = join(
+    folder,
+    taskLogRelativePath({ dag_id: BIG_DAG, run_id: run, task_id: "task_001", map_index: -1 }, 1),
+  );
+  mkdirSync(dirname(file), { recursive: true });
+  const target = 50 * 1024 * 1024;
+  const parts = [];
+  let size = 0;
+  for (let i = 0; size < target; i++) {
+    const level = i % 100 === 99 ? "ERROR" : "INFO";
+    const text = i === 300_000 ? "needle-in-the-log" : "x".repeat(80);
+    const line = `2026-01-01T00:00:00.000Z ${level} [task] line ${i} ${text}\n`;
+    parts.push(line);
+    size += line.length;
+  }
+  writeFileSync(file, parts.join(""));
+  return run;
 }

@@ -1,21 +1,23 @@
-// The side panel of the Grid: a task instance (state, tries, dates, where it ran) with its log, or
-// a run (state, type, data interval, conf, note). Everything from the DAG's files or users (log
-// lines, notes, conf) is shown as text, never as HTML.
+// The side panel of the Grid: a task instance (state, tries, dates, where it ran) with its actions,
+// its log and a link to its full page, or a run (state, type, data interval, conf, note) with its
+// actions. Everything from the DAG's files or users (log lines, notes, conf) is shown as text,
+// never as HTML. The log viewer and the action dialogs are the task instance page's own.
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useRef, useState } from "react";
+import { useState } from "react";
+import { RunActions } from "../../components/actions/RunActions";
+import { TaskActions } from "../../components/actions/TaskActions";
+import { LogViewer } from "../../components/log/LogViewer";
 import { StateBadge } from "../../components/state";
 import { api, unwrap } from "../../lib/api";
 import { formatDate, formatDuration } from "../../lib/format";
+import { Link, navigate } from "../../lib/router";
+import { LIVE } from "../task/ti-queries";
 
-const LIVE = new Set([
-  "running",
-  "queued",
-  "scheduled",
-  "up_for_retry",
-  "up_for_reschedule",
-  "restarting",
-  "deferred",
-]);
+/** The task instance page's address. */
+export function taskInstanceUrl(dagId: string, runId: string, taskId: string, mapIndex = -1): string {
+  const e = encodeURIComponent;
+  return `/dags/${e(dagId)}/runs/${e(runId)}/tasks/${e(taskId)}${mapIndex >= 0 ? `?map_index=${mapIndex}` : ""}`;
+}
 
 export function TaskInstancePanel({
   dagId,
@@ -46,6 +48,12 @@ export function TaskInstancePanel({
       <h2 className="mono">{t.task_display_name}</h2>
       <p className="muted small mono">{runId}</p>
       <StateBadge state={t.state} />
+      <p className="small">
+        <Link to={taskInstanceUrl(dagId, runId, taskId)} className="open-ti">
+          Open task instance →
+        </Link>
+      </p>
+      <TaskActions ti={{ dagId, runId, taskId, mapIndex: -1, logicalDate: t.logical_date }} />
       <dl className="facts">
         <dt>Try</dt>
         <dd>
@@ -95,46 +103,18 @@ export function TaskInstancePanel({
               </div>
             )}
           </div>
-          <LogView
-            path={{ ...path, try_number: tryNumber }}
+          <LogViewer
+            key={tryNumber}
+            logKey={{ dagId, runId, taskId, mapIndex: -1, tryNumber }}
             live={LIVE.has(t.state ?? "") && tryNumber === t.try_number}
+            height="45vh"
+            defaultWrap
           />
         </>
       ) : (
         <p className="muted">Not started yet: no log.</p>
       )}
     </div>
-  );
-}
-
-function LogView({
-  path,
-  live,
-}: {
-  path: { dag_id: string; dag_run_id: string; task_id: string; try_number: number };
-  live: boolean;
-}) {
-  const log = useQuery({
-    queryKey: ["dag", path.dag_id, "log", path.dag_run_id, path.task_id, path.try_number],
-    queryFn: () =>
-      unwrap(
-        api.GET("/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/logs/{try_number}", {
-          params: { path, query: { full_content: "true" } },
-        }),
-      ),
-    refetchInterval: live ? 2_000 : false,
-  });
-  const box = useRef<HTMLPreElement>(null);
-  useEffect(() => {
-    // Follow the tail while the task runs.
-    if (live && box.current) box.current.scrollTop = box.current.scrollHeight;
-  }, [live, log.data?.content]);
-  if (log.isPending) return <p className="muted">Loading the log…</p>;
-  if (log.isError) return <p className="error">{log.error.message}</p>;
-  return (
-    <pre ref={box} className="log" aria-label="Task log">
-      {log.data.content || "(empty log)"}
-    </pre>
   );
 }
 
@@ -157,6 +137,11 @@ export function RunPanel({ dagId, runId }: { dagId: string; runId: string }) {
     <div className="panel">
       <h2 className="mono">{r.dag_run_id}</h2>
       <StateBadge state={r.state} />
+      <RunActions
+        dagId={dagId}
+        runId={runId}
+        onDeleted={() => navigate(`/dags/${encodeURIComponent(dagId)}/grid`)}
+      />
       <dl className="facts">
         <dt>Type</dt>
         <dd>{r.run_type}</dd>
