@@ -1,6 +1,6 @@
 // A DAG's doc_md as Markdown (GitHub's flavour: tables, task lists, strikethrough). Raw HTML in
-// the Markdown is dropped, not rendered (react-markdown's default, no rehype-raw), and links and
-// images keep only http(s) and mailto addresses: doc_md is user-written text.
+// the Markdown is never rendered as elements (react-markdown's default, no rehype-raw: it shows as
+// text), and links and images keep only http(s) and mailto addresses: doc_md is user-written text.
 import Markdown from "react-markdown";
 import remarkGfm from "remark-gfm";
 
