@@ -23,15 +23,20 @@ export class UiStandalone {
     readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  /** Starts standalone on a fresh home and DAG folder, creates the Viewer user, opens Chromium. */
-  static async start(): Promise<UiStandalone> {
+  /**
+   * Starts standalone on a fresh home and DAG folder, creates the Viewer user, opens Chromium.
+   * `fixtures` names more DAG files of test/fixtures/dags to copy in (xss_probe.ts always is);
+   * opt-in, so that other test files see the DAG list they expect.
+   */
+  static async start(options: { fixtures?: readonly string[] } = {}): Promise<UiStandalone> {
     const home = mkdtempSync(join(tmpdir(), "updraft-ui-test-"));
     const env = { UPDRAFT_HOME: home };
     // The examples and the probe in one folder (the probe's docs, param and log carry markup).
     const folder = mkdtempSync(join(tmpdir(), "updraft-ui-dags-"));
     for (const f of readdirSync(EXAMPLES))
       if (f.endsWith(".ts")) copyFileSync(join(EXAMPLES, f), join(folder, f));
-    copyFileSync(join(FIXTURES, "xss_probe.ts"), join(folder, "xss_probe.ts"));
+    for (const f of ["xss_probe.ts", ...(options.fixtures ?? [])])
+      copyFileSync(join(FIXTURES, f), join(folder, f));
     // A DAG file that fails to load: the list's banner names it with the error.
     writeFileSync(
       join(folder, "broken_dag.ts"),

@@ -156,8 +156,10 @@ describe.skipIf(missing !== null)("the web UI in Chromium", () => {
       .poll(() => page.locator(".log").textContent(), { timeout: 20_000 })
       .toContain(`log line ${XSS}`);
     await page.click('a[role="tab"]:has-text("Details")');
-    await page.waitForSelector("pre.doc");
-    expect(await page.locator("pre.doc").textContent()).toBe(`# Docs ${XSS}`);
+    // doc_md is Markdown: the heading renders, and the raw HTML in it shows as text, never as an element.
+    await page.waitForSelector(".doc.markdown h1");
+    expect(await page.locator(".doc.markdown h1").textContent()).toBe(`Docs ${XSS}`);
+    expect(await page.locator(".doc img").count()).toBe(0);
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
     await shot(page, "06-details-xss");

@@ -77,9 +77,7 @@ export function DagPage({ dagId, tab }: { dagId: string; tab: string }) {
       </div>
       <div className="tab-body">
         {tab === "grid" && <GridTab dagId={dagId} />}
-        {tab === "details" && d && (
-          <DetailsTab doc={d.doc_md} fileloc={d.fileloc} description={d.description} />
-        )}
+        {tab === "details" && <DetailsTab dagId={dagId} />}
         {tab === "graph" && <GraphTab dagId={dagId} />}
         {tab === "gantt" && <GanttTab dagId={dagId} />}
         {tab === "code" && <CodeTab dagId={dagId} />}
