@@ -3,12 +3,18 @@
 import { Layout } from "./components/Layout";
 import { isUnauthorized, useMe } from "./lib/auth";
 import { Redirect, useLocation } from "./lib/router";
-import { AdminPage } from "./pages/admin/AdminPage";
-import { BrowsePage } from "./pages/browse/BrowsePage";
+import { Suspense } from "react";
+import { lazyNamed } from "./lib/lazy";
 import { DagPage } from "./pages/dag/DagPage";
 import { DagsPage } from "./pages/dags/DagsPage";
 import { LoginPage } from "./pages/LoginPage";
-import { TaskInstancePage } from "./pages/task/TaskInstancePage";
+
+const AdminPage = lazyNamed<{ section: string }>(() => import("./pages/admin/AdminPage"), "AdminPage");
+const BrowsePage = lazyNamed<{ section: string }>(() => import("./pages/browse/BrowsePage"), "BrowsePage");
+const TaskInstancePage = lazyNamed<{ dagId: string; runId: string; taskId: string; mapIndex: number }>(
+  () => import("./pages/task/TaskInstancePage"),
+  "TaskInstancePage",
+);
 
 function loginUrl(pathname: string, search: URLSearchParams): string {
   const back = pathname + (search.size > 0 ? `?${search.toString()}` : "");
@@ -24,7 +30,11 @@ export function App() {
     if (isUnauthorized(me.error)) return <Redirect to={loginUrl(pathname, search)} />;
     return <div className="splash error">Cannot reach the Updraft API: {me.error.message}</div>;
   }
-  return <Layout>{page(pathname, search)}</Layout>;
+  return (
+    <Layout>
+      <Suspense fallback={<div className="splash">Loading…</div>}>{page(pathname, search)}</Suspense>
+    </Layout>
+  );
 }
 
 function page(pathname: string, search: URLSearchParams) {

@@ -143,6 +143,26 @@ describe.skipIf(missing !== null)("the Graph, Code and Details tabs in Chromium"
     await page.click('button[aria-label="Expand group transform"]');
     await page.waitForSelector('.gtask[data-task="transform.users"]');
     await expect.poll(() => page.locator(".react-flow__edge").count()).toBe(7);
+
+    // The Grid: the group starts collapsed as one column with the group's summary state; a click
+    // expands it into its two tasks, and its band collapses it again.
+    await page.goto(`${ui.url}/dags/graph_probe/grid`);
+    const groupCell = `.grid-cell[data-run="${runId}"][data-group="transform"]`;
+    await page.waitForSelector(`${groupCell}[data-state="success"]`);
+    expect(await page.locator(`.grid-cell[data-task="transform.users"]`).count()).toBe(0);
+    expect(await page.locator(groupCell).getAttribute("title")).toContain("2 success");
+    await page.click(groupCell);
+    await page.waitForSelector(
+      `.grid-cell[data-run="${runId}"][data-task="transform.users"][data-state="success"]`,
+    );
+    expect(await page.locator(`.grid-cell[data-run="${runId}"][data-task="transform.orders"]`).count()).toBe(
+      1,
+    );
+    expect(await page.locator(".grid-band").textContent()).toContain("transform");
+    await shot(page, "23-grid-group-expanded");
+    await page.click(".grid-band");
+    await page.waitForSelector(groupCell);
+    expect(await page.locator(`.grid-cell[data-task="transform.users"]`).count()).toBe(0);
     expect(errors).toEqual([]);
     await context.close();
   }, 240_000);

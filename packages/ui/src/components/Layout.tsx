@@ -4,7 +4,7 @@ import type { ReactNode } from "react";
 import { useLogout, useMe } from "../lib/auth";
 import { Link, navigate, useLocation } from "../lib/router";
 import { useTheme } from "../lib/theme";
-import { useAdminSections } from "../pages/admin/AdminPage";
+import { useAdminSections } from "../pages/admin/admin-sections";
 
 export function Layout({ children }: { children: ReactNode }) {
   const me = useMe();

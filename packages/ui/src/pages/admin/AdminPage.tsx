@@ -2,36 +2,14 @@
 // when the role may read it; its create/edit/delete controls only when the role may use them.
 import "../../components/table/table.css";
 import "./admin.css";
-import { useCan } from "../../lib/auth";
 import { Link } from "../../lib/router";
 import { ConnectionsSection } from "./ConnectionsSection";
 import { PoolsSection } from "./PoolsSection";
 import { RolesSection } from "./RolesSection";
 import { TokensSection } from "./TokensSection";
 import { UsersSection } from "./UsersSection";
+import { ADMIN_SECTIONS, useAdminSections } from "./admin-sections";
 import { VariablesSection } from "./VariablesSection";
-
-const SECTIONS = [
-  { id: "variables", label: "Variables", permission: "variables:read" },
-  { id: "connections", label: "Connections", permission: "connections:read" },
-  { id: "pools", label: "Pools", permission: "pools:read" },
-  { id: "users", label: "Users", permission: "users:read" },
-  { id: "roles", label: "Roles", permission: "roles:read" },
-  { id: "tokens", label: "API tokens", permission: "my_profile:read" },
-] as const;
-
-/** The Admin sections a role may read (the navigation bar hides Admin when there is none). */
-export function useAdminSections() {
-  const can = {
-    variables: useCan("variables:read"),
-    connections: useCan("connections:read"),
-    pools: useCan("pools:read"),
-    users: useCan("users:read"),
-    roles: useCan("roles:read"),
-    tokens: useCan("my_profile:read"),
-  };
-  return SECTIONS.filter((s) => can[s.id]);
-}
 
 export function AdminPage({ section }: { section: string }) {
   const sections = useAdminSections();
@@ -57,7 +35,7 @@ export function AdminPage({ section }: { section: string }) {
         <div className="empty">
           <h2>No such Admin page for your role</h2>
           <p>
-            {SECTIONS.some((s) => s.id === section)
+            {ADMIN_SECTIONS.some((s) => s.id === section)
               ? `Your role may not see ${section}. An Admin can grant a role that does.`
               : `There is no Admin page "${section}".`}
           </p>
@@ -69,7 +47,7 @@ export function AdminPage({ section }: { section: string }) {
   );
 }
 
-function Section({ id }: { id: (typeof SECTIONS)[number]["id"] }) {
+function Section({ id }: { id: (typeof ADMIN_SECTIONS)[number]["id"] }) {
   switch (id) {
     case "variables":
       return <VariablesSection />;

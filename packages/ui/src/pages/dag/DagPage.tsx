@@ -1,17 +1,20 @@
 // One DAG: its header (name, schedule, pause, trigger) and its tabs, one file each.
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { Suspense, useState } from "react";
 import { api, unwrap } from "../../lib/api";
 import { useCan } from "../../lib/auth";
 import { Link, navigate, useLocation } from "../../lib/router";
 import { TriggerDialog } from "../dags/TriggerDialog";
-import { CalendarTab } from "./CalendarTab";
-import { CodeTab } from "./CodeTab";
-import { DetailsTab } from "./DetailsTab";
-import { DurationsTab } from "./DurationsTab";
-import { GanttTab } from "./GanttTab";
-import { GraphTab } from "./GraphTab";
+import { lazyNamed } from "../../lib/lazy";
 import { GridTab } from "./GridTab";
+
+type TabProps = { dagId: string };
+const CalendarTab = lazyNamed<TabProps>(() => import("./CalendarTab"), "CalendarTab");
+const CodeTab = lazyNamed<TabProps>(() => import("./CodeTab"), "CodeTab");
+const DetailsTab = lazyNamed<TabProps>(() => import("./DetailsTab"), "DetailsTab");
+const DurationsTab = lazyNamed<TabProps>(() => import("./DurationsTab"), "DurationsTab");
+const GanttTab = lazyNamed<TabProps>(() => import("./GanttTab"), "GanttTab");
+const GraphTab = lazyNamed<TabProps>(() => import("./GraphTab"), "GraphTab");
 
 export const DAG_TABS = [
   { id: "grid", label: "Grid" },
@@ -76,13 +79,15 @@ export function DagPage({ dagId, tab }: { dagId: string; tab: string }) {
         ))}
       </div>
       <div className="tab-body">
-        {tab === "grid" && <GridTab dagId={dagId} />}
-        {tab === "details" && <DetailsTab dagId={dagId} />}
-        {tab === "graph" && <GraphTab dagId={dagId} />}
-        {tab === "gantt" && <GanttTab dagId={dagId} />}
-        {tab === "code" && <CodeTab dagId={dagId} />}
-        {tab === "calendar" && <CalendarTab dagId={dagId} />}
-        {tab === "durations" && <DurationsTab dagId={dagId} />}
+        <Suspense fallback={<p className="muted">Loading…</p>}>
+          {tab === "grid" && <GridTab dagId={dagId} />}
+          {tab === "details" && <DetailsTab dagId={dagId} />}
+          {tab === "graph" && <GraphTab dagId={dagId} />}
+          {tab === "gantt" && <GanttTab dagId={dagId} />}
+          {tab === "code" && <CodeTab dagId={dagId} />}
+          {tab === "calendar" && <CalendarTab dagId={dagId} />}
+          {tab === "durations" && <DurationsTab dagId={dagId} />}
+        </Suspense>
         {!DAG_TABS.some((t) => t.id === tab) && <p className="error">No tab “{tab}”.</p>}
       </div>
       {triggering && (
