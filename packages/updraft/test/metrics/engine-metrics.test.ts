@@ -3,7 +3,6 @@
 // whose second task fails, while a real UDP socket receives the StatsD lines and GET /metrics is
 // scraped and parsed. Then the same with metrics off: not one datagram. Run `npm run build`
 // first: runners are forked from dist/.
-import { createSocket, type Socket } from "node:dgram";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pino } from "pino";
@@ -16,6 +15,7 @@ import { seedUserWithToken } from "../api/helpers.js";
 import { openTestPGlite } from "../db-testing.js";
 import { cleanupTempDirs, tempDir } from "../helpers.js";
 import { parsePrometheusText } from "./prom-text.js";
+import { listenUdp, until, type Udp } from "./udp.js";
 
 const DAG = `import { dag, task } from "updraft";
 export default dag({ dagId: "metrics_fail", defaultArgs: { retries: 0 } }, () => {
@@ -26,41 +26,6 @@ export default dag({ dagId: "metrics_fail", defaultArgs: { retries: 0 } }, () =>
   ok().before(bad());
 });
 `;
-
-interface Udp {
-  socket: Socket;
-  port: number;
-  lines: string[];
-}
-
-async function listenUdp(): Promise<Udp> {
-  const socket = createSocket("udp4");
-  const lines: string[] = [];
-  socket.on("message", (msg) =>
-    lines.push(
-      ...msg
-        .toString("utf8")
-        .split("\n")
-        .filter((l) => l !== ""),
-    ),
-  );
-  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
-  return { socket, port: socket.address().port, lines };
-}
-
-async function until<T>(
-  what: string,
-  f: () => Promise<T | undefined> | T | undefined,
-  ms = 60_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function runFailingDag(o: { port: number; on: boolean }) {
   const home = tempDir("updraft-metrics-");

@@ -4,7 +4,6 @@
 // deadline callback runs once, in a runner, while the task still runs, within about a second of the
 // deadline; a real UDP socket receives `sla_missed` and `deadline_alerts.deadline_missed`; the
 // run's deadlines are listed by the REST API. Run `npm run build` first: runners are forked from dist/.
-import { createSocket, type Socket } from "node:dgram";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pino } from "pino";
@@ -16,6 +15,7 @@ import { triggerDagRun } from "../../src/services/index.js";
 import { seedUserWithToken } from "../api/helpers.js";
 import { openTestPGlite } from "../db-testing.js";
 import { cleanupTempDirs, tempDir } from "../helpers.js";
+import { listenUdp, until, type Udp } from "../metrics/udp.js";
 
 const DEADLINE_MS = 1500;
 const TASK_MS = 5000;
@@ -39,41 +39,6 @@ export default dag(
   },
 );
 `;
-
-interface Udp {
-  socket: Socket;
-  port: number;
-  lines: string[];
-}
-
-async function listenUdp(): Promise<Udp> {
-  const socket = createSocket("udp4");
-  const lines: string[] = [];
-  socket.on("message", (msg) =>
-    lines.push(
-      ...msg
-        .toString("utf8")
-        .split("\n")
-        .filter((l) => l !== ""),
-    ),
-  );
-  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
-  return { socket, port: socket.address().port, lines };
-}
-
-async function until<T>(
-  what: string,
-  f: () => Promise<T | undefined> | T | undefined,
-  ms = 60_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface CallbackLine {
   at: number;

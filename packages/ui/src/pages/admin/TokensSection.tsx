@@ -68,7 +68,15 @@ export function TokensSection() {
             return (
               <tr key={t.id} data-token={t.id}>
                 <td className="num">{t.id}</td>
-                <td>{t.description ?? <span className="muted">—</span>}</td>
+                <td>
+                  {t.description ?? <span className="muted">—</span>}
+                  {t.description?.startsWith("updraft standalone:") === true && (
+                    <div className="muted small">
+                      Revoking it stops <code>updraft</code> commands from other terminals until standalone
+                      restarts.
+                    </div>
+                  )}
+                </td>
                 <td title={t.created_at}>{formatDate(t.created_at)}</td>
                 <td title={t.expires_at ?? ""}>
                   {t.expires_at === null ? "never" : formatDate(t.expires_at)}
