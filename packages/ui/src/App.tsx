@@ -8,13 +8,12 @@ import { lazyNamed } from "./lib/lazy";
 import { DagPage } from "./pages/dag/DagPage";
 import { DagsPage } from "./pages/dags/DagsPage";
 import { LoginPage } from "./pages/LoginPage";
+// Eager: its log viewer is in the main bundle anyway (the Grid's panel), and a 50 MB log's first
+// lines should not wait for a chunk.
+import { TaskInstancePage } from "./pages/task/TaskInstancePage";
 
 const AdminPage = lazyNamed<{ section: string }>(() => import("./pages/admin/AdminPage"), "AdminPage");
 const BrowsePage = lazyNamed<{ section: string }>(() => import("./pages/browse/BrowsePage"), "BrowsePage");
-const TaskInstancePage = lazyNamed<{ dagId: string; runId: string; taskId: string; mapIndex: number }>(
-  () => import("./pages/task/TaskInstancePage"),
-  "TaskInstancePage",
-);
 
 function loginUrl(pathname: string, search: URLSearchParams): string {
   const back = pathname + (search.size > 0 ? `?${search.toString()}` : "");

@@ -3196,6 +3196,7 @@ export interface operations {
             query?: {
                 full_content?: "true" | "false";
                 map_index?: number;
+                max_bytes?: number;
                 token?: string;
             };
             header?: never;

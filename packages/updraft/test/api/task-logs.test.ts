@@ -82,6 +82,25 @@ withTestDatabases("task logs", (getDb) => {
     expect(bad.json().detail).toContain("continuation_token");
   });
 
+  it("gives a smaller first chunk on request (max_bytes), the rest with the token", async () => {
+    const text = `${"line of the log\n".repeat(10_000)}end\n`;
+    await runWithLog("small_first", text);
+    const url = `/api/v1/dags/log_dag/dagRuns/small_first/taskInstances/a/logs/1`;
+    const first = await t.server.app.inject({ method: "GET", url: `${url}?max_bytes=4096`, headers: auth });
+    const body = first.json<{ content: string; continuation_token: string }>();
+    expect(Buffer.byteLength(body.content)).toBe(4096);
+    const rest = await t.server.app.inject({
+      method: "GET",
+      url: `${url}?token=${body.continuation_token}`,
+      headers: auth,
+    });
+    expect(body.content + rest.json<{ content: string }>().content).toBe(text);
+    for (const bad of ["10", "2000000", "x"]) {
+      const res = await t.server.app.inject({ method: "GET", url: `${url}?max_bytes=${bad}`, headers: auth });
+      expect(res.statusCode, bad).toBe(400);
+    }
+  });
+
   it("keeps giving a token while the try still runs, for tailing", async () => {
     await runWithLog("live", "line 1\n");
     await getDb()

@@ -5,6 +5,9 @@
 import { useEffect, useRef, useState } from "react";
 import { api, ApiError, unwrap } from "../../lib/api";
 
+/** The first request's size: a screen of lines many times over, quick to send and parse. */
+const FIRST_CHUNK_BYTES = 64 * 1024;
+
 export interface LogKey {
   dagId: string;
   runId: string;
@@ -78,7 +81,11 @@ export function useLogLines(key: LogKey): LogState {
             api.GET("/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/logs/{try_number}", {
               params: {
                 path,
-                query: { map_index: key.mapIndex, ...(token === undefined ? {} : { token }) },
+                // A small first chunk shows the first lines at once; full chunks follow.
+                query: {
+                  map_index: key.mapIndex,
+                  ...(token === undefined ? { max_bytes: FIRST_CHUNK_BYTES } : { token }),
+                },
               },
             }),
           );

@@ -12,6 +12,7 @@ export type GridGroupCell = GridData["group_cells"][number];
 
 export const RUNS_PER_PAGE = 100;
 const LIVE_MS = 3_000;
+const PREFETCH_ROWS = 40;
 const IDLE_MS = 15_000;
 
 interface TaskLike {
@@ -106,7 +107,14 @@ export function useGridPages(
   first: ReturnType<typeof useGridFirstPage>,
   visible: readonly number[],
 ): GridPages {
-  const wanted = [...new Set(visible.map((i) => Math.floor(i / RUNS_PER_PAGE)))].filter((p) => p > 0);
+  // The pages on screen, and the next one above or below when the screen is within a few dozen
+  // rows of it, so that scrolling on rarely meets rows still loading.
+  const first0 = Math.min(...visible);
+  const last0 = Math.max(...visible);
+  const near = visible.length === 0 ? [] : [first0 - PREFETCH_ROWS, last0 + PREFETCH_ROWS];
+  const wanted = [...new Set([...visible, ...near].map((i) => Math.floor(i / RUNS_PER_PAGE)))].filter(
+    (p) => p > 0 && (first.data === undefined || p * RUNS_PER_PAGE < first.data.total_entries),
+  );
   const others = useQueries({
     queries: wanted.map((page) => ({
       queryKey: ["dag", dagId, "grid", page],

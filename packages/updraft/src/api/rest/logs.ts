@@ -31,6 +31,11 @@ const LogQuery = z.object({
     .enum(["true", "false"])
     .default("false")
     .transform((s) => s === "true"),
+  /**
+   * The most bytes this reply carries (Updraft's; default and maximum 1 MiB): a viewer asks for a
+   * small first chunk to show the first lines at once, then for full chunks.
+   */
+  max_bytes: z.coerce.number().int().min(1024).max(LOG_CHUNK_BYTES).optional(),
 });
 const LogJson = z
   .object({
@@ -120,7 +125,9 @@ export function logRoutes(database: Database, baseLogFolder: string) {
         try {
           const { size } = await handle.stat();
           const start = Math.min(from, size);
-          const length = q.full_content ? size - start : Math.min(size - start, LOG_CHUNK_BYTES);
+          const length = q.full_content
+            ? size - start
+            : Math.min(size - start, q.max_bytes ?? LOG_CHUNK_BYTES);
           const buffer = Buffer.alloc(length);
           await handle.read(buffer, 0, length, start);
           // Stop at the last complete UTF-8 character, so that a chunk never splits one.
