@@ -31,7 +31,7 @@ async function logText(page: Page): Promise<string> {
 
 describe.skipIf(missing !== null)("the task instance page and actions in Chromium", () => {
   beforeAll(async () => {
-    ui = await UiStandalone.start();
+    ui = await UiStandalone.start({ fixtures: ["deadline_probe.ts"] });
     [runId, probeRun] = await Promise.all([ui.runToEnd(DAG), ui.runToEnd("xss_probe")]);
   }, 300_000);
 
@@ -206,4 +206,19 @@ describe.skipIf(missing !== null)("the task instance page and actions in Chromiu
     expect(errors).toEqual([]);
     await context.close();
   }, 60_000);
+
+  test("the run panel lists the run's missed deadline and SLA miss", async () => {
+    const run = await ui.runToEnd("deadline_probe");
+    const { context, page, errors } = await ui.page();
+    await ui.login(page);
+    await page.goto(`${ui.url}/dags/deadline_probe/grid?run=${encodeURIComponent(run)}`);
+    const section = page.locator('section[aria-label="Deadlines and SLA misses"]');
+    await section.waitFor({ timeout: 20_000 });
+    await expect.poll(() => section.locator('li[data-deadline="missed"]').count()).toBe(1);
+    await expect.poll(() => section.locator('li[data-sla-miss="slow"]').count()).toBe(1);
+    expect(await section.textContent()).toContain("after the run was queued");
+    await shot(page, "45-run-deadlines");
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 120_000);
 });

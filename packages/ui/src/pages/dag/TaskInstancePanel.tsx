@@ -11,6 +11,7 @@ import { StateBadge } from "../../components/state";
 import { api, unwrap } from "../../lib/api";
 import { formatDate, formatDuration } from "../../lib/format";
 import { Link, navigate } from "../../lib/router";
+import { RunAlerts } from "./RunAlerts";
 import { LIVE } from "../task/ti-queries";
 
 /** The task instance page's address. */
@@ -164,6 +165,7 @@ export function RunPanel({ dagId, runId }: { dagId: string; runId: string }) {
           </>
         )}
       </dl>
+      <RunAlerts dagId={dagId} runId={runId} live={r.state === "running" || r.state === "queued"} />
       <h3>Conf</h3>
       <pre className="conf">{JSON.stringify(r.conf, null, 2)}</pre>
       <p className="muted small">Click a cell of this run to see a task instance and its log.</p>
