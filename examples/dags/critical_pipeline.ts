@@ -7,8 +7,15 @@ function slaAlert(miss: SlaMiss): void {
   console.log(`SLA missed in ${miss.dag_id} (${miss.run_id}) by: ${miss.task_ids.join(", ")}`);
 }
 
-const timeSensitiveTask = task({ taskId: "time_sensitive_task", sla: "30m" }, () => {
-  // This task must complete within 30 minutes. If it takes longer, the slaMissCallback fires.
+// The SLA and the task's work come from the environment so that a miss can be seen in seconds
+// (test/monitoring/critical-pipeline-sla.test.ts sets them); by default, the tutorial's 30 minutes
+// and no work at all.
+const sla = process.env["CRITICAL_PIPELINE_SLA"] ?? "30m";
+const workMs = Number(process.env["CRITICAL_PIPELINE_WORK_MS"] ?? "0");
+
+const timeSensitiveTask = task({ taskId: "time_sensitive_task", sla }, async () => {
+  // This task must complete within the SLA. If it takes longer, the slaMissCallback fires.
+  if (workMs > 0) await new Promise((resolve) => setTimeout(resolve, workMs));
 });
 
 export default dag(

@@ -13,6 +13,7 @@ export type GridGroupCell = GridData["group_cells"][number];
 export const RUNS_PER_PAGE = 100;
 const LIVE_MS = 3_000;
 const PREFETCH_ROWS = 40;
+const PAGE_GC_MS = 15_000;
 const IDLE_MS = 15_000;
 
 interface TaskLike {
@@ -119,6 +120,9 @@ export function useGridPages(
     queries: wanted.map((page) => ({
       queryKey: ["dag", dagId, "grid", page],
       queryFn: () => fetchPage(dagId, page),
+      // Pages scrolled past leave the cache soon: 10,000 runs are a million cells, and a heap that
+      // holds them all makes the browser's garbage collections long enough to drop frames.
+      gcTime: PAGE_GC_MS,
       refetchInterval: (q: { state: { data: GridData | undefined } }) =>
         q.state.data && unfinished(q.state.data.dag_runs) ? LIVE_MS : false,
     })),
