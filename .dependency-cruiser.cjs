@@ -20,9 +20,24 @@ module.exports = {
     {
       name: "sdk-imports-only-common",
       severity: "error",
-      comment: "The SDK is what DAG files import: it must stay small and free of server code.",
+      comment:
+        "The SDK is what DAG files import: it must stay small and free of server code. kube/ (client helpers for the Kubernetes operators) is imported lazily.",
       from: { path: `${S}sdk/` },
-      to: { path: `${S}(?!sdk/|common/)` },
+      to: { path: `${S}(?!sdk/|common/|kube/)` },
+    },
+    {
+      name: "kube-is-low",
+      severity: "error",
+      comment: "Kubernetes client helpers shared by the KubernetesExecutor and the operators (issue 10).",
+      from: { path: `${S}kube/` },
+      to: { path: `${S}(?!kube/|common/)` },
+    },
+    {
+      name: "executors-never-touch-db",
+      severity: "error",
+      comment: "Executors start runners and report what happened to them (ARCHITECTURE.md).",
+      from: { path: `${S}executors/` },
+      to: { path: `${S}(db|services|scheduler|api|processor|events)/` },
     },
     {
       name: "model-is-pure",

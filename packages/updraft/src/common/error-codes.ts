@@ -186,6 +186,9 @@ export const ERROR_CODES = {
   UNKNOWN_MACRO: "internal",
   UNSUPPORTED_DATE_FORMAT: "internal",
   XCOM_PUSH_FAILED: "internal",
+  // Kubernetes (the executor and the operators; issue 10). Add codes here, one block per helper.
+  KUBERNETES_CONFIG: "invalid",
+  KUBERNETES_API: "unavailable",
   // Tests of the project itself
   TEST_POSTGRES_UNREACHABLE: "unavailable",
 } as const satisfies Record<string, ErrorKind>;
