@@ -48,6 +48,9 @@ export interface MappedInput {
 
 const OPERATOR_BRAND = Symbol.for("updraft.operator");
 
+/** How long the runner waits for {@link BaseOperator.onKill}. */
+export const ON_KILL_TIMEOUT_MS = 30_000;
+
 /**
  * The base of every task. Subclasses declare their `templateFields` and implement `execute`.
  * Tasks attach to the DAG (and task group) whose body creates them.
@@ -112,6 +115,14 @@ export abstract class BaseOperator implements GraphNode {
 
   /** Runs the task. Called by the task runner only; the return value is pushed as XCom. */
   abstract execute(input: ExecuteInput): Promise<unknown>;
+
+  /**
+   * Called by the task runner when a running try is stopped from outside (its execution timeout,
+   * SIGTERM, marked failed or cleared elsewhere), before it reports the try and exits: Airflow's
+   * `on_kill`. Release what `execute` started outside this process (a Pod, a remote job). The
+   * runner waits for it at most {@link ON_KILL_TIMEOUT_MS}; `execute`'s signal is aborted already.
+   */
+  onKill?(): Promise<void> | void;
 
   roots(): BaseOperator[] {
     return [this];
