@@ -17,6 +17,8 @@ export interface FollowLogOptions {
   signal: AbortSignal;
   /** Told when reading is interrupted (it is retried). */
   warn?(message: string): void;
+  /** Called once the stream is open (the server answered 200). */
+  onOpen?(): void;
 }
 
 /** How long the log may take to drain after the container ended. */
@@ -79,6 +81,7 @@ export async function followContainerLog(o: FollowLogOptions): Promise<void> {
         ...(lastStamp === undefined ? {} : { sinceTime: lastStamp }),
       });
       failures = 0;
+      o.onOpen?.();
     } catch (err) {
       // 400 while the container is still being created, 404 after the Pod is gone.
       if (ended) return;

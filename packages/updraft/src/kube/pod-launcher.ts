@@ -13,6 +13,7 @@ import {
   describeWaiting,
   podEnded,
   podStarted,
+  waitingReasons,
   type ContainerEnd,
 } from "./pod-state.js";
 import { sleepUnlessAborted, throwIfAborted } from "./waits.js";
@@ -205,13 +206,19 @@ export class PodRun {
   private async waitForStart(): Promise<V1Pod> {
     const t0 = Date.now();
     let last: string | undefined;
+    // Each reason once: a failing pull flips between ErrImagePull and ImagePullBackOff for as long as it waits.
+    const told = new Set<string>();
     for (;;) {
       throwIfAborted(this.o.signal);
       const pod = await this.readPod("it was starting");
       if (podStarted(pod)) return pod;
       const waiting = describeWaiting(pod);
-      if (waiting !== undefined && waiting !== last)
+      const reasons = waitingReasons(pod)
+        .map((r) => r.reason)
+        .join(",");
+      if (waiting !== undefined && !told.has(reasons))
         this.o.log("WARNING", `Pod ${this.ref} is waiting: ${waiting}`);
+      told.add(reasons);
       last = waiting ?? last;
       const hopeless = (pod.status?.containerStatuses ?? []).find((s) =>
         HOPELESS_WAITING.has(s.state?.waiting?.reason ?? ""),
@@ -219,7 +226,7 @@ export class PodRun {
       if (hopeless !== undefined) {
         throw new UpdraftError(
           "KUBERNETES_POD_FAILED",
-          `Pod ${this.ref} cannot start: container ${hopeless.name} is waiting with ${hopeless.state?.waiting?.reason}${hopeless.state?.waiting?.message ? ` (${hopeless.state.waiting.message})` : ""}. Fix the image name or the container's configuration (secrets and config maps it names must exist).`,
+          `Pod ${this.ref} cannot start: container ${hopeless.name} is waiting with ${hopeless.state?.waiting?.reason}${hopeless.state?.waiting?.message ? ` (${hopeless.state.waiting.message})` : ""}. Fix the image name.`,
         );
       }
       if (Date.now() - t0 >= this.o.startupTimeoutMs) {
@@ -303,6 +310,8 @@ export class PodRun {
         }
       }
     })();
+    let opened: () => void = () => undefined;
+    const open = new Promise<void>((resolve) => (opened = resolve));
     const reading = followContainerLog({
       kc: this.o.kc,
       namespace: this.namespace,
@@ -311,7 +320,10 @@ export class PodRun {
       onLine: (l) => lines.push(l),
       containerEnded: sidecarEnded,
       signal: stop.signal,
+      onOpen: () => opened(),
     });
+    // What the sidecar prints as it stops must find the stream open: a stopped Pod's log may be gone.
+    await Promise.race([open, reading, sleepUnlessAborted(SIDECAR_MS, this.o.signal)]);
     const deleting =
       this.o.onFinish === "delete_pod" || (this.o.onFinish === "delete_succeeded_pod" && succeeded);
     if (deleting) {

@@ -21,7 +21,7 @@ export interface TryIdentity {
  */
 export function tryObjectName(name: string, id: TryIdentity, max = 63): string {
   const suffix = `-try${id.tryNumber}`;
-  const parts = [name, id.dagId, id.taskId, id.runId, String(id.mapIndex)];
+  const parts = [name, id.dagId, id.taskId, id.runId, ...(id.mapIndex >= 0 ? [`m${id.mapIndex}`] : [])];
   return `${dnsName(parts, max - suffix.length)}${suffix}`;
 }
 

@@ -2,12 +2,11 @@
 // waiting, did a container end and how. Pure functions over the API's Pod object.
 import type { V1ContainerStatus, V1Pod } from "@kubernetes/client-node";
 
-/** Waiting reasons that never clear by themselves: fail at once instead of waiting for the timeout. */
-export const HOPELESS_WAITING = new Set([
-  "InvalidImageName",
-  "CreateContainerConfigError",
-  "CreateContainerError",
-]);
+/**
+ * Waiting reasons that never clear by themselves: fail at once instead of waiting for the startup
+ * timeout. A failed pull or a missing Secret can clear (the kubelet retries): those wait.
+ */
+export const HOPELESS_WAITING = new Set(["InvalidImageName"]);
 
 export function containerStatus(pod: V1Pod, container: string): V1ContainerStatus | undefined {
   return pod.status?.containerStatuses?.find((s) => s.name === container);

@@ -1,0 +1,180 @@
+// The Kubernetes operators run through the whole engine (scheduler, LocalExecutor, real runner
+// processes from dist/: run `npm run build` first) against the Kubernetes API simulator, through
+// the official client: templated arguments, the container's log in the task log while it runs,
+// XCom from the sidecar, failures with their reasons, Pods deleted or kept, killed tries.
+import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startKubeSim, type KubeSim, type KubeObject } from "../kube-sim/index.js";
+import { EXAMPLES } from "../e2e/helpers.js";
+import { cleanupTempDirs, tempDir } from "../helpers.js";
+import { OperatorEngine, stateOf, until } from "./operators-engine.js";
+
+const FIXTURES = fileURLToPath(new URL("../fixtures/kubernetes/", import.meta.url));
+const CONTAINER = join(FIXTURES, "container.mjs");
+const python = { commands: { python: [process.execPath, CONTAINER] } };
+
+function podsOf(sim: KubeSim, taskId: string): KubeObject[] {
+  return sim.pods("airflow").filter((p) => p.metadata.labels?.["task_id"] === taskId);
+}
+
+/** The task's Pods are gone or going (deletion started). */
+function podsDeleted(sim: KubeSim, taskId: string): true | undefined {
+  return podsOf(sim, taskId).every((p) => p.metadata.deletionTimestamp !== undefined) ? true : undefined;
+}
+
+describe("Kubernetes operators through the engine, against the simulator", () => {
+  let sim: KubeSim;
+  let engine: OperatorEngine;
+
+  beforeAll(async () => {
+    sim = await startKubeSim({
+      images: {
+        "my-registry.io/spark-feature-prep": python,
+        "my-registry.io/ml-trainer": python,
+        "my-registry.io/ml-validator": python,
+        "fixture/app": python,
+      },
+      startDelayMs: 100,
+    });
+    process.env["KUBECONFIG"] = sim.kubeconfigPath;
+    const kc = new KubeConfig();
+    kc.loadFromFile(sim.kubeconfigPath);
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: "airflow" } } }).catch(() => undefined);
+    await core.createNamespacedSecret({
+      namespace: "airflow",
+      body: { metadata: { name: "aws-credentials" }, stringData: { AWS_ACCESS_KEY_ID: "AKIATEST" } },
+    });
+    sim.inject({ type: "OOMKilled", labelSelector: "task_id=oom", afterMs: 1500 });
+    const home = tempDir("updraft-kube-operators-");
+    const dags = join(home, "dags");
+    mkdirSync(dags);
+    copyFileSync(join(EXAMPLES, "ml_training_pipeline.ts"), join(dags, "ml_training_pipeline.ts"));
+    for (const f of readdirSync(join(FIXTURES, "dags")))
+      if (f.endsWith(".ts")) copyFileSync(join(FIXTURES, "dags", f), join(dags, f));
+    engine = await OperatorEngine.start(home, dags);
+  }, 120_000);
+
+  afterAll(async () => {
+    await engine?.stop();
+    await sim?.close();
+    delete process.env["KUBECONFIG"];
+    cleanupTempDirs();
+  });
+
+  it("runs ml_training_pipeline's three Pods to success with templated arguments, then deletes them", async () => {
+    const run = "manual__ml";
+    const ds = (await engine.trigger("ml_training_pipeline", run)).toISOString().slice(0, 10);
+    await until(
+      "the run to succeed",
+      async () => {
+        const s = await engine.runState("ml_training_pipeline", run);
+        if (s === "failed")
+          throw new Error(`run failed:\n${engine.log("ml_training_pipeline", run, "prepare_features")}`);
+        return s === "success" ? s : undefined;
+      },
+      120_000,
+    );
+    const prep = engine.log("ml_training_pipeline", run, "prepare_features");
+    expect(prep).toContain(
+      `[base] argv: ${JSON.stringify(["/app/prepare_features.py", "--date", ds, "--output", "s3://ml-data/features/"])}`,
+    );
+    expect(prep).toContain("[base] credentials from the secret are set");
+    const train = engine.log("ml_training_pipeline", run, "train_model");
+    expect(train).toContain(
+      `"--features","s3://ml-data/features/${ds}/","--model-output","s3://ml-models/${ds}/","--epochs","50"`,
+    );
+    expect(engine.log("ml_training_pipeline", run, "validate_model")).toContain(
+      `"--model","s3://ml-models/${ds}/"`,
+    );
+    expect(engine.log("ml_training_pipeline", run, "notify_completion")).toContain(
+      "ML Training Pipeline completed.",
+    );
+    for (const t of ["prepare_features", "train_model", "validate_model"])
+      await until(`${t}'s Pod deleted`, () => podsDeleted(sim, t), 30_000);
+  }, 150_000);
+
+  it("streams the container's log into the task log while it runs, and pushes return.json as XCom", async () => {
+    const run = "manual__xcom";
+    const ds = (await engine.trigger("kpo_xcom", run)).toISOString().slice(0, 10);
+    // The first step is in the task log while the container still has three to go.
+    await until(
+      "step 1 in the log while the task runs",
+      async () => {
+        const log = engine.log("kpo_xcom", run, "produce");
+        const ti = await engine.ti("kpo_xcom", run, "produce");
+        if (ti?.state === "success")
+          throw new Error(`the task ended before its first line was seen:\n${log}`);
+        return log.includes("[base] step 1 of 4") && !log.includes("step 4 of 4") && ti?.state === "running"
+          ? true
+          : undefined;
+      },
+      60_000,
+    );
+    expect(
+      await stateOf(engine, "kpo_xcom", run, "consume", ["success", "failed", "upstream_failed"], 90_000),
+    ).toBe("success");
+    expect(await engine.xcom("kpo_xcom", run, "produce")).toEqual({ rows: 42, date: ds });
+    expect(engine.log("kpo_xcom", run, "consume")).toContain(`pulled rows=42 date=${ds}`);
+    expect(await engine.xcom("kpo_xcom", run, "produce", "pod_namespace")).toBe("airflow");
+    await until("the producer's Pod deleted", () => podsDeleted(sim, "produce"), 30_000);
+  }, 120_000);
+
+  it("fails tasks with the container's exit code, OOMKilled, an image that cannot be pulled, or the execution timeout", async () => {
+    const run = "manual__failures";
+    await engine.trigger("kpo_failures", run);
+    const states = await Promise.all(
+      ["exit_1", "oom", "pull", "too_slow"].map((t) =>
+        stateOf(engine, "kpo_failures", run, t, ["success", "failed"], 90_000),
+      ),
+    );
+    expect(states).toEqual(["failed", "failed", "failed", "failed"]);
+    const exit1 = engine.log("kpo_failures", run, "exit_1");
+    expect(exit1).toContain("[base] boom: no input");
+    expect(exit1).toMatch(/Pod airflow\/exits-[a-z0-9-]+-try1 failed: container base exited with code 1/);
+    // isDeleteOperatorPod: false keeps it.
+    expect(podsOf(sim, "exit_1")).toHaveLength(1);
+    expect(podsOf(sim, "exit_1")[0]?.metadata.deletionTimestamp).toBeUndefined();
+
+    const oom = engine.log("kpo_failures", run, "oom");
+    expect(oom).toMatch(/exited with code 137 \(OOMKilled\)/);
+    expect(oom).toContain("raise resources.limits.memory");
+
+    expect(engine.log("kpo_failures", run, "pull")).toMatch(
+      /did not start within startupTimeoutSeconds \(3 s\): it is waiting: container base: (ErrImagePull|ImagePullBackOff)/,
+    );
+
+    const slow = engine.log("kpo_failures", run, "too_slow");
+    expect(slow).toContain("[base] step 1 of 600");
+    expect(slow).toContain("execution timeout");
+    expect(slow).toMatch(/Deleting Pod airflow\/slow-[a-z0-9-]+-try1 \(the task was stopped\)/);
+    for (const t of ["oom", "pull", "too_slow"])
+      await until(`${t}'s Pod deleted`, () => podsDeleted(sim, t), 30_000);
+  }, 150_000);
+
+  it("deletes the Pod of a task marked failed while it runs", async () => {
+    const run = "manual__kill";
+    await engine.trigger("kpo_kill", run);
+    await until(
+      "the container running",
+      () => (engine.log("kpo_kill", run, "long").includes("[base] step 2 of 600") ? true : undefined),
+      60_000,
+    );
+    expect(podsOf(sim, "long")).toHaveLength(1);
+    await engine.markFailed("kpo_kill", run, "long");
+    await until("the Pod deleted", () => podsDeleted(sim, "long"), 60_000);
+    await until(
+      "the log to say so",
+      () =>
+        /Deleting Pod airflow\/long-[a-z0-9-]+-try1 \(the task was stopped\)/.test(
+          engine.log("kpo_kill", run, "long"),
+        )
+          ? true
+          : undefined,
+      30_000,
+    );
+  }, 120_000);
+});
