@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { startEngine, type Engine } from "../../src/cli/engine.js";
 import { loadConfig } from "../../src/config/index.js";
-import { generateFernetKey, type Database } from "../../src/db/index.js";
+import { createCipher, generateFernetKey, setConnection, type Database } from "../../src/db/index.js";
 import { taskLogRelativePath } from "../../src/model/log-path.js";
 import { setTaskInstanceState, triggerDagRun } from "../../src/services/index.js";
 import { openTestPGlite } from "../db-testing.js";
@@ -21,14 +21,16 @@ export class OperatorEngine {
     readonly engine: Engine,
     readonly database: Database,
     readonly home: string,
+    private readonly fernetKey: string,
   ) {}
 
   static async start(home: string, dagsFolder: string): Promise<OperatorEngine> {
+    const fernetKey = generateFernetKey();
     const config = loadConfig({
       home,
       env: {},
       overrides: {
-        "core.fernet_key": generateFernetKey(),
+        "core.fernet_key": fernetKey,
         "core.dags_are_paused_at_creation": false,
       },
     });
@@ -46,7 +48,7 @@ export class OperatorEngine {
     });
     // Only the runs the tests trigger.
     await database.db.updateTable("dag").set({ next_dagrun_create_after: null }).execute();
-    return new OperatorEngine(engine, database, home);
+    return new OperatorEngine(engine, database, home, fernetKey);
   }
 
   async trigger(dagId: string, runId: string): Promise<Date> {
@@ -74,12 +76,27 @@ export class OperatorEngine {
     return r?.state ?? undefined;
   }
 
+  /** Stores an Airflow connection (extra as JSON), as `updraft connections add` does. */
+  async addConnection(connId: string, connType: string, extra: Record<string, unknown>): Promise<void> {
+    await setConnection(this.database.db, createCipher(this.fernetKey), {
+      connId,
+      connType,
+      description: null,
+      host: null,
+      schema: null,
+      login: null,
+      password: null,
+      port: null,
+      extra: JSON.stringify(extra),
+    });
+  }
+
   /** The try's log so far ("" before it exists). */
-  log(dagId: string, runId: string, taskId: string, tryNumber = 1): string {
+  log(dagId: string, runId: string, taskId: string, tryNumber = 1, mapIndex = -1): string {
     const file = join(
       this.home,
       "logs",
-      taskLogRelativePath({ dag_id: dagId, run_id: runId, task_id: taskId, map_index: -1 }, tryNumber),
+      taskLogRelativePath({ dag_id: dagId, run_id: runId, task_id: taskId, map_index: mapIndex }, tryNumber),
     );
     return existsSync(file) ? readFileSync(file, "utf8") : "";
   }

@@ -2,7 +2,7 @@
 // processes from dist/: run `npm run build` first) against the Kubernetes API simulator, through
 // the official client: templated arguments, the container's log in the task log while it runs,
 // XCom from the sidecar, failures with their reasons, Pods deleted or kept, killed tries.
-import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
@@ -56,6 +56,13 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
     for (const f of readdirSync(join(FIXTURES, "dags")))
       if (f.endsWith(".ts")) copyFileSync(join(FIXTURES, "dags", f), join(dags, f));
     engine = await OperatorEngine.start(home, dags);
+    await engine.addConnection("k8s_inline", "kubernetes", {
+      kube_config: readFileSync(sim.kubeconfigPath, "utf8"),
+      namespace: "airflow",
+    });
+    await engine.addConnection("k8s_broken", "kubernetes", {
+      kube_config_path: join(home, "no-such-kubeconfig"),
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -175,6 +182,33 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
           ? true
           : undefined,
       30_000,
+    );
+  }, 120_000);
+
+  it("reads the cluster from a kubernetes connection, and runs one Pod per mapped instance", async () => {
+    const run = "manual__connections";
+    await engine.trigger("kpo_connections", run);
+    expect(await stateOf(engine, "kpo_connections", run, "inline", ["success", "failed"])).toBe("success");
+    // The connection's namespace extra placed the Pod.
+    expect(engine.log("kpo_connections", run, "inline")).toMatch(
+      /Created Pod airflow\/inline-[a-z0-9-]+-try1/,
+    );
+    expect(await stateOf(engine, "kpo_connections", run, "broken", ["success", "failed"])).toBe("failed");
+    expect(engine.log("kpo_connections", run, "broken")).toContain("no-such-kubeconfig");
+    await until("both mapped instances to succeed", async () => {
+      const rows = await engine.database.db
+        .selectFrom("task_instance")
+        .select(["map_index", "state"])
+        .where("run_id", "=", run)
+        .where("task_id", "=", "mapped")
+        .execute();
+      return rows.length === 2 && rows.every((r) => r.state === "success") ? rows : undefined;
+    });
+    expect(engine.log("kpo_connections", run, "mapped", 1, 0)).toContain(
+      '[base] argv: ["/app/run.py","--part","a"]',
+    );
+    expect(engine.log("kpo_connections", run, "mapped", 1, 1)).toContain(
+      '[base] argv: ["/app/run.py","--part","b"]',
     );
   }, 120_000);
 });
