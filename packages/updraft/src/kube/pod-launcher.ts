@@ -16,7 +16,11 @@ import {
   waitingReasons,
   type ContainerEnd,
 } from "./pod-state.js";
+import { withRetries } from "./api-retry.js";
 import { sleepUnlessAborted, throwIfAborted } from "./waits.js";
+
+/** Deleting goes on after the try was stopped: its retries wait whatever the try's signal says. */
+const NEVER = new AbortController().signal;
 
 export type LogLevel = "INFO" | "WARNING" | "ERROR";
 
@@ -123,7 +127,10 @@ export class PodRun {
   private async deletePod(why: string): Promise<void> {
     this.o.log("INFO", `Deleting Pod ${this.ref} (${why}).`);
     try {
-      await this.core.deleteNamespacedPod({ name: this.name, namespace: this.namespace });
+      await withRetries(
+        () => this.core.deleteNamespacedPod({ name: this.name, namespace: this.namespace }),
+        NEVER,
+      );
     } catch (err) {
       if (apiStatus(err) === 404) return;
       this.o.log("WARNING", kubeApiError(err, `delete Pod ${this.ref}`, this.namespace).message);
@@ -135,10 +142,14 @@ export class PodRun {
     let pods: V1Pod[];
     try {
       pods = (
-        await this.core.listNamespacedPod({
-          namespace: this.namespace,
-          labelSelector: this.o.instanceSelector,
-        })
+        await withRetries(
+          () =>
+            this.core.listNamespacedPod({
+              namespace: this.namespace,
+              labelSelector: this.o.instanceSelector,
+            }),
+          this.o.signal,
+        )
       ).items;
     } catch (err) {
       throw kubeApiError(err, `list the Pods of this task in namespace ${this.namespace}`, this.namespace);
@@ -157,7 +168,7 @@ export class PodRun {
         `Pod ${this.namespace}/${name} of try ${pod.metadata?.labels?.["try_number"] ?? "?"} still runs; deleting it before this try starts its own.`,
       );
       try {
-        await this.core.deleteNamespacedPod({ name, namespace: this.namespace });
+        await withRetries(() => this.core.deleteNamespacedPod({ name, namespace: this.namespace }), NEVER);
       } catch (err) {
         if (apiStatus(err) !== 404)
           this.o.log(
@@ -171,7 +182,10 @@ export class PodRun {
   private async createPod(): Promise<void> {
     throwIfAborted(this.o.signal);
     try {
-      await this.core.createNamespacedPod({ namespace: this.namespace, body: this.o.manifest as V1Pod });
+      await withRetries(
+        () => this.core.createNamespacedPod({ namespace: this.namespace, body: this.o.manifest as V1Pod }),
+        this.o.signal,
+      );
       this.created = true;
       this.o.log("INFO", `Created Pod ${this.ref} (image ${this.imageOf()}).`);
     } catch (err) {
@@ -190,7 +204,10 @@ export class PodRun {
 
   private async readPod(doing: string): Promise<V1Pod> {
     try {
-      return await this.core.readNamespacedPod({ name: this.name, namespace: this.namespace });
+      return await withRetries(
+        () => this.core.readNamespacedPod({ name: this.name, namespace: this.namespace }),
+        this.o.signal,
+      );
     } catch (err) {
       if (apiStatus(err) === 404) {
         throw new UpdraftError(
@@ -303,7 +320,10 @@ export class PodRun {
         await sleepUnlessAborted(200, stop.signal).catch(() => undefined);
         if (stop.signal.aborted) return;
         try {
-          const pod = await this.core.readNamespacedPod({ name: this.name, namespace: this.namespace });
+          const pod = await withRetries(
+            () => this.core.readNamespacedPod({ name: this.name, namespace: this.namespace }),
+            this.o.signal,
+          );
           if (containerEnd(pod, sidecar) !== null) return;
         } catch (err) {
           if (apiStatus(err) === 404) return;
@@ -330,13 +350,16 @@ export class PodRun {
       this.deleted = this.deletePod("finished; the XCom sidecar prints the result as it stops");
       await this.deleted;
     } else {
+      const { setHeaderOptions } = await import("@kubernetes/client-node");
+      const mergePatch = setHeaderOptions("Content-Type", "application/merge-patch+json");
       try {
-        await this.core.patchNamespacedPod(
-          { name: this.name, namespace: this.namespace, body: { spec: { activeDeadlineSeconds: 1 } } },
-          (await import("@kubernetes/client-node")).setHeaderOptions(
-            "Content-Type",
-            "application/merge-patch+json",
-          ),
+        await withRetries(
+          () =>
+            this.core.patchNamespacedPod(
+              { name: this.name, namespace: this.namespace, body: { spec: { activeDeadlineSeconds: 1 } } },
+              mergePatch,
+            ),
+          this.o.signal,
         );
       } catch (err) {
         throw kubeApiError(err, `stop the XCom sidecar of Pod ${this.ref}`, this.namespace);

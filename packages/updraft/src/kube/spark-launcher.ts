@@ -8,7 +8,11 @@ import { apiStatus, kubeApiError } from "./api-errors.js";
 import { followContainerLog } from "./log-follow.js";
 import { HOPELESS_WAITING, describeWaiting, podStarted } from "./pod-state.js";
 import type { LogLevel } from "./pod-launcher.js";
+import { withRetries } from "./api-retry.js";
 import { sleepUnlessAborted, throwIfAborted } from "./waits.js";
+
+/** Deleting goes on after the try was stopped: its retries wait whatever the try's signal says. */
+const NEVER = new AbortController().signal;
 
 export interface SparkRunOptions {
   kc: KubeConfig;
@@ -98,13 +102,17 @@ export class SparkRun {
   private async deleteApp(why: string): Promise<void> {
     this.o.log("INFO", `Deleting ${this.ref} (${why}).`);
     try {
-      await this.custom.deleteNamespacedCustomObject({
-        group: this.group,
-        version: this.version,
-        namespace: this.namespace,
-        plural: this.plural,
-        name: this.name,
-      });
+      await withRetries(
+        () =>
+          this.custom.deleteNamespacedCustomObject({
+            group: this.group,
+            version: this.version,
+            namespace: this.namespace,
+            plural: this.plural,
+            name: this.name,
+          }),
+        NEVER,
+      );
     } catch (err) {
       if (apiStatus(err) !== 404)
         this.o.log("WARNING", kubeApiError(err, `delete ${this.ref}`, this.namespace).message);
@@ -114,13 +122,17 @@ export class SparkRun {
   private async submit(): Promise<void> {
     throwIfAborted(this.o.signal);
     try {
-      await this.custom.createNamespacedCustomObject({
-        group: this.group,
-        version: this.version,
-        namespace: this.namespace,
-        plural: this.plural,
-        body: this.o.application,
-      });
+      await withRetries(
+        () =>
+          this.custom.createNamespacedCustomObject({
+            group: this.group,
+            version: this.version,
+            namespace: this.namespace,
+            plural: this.plural,
+            body: this.o.application,
+          }),
+        this.o.signal,
+      );
       this.created = true;
       this.o.log("INFO", `Submitted ${this.ref}.`);
     } catch (err) {
@@ -132,13 +144,17 @@ export class SparkRun {
 
   private async read(): Promise<AppStatus> {
     try {
-      const obj = (await this.custom.getNamespacedCustomObject({
-        group: this.group,
-        version: this.version,
-        namespace: this.namespace,
-        plural: this.plural,
-        name: this.name,
-      })) as { status?: AppStatus };
+      const obj = (await withRetries(
+        () =>
+          this.custom.getNamespacedCustomObject({
+            group: this.group,
+            version: this.version,
+            namespace: this.namespace,
+            plural: this.plural,
+            name: this.name,
+          }),
+        this.o.signal,
+      )) as { status?: AppStatus };
       return obj.status ?? {};
     } catch (err) {
       if (apiStatus(err) === 404)
@@ -152,7 +168,10 @@ export class SparkRun {
 
   private async readDriver(podName: string): Promise<V1Pod | undefined> {
     try {
-      return await this.core.readNamespacedPod({ name: podName, namespace: this.namespace });
+      return await withRetries(
+        () => this.core.readNamespacedPod({ name: podName, namespace: this.namespace }),
+        this.o.signal,
+      );
     } catch (err) {
       if (apiStatus(err) === 404) return undefined;
       throw kubeApiError(err, `read driver Pod ${this.namespace}/${podName}`, this.namespace);
