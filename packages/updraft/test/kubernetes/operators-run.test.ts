@@ -49,6 +49,8 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
       body: { metadata: { name: "aws-credentials" }, stringData: { AWS_ACCESS_KEY_ID: "AKIATEST" } },
     });
     sim.inject({ type: "OOMKilled", labelSelector: "task_id=oom", afterMs: 1500 });
+    await core.createNamespace({ body: { metadata: { name: "locked" } } });
+    sim.inject({ type: "ApiError", method: "POST", path: "/namespaces/locked/pods", status: 403, count: 10 });
     const home = tempDir("updraft-kube-operators-");
     const dags = join(home, "dags");
     mkdirSync(dags);
@@ -158,6 +160,16 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
     expect(slow).toContain("[base] step 1 of 600");
     expect(slow).toContain("execution timeout");
     expect(slow).toMatch(/Deleting Pod airflow\/slow-[a-z0-9-]+-try1 \(the task was stopped\)/);
+    const api = await Promise.all(
+      ["invalid", "forbidden"].map((t) => stateOf(engine, "kpo_failures", run, t, ["success", "failed"])),
+    );
+    expect(api).toEqual(["failed", "failed"]);
+    expect(engine.log("kpo_failures", run, "invalid")).toMatch(
+      /Could not create Pod airflow\/invalid-[a-z0-9-]+-try1: the API server got 422: .*metadata.labels.*fix the operator's arguments/,
+    );
+    expect(engine.log("kpo_failures", run, "forbidden")).toMatch(
+      /Could not create Pod locked\/forbidden-[a-z0-9-]+-try1: the API server got 403.*grant it the verb/,
+    );
     for (const t of ["oom", "pull", "too_slow"])
       await until(`${t}'s Pod deleted`, () => podsDeleted(sim, t), 30_000);
   }, 150_000);
