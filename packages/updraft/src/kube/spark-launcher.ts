@@ -178,6 +178,22 @@ export class SparkRun {
     }
   }
 
+  private followDriver(driver: V1Pod, podName: string, ended: Promise<void>): Promise<void> {
+    const containers = driver.spec?.containers ?? [];
+    const container =
+      containers.find((c) => c.name === DRIVER_CONTAINER)?.name ?? containers[0]?.name ?? DRIVER_CONTAINER;
+    return followContainerLog({
+      kc: this.o.kc,
+      namespace: this.namespace,
+      pod: podName,
+      container,
+      onLine: (line) => this.o.containerLine("driver", line),
+      containerEnded: ended,
+      signal: this.o.signal,
+      warn: (m) => this.o.log("WARNING", m),
+    });
+  }
+
   /** Polls the application to its end, following the driver's log once its Pod runs. */
   private async follow(): Promise<SparkRunResult> {
     const t0 = Date.now();
@@ -196,6 +212,11 @@ export class SparkRun {
         const driverName = status.driverInfo?.podName ?? `${this.name}-driver`;
         if (state === "COMPLETED" || FAILED.has(state)) {
           markEnded();
+          // A driver that ended between two polls: its whole log is still there to read.
+          if (logs === null && this.o.getLogs) {
+            const driver = await this.readDriver(driverName);
+            if (driver !== undefined) logs = this.followDriver(driver, driverName, ended);
+          }
           await logs;
           return {
             name: this.name,
@@ -219,22 +240,8 @@ export class SparkRun {
               `${this.ref} cannot start: its driver is waiting with ${hopeless.state?.waiting?.reason}. Fix spec.image or the driver's configuration.`,
             );
         }
-        if (driver !== undefined && podStarted(driver) && logs === null && this.o.getLogs) {
-          const container =
-            driver.spec?.containers.find((c) => c.name === DRIVER_CONTAINER)?.name ??
-            driver.spec?.containers[0]?.name ??
-            DRIVER_CONTAINER;
-          logs = followContainerLog({
-            kc: this.o.kc,
-            namespace: this.namespace,
-            pod: driverName,
-            container,
-            onLine: (line) => this.o.containerLine("driver", line),
-            containerEnded: ended,
-            signal: this.o.signal,
-            warn: (m) => this.o.log("WARNING", m),
-          });
-        }
+        if (driver !== undefined && podStarted(driver) && logs === null && this.o.getLogs)
+          logs = this.followDriver(driver, driverName, ended);
         if (NOT_STARTED.has(state) && Date.now() - t0 >= this.o.startupTimeoutMs) {
           throw new UpdraftError(
             "KUBERNETES_SPARK_FAILED",

@@ -2,7 +2,7 @@
 // processes from dist/: run `npm run build` first) against the Kubernetes API simulator, through
 // the official client: templated arguments, the container's log in the task log while it runs,
 // XCom from the sidecar, failures with their reasons, Pods deleted or kept, killed tries.
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
@@ -11,6 +11,7 @@ import { startKubeSim, type KubeSim, type KubeObject } from "../kube-sim/index.j
 import { EXAMPLES } from "../e2e/helpers.js";
 import { cleanupTempDirs, tempDir } from "../helpers.js";
 import { OperatorEngine, stateOf, until } from "./operators-engine.js";
+import { FakeSparkOperator } from "./operators-spark-controller.js";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/kubernetes/", import.meta.url));
 const CONTAINER = join(FIXTURES, "container.mjs");
@@ -28,6 +29,7 @@ function podsDeleted(sim: KubeSim, taskId: string): true | undefined {
 describe("Kubernetes operators through the engine, against the simulator", () => {
   let sim: KubeSim;
   let engine: OperatorEngine;
+  let spark: FakeSparkOperator;
 
   beforeAll(async () => {
     sim = await startKubeSim({
@@ -36,10 +38,13 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
         "my-registry.io/ml-trainer": python,
         "my-registry.io/ml-validator": python,
         "fixture/app": python,
+        "fixture/spark": python,
       },
       startDelayMs: 100,
     });
     process.env["KUBECONFIG"] = sim.kubeconfigPath;
+    // The simulator has no Spark operator yet: a stand-in runs the drivers (see its file).
+    spark = new FakeSparkOperator(sim.kubeconfigPath, "spark");
     const kc = new KubeConfig();
     kc.loadFromFile(sim.kubeconfigPath);
     const core = kc.makeApiClient(CoreV1Api);
@@ -55,8 +60,7 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
     const dags = join(home, "dags");
     mkdirSync(dags);
     copyFileSync(join(EXAMPLES, "ml_training_pipeline.ts"), join(dags, "ml_training_pipeline.ts"));
-    for (const f of readdirSync(join(FIXTURES, "dags")))
-      if (f.endsWith(".ts")) copyFileSync(join(FIXTURES, "dags", f), join(dags, f));
+    cpSync(join(FIXTURES, "dags"), dags, { recursive: true });
     engine = await OperatorEngine.start(home, dags);
     await engine.addConnection("k8s_inline", "kubernetes", {
       kube_config: readFileSync(sim.kubeconfigPath, "utf8"),
@@ -69,6 +73,7 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
 
   afterAll(async () => {
     await engine?.stop();
+    await spark?.stop();
     await sim?.close();
     delete process.env["KUBECONFIG"];
     cleanupTempDirs();
@@ -222,5 +227,40 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
     expect(engine.log("kpo_connections", run, "mapped", 1, 1)).toContain(
       '[base] argv: ["/app/run.py","--part","b"]',
     );
+  }, 120_000);
+
+  it("runs a SparkApplication to COMPLETED with the driver's log, and fails cleanly on a FAILED one", async () => {
+    const run = "manual__spark";
+    const logical = await engine.trigger("spark_cases", run);
+    const dsNodash = logical.toISOString().slice(0, 10).replaceAll("-", "");
+    const apps = () => sim.objects("sparkapplications", "spark");
+    expect(await stateOf(engine, "spark_cases", run, "spark_ok", ["success", "failed"])).toBe("success");
+    const ok = engine.log("spark_cases", run, "spark_ok");
+    expect(ok).toMatch(/Submitted SparkApplication spark\/spark-pi-[a-z0-9-]+-try1/);
+    expect(ok).toContain(
+      `[driver] argv: ${JSON.stringify([`local:///opt/jobs/pi-${dsNodash}.py`, "--date", "from-file"])}`,
+    );
+    expect(ok).toContain("[driver] step 3 of 3");
+    expect(ok).toContain("is COMPLETED");
+    // Deleted at the end (deleteOnTermination defaults to true).
+    await until(
+      "spark_ok's application deleted",
+      () => (apps().some((a) => a.metadata.labels?.["task_id"] === "spark_ok") ? undefined : true),
+      30_000,
+    );
+
+    expect(await stateOf(engine, "spark_cases", run, "spark_fail", ["success", "failed"])).toBe("failed");
+    const failed = engine.log("spark_cases", run, "spark_fail");
+    expect(failed).toMatch(
+      /SparkApplication spark\/broken-etl-[a-z0-9-]+-try1 ended FAILED: driver container failed with ExitCode: 3/,
+    );
+    expect(failed).toContain("[driver] Table not found: sales");
+    // deleteOnTermination: false keeps it, with the try's labels.
+    const kept = apps().find((a) => a.metadata.labels?.["task_id"] === "spark_fail");
+    expect(kept?.metadata.labels).toMatchObject({
+      dag_id: "spark_cases",
+      try_number: "1",
+      spark_kubernetes_operator: "true",
+    });
   }, 120_000);
 });
