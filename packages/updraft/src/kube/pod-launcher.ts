@@ -248,12 +248,27 @@ export class PodRun {
       }
       if (Date.now() - t0 >= this.o.startupTimeoutMs) {
         const seconds = Math.round(this.o.startupTimeoutMs / 1000);
+        await this.logWarningEvents();
         throw new UpdraftError(
           "KUBERNETES_POD_START_TIMEOUT",
           `Pod ${this.ref} did not start within startupTimeoutSeconds (${seconds} s): ${last === undefined ? "it is still Pending" : `it is waiting: ${last}`}. ${adviceForWaiting(last)}`,
         );
       }
       await sleepUnlessAborted(pollDelay(t0), this.o.signal);
+    }
+  }
+
+  /** The Pod's Warning events into the task log (as Airflow's log_events_on_failure): why it waits. */
+  private async logWarningEvents(): Promise<void> {
+    try {
+      const events = await this.core.listNamespacedEvent({
+        namespace: this.namespace,
+        fieldSelector: `involvedObject.name=${this.name}`,
+      });
+      const warnings = events.items.filter((e) => e.type === "Warning").slice(-5);
+      for (const e of warnings) this.o.log("WARNING", `Pod event ${e.reason ?? ""}: ${e.message ?? ""}`);
+    } catch {
+      // Events only explain; the timeout is the error.
     }
   }
 

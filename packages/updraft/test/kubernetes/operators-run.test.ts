@@ -12,6 +12,7 @@ import { EXAMPLES } from "../e2e/helpers.js";
 import { cleanupTempDirs, tempDir } from "../helpers.js";
 import { OperatorEngine, stateOf, until } from "./operators-engine.js";
 import { FakeSparkOperator } from "./operators-spark-controller.js";
+import { taskInstanceLabels } from "../../src/kube/pod-names.js";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/kubernetes/", import.meta.url));
 const CONTAINER = join(FIXTURES, "container.mjs");
@@ -157,6 +158,8 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
     expect(oom).toMatch(/exited with code 137 \(OOMKilled\)/);
     expect(oom).toContain("raise resources.limits.memory");
 
+    // The Pod's Warning events explain the timeout in the task log.
+    expect(engine.log("kpo_failures", run, "pull")).toMatch(/Pod event Failed: .*fixture\/missing:9/);
     expect(engine.log("kpo_failures", run, "pull")).toMatch(
       /did not start within startupTimeoutSeconds \(3 s\): it is waiting: container base: (ErrImagePull|ImagePullBackOff)/,
     );
@@ -262,5 +265,63 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
       try_number: "1",
       spark_kubernetes_operator: "true",
     });
+  }, 120_000);
+
+  it("retries transient API failures, and deletes a Pod an earlier try left running", async () => {
+    const run = "manual__recovery";
+    sim.inject({
+      type: "ApiError",
+      method: "GET",
+      path: "/namespaces/airflow/pods/flaky-",
+      status: 503,
+      count: 3,
+    });
+    const kc = new KubeConfig();
+    kc.loadFromFile(sim.kubeconfigPath);
+    const id = { dagId: "kpo_recovery", taskId: "orphaned", runId: run, mapIndex: -1 };
+    await kc.makeApiClient(CoreV1Api).createNamespacedPod({
+      namespace: "airflow",
+      body: {
+        metadata: {
+          name: "orphan-of-try-0",
+          labels: { ...taskInstanceLabels(id, "kubernetes_pod_operator"), try_number: "0" },
+        },
+        spec: {
+          restartPolicy: "Never",
+          containers: [{ name: "base", image: "busybox", command: ["sleep", "120"] }],
+        },
+      },
+    });
+    await until(
+      "the orphan running",
+      () =>
+        sim
+          .pods("airflow")
+          .find(
+            (p) =>
+              p.metadata.name === "orphan-of-try-0" &&
+              (p.status as { phase?: string } | undefined)?.phase === "Running",
+          )
+          ? true
+          : undefined,
+      30_000,
+    );
+    await engine.trigger("kpo_recovery", run);
+    expect(await stateOf(engine, "kpo_recovery", run, "flaky", ["success", "failed"])).toBe("success");
+    expect(sim.requests().filter((r) => r.status === 503).length).toBeGreaterThanOrEqual(3);
+    expect(await stateOf(engine, "kpo_recovery", run, "orphaned", ["success", "failed"])).toBe("success");
+    expect(engine.log("kpo_recovery", run, "orphaned")).toContain(
+      "Pod airflow/orphan-of-try-0 of try 0 still runs; deleting it",
+    );
+    await until(
+      "the orphan deleted",
+      () =>
+        sim
+          .pods("airflow")
+          .some((p) => p.metadata.name === "orphan-of-try-0" && p.metadata.deletionTimestamp === undefined)
+          ? undefined
+          : true,
+      30_000,
+    );
   }, 120_000);
 });
