@@ -51,6 +51,7 @@ export interface PodRunResult {
   sidecarLines: string[] | null;
   phase: string | undefined;
   reason: string | undefined;
+  message: string | undefined;
 }
 
 /** How long the XCom sidecar may take to print the file once told to stop. */
@@ -103,6 +104,7 @@ export class PodRun {
         sidecarLines,
         phase: pod.status?.phase,
         reason: pod.status?.reason,
+        message: pod.status?.message,
       };
     } catch (err) {
       // Killed or failed on the way: a Pod left running would go on using the cluster.

@@ -55,6 +55,17 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
       body: { metadata: { name: "aws-credentials" }, stringData: { AWS_ACCESS_KEY_ID: "AKIATEST" } },
     });
     sim.inject({ type: "OOMKilled", labelSelector: "task_id=oom", afterMs: 1500 });
+    sim.inject({
+      type: "Evicted",
+      labelSelector: "task_id=evicted",
+      afterMs: 1500,
+      message: "The node was low on resource: memory.",
+    });
+    sim.inject({
+      type: "Unschedulable",
+      labelSelector: "task_id=unschedulable",
+      message: "0/1 nodes are available: 1 Insufficient nvidia.com/gpu.",
+    });
     await core.createNamespace({ body: { metadata: { name: "locked" } } });
     sim.inject({ type: "ApiError", method: "POST", path: "/namespaces/locked/pods", status: 403, count: 10 });
     const home = tempDir("updraft-kube-operators-");
@@ -138,7 +149,7 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
     await until("the producer's Pod deleted", () => podsDeleted(sim, "produce"), 30_000);
   }, 120_000);
 
-  it("fails tasks with the container's exit code, OOMKilled, an image that cannot be pulled, or the execution timeout", async () => {
+  it("fails tasks with the reason: exit code, OOMKilled, eviction, image pull, unschedulable, API refusals, execution timeout; skips on skipOnExitCode", async () => {
     const run = "manual__failures";
     await engine.trigger("kpo_failures", run);
     const states = await Promise.all(
@@ -168,6 +179,17 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
     expect(slow).toContain("[base] step 1 of 600");
     expect(slow).toContain("execution timeout");
     expect(slow).toMatch(/Deleting Pod airflow\/slow-[a-z0-9-]+-try1 \(the task was stopped\)/);
+    expect(await stateOf(engine, "kpo_failures", run, "skip_99", ["success", "failed", "skipped"])).toBe(
+      "skipped",
+    );
+    expect(await stateOf(engine, "kpo_failures", run, "evicted", ["success", "failed"])).toBe("failed");
+    expect(engine.log("kpo_failures", run, "evicted")).toMatch(
+      /Evicted.*The node was low on resource: memory/,
+    );
+    expect(await stateOf(engine, "kpo_failures", run, "unschedulable", ["success", "failed"])).toBe("failed");
+    expect(engine.log("kpo_failures", run, "unschedulable")).toMatch(
+      /did not start within startupTimeoutSeconds \(2 s\): it is waiting: Unschedulable \(0\/1 nodes are available: 1 Insufficient nvidia.com\/gpu.\)\. No node fits/,
+    );
     const api = await Promise.all(
       ["invalid", "forbidden"].map((t) => stateOf(engine, "kpo_failures", run, t, ["success", "failed"])),
     );

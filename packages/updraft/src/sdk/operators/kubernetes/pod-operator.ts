@@ -199,20 +199,21 @@ export class KubernetesPodOperator extends BaseOperator {
         throw new TaskSkipped(`Pod ${namespace}/${name} returned exit code ${end.exitCode}: task skipped.`);
       const podWhy =
         result.reason !== undefined && result.reason !== end.reason
-          ? ` The Pod ended ${result.phase} (${result.reason}).`
+          ? ` The Pod ended ${result.phase} (${result.reason}${result.message ? `: ${result.message}` : ""}).`
           : "";
-      throw new UpdraftError(
-        "KUBERNETES_POD_FAILED",
-        `Pod ${namespace}/${name} failed: ${kube.describeEnd(end, BASE_CONTAINER)}${podWhy}`,
-        {
-          details: {
-            pod: name,
-            namespace,
-            exit_code: end.exitCode,
-            ...(end.reason === undefined ? {} : { reason: end.reason }),
-          },
+      // No end of its own: the whole Pod was stopped (evicted, past its deadline).
+      const what =
+        end.exitCode === -1
+          ? `the Pod ended ${result.phase ?? "Failed"} (${end.reason ?? "no reason given"}${end.message ? `: ${end.message}` : ""}) before its container ${BASE_CONTAINER} did. ${end.reason === "Evicted" ? "The node ran short of a resource: raise the requests so that it is scheduled where they fit, and run the task again." : ""}`.trim()
+          : `${kube.describeEnd(end, BASE_CONTAINER)}${podWhy}`;
+      throw new UpdraftError("KUBERNETES_POD_FAILED", `Pod ${namespace}/${name} failed: ${what}`, {
+        details: {
+          pod: name,
+          namespace,
+          exit_code: end.exitCode,
+          ...(end.reason === undefined ? {} : { reason: end.reason }),
         },
-      );
+      });
     }
     if (!xcom) return undefined;
     return parseXcom(result.sidecarLines ?? [], `${namespace}/${name}`);
