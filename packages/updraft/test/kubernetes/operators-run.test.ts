@@ -68,6 +68,8 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
     });
     await core.createNamespace({ body: { metadata: { name: "locked" } } });
     sim.inject({ type: "ApiError", method: "POST", path: "/namespaces/locked/pods", status: 403, count: 10 });
+    // The simulator creates namespaces on first use: a missing one is injected as the 404 it would be.
+    sim.inject({ type: "ApiError", method: "POST", path: "/namespaces/ghost/pods", status: 404, count: 10 });
     const home = tempDir("updraft-kube-operators-");
     const dags = join(home, "dags");
     mkdirSync(dags);
@@ -191,9 +193,14 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
       /did not start within startupTimeoutSeconds \(2 s\): it is waiting: Unschedulable \(0\/1 nodes are available: 1 Insufficient nvidia.com\/gpu.\)\. No node fits/,
     );
     const api = await Promise.all(
-      ["invalid", "forbidden"].map((t) => stateOf(engine, "kpo_failures", run, t, ["success", "failed"])),
+      ["invalid", "forbidden", "missing_ns"].map((t) =>
+        stateOf(engine, "kpo_failures", run, t, ["success", "failed"]),
+      ),
     );
-    expect(api).toEqual(["failed", "failed"]);
+    expect(api).toEqual(["failed", "failed", "failed"]);
+    expect(engine.log("kpo_failures", run, "missing_ns")).toMatch(
+      /Could not create Pod ghost\/ghost-[a-z0-9-]+-try1: the API server got 404.*Check that namespace "ghost" exists/,
+    );
     expect(engine.log("kpo_failures", run, "invalid")).toMatch(
       /Could not create Pod airflow\/invalid-[a-z0-9-]+-try1: the API server got 422: .*metadata.labels.*fix the operator's arguments/,
     );
