@@ -211,28 +211,63 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
       await until(`${t}'s Pod deleted`, () => podsDeleted(sim, t), 30_000);
   }, 150_000);
 
-  it("deletes the Pod of a task marked failed while it runs", async () => {
-    const run = "manual__kill";
-    await engine.trigger("kpo_kill", run);
-    await until(
-      "the container running",
-      () => (engine.log("kpo_kill", run, "long").includes("[base] step 2 of 600") ? true : undefined),
-      60_000,
-    );
-    expect(podsOf(sim, "long")).toHaveLength(1);
-    await engine.markFailed("kpo_kill", run, "long");
-    await until("the Pod deleted", () => podsDeleted(sim, "long"), 60_000);
-    await until(
-      "the log to say so",
-      () =>
-        /Deleting Pod airflow\/long-[a-z0-9-]+-try1 \(the task was stopped\)/.test(
-          engine.log("kpo_kill", run, "long"),
-        )
-          ? true
-          : undefined,
-      30_000,
-    );
-  }, 120_000);
+  it("deletes the Pod of a task marked failed while it runs, or whose runner gets SIGTERM", async () => {
+    const running = async (run: string) => {
+      await engine.trigger("kpo_kill", run);
+      await until(
+        "the container running",
+        () => (engine.log("kpo_kill", run, "long").includes("[base] step 2 of 600") ? true : undefined),
+        60_000,
+      );
+      const pods = podsOf(sim, "long").filter((p) => p.metadata.deletionTimestamp === undefined);
+      expect(pods).toHaveLength(1);
+      return pods[0]?.metadata.name;
+    };
+    const stopped = (run: string) =>
+      until(
+        "the log to say the Pod is deleted",
+        () =>
+          /Deleting Pod airflow\/long-[a-z0-9-]+-try1 \(the task was stopped\)/.test(
+            engine.log("kpo_kill", run, "long"),
+          )
+            ? true
+            : undefined,
+        30_000,
+      );
+    const gone = (name: string | undefined) =>
+      until(
+        `Pod ${name} deleted`,
+        () =>
+          sim
+            .pods("airflow")
+            .some((p) => p.metadata.name === name && p.metadata.deletionTimestamp === undefined)
+            ? undefined
+            : true,
+        60_000,
+      );
+
+    // Marked failed (from the UI or the API): the next heartbeat meets 409 and the runner stops the try.
+    const first = await running("manual__kill");
+    await engine.markFailed("kpo_kill", "manual__kill", "long");
+    await gone(first);
+    await stopped("manual__kill");
+
+    // SIGTERM to the runner process (a worker shutting down, a Pod evicted under the KubernetesExecutor).
+    const second = await running("manual__sigterm");
+    const row = await engine.database.db
+      .selectFrom("task_instance")
+      .select("pid")
+      .where("run_id", "=", "manual__sigterm")
+      .executeTakeFirstOrThrow();
+    expect(row.pid).toBeGreaterThan(0);
+    process.kill(row.pid as number, "SIGTERM");
+    await gone(second);
+    await stopped("manual__sigterm");
+    expect(
+      await stateOf(engine, "kpo_kill", "manual__sigterm", "long", ["failed", "up_for_retry", "success"]),
+    ).toBe("failed");
+    expect(engine.log("kpo_kill", "manual__sigterm", "long")).toContain("The runner received SIGTERM");
+  }, 150_000);
 
   it("reads the cluster from a kubernetes connection, and runs one Pod per mapped instance", async () => {
     const run = "manual__connections";
