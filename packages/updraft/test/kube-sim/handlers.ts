@@ -63,7 +63,18 @@ export class Handlers {
       }
       meta.name = generatedName(meta.generateName!);
     }
-    delete meta.deletionTimestamp;
+    // Server-owned fields: whatever a client sent is replaced (the store sets uid, timestamps, resourceVersion).
+    for (const field of [
+      "uid",
+      "resourceVersion",
+      "creationTimestamp",
+      "deletionTimestamp",
+      "deletionGracePeriodSeconds",
+      "selfLink",
+      "managedFields",
+    ]) {
+      delete (meta as unknown as Record<string, unknown>)[field];
+    }
     delete object.status;
     if (route.resource === "pods") {
       defaultPod(object);

@@ -14,6 +14,7 @@ import { DEFAULT_IMAGES } from "./images.js";
 import { writeKubeconfig } from "./kubeconfig.js";
 import { PodRuntime } from "./pods-runtime.js";
 import { type RequestRecord, SimServer } from "./server.js";
+import { withSparkOperator } from "./spark.js";
 import { Store } from "./store.js";
 import type { ImageSpec, KubeObject } from "./types.js";
 
@@ -42,6 +43,8 @@ export interface KubeSimOptions {
   port?: number;
   /** Where to write the kubeconfig (default: a temporary file removed by close()). */
   kubeconfigPath?: string;
+  /** Run the simulated Spark operator for SparkApplications (default true). */
+  sparkOperator?: boolean;
 }
 
 export interface KubeSim {
@@ -66,17 +69,14 @@ export interface KubeSim {
   close(): Promise<void>;
 }
 
-/** Internal parts, for the Spark operator and the CLI to hook into. */
+/** Internal parts, for the Spark operator to hook into. */
 export interface SimParts {
   store: Store;
   handlers: Handlers;
   runtime: PodRuntime;
 }
 
-export async function startKubeSim(
-  options: KubeSimOptions = {},
-  extend?: (parts: SimParts) => Hooks,
-): Promise<KubeSim> {
+export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSim> {
   const store = new Store(options.historyLimit ?? 2000);
   const faults = new Faults();
   const hooks: Hooks = {};
@@ -95,7 +95,8 @@ export async function startKubeSim(
   const handlers = new Handlers(store, runtime, hooks);
   handlers.ensureNamespace("default");
   handlers.ensureNamespace("kube-system");
-  if (extend !== undefined) Object.assign(hooks, extend({ store, handlers, runtime }));
+  if (options.sparkOperator !== false)
+    Object.assign(hooks, withSparkOperator()({ store, handlers, runtime }));
   const server = new SimServer({ store, runtime, faults, handlers, bookmarkMs: options.bookmarkMs ?? 1000 });
   await new Promise<void>((resolve, reject) => {
     server.http.once("error", reject);
