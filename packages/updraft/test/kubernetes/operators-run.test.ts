@@ -11,7 +11,6 @@ import { startKubeSim, type KubeSim, type KubeObject } from "../kube-sim/index.j
 import { EXAMPLES } from "../e2e/helpers.js";
 import { cleanupTempDirs, tempDir } from "../helpers.js";
 import { OperatorEngine, stateOf, until } from "./operators-engine.js";
-import { FakeSparkOperator } from "./operators-spark-controller.js";
 import { taskInstanceLabels } from "../../src/kube/pod-names.js";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/kubernetes/", import.meta.url));
@@ -30,7 +29,6 @@ function podsDeleted(sim: KubeSim, taskId: string): true | undefined {
 describe("Kubernetes operators through the engine, against the simulator", () => {
   let sim: KubeSim;
   let engine: OperatorEngine;
-  let spark: FakeSparkOperator;
 
   beforeAll(async () => {
     sim = await startKubeSim({
@@ -39,13 +37,12 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
         "my-registry.io/ml-trainer": python,
         "my-registry.io/ml-validator": python,
         "fixture/app": python,
-        "fixture/spark": python,
+        // The simulated Spark operator runs `spark-submit <main file> <arguments>` in the driver.
+        "fixture/spark": { commands: { "spark-submit": [process.execPath, CONTAINER] } },
       },
       startDelayMs: 100,
     });
     process.env["KUBECONFIG"] = sim.kubeconfigPath;
-    // The simulator has no Spark operator yet: a stand-in runs the drivers (see its file).
-    spark = new FakeSparkOperator(sim.kubeconfigPath, "spark");
     const kc = new KubeConfig();
     kc.loadFromFile(sim.kubeconfigPath);
     const core = kc.makeApiClient(CoreV1Api);
@@ -87,7 +84,6 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
 
   afterAll(async () => {
     await engine?.stop();
-    await spark?.stop();
     await sim?.close();
     delete process.env["KUBECONFIG"];
     cleanupTempDirs();
@@ -305,7 +301,7 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
     const ok = engine.log("spark_cases", run, "spark_ok");
     expect(ok).toMatch(/Submitted SparkApplication spark\/spark-pi-[a-z0-9-]+-try1/);
     expect(ok).toContain(
-      `[driver] argv: ${JSON.stringify([`local:///opt/jobs/pi-${dsNodash}.py`, "--date", "from-file"])}`,
+      `[driver] argv: ${JSON.stringify([`/opt/jobs/pi-${dsNodash}.py`, "--date", "from-file"])}`,
     );
     expect(ok).toContain("[driver] step 3 of 3");
     expect(ok).toContain("is COMPLETED");
