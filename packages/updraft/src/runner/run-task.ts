@@ -288,7 +288,13 @@ class TryRun {
     }
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    const result = await task.execute({ ctx, fields: resolved.fields, signal: this.abort.signal });
+    const result = await task.execute({
+      ctx,
+      fields: resolved.fields,
+      signal: this.abort.signal,
+      // Files named by a field (a SparkApplication manifest) render with the fields' scope.
+      render: (text, field) => renderer.renderString(text, scope ?? { ...ctx }, field, task.taskId),
+    });
     const cpu = process.cpuUsage(cpu0);
     this.exec = { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
     clearTimeout(this.timeoutTimer);

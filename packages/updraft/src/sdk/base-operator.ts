@@ -38,6 +38,12 @@ export interface ExecuteInput {
   fields: Record<string, unknown>;
   /** Aborted when the try is cancelled or times out. */
   signal: AbortSignal;
+  /**
+   * Renders a template with the scope of the task's templated fields (Airflow renders files named
+   * by a field with a `template_ext` extension so): `field` names it in errors. Variables and
+   * connections a file names must also appear in a templated field to be fetched.
+   */
+  render?: (template: string, field: string) => string;
 }
 
 /** Fields whose values are given by `expand`, per mapped instance. */

@@ -301,7 +301,7 @@ describe("Kubernetes operators through the engine, against the simulator", () =>
     const ok = engine.log("spark_cases", run, "spark_ok");
     expect(ok).toMatch(/Submitted SparkApplication spark\/spark-pi-[a-z0-9-]+-try1/);
     expect(ok).toContain(
-      `[driver] argv: ${JSON.stringify([`/opt/jobs/pi-${dsNodash}.py`, "--date", "from-file"])}`,
+      `[driver] argv: ${JSON.stringify([`/opt/jobs/pi-${dsNodash}.py`, "--date", logical.toISOString().slice(0, 10)])}`,
     );
     expect(ok).toContain("[driver] step 3 of 3");
     expect(ok).toContain("is COMPLETED");

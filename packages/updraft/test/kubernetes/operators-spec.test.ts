@@ -265,6 +265,15 @@ describe("the SparkApplication of a try", () => {
     expect(app.spec.mainApplicationFile).toBe("local:///app/main.py");
     expect(body.metadata).toEqual({ name: "spark-pi", labels: { team: "data" } });
   });
+  it("renders the file's text as a template (Airflow's template_ext)", () => {
+    writeFileSync(join(folder, "dated.yml"), 'kind: SparkApplication\nspec:\n  arguments: ["{{ ds }}"]\n');
+    const render = (t: string, field: string) =>
+      field === "applicationFile" ? t.replace("{{ ds }}", "2026-11-22") : t;
+    expect(loadApplication({ applicationFile: "dated.yml" }, folder, loadYaml, "t", render)).toEqual({
+      kind: "SparkApplication",
+      spec: { arguments: ["2026-11-22"] },
+    });
+  });
   it("parses YAML or JSON text, and takes an object", () => {
     expect(
       loadApplication(

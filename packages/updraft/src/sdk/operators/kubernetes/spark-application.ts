@@ -30,6 +30,7 @@ export function loadApplication(
   dagFolder: string | undefined,
   parseYaml: (text: string) => unknown,
   taskId: string,
+  render: (template: string, field: string) => string = (t) => t,
 ): Obj {
   let body: unknown = fields.templateSpec;
   const file = fields.applicationFile;
@@ -47,6 +48,8 @@ export function loadApplication(
         );
       }
       where = path;
+      // A file's text is a template too, as Airflow's template_ext makes it ({{ ds }} in the manifest).
+      text = render(text, "applicationFile");
     }
     try {
       body = parseYaml(text);

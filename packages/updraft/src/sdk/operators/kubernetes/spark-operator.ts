@@ -92,7 +92,7 @@ export class SparkKubernetesOperator extends BaseOperator {
     checkSparkOptions(options);
   }
 
-  async execute({ ctx, fields, signal }: ExecuteInput): Promise<unknown> {
+  async execute({ ctx, fields, signal, render }: ExecuteInput): Promise<unknown> {
     const kube = await import("../../../kube/operators.js");
     const { target, defaultNamespace } = await resolveTarget(fields, ctx);
     const kc = await kube.loadOperatorKubeConfig(target);
@@ -102,6 +102,7 @@ export class SparkKubernetesOperator extends BaseOperator {
       dagFile === undefined ? undefined : dirname(dagFile),
       kube.parseYaml,
       this.taskId,
+      render,
     );
     const namespace = (fields.namespace as string | undefined) ?? defaultNamespace ?? DEFAULT_NAMESPACE;
     const id = tryIdentity(ctx);
