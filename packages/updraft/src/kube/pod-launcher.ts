@@ -7,17 +7,11 @@ import type { CoreV1Api, KubeConfig, V1Pod } from "@kubernetes/client-node";
 import { UpdraftError } from "../common/errors.js";
 import { apiStatus, kubeApiError } from "./api-errors.js";
 import { followContainerLog } from "./log-follow.js";
-import {
-  HOPELESS_WAITING,
-  containerEnd,
-  describeWaiting,
-  podEnded,
-  podStarted,
-  waitingReasons,
-  type ContainerEnd,
-} from "./pod-state.js";
+import { containerEnd, podEnded, type ContainerEnd } from "./pod-state.js";
 import { withRetries } from "./api-retry.js";
-import { sleepUnlessAborted, throwIfAborted } from "./waits.js";
+import { waitForPodStart } from "./pod-start.js";
+import { readSidecarOutput } from "./sidecar-output.js";
+import { pollDelay, sleepUnlessAborted, throwIfAborted } from "./waits.js";
 
 /** Deleting goes on after the try was stopped: its retries wait whatever the try's signal says. */
 const NEVER = new AbortController().signal;
@@ -52,14 +46,6 @@ export interface PodRunResult {
   phase: string | undefined;
   reason: string | undefined;
   message: string | undefined;
-}
-
-/** How long the XCom sidecar may take to print the file once told to stop. */
-const SIDECAR_MS = 60_000;
-
-function pollDelay(startedAt: number): number {
-  // Quick at first (short tasks end quickly), then gentle on the API server.
-  return Date.now() - startedAt < 5000 ? 200 : 1000;
 }
 
 export class PodRun {
@@ -221,57 +207,22 @@ export class PodRun {
     }
   }
 
-  /** Polls until the Pod leaves Pending; fails on a hopeless waiting reason or after the startup timeout. */
-  private async waitForStart(): Promise<V1Pod> {
-    const t0 = Date.now();
-    let last: string | undefined;
-    // Each reason once: a failing pull flips between ErrImagePull and ImagePullBackOff for as long as it waits.
-    const told = new Set<string>();
-    for (;;) {
-      throwIfAborted(this.o.signal);
-      const pod = await this.readPod("it was starting");
-      if (podStarted(pod)) return pod;
-      const waiting = describeWaiting(pod);
-      const reasons = waitingReasons(pod)
-        .map((r) => r.reason)
-        .join(",");
-      if (waiting !== undefined && !told.has(reasons))
-        this.o.log("WARNING", `Pod ${this.ref} is waiting: ${waiting}`);
-      told.add(reasons);
-      last = waiting ?? last;
-      const hopeless = (pod.status?.containerStatuses ?? []).find((s) =>
-        HOPELESS_WAITING.has(s.state?.waiting?.reason ?? ""),
-      );
-      if (hopeless !== undefined) {
-        throw new UpdraftError(
-          "KUBERNETES_POD_FAILED",
-          `Pod ${this.ref} cannot start: container ${hopeless.name} is waiting with ${hopeless.state?.waiting?.reason}${hopeless.state?.waiting?.message ? ` (${hopeless.state.waiting.message})` : ""}. Fix the image name.`,
-        );
-      }
-      if (Date.now() - t0 >= this.o.startupTimeoutMs) {
-        const seconds = Math.round(this.o.startupTimeoutMs / 1000);
-        await this.logWarningEvents();
-        throw new UpdraftError(
-          "KUBERNETES_POD_START_TIMEOUT",
-          `Pod ${this.ref} did not start within startupTimeoutSeconds (${seconds} s): ${last === undefined ? "it is still Pending" : `it is waiting: ${last}`}. ${adviceForWaiting(last)}`,
-        );
-      }
-      await sleepUnlessAborted(pollDelay(t0), this.o.signal);
-    }
-  }
-
-  /** The Pod's Warning events into the task log (as Airflow's log_events_on_failure): why it waits. */
-  private async logWarningEvents(): Promise<void> {
-    try {
-      const events = await this.core.listNamespacedEvent({
-        namespace: this.namespace,
-        fieldSelector: `involvedObject.name=${this.name}`,
-      });
-      const warnings = events.items.filter((e) => e.type === "Warning").slice(-5);
-      for (const e of warnings) this.o.log("WARNING", `Pod event ${e.reason ?? ""}: ${e.message ?? ""}`);
-    } catch {
-      // Events only explain; the timeout is the error.
-    }
+  /** Polls until the Pod leaves Pending (see pod-start.ts). */
+  private waitForStart(): Promise<V1Pod> {
+    return waitForPodStart({
+      ref: this.ref,
+      startupTimeoutMs: this.o.startupTimeoutMs,
+      signal: this.o.signal,
+      log: this.o.log,
+      read: () => this.readPod("it was starting"),
+      warningEvents: async () =>
+        (
+          await this.core.listNamespacedEvent({
+            namespace: this.namespace,
+            fieldSelector: `involvedObject.name=${this.name}`,
+          })
+        ).items.filter((e) => e.type === "Warning"),
+    });
   }
 
   /** Follows the base container (and its log) to its end. */
@@ -322,76 +273,45 @@ export class PodRun {
   }
 
   /**
-   * Tells the sidecar to print the result file and reads what it prints: deleting the Pod sends it
-   * SIGTERM; a Pod that is kept gets a one-second active deadline instead (the kubelet then stops
-   * its containers the same way).
+   * Tells the sidecar to print the result file and reads what it prints (sidecar-output.ts):
+   * deleting the Pod stops it; a kept Pod gets a one-second active deadline instead, after which
+   * the kubelet stops its containers the same way.
    */
   private async readSidecar(succeeded: boolean): Promise<string[]> {
-    const sidecar = this.o.xcomSidecar as string;
-    const lines: string[] = [];
-    const stop = new AbortController();
-    const onAbort = () => stop.abort();
-    this.o.signal.addEventListener("abort", onAbort, { once: true });
-    const sidecarEnded = (async () => {
-      for (;;) {
-        await sleepUnlessAborted(200, stop.signal).catch(() => undefined);
-        if (stop.signal.aborted) return;
-        try {
-          const pod = await withRetries(
-            () => this.core.readNamespacedPod({ name: this.name, namespace: this.namespace }),
-            this.o.signal,
-          );
-          if (containerEnd(pod, sidecar) !== null) return;
-        } catch (err) {
-          if (apiStatus(err) === 404) return;
-        }
-      }
-    })();
-    let opened: () => void = () => undefined;
-    const open = new Promise<void>((resolve) => (opened = resolve));
-    const reading = followContainerLog({
+    const deleting =
+      this.o.onFinish === "delete_pod" || (this.o.onFinish === "delete_succeeded_pod" && succeeded);
+    return readSidecarOutput({
       kc: this.o.kc,
       namespace: this.namespace,
       pod: this.name,
-      container: sidecar,
-      onLine: (l) => lines.push(l),
-      containerEnded: sidecarEnded,
-      signal: stop.signal,
-      onOpen: () => opened(),
-    });
-    // What the sidecar prints as it stops must find the stream open: a stopped Pod's log may be gone.
-    await Promise.race([open, reading, sleepUnlessAborted(SIDECAR_MS, this.o.signal)]);
-    const deleting =
-      this.o.onFinish === "delete_pod" || (this.o.onFinish === "delete_succeeded_pod" && succeeded);
-    if (deleting) {
-      this.deleted = this.deletePod("finished; the XCom sidecar prints the result as it stops");
-      await this.deleted;
-    } else {
-      const { setHeaderOptions } = await import("@kubernetes/client-node");
-      const mergePatch = setHeaderOptions("Content-Type", "application/merge-patch+json");
-      try {
-        await withRetries(
-          () =>
-            this.core.patchNamespacedPod(
-              { name: this.name, namespace: this.namespace, body: { spec: { activeDeadlineSeconds: 1 } } },
-              mergePatch,
-            ),
+      container: this.o.xcomSidecar as string,
+      signal: this.o.signal,
+      read: () =>
+        withRetries(
+          () => this.core.readNamespacedPod({ name: this.name, namespace: this.namespace }),
           this.o.signal,
-        );
-      } catch (err) {
-        throw kubeApiError(err, `stop the XCom sidecar of Pod ${this.ref}`, this.namespace);
-      }
-    }
-    const timer = setTimeout(() => stop.abort(), SIDECAR_MS);
-    try {
-      await reading;
-    } finally {
-      clearTimeout(timer);
-      stop.abort();
-      this.o.signal.removeEventListener("abort", onAbort);
-    }
-    throwIfAborted(this.o.signal);
-    return lines;
+        ),
+      stopSidecar: async () => {
+        if (deleting) {
+          this.deleted = this.deletePod("finished; the XCom sidecar prints the result as it stops");
+          return this.deleted;
+        }
+        const { setHeaderOptions } = await import("@kubernetes/client-node");
+        const mergePatch = setHeaderOptions("Content-Type", "application/merge-patch+json");
+        try {
+          await withRetries(
+            () =>
+              this.core.patchNamespacedPod(
+                { name: this.name, namespace: this.namespace, body: { spec: { activeDeadlineSeconds: 1 } } },
+                mergePatch,
+              ),
+            this.o.signal,
+          );
+        } catch (err) {
+          throw kubeApiError(err, `stop the XCom sidecar of Pod ${this.ref}`, this.namespace);
+        }
+      },
+    });
   }
 
   private async finish(succeeded: boolean): Promise<void> {
@@ -407,13 +327,4 @@ export class PodRun {
       );
     }
   }
-}
-
-function adviceForWaiting(waiting: string | undefined): string {
-  if (waiting === undefined) return "Look at its events: kubectl describe pod.";
-  if (/ErrImagePull|ImagePullBackOff|InvalidImageName/.test(waiting))
-    return "Check the image name and tag, and that the cluster may pull it (imagePullSecrets).";
-  if (/Unschedulable/.test(waiting))
-    return "No node fits its requests, node selector and tolerations: lower the requests or add capacity.";
-  return "Raise startupTimeoutSeconds if it only needs longer; else look at its events (kubectl describe pod).";
 }

@@ -20,3 +20,8 @@ export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<voi
     signal.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/** Quick at first (short tasks end quickly), then gentle on the API server. */
+export function pollDelay(startedAt: number): number {
+  return Date.now() - startedAt < 5000 ? 200 : 1000;
+}
