@@ -216,7 +216,11 @@ export class KubernetesPodOperator extends BaseOperator {
       });
     }
     if (!xcom) return undefined;
-    return parseXcom(result.sidecarLines ?? [], `${namespace}/${name}`);
+    return parseXcom(
+      result.sidecarLines ?? [],
+      `${namespace}/${name}`,
+      finishAction(fields) !== "delete_pod",
+    );
   }
 
   override async onKill(): Promise<void> {
@@ -241,12 +245,16 @@ export function tryIdentity(ctx: TaskContext): {
 }
 
 /** The XCom value from the sidecar's output: the JSON of return.json, or undefined when it was empty. */
-export function parseXcom(lines: readonly string[], pod: string): unknown {
+export function parseXcom(lines: readonly string[], pod: string, kept = false): unknown {
   const text = xcomTextFromSidecarLog(lines);
   if (text === undefined) {
+    // A kept Pod's sidecar is stopped by a one-second spec.activeDeadlineSeconds (decision 0024).
+    const keptHint = kept
+      ? ' The Pod was kept, so its sidecar was stopped through spec.activeDeadlineSeconds: if the cluster did not enforce it, use onFinishAction "delete_pod" with doXcomPush.'
+      : "";
     throw new UpdraftError(
       "KUBERNETES_XCOM_INVALID",
-      `The XCom sidecar of Pod ${pod} printed no result before it stopped. Check that the sidecar image (connection extra xcom_sidecar_container_image) has a shell.`,
+      `The XCom sidecar of Pod ${pod} printed no result before it stopped. Check that the sidecar image (connection extra xcom_sidecar_container_image) has sh, cat and sleep.${keptHint}`,
     );
   }
   if (text === null || text.trim() === "") return undefined;
