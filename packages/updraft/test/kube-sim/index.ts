@@ -35,7 +35,7 @@ export interface KubeSimOptions {
   maxGraceMs?: number;
   /** Image pull and missing-Secret retries, and the first CrashLoopBackOff delay (default 1000 ms). */
   retryMs?: number;
-  /** Watch history kept for resuming (default 2000 events); older resourceVersions get 410. */
+  /** Watch history kept per resource for resuming (default 2000 changes); older resourceVersions get 410. */
   historyLimit?: number;
   /** Interval of BOOKMARK events on watches that allow them (default 1000 ms). */
   bookmarkMs?: number;

@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { recordEvent, type EventType } from "./events.js";
 import type { Faults } from "./faults.js";
-import { resolveImage } from "./images.js";
 import { LogBuffer } from "./logs.js";
 import {
   buildStatus,
@@ -17,22 +16,12 @@ import {
   initialized,
   isRunning,
   isTerminated,
+  newPodRun,
   podPhase,
   type PodRun,
-  qosClass,
 } from "./pod-status.js";
-import {
-  ContainerConfigError,
-  type ContainerSpec,
-  containerArgv,
-  containerEnv,
-  localArgv,
-  mountMap,
-  prepareVolumes,
-  rewritePaths,
-  signalGroup,
-  spawnContainer,
-} from "./processes.js";
+import { prepareLaunch } from "./launch.js";
+import { ContainerConfigError, prepareVolumes, runProcess, signalGroup, signalNumber } from "./processes.js";
 import { nowSeconds, type Store } from "./store.js";
 import type { ImageSpec, KubeObject } from "./types.js";
 
@@ -70,38 +59,12 @@ export class PodRuntime {
 
   /** A Pod was created: schedule it and start its containers. */
   admit(pod: KubeObject): void {
-    const spec = pod.spec as { containers: ContainerSpec[]; initContainers?: ContainerSpec[] };
-    const container = (c: ContainerSpec, init: boolean): ContainerRun => ({
-      name: c.name,
-      init,
-      spec: c,
-      state: { waiting: { reason: init ? "PodInitializing" : "ContainerCreating" } },
-      lastState: {},
-      restartCount: 0,
-      log: new LogBuffer(),
-      pendingRestart: false,
-      pullAttempts: 0,
-    });
-    const hasInit = (spec.initContainers ?? []).length > 0;
-    const run: PodRun = {
-      namespace: pod.metadata.namespace!,
-      name: pod.metadata.name,
-      uid: pod.metadata.uid,
-      dir: mkdtempSync(join(tmpdir(), "kube-sim-pod-")),
-      podIP: `10.244.${Math.floor(this.ipCounter / 250)}.${(this.ipCounter++ % 250) + 2}`,
-      qosClass: qosClass([...(spec.initContainers ?? []), ...spec.containers]),
-      init: (spec.initContainers ?? []).map((c) => container(c, true)),
-      main: spec.containers.map((c) => {
-        const r = container(c, false);
-        if (hasInit) r.state = { waiting: { reason: "PodInitializing" } };
-        return r;
-      }),
-      scheduled: false,
-      initFailed: false,
-      deleting: false,
-      timers: new Set(),
-      conditionTimes: new Map(),
-    };
+    const n = this.ipCounter++;
+    const run = newPodRun(
+      pod,
+      mkdtempSync(join(tmpdir(), "kube-sim-pod-")),
+      `10.244.${Math.floor(n / 250)}.${(n % 250) + 2}`,
+    );
     this.runs.set(key(run.namespace, run.name), run);
     this.later(run, 0, () => this.schedule(run));
   }
@@ -172,6 +135,16 @@ export class PodRuntime {
     delete run.unschedulable;
     run.scheduled = true;
     run.startTime = nowSeconds();
+    const deadline = (pod.spec as { activeDeadlineSeconds?: number }).activeDeadlineSeconds;
+    if (deadline !== undefined) {
+      this.later(run, deadline * 1000, () =>
+        this.failPod(
+          run,
+          "DeadlineExceeded",
+          "Pod was active on the node longer than the specified deadline",
+        ),
+      );
+    }
     this.publish(run);
     recordEvent(
       this.store,
@@ -212,55 +185,46 @@ export class PodRuntime {
   private start(run: PodRun, c: ContainerRun): void {
     const pod = this.store.get("pods", run.namespace, run.name);
     if (pod === undefined || run.deleting || this.closed) return;
-    const retry = () => this.later(run, this.options.retryMs, () => this.start(run, c));
-    const imageName = c.spec.image ?? "";
-    const image = resolveImage(this.options.images, imageName);
-    if (image === undefined || this.faults.imagePullFails(imageName)) {
-      this.pullFailed(run, pod, c, imageName);
+    const launch = prepareLaunch(
+      pod,
+      c.spec,
+      run.volumes!,
+      run.dir,
+      this.options.images,
+      this.faults,
+      this.store,
+    );
+    if (launch.kind === "pull-failed") {
+      this.pullFailed(run, pod, c, launch.image);
       return;
     }
-    let env: Record<string, string>;
-    try {
-      env = containerEnv(pod, c.spec, this.store);
-    } catch (err) {
-      if (!(err instanceof ContainerConfigError)) throw err;
-      c.state = { waiting: { reason: "CreateContainerConfigError", message: err.message } };
+    if (launch.kind === "config-error") {
+      c.state = { waiting: { reason: "CreateContainerConfigError", message: launch.message } };
       this.publish(run);
-      this.event(pod, "Warning", "Failed", `Error: ${err.message}`, c);
-      retry();
+      this.event(pod, "Warning", "Failed", `Error: ${launch.message}`, c);
+      this.later(run, this.options.retryMs, () => this.start(run, c));
       return;
     }
-    const mounts = mountMap(c.spec, run.volumes!);
-    const rewrite = (s: string) => rewritePaths(s, mounts);
-    for (const k of Object.keys(env)) env[k] = rewrite(env[k]!);
-    env.HOSTNAME = run.name;
-    env.KUBE_SIM_MOUNTS = JSON.stringify(Object.fromEntries(mounts));
-    const argv = localArgv(containerArgv(c.spec, image, env).map(rewrite), image);
-    const cwd = c.spec.workingDir === undefined ? run.dir : rewrite(c.spec.workingDir);
-    this.event(pod, "Normal", "Pulled", `Container image "${imageName}" already present on machine`, c);
+    const { argv, env, cwd } = launch;
+    this.event(
+      pod,
+      "Normal",
+      "Pulled",
+      `Container image "${c.spec.image ?? ""}" already present on machine`,
+      c,
+    );
     if (argv.length === 0) {
       this.startFailed(run, pod, c, "no command specified");
       return;
     }
-    const child = spawnContainer(argv, env, cwd);
-    c.child = child;
     const startedAt = nowSeconds();
-    let spawnError: Error | undefined;
-    child.on("error", (err) => (spawnError = err));
-    child.stdout!.setEncoding("utf8").on("data", (d: string) => c.log.write(d));
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => c.log.write(d));
-    const exited = new Promise<void>((resolve) =>
-      child.on("close", (code, signal) => {
-        this.exits.delete(exited);
-        resolve();
-        if (spawnError !== undefined && child.pid === undefined) {
-          this.startFailed(run, pod, c, spawnError.message);
-          return;
-        }
-        this.exited(run, c, code, signal, startedAt);
-      }),
-    );
+    const { child, exited } = runProcess(argv, env, cwd, c.log, (code, signal, spawnError) => {
+      if (spawnError !== undefined) this.startFailed(run, pod, c, spawnError);
+      else this.exited(run, c, code, signal, startedAt);
+    });
+    c.child = child;
     this.exits.add(exited);
+    void exited.then(() => this.exits.delete(exited));
     if (child.pid === undefined) return; // spawn failed: "close" reports it
     c.state = { running: { startedAt } };
     this.event(pod, "Normal", "Created", `Created container ${c.name}`, c);
@@ -336,7 +300,7 @@ export class PodRuntime {
         ?.restartPolicy ?? "Always";
     const failed = terminated.exitCode !== 0;
     const restart =
-      run.evicted === undefined &&
+      run.failure === undefined &&
       (policy === "Always" ? !c.init || failed : policy === "OnFailure" && failed);
     if (restart) {
       this.restart(run, c);
@@ -385,22 +349,29 @@ export class PodRuntime {
       }
     }
     const evict = this.faults.podFault("Evicted", pod);
-    if (evict !== undefined && run.evicted === undefined && [...run.init, ...run.main].some(isRunning)) {
+    if (evict !== undefined && !run.failing && [...run.init, ...run.main].some(isRunning)) {
+      run.failing = true;
       const message =
         evict.message ??
         "The node was low on resource: memory. Threshold quantity: 100Mi, available: 51200Ki.";
-      this.later(run, evict.afterMs ?? 100, () => {
-        run.evicted = message;
-        recordEvent(this.store, pod, "Warning", "Evicted", message);
-        for (const c of [...run.init, ...run.main]) {
-          if (c.child !== undefined && isRunning(c)) {
-            c.killReason = "Evicted";
-            signalGroup(c.child, "SIGKILL");
-          }
-        }
-        this.publish(run);
-      });
+      this.later(run, evict.afterMs ?? 100, () => this.failPod(run, "Evicted", message));
     }
+  }
+
+  /** The node fails the whole Pod: every process killed, phase Failed with this reason. */
+  private failPod(run: PodRun, reason: string, message: string): void {
+    const pod = this.store.get("pods", run.namespace, run.name);
+    if (pod === undefined || run.deleting || run.failure !== undefined || podPhase(run) === "Succeeded")
+      return;
+    run.failure = { reason, message };
+    recordEvent(this.store, pod, "Warning", reason, message);
+    for (const c of [...run.init, ...run.main]) {
+      if (c.child !== undefined && isRunning(c)) {
+        c.killReason = "Evicted";
+        signalGroup(c.child, "SIGKILL");
+      }
+    }
+    this.publish(run);
   }
 
   /** A deleted Pod whose processes all ended leaves the store (DELETED) and its folder goes. */
@@ -440,16 +411,4 @@ export { initialized, podPhase };
 
 function key(namespace: string, name: string): string {
   return `${namespace}/${name}`;
-}
-
-function signalNumber(signal: NodeJS.Signals | null): number {
-  const numbers: Partial<Record<NodeJS.Signals, number>> = {
-    SIGHUP: 1,
-    SIGINT: 2,
-    SIGKILL: 9,
-    SIGTERM: 15,
-    SIGSEGV: 11,
-    SIGABRT: 6,
-  };
-  return signal === null ? 0 : (numbers[signal] ?? 0);
 }

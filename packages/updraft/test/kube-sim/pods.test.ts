@@ -76,6 +76,28 @@ describe("Pods", () => {
     });
   });
 
+  it("reports a command that cannot start as StartError with exit code 128", async () => {
+    await core.createNamespacedPod({
+      namespace: "default",
+      body: {
+        metadata: { name: "no-binary" },
+        spec: {
+          restartPolicy: "Never",
+          containers: [{ name: "base", image: "busybox", command: ["definitely-not-a-command-kube-sim"] }],
+        },
+      },
+    });
+    await waitFor("Failed", () => podPhase(sim, "no-binary") === "Failed");
+    const p = await core.readNamespacedPod({ name: "no-binary", namespace: "default" });
+    expect(p.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({
+      exitCode: 128,
+      reason: "StartError",
+    });
+    expect(p.status?.containerStatuses?.[0]?.state?.terminated?.message).toContain(
+      "definitely-not-a-command-kube-sim",
+    );
+  });
+
   it("follows a log until the container ends (the client's Log)", async () => {
     await core.createNamespacedPod({
       namespace: "default",

@@ -5,7 +5,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { constants } from "node:os";
 import { basename, dirname, join } from "node:path";
+import type { LogBuffer } from "./logs.js";
 import type { Store } from "./store.js";
 import type { ImageSpec, KubeObject } from "./types.js";
 
@@ -282,4 +284,34 @@ export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
       // Already gone.
     }
   }
+}
+
+/**
+ * Starts a container's process with its output going to `log`; `onExit` gets its exit code or
+ * signal, or why it could not start (a missing binary, a missing working directory).
+ */
+export function runProcess(
+  argv: string[],
+  env: Record<string, string>,
+  cwd: string,
+  log: LogBuffer,
+  onExit: (code: number | null, signal: NodeJS.Signals | null, spawnError?: string) => void,
+): { child: ChildProcess; exited: Promise<void> } {
+  const child = spawnContainer(argv, env, cwd);
+  let spawnError: Error | undefined;
+  child.on("error", (err) => (spawnError = err));
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => log.write(d));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => log.write(d));
+  const exited = new Promise<void>((resolve) =>
+    child.on("close", (code, signal) => {
+      resolve();
+      if (spawnError !== undefined && child.pid === undefined) onExit(null, null, spawnError.message);
+      else onExit(code, signal);
+    }),
+  );
+  return { child, exited };
+}
+
+export function signalNumber(signal: NodeJS.Signals | null): number {
+  return signal === null ? 0 : (constants.signals[signal] ?? 0);
 }

@@ -16,9 +16,10 @@ export function isClusterScoped(resource: Resource): boolean {
 export class Store {
   private rv = 1;
   private readonly objects = new Map<Resource, Map<string, KubeObject>>();
-  private history: StoreEvent[] = [];
-  /** Events with rv ≤ this are gone: a watch from an older resourceVersion gets 410 Gone. */
-  private compactedRv = 0;
+  /** Per resource, as the API server's watch cache is: Events flooding in never expire a Pod watch. */
+  private readonly history = new Map<Resource, StoreEvent[]>();
+  /** Per resource, events with rv ≤ this are gone: a watch from an older resourceVersion gets 410 Gone. */
+  private readonly compactedRv = new Map<Resource, number>();
   private readonly listeners = new Set<(event: StoreEvent) => void>();
 
   constructor(private readonly historyLimit = 2000) {}
@@ -27,8 +28,8 @@ export class Store {
     return this.rv;
   }
 
-  oldestResumableRv(): number {
-    return this.compactedRv;
+  oldestResumableRv(resource: Resource): number {
+    return this.compactedRv.get(resource) ?? 0;
   }
 
   get(resource: Resource, namespace: string | undefined, name: string): KubeObject | undefined {
@@ -116,15 +117,24 @@ export class Store {
   }
 
   /** Changes after `rv`, or "expired" when some of them were compacted away. */
-  eventsSince(rv: number): StoreEvent[] | "expired" {
-    if (rv < this.compactedRv) return "expired";
-    return this.history.filter((e) => e.rv > rv);
+  eventsSince(resource: Resource, rv: number): StoreEvent[] | "expired" {
+    if (rv < this.oldestResumableRv(resource)) return "expired";
+    return (this.history.get(resource) ?? []).filter((e) => e.rv > rv);
   }
 
   /** Forgets the history, as etcd compaction does: older resourceVersions can no longer be watched from. */
   compact(): void {
-    this.history = [];
-    this.compactedRv = this.rv;
+    this.history.clear();
+    for (const resource of [
+      "pods",
+      "secrets",
+      "configmaps",
+      "events",
+      "namespaces",
+      "sparkapplications",
+    ] as const) {
+      this.compactedRv.set(resource, this.rv);
+    }
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {
@@ -140,10 +150,15 @@ export class Store {
       ...(previous === undefined ? {} : { previous: structuredClone(previous) }),
       rv: this.rv,
     };
-    this.history.push(event);
-    if (this.history.length > this.historyLimit) {
-      const dropped = this.history.splice(0, this.history.length - this.historyLimit);
-      this.compactedRv = dropped[dropped.length - 1]!.rv;
+    let history = this.history.get(resource);
+    if (history === undefined) {
+      history = [];
+      this.history.set(resource, history);
+    }
+    history.push(event);
+    if (history.length > this.historyLimit) {
+      const dropped = history.splice(0, history.length - this.historyLimit);
+      this.compactedRv.set(resource, dropped[dropped.length - 1]!.rv);
     }
     for (const listener of [...this.listeners]) listener(event);
   }

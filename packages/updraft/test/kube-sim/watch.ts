@@ -77,9 +77,11 @@ export function serveWatch(
       if (request.match(o)) send("ADDED", request.render(o, "ADDED"));
   } else {
     const from = Number(rv);
-    const events = Number.isFinite(from) ? store.eventsSince(from) : "expired";
+    const events = Number.isFinite(from) ? store.eventsSince(request.resource, from) : "expired";
     if (events === "expired") {
-      const error = gone(`too old resource version: ${rv} (${store.oldestResumableRv() + 1})`);
+      const error = gone(
+        `too old resource version: ${rv} (${store.oldestResumableRv(request.resource) + 1})`,
+      );
       send("ERROR", statusObject(410, "Expired", error.message));
       res.end();
       return;
