@@ -189,6 +189,11 @@ export const ERROR_CODES = {
   // Kubernetes (the executor and the operators; issue 10). Add codes here, one block per helper.
   KUBERNETES_CONFIG: "invalid",
   KUBERNETES_API: "unavailable",
+  // The Kubernetes operators: a Pod or SparkApplication that failed, did not start, or returned bad XCom.
+  KUBERNETES_POD_FAILED: "internal",
+  KUBERNETES_POD_START_TIMEOUT: "internal",
+  KUBERNETES_SPARK_FAILED: "internal",
+  KUBERNETES_XCOM_INVALID: "internal",
   // Tests of the project itself
   TEST_POSTGRES_UNREACHABLE: "unavailable",
 } as const satisfies Record<string, ErrorKind>;

@@ -5,7 +5,7 @@
 import { formatDuration } from "../common/duration.js";
 import { UpdraftError, isUpdraftError } from "../common/errors.js";
 import type { FinishRequest, StartResponse, TaskWorkload } from "../model/execution-api.js";
-import type { BaseOperator } from "../sdk/base-operator.js";
+import { ON_KILL_TIMEOUT_MS, type BaseOperator } from "../sdk/base-operator.js";
 import type { TaskContext } from "../sdk/context.js";
 import type { Dag } from "../sdk/dag.js";
 import { TaskFailedNoRetry, TaskSkipped } from "../sdk/signals.js";
@@ -288,7 +288,13 @@ class TryRun {
     }
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    const result = await task.execute({ ctx, fields: resolved.fields, signal: this.abort.signal });
+    const result = await task.execute({
+      ctx,
+      fields: resolved.fields,
+      signal: this.abort.signal,
+      // Files named by a field (a SparkApplication manifest) render with the fields' scope.
+      render: (text, field) => renderer.renderString(text, scope ?? { ...ctx }, field, task.taskId),
+    });
     const cpu = process.cpuUsage(cpu0);
     this.exec = { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
     clearTimeout(this.timeoutTimer);
@@ -313,6 +319,35 @@ class TryRun {
     );
     this.log("INFO", `Map index rendered as ${text}`);
     return text.length > MAX_RENDERED_MAP_INDEX ? text.slice(0, MAX_RENDERED_MAP_INDEX) : text;
+  }
+
+  /**
+   * The task's onKill (Airflow's on_kill) after an interruption, so that what it started elsewhere
+   * (a Pod) is released before this process reports and exits; bounded, its errors only logged.
+   */
+  private async killTask(): Promise<void> {
+    const loaded = this.loaded;
+    if (loaded === null || !loaded.ok || loaded.task.onKill === undefined) return;
+    const task = loaded.task;
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      Promise.resolve()
+        .then(() => task.onKill?.())
+        .then(
+          () => "done" as const,
+          (err: unknown) => {
+            this.log("WARNING", `onKill failed: ${errorSummary(err)}`);
+            return "failed" as const;
+          },
+        ),
+      new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), ON_KILL_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (outcome === "late")
+      this.log(
+        "WARNING",
+        `onKill did not finish within ${formatDuration(ON_KILL_TIMEOUT_MS)}; the runner goes on.`,
+      );
   }
 
   /** After a failure or skip the name is still rendered, its own errors ignored (they would hide the task's). */
@@ -369,6 +404,7 @@ class TryRun {
       markProcessDirty();
       this.log("ERROR", interruptMessage(cut));
       if (cut.kind === "uncaught") this.log("ERROR", formatUserError(cut.error));
+      await this.killTask();
       return cut.kind === "conflict" || cut.kind === "api_lost"
         ? null
         : { state: "failed", error: this.masker.mask(interruptMessage(cut)) };

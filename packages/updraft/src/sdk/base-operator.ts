@@ -38,6 +38,12 @@ export interface ExecuteInput {
   fields: Record<string, unknown>;
   /** Aborted when the try is cancelled or times out. */
   signal: AbortSignal;
+  /**
+   * Renders a template with the scope of the task's templated fields (Airflow renders files named
+   * by a field with a `template_ext` extension so): `field` names it in errors. Variables and
+   * connections a file names must also appear in a templated field to be fetched.
+   */
+  render?: (template: string, field: string) => string;
 }
 
 /** Fields whose values are given by `expand`, per mapped instance. */
@@ -47,6 +53,9 @@ export interface MappedInput {
 }
 
 const OPERATOR_BRAND = Symbol.for("updraft.operator");
+
+/** How long the runner waits for {@link BaseOperator.onKill}. */
+export const ON_KILL_TIMEOUT_MS = 30_000;
 
 /**
  * The base of every task. Subclasses declare their `templateFields` and implement `execute`.
@@ -112,6 +121,14 @@ export abstract class BaseOperator implements GraphNode {
 
   /** Runs the task. Called by the task runner only; the return value is pushed as XCom. */
   abstract execute(input: ExecuteInput): Promise<unknown>;
+
+  /**
+   * Called by the task runner when a running try is stopped from outside (its execution timeout,
+   * SIGTERM, marked failed or cleared elsewhere), before it reports the try and exits: Airflow's
+   * `on_kill`. Release what `execute` started outside this process (a Pod, a remote job). The
+   * runner waits for it at most {@link ON_KILL_TIMEOUT_MS}; `execute`'s signal is aborted already.
+   */
+  onKill?(): Promise<void> | void;
 
   roots(): BaseOperator[] {
     return [this];

@@ -19,6 +19,18 @@ export class CallSite {
    * frame outside this package.
    */
   line(fileloc?: string): number | undefined {
+    return this.frame(fileloc)?.line;
+  }
+
+  /**
+   * The file of the declaration (the first frame outside this package): the DAG file, as source
+   * maps name it, so that operators can find files next to it (a SparkApplication manifest).
+   */
+  file(): string | undefined {
+    return this.frame()?.file;
+  }
+
+  private frame(fileloc?: string): { file: string; line: number } | undefined {
     for (const frame of (this.error.stack ?? "").split("\n").slice(1)) {
       const m = /\(?((?:file:\/\/)?[^()]+):(\d+):\d+\)?\s*$/.exec(frame.trim());
       if (!m?.[1] || !m[2]) continue;
@@ -29,7 +41,7 @@ export class CallSite {
           ? file === fileloc
           : !OWN.some((p) => file.startsWith(p)) && !file.startsWith("node:")
       ) {
-        return Number(m[2]);
+        return { file, line: Number(m[2]) };
       }
     }
     return undefined;
