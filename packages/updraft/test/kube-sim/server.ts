@@ -13,6 +13,7 @@ import {
   versionInfo,
 } from "./discovery.js";
 import type { Faults } from "./faults.js";
+import { openApiGroupVersion, openApiRoot } from "./openapi.js";
 import type { Handlers } from "./handlers.js";
 import { servePodLog } from "./pod-log.js";
 import type { PodRuntime } from "./pods-runtime.js";
@@ -117,6 +118,11 @@ export class SimServer {
       [`/apis/${"sparkoperator.k8s.io"}/v1beta2`]: sparkResources,
     };
     if (method === "GET" && discovery[path] !== undefined) return json(res, 200, discovery[path]());
+    if (method === "GET" && path === "/openapi/v3") return json(res, 200, openApiRoot());
+    if (method === "GET" && path.startsWith("/openapi/v3/")) {
+      const doc = openApiGroupVersion(path.slice("/openapi/v3/".length));
+      if (doc !== undefined) return json(res, 200, doc);
+    }
     if (method === "GET" && ["/healthz", "/readyz", "/livez"].includes(path)) {
       res.writeHead(200, { "Content-Type": "text/plain" });
       res.end("ok");
