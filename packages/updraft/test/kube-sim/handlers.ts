@@ -105,7 +105,7 @@ export class Handlers {
   ): { items: KubeObject[]; resourceVersion: string; continue?: string } {
     const labels = labelSelector(query.get("labelSelector"));
     const fields = fieldSelector(route.resource, query.get("fieldSelector"));
-    let items = this.store.list(route.resource, route.namespace).filter((o) => labels(o) && fields(o));
+    let items = this.store.list(route.resource, route.namespace, (o) => labels(o) && fields(o));
     const resourceVersion = String(this.store.currentRv());
     const token = query.get("continue");
     let offset = 0;
@@ -220,6 +220,7 @@ export class Handlers {
       // The runtime removes it once its processes stop; callers get the object as it was marked.
       return { code: 200, body: this.store.get("pods", route.namespace, route.name!) ?? marked };
     }
+    if (route.resource === "namespaces") this.emptyNamespace(route.name!);
     const removed = this.store.remove(route.resource, route.namespace, route.name!, route.group);
     if (!orphan) this.collect(removed);
     return {
@@ -254,18 +255,34 @@ export class Handlers {
   collect(owner: KubeObject): void {
     const resources: Resource[] = ["pods", "secrets", "configmaps", "sparkapplications"];
     for (const resource of resources) {
-      for (const o of this.store.list(resource, owner.metadata.namespace)) {
-        if (!(o.metadata.ownerReferences ?? []).some((r) => r.uid === owner.metadata.uid)) continue;
+      const owned = (o: KubeObject) =>
+        (o.metadata.ownerReferences ?? []).some((r) => r.uid === owner.metadata.uid);
+      for (const o of this.store.list(resource, owner.metadata.namespace, owned)) {
         try {
           this.delete(
             {
               resource,
-              group: kindOf(resource).apiVersion.includes("/")
-                ? kindOf(resource).apiVersion.split("/")[0]!
-                : "",
+              group: groupOf(resource),
               namespace: o.metadata.namespace!,
               name: o.metadata.name,
             },
+            new URLSearchParams(),
+            {},
+          );
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === 404)) throw err;
+        }
+      }
+    }
+  }
+
+  /** Deleting a namespace deletes what it holds (at once here; a real one is Terminating meanwhile). */
+  private emptyNamespace(namespace: string): void {
+    for (const resource of ["sparkapplications", "pods", "secrets", "configmaps", "events"] as const) {
+      for (const o of this.store.list(resource, namespace)) {
+        try {
+          this.delete(
+            { resource, group: groupOf(resource), namespace, name: o.metadata.name },
             new URLSearchParams(),
             {},
           );
@@ -292,6 +309,11 @@ export class Handlers {
       status: { phase: "Active" },
     });
   }
+}
+
+function groupOf(resource: Resource): string {
+  const apiVersion = kindOf(resource).apiVersion;
+  return apiVersion.includes("/") ? apiVersion.split("/")[0]! : "";
 }
 
 function asObject(body: unknown): KubeObject {

@@ -342,4 +342,20 @@ describe("Pods", () => {
     );
     expect(spec.code).toBe(422);
   });
+
+  it("creates namespaces on first use, lists them, and deleting one deletes its Pods", async () => {
+    await core.createNamespace({ body: { metadata: { name: "made" } } });
+    expect((await statusOf(core.createNamespace({ body: { metadata: { name: "made" } } }))).code).toBe(409);
+    expect((await statusOf(core.createNamespace({ body: { metadata: { name: "Not_A_Label" } } }))).code).toBe(
+      422,
+    );
+    await core.createNamespacedPod({ namespace: "auto", body: shPod("in-auto", "sleep 30") });
+    const names = (await core.listNamespace()).items.map((n) => n.metadata!.name);
+    expect(names).toEqual(expect.arrayContaining(["default", "kube-system", "made", "auto"]));
+    expect((await core.readNamespace({ name: "auto" })).status?.phase).toBe("Active");
+    await waitFor("Running", () => podPhase(sim, "in-auto", "auto") === "Running");
+    await core.deleteNamespace({ name: "auto" });
+    await waitFor("the namespace's Pod gone", () => sim.pods("auto").length === 0);
+    expect((await statusOf(core.readNamespace({ name: "auto" }))).code).toBe(404);
+  });
 });
