@@ -4,6 +4,7 @@
  * (graceful for Pods) and owner-reference garbage collection.
  */
 import { defaultPod, defaultSecret, generatedName } from "./defaults.js";
+import { checkFields } from "./fields.js";
 import { applyPatch } from "./patch.js";
 import type { PodRuntime } from "./pods-runtime.js";
 import { kindOf, type Route } from "./routes.js";
@@ -26,7 +27,7 @@ export class Handlers {
     private readonly hooks: Hooks,
   ) {}
 
-  create(route: Route, body: unknown, query: URLSearchParams): KubeObject {
+  create(route: Route, body: unknown, query: URLSearchParams, warnings: string[] = []): KubeObject {
     const object = asObject(body);
     const expected = kindOf(route.resource);
     if (object.apiVersion !== undefined && object.apiVersion !== expected.apiVersion) {
@@ -82,6 +83,7 @@ export class Handlers {
     }
     if (route.resource === "secrets") defaultSecret(object);
     if (route.resource === "sparkapplications") meta.generation = 1;
+    warnings.push(...checkFields(route.resource, object, query.get("fieldValidation")));
     validateObject(route.resource, object);
     this.hooks.validate?.(route.resource, object);
     if (query.get("dryRun") === "All") return object;
@@ -125,7 +127,7 @@ export class Handlers {
     return { items, resourceVersion };
   }
 
-  replace(route: Route, body: unknown): KubeObject {
+  replace(route: Route, body: unknown, query: URLSearchParams, warnings: string[] = []): KubeObject {
     const object = asObject(body);
     const current = this.get(route);
     if (object.metadata?.name !== undefined && object.metadata.name !== route.name) {
@@ -133,14 +135,27 @@ export class Handlers {
         `the name of the object (${object.metadata.name}) does not match the name on the URL (${route.name})`,
       );
     }
-    return this.write(route, current, object, object.metadata?.resourceVersion);
+    return this.write(route, current, object, object.metadata?.resourceVersion, query, warnings);
   }
 
-  patch(route: Route, body: unknown, contentType: string): KubeObject {
+  patch(
+    route: Route,
+    body: unknown,
+    contentType: string,
+    query: URLSearchParams,
+    warnings: string[] = [],
+  ): KubeObject {
     const current = this.get(route);
     const patched = asObject(applyPatch(current, contentType, body));
     const patchRv = (body as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
-    return this.write(route, current, patched, typeof patchRv === "string" ? patchRv : undefined);
+    return this.write(
+      route,
+      current,
+      patched,
+      typeof patchRv === "string" ? patchRv : undefined,
+      query,
+      warnings,
+    );
   }
 
   /** Writes a changed object: status only through /status, the rest only through the main resource. */
@@ -149,15 +164,18 @@ export class Handlers {
     current: KubeObject,
     next: KubeObject,
     expectedRv: string | undefined,
+    query: URLSearchParams,
+    warnings: string[],
   ): KubeObject {
     next.apiVersion = current.apiVersion;
     next.kind = current.kind;
-    next.metadata = {
-      ...current.metadata,
-      ...(next.metadata ?? {}),
-      name: current.metadata.name,
-      uid: current.metadata.uid,
-    };
+    // The writer's metadata, but identity, creation and deletion stay the server's.
+    next.metadata = { ...(next.metadata ?? {}), name: current.metadata.name, uid: current.metadata.uid };
+    next.metadata.creationTimestamp = current.metadata.creationTimestamp;
+    for (const field of ["deletionTimestamp", "deletionGracePeriodSeconds", "generation"] as const) {
+      if (current.metadata[field] === undefined) delete next.metadata[field];
+      else (next.metadata as unknown as Record<string, unknown>)[field] = current.metadata[field];
+    }
     if (current.metadata.namespace !== undefined) next.metadata.namespace = current.metadata.namespace;
     if (route.subresource === "status") {
       const merged = { ...current, status: next.status };
@@ -174,6 +192,7 @@ export class Handlers {
     ) {
       next.metadata.generation = (current.metadata.generation ?? 1) + 1;
     }
+    warnings.push(...checkFields(route.resource, next, query.get("fieldValidation")));
     validateObject(route.resource, next);
     this.hooks.validate?.(route.resource, next);
     return this.store.update(route.resource, next, expectedRv, route.group);

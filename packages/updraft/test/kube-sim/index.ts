@@ -65,6 +65,8 @@ export interface KubeSim {
   logs(namespace: string, pod: string, container?: string): string;
   /** Every request served, in order. */
   requests(): RequestRecord[];
+  /** Every `Warning` the API sent (unknown fields it dropped), e.g. to assert a client sends none. */
+  warnings(): { method: string; path: string; warning: string }[];
   /** Kills every Pod's processes, ends watches, closes the server. */
   close(): Promise<void>;
 }
@@ -132,6 +134,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
       return runtime.container(namespace, pod, name)?.log.text() ?? "";
     },
     requests: () => server.requests.map((r) => ({ ...r })),
+    warnings: () => server.warnings.map((w) => ({ ...w })),
     async close() {
       if (closed) return;
       closed = true;

@@ -181,6 +181,14 @@ describe("kubectl", () => {
       expect(sim.pods("default").find((p) => p.metadata.name === "manifest")?.metadata.labels).toEqual({
         app: "two",
       });
+      // A misspelt field fails as on a real cluster: kubectl asks for strict validation.
+      writeFileSync(
+        file,
+        manifest("three").replace("    command:", "    comand:").replace("name: manifest", "name: misspelt"),
+      );
+      const typo = await kubectl(sim, bin, ["create", "-f", file]);
+      expect(typo.code).toBe(1);
+      expect(typo.stderr).toContain('strict decoding error: unknown field "spec.containers[0].comand"');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

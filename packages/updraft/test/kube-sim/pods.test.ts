@@ -358,4 +358,41 @@ describe("Pods", () => {
     await waitFor("the namespace's Pod gone", () => sim.pods("auto").length === 0);
     expect((await statusOf(core.readNamespace({ name: "auto" }))).code).toBe(404);
   });
+
+  it("drops unknown fields with a Warning, and rejects them with fieldValidation=Strict", async () => {
+    const body = JSON.stringify({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "typo" },
+      spec: {
+        restartPolicy: "Never",
+        containers: [{ name: "base", image: "busybox", command: ["true"], volumeMount: [] }],
+      },
+    });
+    const post = (query: string) =>
+      fetch(`${sim.url}/api/v1/namespaces/default/pods${query}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body,
+      });
+    const strict = await post("?fieldValidation=Strict");
+    expect(strict.status).toBe(400);
+    expect(((await strict.json()) as { message: string }).message).toBe(
+      'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers[0].volumeMount"',
+    );
+    const warned = await post("");
+    expect(warned.status).toBe(201);
+    expect(warned.headers.get("warning")).toBe('299 - "unknown field \\"spec.containers[0].volumeMount\\""');
+    const stored = sim.pods("default").find((p) => p.metadata.name === "typo")!;
+    expect((stored.spec as { containers: Record<string, unknown>[] }).containers[0]).not.toHaveProperty(
+      "volumeMount",
+    );
+    expect(sim.warnings()).toEqual([
+      {
+        method: "POST",
+        path: "/api/v1/namespaces/default/pods",
+        warning: 'unknown field "spec.containers[0].volumeMount"',
+      },
+    ]);
+  });
 });
