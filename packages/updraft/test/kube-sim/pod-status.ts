@@ -31,7 +31,7 @@ export interface ContainerRun {
   previousLog?: LogBuffer;
   child?: ChildProcess;
   /** Why the simulator killed it (the exit code alone cannot tell OOMKilled from a plain kill). */
-  killReason?: "OOMKilled" | "Evicted" | "Deleted";
+  killReason?: "OOMKilled" | "PodFailed" | "Deleted";
   /** A restart or retry is scheduled: the container is not finished. */
   pendingRestart: boolean;
   /** Failed pulls so far: the back-off doubles with each, as the kubelet's does. */
