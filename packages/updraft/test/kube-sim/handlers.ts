@@ -12,7 +12,7 @@ import { fieldSelector, labelSelector } from "./selectors.js";
 import { ApiError, badRequest, invalid, notFound, statusObject } from "./status.js";
 import { nowSeconds, type Store } from "./store.js";
 import type { KubeObject, Resource } from "./types.js";
-import { validateObject } from "./validate.js";
+import { checkPodUpdate, validateObject } from "./validate.js";
 
 export interface Hooks {
   /** Extra validation for a kind the schema package does not know (SparkApplication). */
@@ -339,27 +339,4 @@ function asObject(body: unknown): KubeObject {
   if (body === null || typeof body !== "object" || Array.isArray(body))
     throw badRequest("the request body must be a JSON object");
   return body as KubeObject;
-}
-
-/** A Pod's spec is immutable but for images, activeDeadlineSeconds and added tolerations. */
-function checkPodUpdate(current: KubeObject, next: KubeObject): void {
-  const strip = (spec: unknown) => {
-    const s = structuredClone(spec ?? {}) as Record<string, unknown>;
-    for (const list of ["containers", "initContainers"]) {
-      for (const c of (s[list] as Record<string, unknown>[] | undefined) ?? []) delete c.image;
-    }
-    delete s.activeDeadlineSeconds;
-    delete s.tolerations;
-    return JSON.stringify(s);
-  };
-  if (strip(current.spec) !== strip(next.spec)) {
-    throw invalid("Pod", current.metadata.name, [
-      {
-        field: "spec",
-        reason: "FieldValueForbidden",
-        message:
-          "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
-      },
-    ]);
-  }
 }

@@ -8,7 +8,9 @@ import type { Faults } from "./faults.js";
 import { prepareLaunch } from "./launch.js";
 import { LogBuffer } from "./logs.js";
 import { buildStatus, type ContainerRun, isRunning, isTerminated, type PodRun } from "./pod-status.js";
-import { ContainerConfigError, prepareVolumes, runProcess, signalNumber } from "./processes.js";
+import { ContainerConfigError } from "./container-config.js";
+import { runProcess, signalNumber } from "./processes.js";
+import { prepareVolumes } from "./volumes.js";
 import { nowSeconds, type Store } from "./store.js";
 import type { ImageSpec, KubeObject } from "./types.js";
 

@@ -1,7 +1,7 @@
 /** A Pod's status as the kubelet reports it, built from the simulator's view of its containers. */
 import type { ChildProcess } from "node:child_process";
 import { LogBuffer } from "./logs.js";
-import type { ContainerSpec } from "./processes.js";
+import type { ContainerSpec } from "./container-config.js";
 import { nowSeconds } from "./store.js";
 import type { KubeObject } from "./types.js";
 
