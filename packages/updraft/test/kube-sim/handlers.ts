@@ -25,6 +25,8 @@ export class Handlers {
     private readonly store: Store,
     private readonly runtime: PodRuntime,
     private readonly hooks: Hooks,
+    /** Create a missing namespace on first use; otherwise a create in it is 404, as on a real server. */
+    private readonly autoCreateNamespaces = true,
   ) {}
 
   create(route: Route, body: unknown, query: URLSearchParams, warnings: string[] = []): KubeObject {
@@ -87,7 +89,11 @@ export class Handlers {
     validateObject(route.resource, object);
     this.hooks.validate?.(route.resource, object);
     if (query.get("dryRun") === "All") return object;
-    if (route.namespace !== undefined) this.ensureNamespace(route.namespace);
+    if (route.namespace !== undefined) {
+      if (this.autoCreateNamespaces) this.ensureNamespace(route.namespace);
+      else if (this.store.get("namespaces", undefined, route.namespace) === undefined)
+        throw notFound("namespaces", route.namespace);
+    }
     const created = this.store.create(route.resource, object, route.group);
     if (route.resource === "pods") this.runtime.admit(created);
     this.hooks.afterCreate?.(route.resource, created);

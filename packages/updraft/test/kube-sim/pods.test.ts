@@ -396,3 +396,21 @@ describe("Pods", () => {
     ]);
   });
 });
+
+describe("without namespace auto-creation", () => {
+  it("answers 404 for a create in a namespace that does not exist, as a real cluster does", async () => {
+    const strict = await startKubeSim({ autoCreateNamespaces: false });
+    try {
+      const api = clients(strict).core;
+      const missing = await statusOf(
+        api.createNamespacedSecret({ namespace: "ghost", body: { metadata: { name: "s" } } }),
+      );
+      expect(missing.code).toBe(404);
+      expect(missing.body.message).toBe('namespaces "ghost" not found');
+      await api.createNamespace({ body: { metadata: { name: "ghost" } } });
+      await api.createNamespacedSecret({ namespace: "ghost", body: { metadata: { name: "s" } } });
+    } finally {
+      await strict.close();
+    }
+  });
+});
