@@ -241,9 +241,14 @@ export class Handlers {
                 deletionGracePeriodSeconds: grace,
               },
             });
-      this.runtime.terminate(current.metadata.namespace!, current.metadata.name, grace);
-      // The runtime removes it once its processes stop; callers get the object as it was marked.
-      return { code: 200, body: this.store.get("pods", route.namespace, route.name!) ?? marked };
+      if (this.runtime.terminate(current.metadata.namespace!, current.metadata.name, grace)) {
+        // The runtime removes it once its processes stop; callers get the object as it was marked.
+        return { code: 200, body: this.store.get("pods", route.namespace, route.name!) ?? marked };
+      }
+      // No node runs it (never admitted): nothing to wait for.
+      const gone = this.store.remove("pods", route.namespace, route.name!);
+      this.collect(gone);
+      return { code: 200, body: marked };
     }
     if (route.resource === "namespaces") this.emptyNamespace(route.name!);
     const removed = this.store.remove(route.resource, route.namespace, route.name!, route.group);
