@@ -14,7 +14,20 @@ import { Kubelet, NODE_NAME, type RuntimeOptions } from "./kubelet.js";
 import { type ContainerRun, isRunning, newPodRun, podPhase, type PodRun } from "./pod-status.js";
 import { signalGroup } from "./processes.js";
 import { nowSeconds, type Store } from "./store.js";
-import type { KubeObject } from "./types.js";
+import type { ContainerSpec } from "./container-config.js";
+import type { ImageSpec, KubeObject } from "./types.js";
+
+export interface ExecTarget {
+  /** The container's own process (its PID 1). */
+  pid: number;
+  pod: KubeObject;
+  spec: ContainerSpec;
+  volumes: Map<string, string>;
+  dir: string;
+  images: Record<string, ImageSpec>;
+  faults: Faults;
+  store: Store;
+}
 
 export class PodRuntime extends Kubelet {
   private readonly runs = new Map<string, PodRun>();
@@ -52,6 +65,38 @@ export class PodRuntime extends Kubelet {
   container(namespace: string, pod: string, name: string): ContainerRun | undefined {
     const run = this.runs.get(key(namespace, pod));
     return run === undefined ? undefined : [...run.init, ...run.main].find((c) => c.name === name);
+  }
+
+  /** A stored Pod's containers (undefined when it does not exist). */
+  podSpec(namespace: string, pod: string): { containers: ContainerSpec[] } | undefined {
+    return this.store.get("pods", namespace, pod)?.spec as { containers: ContainerSpec[] } | undefined;
+  }
+
+  /** What `exec` needs to run a command beside a running container, or why it cannot. */
+  execTarget(namespace: string, pod: string, name: string): ExecTarget | string {
+    const run = this.runs.get(key(namespace, pod));
+    const c = run === undefined ? undefined : [...run.init, ...run.main].find((x) => x.name === name);
+    const object = this.store.get("pods", namespace, pod);
+    if (
+      run === undefined ||
+      c === undefined ||
+      object === undefined ||
+      !isRunning(c) ||
+      run.volumes === undefined ||
+      c.child?.pid === undefined
+    ) {
+      return `container not found ("${name}")`;
+    }
+    return {
+      pid: c.child.pid,
+      pod: object,
+      spec: c.spec,
+      volumes: run.volumes,
+      dir: run.dir,
+      images: this.options.images,
+      faults: this.faults,
+      store: this.store,
+    };
   }
 
   /**

@@ -10,6 +10,7 @@ export function spawnContainer(
   argv: string[],
   env: Record<string, string>,
   cwd: string | undefined,
+  stdin = false,
 ): ChildProcess {
   const base: Record<string, string> = {};
   for (const k of HOST_ENV) if (process.env[k] !== undefined) base[k] = process.env[k]!;
@@ -17,7 +18,7 @@ export function spawnContainer(
   return spawn(argv[0]!, argv.slice(1), {
     cwd,
     env: { ...base, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [stdin ? "pipe" : "ignore", "pipe", "pipe"],
     detached: true,
   });
 }

@@ -4,6 +4,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { serveExec } from "./exec.js";
+import { refuseUpgrade } from "./websocket.js";
 import {
   apiGroupList,
   apiVersions,
@@ -53,6 +56,7 @@ export class SimServer {
 
   constructor(private readonly parts: ServerParts) {
     this.http = createServer((req, res) => void this.handle(req, res));
+    this.http.on("upgrade", (req: IncomingMessage, socket: Duplex) => this.upgrade(req, socket));
     this.http.on("connection", (socket) => {
       this.sockets.add(socket);
       socket.on("close", () => this.sockets.delete(socket));
@@ -65,6 +69,41 @@ export class SimServer {
     for (const stop of [...this.streams]) stop();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+
+  /** WebSocket requests: `exec` only (attach and port-forward are not simulated). */
+  private upgrade(req: IncomingMessage, socket: Duplex): void {
+    const url = new URL(req.url ?? "/", "http://kube-sim");
+    const record: RequestRecord = {
+      method: req.method ?? "GET",
+      path: url.pathname,
+      query: url.search,
+      status: 101,
+    };
+    this.requests.push(record);
+    socket.on("error", () => socket.destroy());
+    const route = parseRoute(url.pathname);
+    if (
+      route?.resource !== "pods" ||
+      route.subresource !== "exec" ||
+      route.namespace === undefined ||
+      route.name === undefined
+    ) {
+      record.status = 404;
+      refuseUpgrade(
+        socket,
+        404,
+        new ApiError(404, "NotFound", "the server could not find the requested resource").toStatus(),
+      );
+      return;
+    }
+    const stop = serveExec(this.parts.runtime, req, socket, route.namespace, route.name, url.searchParams);
+    if (stop === undefined) {
+      record.status = 400;
+      return;
+    }
+    this.streams.add(stop);
+    socket.on("close", () => this.streams.delete(stop));
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
