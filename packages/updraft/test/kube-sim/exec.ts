@@ -16,7 +16,7 @@ import { acceptUpgrade, frame, readFrames, refuseUpgrade } from "./websocket.js"
 
 const PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
 
-/** Serves one exec; returns a function that ends it (for the simulator's close). */
+/** Serves one exec: a function that ends it (for the simulator's close), or the code it was refused with. */
 export function serveExec(
   runtime: PodRuntime,
   req: IncomingMessage,
@@ -24,10 +24,10 @@ export function serveExec(
   namespace: string,
   podName: string,
   query: URLSearchParams,
-): (() => void) | undefined {
+): { stop: () => void } | { refused: number } {
   const refuse = (err: ApiError) => {
     refuseUpgrade(socket, err.code, err.toStatus());
-    return undefined;
+    return { refused: err.code };
   };
   const requested = query.getAll("command");
   let container = query.get("container") ?? "";
@@ -104,8 +104,10 @@ export function serveExec(
       socket.end();
     }
   });
-  return () => {
-    end();
-    socket.destroy();
+  return {
+    stop: () => {
+      end();
+      socket.destroy();
+    },
   };
 }

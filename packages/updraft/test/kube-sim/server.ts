@@ -97,11 +97,12 @@ export class SimServer {
       );
       return;
     }
-    const stop = serveExec(this.parts.runtime, req, socket, route.namespace, route.name, url.searchParams);
-    if (stop === undefined) {
-      record.status = 400;
+    const served = serveExec(this.parts.runtime, req, socket, route.namespace, route.name, url.searchParams);
+    if ("refused" in served) {
+      record.status = served.refused;
       return;
     }
+    const stop = served.stop;
     this.streams.add(stop);
     socket.on("close", () => this.streams.delete(stop));
   }
