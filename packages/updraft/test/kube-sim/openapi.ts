@@ -3,7 +3,7 @@
  * group-version, the PATCH operation of the kind to learn whether the server takes the
  * `fieldValidation` parameter (then it validates server-side). No schemas are served.
  */
-import { SPARK_GROUP, SPARK_VERSION } from "./discovery.js";
+import { SPARK_GROUP, SPARK_VERSION } from "./groups.js";
 
 interface Kind {
   plural: string;

@@ -7,17 +7,9 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { serveExec } from "./exec.js";
 import { refuseUpgrade } from "./websocket.js";
-import {
-  apiGroupList,
-  apiVersions,
-  coreV1Resources,
-  sparkGroup,
-  sparkResources,
-  versionInfo,
-} from "./discovery.js";
+import { discoveryDocument } from "./discovery.js";
 import type { Faults } from "./faults.js";
 import { injectedError } from "./api-faults.js";
-import { openApiGroupVersion, openApiRoot } from "./openapi.js";
 import type { Handlers } from "./handlers.js";
 import { servePodLog } from "./pod-log.js";
 import type { PodRuntime } from "./pods-runtime.js";
@@ -140,21 +132,8 @@ export class SimServer {
     const { store, handlers, runtime } = this.parts;
     const path = url.pathname.replace(/\/+$/, "") || "/";
     const query = url.searchParams;
-    const host = req.headers.host ?? "127.0.0.1";
-    const discovery: Record<string, () => unknown> = {
-      "/version": versionInfo,
-      "/api": () => apiVersions(host),
-      "/api/v1": coreV1Resources,
-      "/apis": apiGroupList,
-      [`/apis/${"sparkoperator.k8s.io"}`]: sparkGroup,
-      [`/apis/${"sparkoperator.k8s.io"}/v1beta2`]: sparkResources,
-    };
-    if (method === "GET" && discovery[path] !== undefined) return json(res, 200, discovery[path]());
-    if (method === "GET" && path === "/openapi/v3") return json(res, 200, openApiRoot());
-    if (method === "GET" && path.startsWith("/openapi/v3/")) {
-      const doc = openApiGroupVersion(path.slice("/openapi/v3/".length));
-      if (doc !== undefined) return json(res, 200, doc);
-    }
+    const document = method === "GET" ? discoveryDocument(path, req.headers.host ?? "127.0.0.1") : undefined;
+    if (document !== undefined) return json(res, 200, document);
     if (method === "GET" && ["/healthz", "/readyz", "/livez"].includes(path)) {
       res.writeHead(200, { "Content-Type": "text/plain" });
       res.end("ok");
