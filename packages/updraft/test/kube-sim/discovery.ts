@@ -1,7 +1,9 @@
 /** Discovery documents: what kubectl reads before it can find `pods` or `sparkapplications`. */
+import { openApiGroupVersion, openApiRoot } from "./openapi.js";
 
-export const SPARK_GROUP = "sparkoperator.k8s.io";
-export const SPARK_VERSION = "v1beta2";
+import { SPARK_GROUP, SPARK_VERSION } from "./groups.js";
+
+export { SPARK_GROUP, SPARK_VERSION };
 
 export function versionInfo(): Record<string, string> {
   return {
@@ -96,4 +98,20 @@ export function sparkResources(): Record<string, unknown> {
       },
     ],
   };
+}
+
+/** The discovery or OpenAPI document at `path`, or undefined when it names none. */
+export function discoveryDocument(path: string, host: string): unknown {
+  const documents: Record<string, () => unknown> = {
+    "/version": versionInfo,
+    "/api": () => apiVersions(host),
+    "/api/v1": coreV1Resources,
+    "/apis": apiGroupList,
+    [`/apis/${SPARK_GROUP}`]: sparkGroup,
+    [`/apis/${SPARK_GROUP}/${SPARK_VERSION}`]: sparkResources,
+    "/openapi/v3": openApiRoot,
+  };
+  const document = documents[path];
+  if (document !== undefined) return document();
+  return path.startsWith("/openapi/v3/") ? openApiGroupVersion(path.slice("/openapi/v3/".length)) : undefined;
 }

@@ -43,6 +43,12 @@ export interface KubeSimOptions {
   port?: number;
   /** Where to write the kubeconfig (default: a temporary file removed by close()). */
   kubeconfigPath?: string;
+  /**
+   * Create a namespace on the first write into it (default true). With false, only "default",
+   * "kube-system" and namespaces created through the API exist, and a create elsewhere is 404
+   * `namespaces "x" not found`, as on a real cluster.
+   */
+  autoCreateNamespaces?: boolean;
   /** Run the simulated Spark operator for SparkApplications (default true). */
   sparkOperator?: boolean;
 }
@@ -65,6 +71,8 @@ export interface KubeSim {
   logs(namespace: string, pod: string, container?: string): string;
   /** Every request served, in order. */
   requests(): RequestRecord[];
+  /** Every `Warning` the API sent (unknown fields it dropped), e.g. to assert a client sends none. */
+  warnings(): { method: string; path: string; warning: string }[];
   /** Kills every Pod's processes, ends watches, closes the server. */
   close(): Promise<void>;
 }
@@ -92,7 +100,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     },
     (pod) => handlers.collect(pod),
   );
-  const handlers = new Handlers(store, runtime, hooks);
+  const handlers = new Handlers(store, runtime, hooks, options.autoCreateNamespaces ?? true);
   handlers.ensureNamespace("default");
   handlers.ensureNamespace("kube-system");
   if (options.sparkOperator !== false)
@@ -132,6 +140,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
       return runtime.container(namespace, pod, name)?.log.text() ?? "";
     },
     requests: () => server.requests.map((r) => ({ ...r })),
+    warnings: () => server.warnings.map((w) => ({ ...w })),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,5 +1,8 @@
 // The real kubectl against the simulator: the tutorial's lab commands.
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type KubeSim, startKubeSim } from "./index.js";
@@ -136,5 +139,58 @@ describe("kubectl", () => {
     const r = await kubectl(sim, bin, ["get", "pod", "ghost"]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('Error from server (NotFound): pods "ghost" not found');
+  });
+
+  it("create -f, logs -f, describe and apply -f work on a manifest", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kube-sim-kubectl-"));
+    try {
+      const manifest = (label: string) =>
+        [
+          "apiVersion: v1",
+          "kind: Pod",
+          "metadata:",
+          "  name: manifest",
+          `  labels: {app: ${label}}`,
+          "spec:",
+          "  restartPolicy: Never",
+          "  containers:",
+          "  - name: main",
+          "    image: busybox",
+          '    command: ["sh", "-c", "for i in 1 2 3; do echo tick $i; sleep 0.1; done"]',
+        ].join("\n");
+      const file = join(dir, "pod.yaml");
+      writeFileSync(file, manifest("one"));
+      const created = await kubectl(sim, bin, ["create", "-f", file]);
+      expect(created.stderr).toBe("");
+      expect(created.stdout).toBe("pod/manifest created\n");
+      // create validates server-side: kubectl found fieldValidation in the OpenAPI document.
+      expect(
+        sim.requests().some((r) => r.method === "POST" && r.query.includes("fieldValidation=Strict")),
+      ).toBe(true);
+      const followed = await kubectl(sim, bin, ["logs", "-f", "manifest"]);
+      expect(followed.stdout).toBe("tick 1\ntick 2\ntick 3\n");
+      const described = await kubectl(sim, bin, ["describe", "pod", "manifest"]);
+      expect(described.stdout).toMatch(/Status:\s+Succeeded/);
+      expect(described.stdout).toMatch(/Reason:\s+Completed/);
+      expect(described.stdout).toMatch(
+        /Scheduled\s+\S+\s+default-scheduler\s+Successfully assigned default\/manifest to kube-sim-node/,
+      );
+      writeFileSync(file, manifest("two"));
+      const applied = await kubectl(sim, bin, ["apply", "-f", file]);
+      expect(applied.stdout).toBe("pod/manifest configured\n");
+      expect(sim.pods("default").find((p) => p.metadata.name === "manifest")?.metadata.labels).toEqual({
+        app: "two",
+      });
+      // A misspelt field fails as on a real cluster: kubectl asks for strict validation.
+      writeFileSync(
+        file,
+        manifest("three").replace("    command:", "    comand:").replace("name: manifest", "name: misspelt"),
+      );
+      const typo = await kubectl(sim, bin, ["create", "-f", file]);
+      expect(typo.code).toBe(1);
+      expect(typo.stderr).toContain('strict decoding error: unknown field "spec.containers[0].comand"');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -10,9 +10,8 @@ import {
   containerArgv,
   containerEnv,
   localArgv,
-  mountMap,
-  rewritePaths,
-} from "./processes.js";
+} from "./container-config.js";
+import { mountMap, rewritePaths } from "./volumes.js";
 import type { Store } from "./store.js";
 import type { ImageSpec, KubeObject } from "./types.js";
 

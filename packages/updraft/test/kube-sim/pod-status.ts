@@ -1,7 +1,7 @@
 /** A Pod's status as the kubelet reports it, built from the simulator's view of its containers. */
 import type { ChildProcess } from "node:child_process";
 import { LogBuffer } from "./logs.js";
-import type { ContainerSpec } from "./processes.js";
+import type { ContainerSpec } from "./container-config.js";
 import { nowSeconds } from "./store.js";
 import type { KubeObject } from "./types.js";
 
@@ -31,7 +31,7 @@ export interface ContainerRun {
   previousLog?: LogBuffer;
   child?: ChildProcess;
   /** Why the simulator killed it (the exit code alone cannot tell OOMKilled from a plain kill). */
-  killReason?: "OOMKilled" | "Evicted" | "Deleted";
+  killReason?: "OOMKilled" | "PodFailed" | "Deleted";
   /** A restart or retry is scheduled: the container is not finished. */
   pendingRestart: boolean;
   /** Failed pulls so far: the back-off doubles with each, as the kubelet's does. */

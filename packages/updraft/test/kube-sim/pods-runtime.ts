@@ -1,54 +1,46 @@
 /**
  * The kubelet and scheduler of one simulated node: each Pod's containers run as local processes,
  * and the Pod's status moves as a real one's does (Pending → Running → Succeeded/Failed), with the
- * waiting reasons and Events a real node reports. Pod faults (OOMKilled, eviction, unschedulable,
- * pull failures) are applied here.
+ * waiting reasons and Events a real node reports. Scheduling, deletion and node faults
+ * (OOMKilled, eviction, unschedulable, activeDeadlineSeconds) are here; each container's
+ * lifecycle is the Kubelet's (kubelet.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { recordEvent, type EventType } from "./events.js";
+import { recordEvent } from "./events.js";
 import type { Faults } from "./faults.js";
-import { LogBuffer } from "./logs.js";
-import {
-  buildStatus,
-  type ContainerRun,
-  initialized,
-  isRunning,
-  isTerminated,
-  newPodRun,
-  podPhase,
-  type PodRun,
-} from "./pod-status.js";
-import { prepareLaunch } from "./launch.js";
-import { ContainerConfigError, prepareVolumes, runProcess, signalGroup, signalNumber } from "./processes.js";
+import { Kubelet, NODE_NAME, type RuntimeOptions } from "./kubelet.js";
+import { type ContainerRun, isRunning, newPodRun, podPhase, type PodRun } from "./pod-status.js";
+import { signalGroup } from "./processes.js";
 import { nowSeconds, type Store } from "./store.js";
+import type { ContainerSpec } from "./container-config.js";
 import type { ImageSpec, KubeObject } from "./types.js";
 
-export const NODE_NAME = "kube-sim-node";
-
-export interface RuntimeOptions {
+export interface ExecTarget {
+  /** The container's own process (its PID 1). */
+  pid: number;
+  pod: KubeObject;
+  spec: ContainerSpec;
+  volumes: Map<string, string>;
+  dir: string;
   images: Record<string, ImageSpec>;
-  startDelayMs: number;
-  /** Upper bound on a deleted Pod's grace period, so that tests never wait 30 s. */
-  maxGraceMs: number;
-  /** Delay before retrying what failed (image pull, missing Secret), and the first restart back-off. */
-  retryMs: number;
+  faults: Faults;
+  store: Store;
 }
 
-export class PodRuntime {
+export class PodRuntime extends Kubelet {
   private readonly runs = new Map<string, PodRun>();
-  private readonly exits = new Set<Promise<void>>();
   private ipCounter = 1;
-  private closed = false;
 
   constructor(
-    private readonly store: Store,
-    private readonly faults: Faults,
-    private readonly options: RuntimeOptions,
+    store: Store,
+    faults: Faults,
+    options: RuntimeOptions,
     /** Called once a deleted Pod is gone from the store (owner-reference garbage collection). */
     private readonly onPodGone: (pod: KubeObject) => void,
   ) {
+    super(store, faults, options);
     faults.onChange(() => {
       for (const run of this.runs.values()) {
         if (run.unschedulable !== undefined) this.later(run, 0, () => this.schedule(run));
@@ -75,20 +67,52 @@ export class PodRuntime {
     return run === undefined ? undefined : [...run.init, ...run.main].find((c) => c.name === name);
   }
 
+  /** A stored Pod's containers (undefined when it does not exist). */
+  podSpec(namespace: string, pod: string): { containers: ContainerSpec[] } | undefined {
+    return this.store.get("pods", namespace, pod)?.spec as { containers: ContainerSpec[] } | undefined;
+  }
+
+  /** What `exec` needs to run a command beside a running container, or why it cannot. */
+  execTarget(namespace: string, pod: string, name: string): ExecTarget | string {
+    const run = this.runs.get(key(namespace, pod));
+    const c = run === undefined ? undefined : [...run.init, ...run.main].find((x) => x.name === name);
+    const object = this.store.get("pods", namespace, pod);
+    if (
+      run === undefined ||
+      c === undefined ||
+      object === undefined ||
+      !isRunning(c) ||
+      run.volumes === undefined ||
+      c.child?.pid === undefined
+    ) {
+      return `container not found ("${name}")`;
+    }
+    return {
+      pid: c.child.pid,
+      pod: object,
+      spec: c.spec,
+      volumes: run.volumes,
+      dir: run.dir,
+      images: this.options.images,
+      faults: this.faults,
+      store: this.store,
+    };
+  }
+
   /**
    * A Pod was deleted (deletionTimestamp set): its processes get SIGTERM, then SIGKILL after the
-   * grace period; it leaves the store once none runs.
+   * grace period; it leaves the store once none runs. False when this node does not know the Pod.
    */
-  terminate(namespace: string, name: string, graceSeconds: number): void {
+  terminate(namespace: string, name: string, graceSeconds: number): boolean {
     const run = this.runs.get(key(namespace, name));
-    if (run === undefined) return;
+    if (run === undefined) return false;
     run.deleting = true;
     for (const t of run.timers) clearTimeout(t);
     run.timers.clear();
     const running = [...run.init, ...run.main].filter((c) => c.child !== undefined && isRunning(c));
     if (running.length === 0) {
       this.finish(run);
-      return;
+      return true;
     }
     const pod = this.store.get("pods", namespace, name);
     for (const c of running) {
@@ -101,6 +125,7 @@ export class PodRuntime {
       const timer = setTimeout(() => running.forEach((c) => signalGroup(c.child!, "SIGKILL")), graceMs);
       run.timers.add(timer);
     }
+    return true;
   }
 
   /** Every Pod's processes killed, their folders removed. */
@@ -159,180 +184,8 @@ export class PodRuntime {
     this.later(run, this.options.startDelayMs, () => this.startNext(run));
   }
 
-  /** Starts the next init container, or all main containers once the init containers are done. */
-  private startNext(run: PodRun): void {
-    if (run.deleting || this.closed) return;
-    if (run.volumes === undefined) {
-      const pod = this.store.get("pods", run.namespace, run.name);
-      if (pod === undefined) return;
-      try {
-        run.volumes = prepareVolumes(pod, run.dir, this.store);
-      } catch (err) {
-        if (!(err instanceof ContainerConfigError)) throw err;
-        this.event(pod, "Warning", "FailedMount", err.message);
-        this.later(run, this.options.retryMs, () => this.startNext(run));
-        return;
-      }
-    }
-    const nextInit = run.init.find((c) => !isTerminated(c));
-    if (nextInit !== undefined) {
-      if (!isRunning(nextInit) && !nextInit.pendingRestart) this.start(run, nextInit);
-      return;
-    }
-    for (const c of run.main) if ("waiting" in c.state && !c.pendingRestart) this.start(run, c);
-  }
-
-  private start(run: PodRun, c: ContainerRun): void {
-    const pod = this.store.get("pods", run.namespace, run.name);
-    if (pod === undefined || run.deleting || this.closed) return;
-    const launch = prepareLaunch(
-      pod,
-      c.spec,
-      run.volumes!,
-      run.dir,
-      this.options.images,
-      this.faults,
-      this.store,
-    );
-    if (launch.kind === "pull-failed") {
-      this.pullFailed(run, pod, c, launch.image);
-      return;
-    }
-    if (launch.kind === "config-error") {
-      c.state = { waiting: { reason: "CreateContainerConfigError", message: launch.message } };
-      this.publish(run);
-      this.event(pod, "Warning", "Failed", `Error: ${launch.message}`, c);
-      this.later(run, this.options.retryMs, () => this.start(run, c));
-      return;
-    }
-    const { argv, env, cwd } = launch;
-    this.event(
-      pod,
-      "Normal",
-      "Pulled",
-      `Container image "${c.spec.image ?? ""}" already present on machine`,
-      c,
-    );
-    if (argv.length === 0) {
-      this.startFailed(run, pod, c, "no command specified");
-      return;
-    }
-    const startedAt = nowSeconds();
-    const { child, exited } = runProcess(argv, env, cwd, c.log, (code, signal, spawnError) => {
-      if (spawnError !== undefined) this.startFailed(run, pod, c, spawnError);
-      else this.exited(run, c, code, signal, startedAt);
-    });
-    c.child = child;
-    this.exits.add(exited);
-    void exited.then(() => this.exits.delete(exited));
-    if (child.pid === undefined) return; // spawn failed: "close" reports it
-    c.state = { running: { startedAt } };
-    this.event(pod, "Normal", "Created", `Created container ${c.name}`, c);
-    this.event(pod, "Normal", "Started", `Started container ${c.name}`, c);
-    this.publish(run);
-    this.applyRunningFaults(run);
-  }
-
-  /** A container that could not start: StartError, exit code 128, as containerd reports it. */
-  private startFailed(run: PodRun, pod: KubeObject, c: ContainerRun, why: string): void {
-    const message = `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: ${why}`;
-    c.log.end();
-    this.event(pod, "Warning", "Failed", `Error: ${message}`, c);
-    this.finished(run, c, { exitCode: 128, reason: "StartError", message, finishedAt: nowSeconds() });
-  }
-
-  private pullFailed(run: PodRun, pod: KubeObject, c: ContainerRun, image: string): void {
-    const message = `Failed to pull image "${image}": rpc error: code = NotFound desc = failed to pull and unpack image "${image}": not found`;
-    c.state = { waiting: { reason: "ErrImagePull", message } };
-    this.publish(run);
-    this.event(pod, "Normal", "Pulling", `Pulling image "${image}"`, c);
-    this.event(pod, "Warning", "Failed", message, c);
-    this.later(run, Math.max(50, this.options.retryMs / 4), () => {
-      c.state = { waiting: { reason: "ImagePullBackOff", message: `Back-off pulling image "${image}"` } };
-      this.publish(run);
-      this.event(pod, "Normal", "BackOff", `Back-off pulling image "${image}"`, c);
-      const backoff = Math.min(this.options.retryMs * 2 ** c.pullAttempts, this.options.retryMs * 16);
-      c.pullAttempts++;
-      this.later(run, backoff, () => this.start(run, c));
-    });
-  }
-
-  private exited(
-    run: PodRun,
-    c: ContainerRun,
-    code: number | null,
-    signal: NodeJS.Signals | null,
-    startedAt: string,
-  ): void {
-    c.log.end();
-    const exitCode = code ?? 128 + signalNumber(signal);
-    const reason = c.killReason === "OOMKilled" ? "OOMKilled" : exitCode === 0 ? "Completed" : "Error";
-    this.finished(run, c, {
-      exitCode,
-      reason,
-      startedAt,
-      finishedAt: nowSeconds(),
-      ...(c.child?.pid === undefined ? {} : { containerID: `sim://${c.child.pid}` }),
-    });
-  }
-
-  private finished(
-    run: PodRun,
-    c: ContainerRun,
-    terminated: {
-      exitCode: number;
-      reason: string;
-      message?: string;
-      startedAt?: string;
-      finishedAt: string;
-      containerID?: string;
-    },
-  ): void {
-    c.state = { terminated };
-    if (this.closed) return;
-    if (run.deleting) {
-      this.publish(run);
-      if (![...run.init, ...run.main].some((x) => isRunning(x))) this.finish(run);
-      return;
-    }
-    const policy =
-      (this.store.get("pods", run.namespace, run.name)?.spec as { restartPolicy?: string } | undefined)
-        ?.restartPolicy ?? "Always";
-    const failed = terminated.exitCode !== 0;
-    const restart =
-      run.failure === undefined &&
-      (policy === "Always" ? !c.init || failed : policy === "OnFailure" && failed);
-    if (restart) {
-      this.restart(run, c);
-    } else if (c.init && failed) {
-      run.initFailed = true;
-    }
-    this.publish(run);
-    if (c.init && !failed && !restart) this.startNext(run);
-  }
-
-  /** CrashLoopBackOff: the container waits with a doubling back-off, then runs again with a fresh log. */
-  private restart(run: PodRun, c: ContainerRun): void {
-    const delay = Math.min(this.options.retryMs * 2 ** c.restartCount, this.options.retryMs * 16);
-    c.lastState = c.state;
-    c.restartCount++;
-    c.pendingRestart = true;
-    c.state = {
-      waiting: {
-        reason: "CrashLoopBackOff",
-        message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${c.name} pod=${run.name}_${run.namespace}(${run.uid})`,
-      },
-    };
-    this.later(run, delay, () => {
-      c.pendingRestart = false;
-      c.previousLog = c.log;
-      c.log = new LogBuffer();
-      this.start(run, c);
-    });
-  }
-
   /** OOMKilled and eviction faults on containers that are running now. */
-  private applyRunningFaults(run: PodRun): void {
+  protected applyRunningFaults(run: PodRun): void {
     const pod = this.store.get("pods", run.namespace, run.name);
     if (pod === undefined || run.deleting) return;
     const oom = this.faults.podFault("OOMKilled", pod);
@@ -367,7 +220,7 @@ export class PodRuntime {
     recordEvent(this.store, pod, "Warning", reason, message);
     for (const c of [...run.init, ...run.main]) {
       if (c.child !== undefined && isRunning(c)) {
-        c.killReason = "Evicted";
+        c.killReason = "PodFailed";
         signalGroup(c.child, "SIGKILL");
       }
     }
@@ -375,7 +228,7 @@ export class PodRuntime {
   }
 
   /** A deleted Pod whose processes all ended leaves the store (DELETED) and its folder goes. */
-  private finish(run: PodRun): void {
+  protected finish(run: PodRun): void {
     for (const t of run.timers) clearTimeout(t);
     this.runs.delete(key(run.namespace, run.name));
     rmSync(run.dir, { recursive: true, force: true });
@@ -384,30 +237,7 @@ export class PodRuntime {
     const gone = this.store.remove("pods", run.namespace, run.name);
     this.onPodGone(gone);
   }
-
-  private publish(run: PodRun): void {
-    this.store.mutate("pods", run.namespace, run.name, (pod) => {
-      if (run.scheduled) (pod.spec as { nodeName?: string }).nodeName = NODE_NAME;
-      pod.status = buildStatus(run);
-    });
-  }
-
-  private event(pod: KubeObject, type: EventType, reason: string, message: string, c?: ContainerRun): void {
-    const fieldPath =
-      c === undefined ? undefined : `spec.${c.init ? "initContainers" : "containers"}{${c.name}}`;
-    recordEvent(this.store, pod, type, reason, message, fieldPath === undefined ? {} : { fieldPath });
-  }
-
-  private later(run: PodRun, ms: number, f: () => void): void {
-    const timer = setTimeout(() => {
-      run.timers.delete(timer);
-      if (!this.closed) f();
-    }, ms);
-    run.timers.add(timer);
-  }
 }
-
-export { initialized, podPhase };
 
 function key(namespace: string, name: string): string {
   return `${namespace}/${name}`;

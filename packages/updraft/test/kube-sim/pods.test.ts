@@ -66,6 +66,26 @@ describe("Pods", () => {
     expect(tail).toBe("done\n");
   });
 
+  it("honours timestamps, limitBytes and sinceSeconds on logs", async () => {
+    await core.createNamespacedPod({
+      namespace: "default",
+      body: shPod("logopts", "echo first; echo second"),
+    });
+    await waitFor("Succeeded", () => podPhase(sim, "logopts") === "Succeeded");
+    const stamped = await core.readNamespacedPodLog({
+      name: "logopts",
+      namespace: "default",
+      timestamps: true,
+    });
+    expect(stamped).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z first\n\S+ second\n$/);
+    expect(await core.readNamespacedPodLog({ name: "logopts", namespace: "default", limitBytes: 3 })).toBe(
+      "fir",
+    );
+    expect(
+      await core.readNamespacedPodLog({ name: "logopts", namespace: "default", sinceSeconds: 3600 }),
+    ).toBe("first\nsecond\n");
+  });
+
   it("fails a Pod whose command exits non-zero, with reason Error and the exit code", async () => {
     await core.createNamespacedPod({ namespace: "default", body: shPod("exit3", "exit 3") });
     await waitFor("Failed", () => podPhase(sim, "exit3") === "Failed");
@@ -341,5 +361,76 @@ describe("Pods", () => {
       }),
     );
     expect(spec.code).toBe(422);
+  });
+
+  it("creates namespaces on first use, lists them, and deleting one deletes its Pods", async () => {
+    await core.createNamespace({ body: { metadata: { name: "made" } } });
+    expect((await statusOf(core.createNamespace({ body: { metadata: { name: "made" } } }))).code).toBe(409);
+    expect((await statusOf(core.createNamespace({ body: { metadata: { name: "Not_A_Label" } } }))).code).toBe(
+      422,
+    );
+    await core.createNamespacedPod({ namespace: "auto", body: shPod("in-auto", "sleep 30") });
+    const names = (await core.listNamespace()).items.map((n) => n.metadata!.name);
+    expect(names).toEqual(expect.arrayContaining(["default", "kube-system", "made", "auto"]));
+    expect((await core.readNamespace({ name: "auto" })).status?.phase).toBe("Active");
+    await waitFor("Running", () => podPhase(sim, "in-auto", "auto") === "Running");
+    await core.deleteNamespace({ name: "auto" });
+    await waitFor("the namespace's Pod gone", () => sim.pods("auto").length === 0);
+    expect((await statusOf(core.readNamespace({ name: "auto" }))).code).toBe(404);
+  });
+
+  it("drops unknown fields with a Warning, and rejects them with fieldValidation=Strict", async () => {
+    const body = JSON.stringify({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "typo" },
+      spec: {
+        restartPolicy: "Never",
+        containers: [{ name: "base", image: "busybox", command: ["true"], volumeMount: [] }],
+      },
+    });
+    const post = (query: string) =>
+      fetch(`${sim.url}/api/v1/namespaces/default/pods${query}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body,
+      });
+    const strict = await post("?fieldValidation=Strict");
+    expect(strict.status).toBe(400);
+    expect(((await strict.json()) as { message: string }).message).toBe(
+      'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers[0].volumeMount"',
+    );
+    const warned = await post("");
+    expect(warned.status).toBe(201);
+    expect(warned.headers.get("warning")).toBe('299 - "unknown field \\"spec.containers[0].volumeMount\\""');
+    const stored = sim.pods("default").find((p) => p.metadata.name === "typo")!;
+    expect((stored.spec as { containers: Record<string, unknown>[] }).containers[0]).not.toHaveProperty(
+      "volumeMount",
+    );
+    expect(sim.warnings()).toEqual([
+      {
+        method: "POST",
+        path: "/api/v1/namespaces/default/pods",
+        warning: 'unknown field "spec.containers[0].volumeMount"',
+      },
+    ]);
+  });
+});
+
+describe("without namespace auto-creation", () => {
+  it("answers 404 for a create in a namespace that does not exist, as a real cluster does", async () => {
+    const strict = await startKubeSim({ autoCreateNamespaces: false });
+    try {
+      const api = clients(strict).core;
+      const missing = await statusOf(
+        api.createNamespacedSecret({ namespace: "ghost", body: { metadata: { name: "s" } } }),
+      );
+      expect(missing.code).toBe(404);
+      expect(missing.body.message).toBe('namespaces "ghost" not found');
+      await api.createNamespace({ body: { metadata: { name: "ghost" } } });
+      await api.createNamespacedSecret({ namespace: "ghost", body: { metadata: { name: "s" } } });
+    } finally {
+      await strict.close();
+    }
   });
 });

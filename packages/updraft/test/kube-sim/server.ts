@@ -4,15 +4,12 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import {
-  apiGroupList,
-  apiVersions,
-  coreV1Resources,
-  sparkGroup,
-  sparkResources,
-  versionInfo,
-} from "./discovery.js";
+import type { Duplex } from "node:stream";
+import { serveExec } from "./exec.js";
+import { refuseUpgrade } from "./websocket.js";
+import { discoveryDocument } from "./discovery.js";
 import type { Faults } from "./faults.js";
+import { injectedError } from "./api-faults.js";
 import type { Handlers } from "./handlers.js";
 import { servePodLog } from "./pod-log.js";
 import type { PodRuntime } from "./pods-runtime.js";
@@ -44,11 +41,14 @@ export class SimServer {
   readonly http: Server;
   readonly requests: RequestRecord[] = [];
   readonly watches = new Set<OpenWatch>();
+  /** Warnings sent (unknown fields dropped), for tests that assert their requests had none. */
+  readonly warnings: { method: string; path: string; warning: string }[] = [];
   private readonly streams = new Set<() => void>();
   private readonly sockets = new Set<Socket>();
 
   constructor(private readonly parts: ServerParts) {
     this.http = createServer((req, res) => void this.handle(req, res));
+    this.http.on("upgrade", (req: IncomingMessage, socket: Duplex) => this.upgrade(req, socket));
     this.http.on("connection", (socket) => {
       this.sockets.add(socket);
       socket.on("close", () => this.sockets.delete(socket));
@@ -63,6 +63,42 @@ export class SimServer {
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
 
+  /** WebSocket requests: `exec` only (attach and port-forward are not simulated). */
+  private upgrade(req: IncomingMessage, socket: Duplex): void {
+    const url = new URL(req.url ?? "/", "http://kube-sim");
+    const record: RequestRecord = {
+      method: req.method ?? "GET",
+      path: url.pathname,
+      query: url.search,
+      status: 101,
+    };
+    this.requests.push(record);
+    socket.on("error", () => socket.destroy());
+    const route = parseRoute(url.pathname);
+    if (
+      route?.resource !== "pods" ||
+      route.subresource !== "exec" ||
+      route.namespace === undefined ||
+      route.name === undefined
+    ) {
+      record.status = 404;
+      refuseUpgrade(
+        socket,
+        404,
+        new ApiError(404, "NotFound", "the server could not find the requested resource").toStatus(),
+      );
+      return;
+    }
+    const served = serveExec(this.parts.runtime, req, socket, route.namespace, route.name, url.searchParams);
+    if ("refused" in served) {
+      record.status = served.refused;
+      return;
+    }
+    const stop = served.stop;
+    this.streams.add(stop);
+    socket.on("close", () => this.streams.delete(stop));
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://kube-sim");
     const method = (req.method ?? "GET").toUpperCase();
@@ -73,19 +109,8 @@ export class SimServer {
     if (hit?.kind === "timeout") return; // never answered: the client's timeout decides
     try {
       if (hit?.kind === "error") {
-        const reason =
-          hit.status === 503
-            ? "ServiceUnavailable"
-            : hit.status === 429
-              ? "TooManyRequests"
-              : hit.status === 504
-                ? "Timeout"
-                : "InternalError";
-        throw new ApiError(
-          hit.status,
-          reason,
-          `Internal error occurred: injected fault (kube-sim) on ${method} ${url.pathname}`,
-        );
+        if (hit.status === 429) res.setHeader("Retry-After", "1");
+        throw injectedError(hit.status, method, url, hit.message);
       }
       const body = ["POST", "PUT", "PATCH", "DELETE"].includes(method) ? await readJson(req) : undefined;
       this.dispatch(method, url, req, res, body);
@@ -107,21 +132,17 @@ export class SimServer {
     const { store, handlers, runtime } = this.parts;
     const path = url.pathname.replace(/\/+$/, "") || "/";
     const query = url.searchParams;
-    const host = req.headers.host ?? "127.0.0.1";
-    const discovery: Record<string, () => unknown> = {
-      "/version": versionInfo,
-      "/api": () => apiVersions(host),
-      "/api/v1": coreV1Resources,
-      "/apis": apiGroupList,
-      [`/apis/${"sparkoperator.k8s.io"}`]: sparkGroup,
-      [`/apis/${"sparkoperator.k8s.io"}/v1beta2`]: sparkResources,
-    };
-    if (method === "GET" && discovery[path] !== undefined) return json(res, 200, discovery[path]());
+    const document = method === "GET" ? discoveryDocument(path, req.headers.host ?? "127.0.0.1") : undefined;
+    if (document !== undefined) return json(res, 200, document);
     if (method === "GET" && ["/healthz", "/readyz", "/livez"].includes(path)) {
       res.writeHead(200, { "Content-Type": "text/plain" });
       res.end("ok");
       return;
     }
+    const warnings: string[] = [];
+    res.on("finish", () => {
+      for (const warning of warnings) this.warnings.push({ method, path, warning });
+    });
     const route = parseRoute(path);
     if (route === undefined)
       throw new ApiError(404, "NotFound", "the server could not find the requested resource");
@@ -152,9 +173,9 @@ export class SimServer {
         });
       }
       if (method === "POST" && route.namespace !== undefined)
-        return json(res, 201, render(handlers.create(route, body, query)));
+        return json(res, 201, render(handlers.create(route, body, query, warnings)), warnings);
       if (method === "POST" && route.resource === "namespaces")
-        return json(res, 201, render(handlers.create(route, body, query)));
+        return json(res, 201, render(handlers.create(route, body, query, warnings)), warnings);
       if (method === "DELETE" && route.namespace !== undefined) {
         const r = handlers.deleteCollection(route, query, body);
         return json(res, r.code, r.body);
@@ -174,12 +195,21 @@ export class SimServer {
       case "GET":
         return json(res, 200, render(handlers.get(route)));
       case "PUT":
-        return json(res, 200, render(handlers.replace(route, body)));
+        return json(res, 200, render(handlers.replace(route, body, query, warnings)), warnings);
       case "PATCH":
         return json(
           res,
           200,
-          render(handlers.patch(route, body, req.headers["content-type"] ?? "application/merge-patch+json")),
+          render(
+            handlers.patch(
+              route,
+              body,
+              req.headers["content-type"] ?? "application/merge-patch+json",
+              query,
+              warnings,
+            ),
+          ),
+          warnings,
         );
       case "DELETE": {
         if (route.subresource !== undefined) throw methodNotAllowed(method, path);
@@ -236,9 +266,14 @@ function methodNotAllowed(method: string, path: string): ApiError {
   );
 }
 
-function json(res: ServerResponse, code: number, body: unknown): void {
+function json(res: ServerResponse, code: number, body: unknown, warnings: string[] = []): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+  res.writeHead(code, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(text),
+    // As the API server warns: `Warning: 299 - "unknown field \"spec.x\""`, one header value each.
+    ...(warnings.length === 0 ? {} : { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) }),
+  });
   res.end(text);
 }
 

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type * as k8s from "@kubernetes/client-node";
+import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type KubeSim, startKubeSim } from "./index.js";
 import { clients, statusOf, waitFor } from "./testing.js";
@@ -10,6 +10,7 @@ import { clients, statusOf, waitFor } from "./testing.js";
 let sim: KubeSim;
 let custom: k8s.CustomObjectsApi;
 let core: k8s.CoreV1Api;
+let kc: k8s.KubeConfig;
 let dir: string;
 const ns = "spark-jobs";
 const api = { group: "sparkoperator.k8s.io", version: "v1beta2", namespace: ns, plural: "sparkapplications" };
@@ -26,7 +27,7 @@ beforeAll(async () => {
     startDelayMs: 10,
     images: { "my-registry.io/spark": { commands: { "spark-submit": ["sh"] } } },
   });
-  ({ custom, core } = clients(sim));
+  ({ custom, core, kc } = clients(sim));
 });
 afterAll(async () => {
   await sim.close();
@@ -138,5 +139,37 @@ describe("SparkApplication", () => {
     expect(String(r.body.message)).toContain("spec.mainApplicationFile: Required value");
     expect(String(r.body.message)).toContain("spec.sparkVersion: Required value");
     expect(String(r.body.message)).toContain('spec.type: Unsupported value: "Cobol"');
+  });
+
+  it("can be watched (SUBMITTED, RUNNING, COMPLETED in order) and read through /status", async () => {
+    const list = (await custom.listNamespacedCustomObject({ ...api })) as {
+      metadata: { resourceVersion: string };
+    };
+    const states: string[] = [];
+    const watch = await new k8s.Watch(kc).watch(
+      `/apis/sparkoperator.k8s.io/v1beta2/namespaces/${ns}/sparkapplications`,
+      { resourceVersion: list.metadata.resourceVersion },
+      (_type, obj: { metadata?: { name?: string }; status?: AppStatus }) => {
+        const state = obj.status?.applicationState?.state;
+        if (
+          obj.metadata?.name === "etl-watched" &&
+          state !== undefined &&
+          states[states.length - 1] !== state
+        )
+          states.push(state);
+      },
+      () => {},
+    );
+    try {
+      await custom.createNamespacedCustomObject({ ...api, body: app("etl-watched", ["w"]) });
+      await waitFor("COMPLETED", () => states.includes("COMPLETED"));
+    } finally {
+      watch.abort();
+    }
+    expect(states).toEqual(["SUBMITTED", "RUNNING", "COMPLETED"]);
+    const viaStatus = (await custom.getNamespacedCustomObjectStatus({ ...api, name: "etl-watched" })) as {
+      status?: AppStatus;
+    };
+    expect(viaStatus.status?.applicationState?.state).toBe("COMPLETED");
   });
 });

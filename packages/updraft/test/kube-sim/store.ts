@@ -37,17 +37,17 @@ export class Store {
     return found === undefined ? undefined : structuredClone(found);
   }
 
-  /** Every object of a resource (in one namespace, or all), ordered by namespace then name. */
-  list(resource: Resource, namespace?: string): KubeObject[] {
-    const all = [...this.table(resource).values()].filter(
-      (o) => namespace === undefined || o.metadata.namespace === namespace,
-    );
-    all.sort((a, b) =>
-      key(resource, a.metadata.namespace, a.metadata.name).localeCompare(
-        key(resource, b.metadata.namespace, b.metadata.name),
-      ),
-    );
-    return all.map((o) => structuredClone(o));
+  /**
+   * Every object of a resource (in one namespace, or all) that `where` accepts, in key order as
+   * etcd returns them. `where` sees the stored object: it must only read it.
+   */
+  list(resource: Resource, namespace?: string, where: (o: KubeObject) => boolean = () => true): KubeObject[] {
+    const found: [string, KubeObject][] = [];
+    for (const [k, o] of this.table(resource)) {
+      if ((namespace === undefined || o.metadata.namespace === namespace) && where(o)) found.push([k, o]);
+    }
+    found.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return found.map(([, o]) => structuredClone(o));
   }
 
   /** Stores a new object: uid, creationTimestamp and resourceVersion are the server's. */
