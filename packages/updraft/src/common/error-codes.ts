@@ -189,6 +189,12 @@ export const ERROR_CODES = {
   // Kubernetes (the executor and the operators; issue 10). Add codes here, one block per helper.
   KUBERNETES_CONFIG: "invalid",
   KUBERNETES_API: "unavailable",
+  // The KubernetesExecutor
+  KUBERNETES_EXECUTOR_CONFIG: "invalid",
+  KUBERNETES_POD_TEMPLATE: "invalid",
+  KUBERNETES_POD_OVERRIDE: "invalid",
+  UNKNOWN_EXECUTOR: "invalid",
+  INVALID_WORKLOAD: "invalid",
   // Tests of the project itself
   TEST_POSTGRES_UNREACHABLE: "unavailable",
 } as const satisfies Record<string, ErrorKind>;

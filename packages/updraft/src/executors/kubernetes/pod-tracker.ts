@@ -1,0 +1,85 @@
+// The Pods this executor answers for, by name: what it last saw of each, and where each is in its
+// end (reported to the scheduler, being deleted or labelled done).
+import type { V1Pod } from "@kubernetes/client-node";
+import { podKeyFromAnnotations, type PodKey } from "./pod-identity.js";
+
+export interface TrackedPod {
+  name: string;
+  key: PodKey;
+  /** The phase last seen. */
+  phase: string;
+  /** The Pod as last seen. */
+  last: V1Pod;
+  /** When the API server created the Pod (epoch ms), for the pending timeout. */
+  createdAt: number | null;
+  /** Local time (performance.now) the Pod was last seen, to tell a stale list from a deletion. */
+  seenAt: number;
+  /** Its end was reported to the scheduler (finished or lost). */
+  reported: boolean;
+  /** Its deletion was asked for (by this executor). */
+  deleting: boolean;
+  /** A delete or a done label is in flight. */
+  settling: boolean;
+}
+
+function epochMs(v: unknown): number | null {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === "string") {
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? null : t;
+  }
+  return null;
+}
+
+export class PodTracker {
+  private readonly pods = new Map<string, TrackedPod>();
+
+  get(name: string): TrackedPod | undefined {
+    return this.pods.get(name);
+  }
+
+  all(): TrackedPod[] {
+    return [...this.pods.values()];
+  }
+
+  forget(name: string): void {
+    this.pods.delete(name);
+  }
+
+  /** Pods whose try is not over: they hold executor slots. */
+  active(): number {
+    let n = 0;
+    for (const t of this.pods.values()) if (!t.reported) n++;
+    return n;
+  }
+
+  /** Records what a Pod looks like now; null when it is not a worker Pod (no identity). */
+  see(pod: V1Pod): TrackedPod | null {
+    const name = pod.metadata?.name;
+    if (name === undefined) return null;
+    const existing = this.pods.get(name);
+    const phase = pod.status?.phase ?? "Pending";
+    if (existing !== undefined) {
+      existing.phase = phase;
+      existing.last = pod;
+      existing.seenAt = performance.now();
+      existing.createdAt ??= epochMs(pod.metadata?.creationTimestamp);
+      return existing;
+    }
+    const key = podKeyFromAnnotations(pod.metadata?.annotations);
+    if (key === null) return null;
+    const t: TrackedPod = {
+      name,
+      key,
+      phase,
+      last: pod,
+      createdAt: epochMs(pod.metadata?.creationTimestamp) ?? Date.now(),
+      seenAt: performance.now(),
+      reported: false,
+      deleting: false,
+      settling: false,
+    };
+    this.pods.set(name, t);
+    return t;
+  }
+}
