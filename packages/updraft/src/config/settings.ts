@@ -226,6 +226,11 @@ export const SETTINGS = {
       description:
         "Worker Pods created at once (requests in flight); Airflow creates this many per scheduler loop.",
     }),
+    api_request_timeout: seconds({
+      default: 30,
+      description:
+        "Seconds the KubernetesExecutor waits for each Kubernetes API answer before it retries (Airflow sets this through kube_client_request_args).",
+    }),
     in_cluster: boolean({
       default: false,
       description:

@@ -64,6 +64,7 @@ export function kubernetesExecutorOptions(
     pendingTimeoutS: k.worker_pods_pending_timeout,
     pendingCheckIntervalS: k.worker_pods_pending_timeout_check_interval,
     creationBatchSize: k.worker_pods_creation_batch_size,
+    requestTimeoutMs: k.api_request_timeout * 1000,
     target: {
       inCluster: k.in_cluster,
       ...(k.config_file === null ? {} : { configFile: k.config_file }),

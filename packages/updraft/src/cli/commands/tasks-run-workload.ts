@@ -66,7 +66,9 @@ function readWorkload(source: WorkloadSource): Workload {
 /**
  * Runs the workload the Pod carries. Exit code: 0 when the try succeeded or was skipped, or the
  * server refused the start (another runner has the try); 1 when the task failed (the Pod then
- * ends Failed, and delete_worker_pods_on_failure decides whether it stays).
+ * ends Failed, and delete_worker_pods_on_failure decides whether it stays); 3 when the execution
+ * API could not be reached to start the try (the Pod fails, and the scheduler fails the try with
+ * its retries instead of waiting for task_queued_timeout).
  */
 export async function runPodWorkload(
   ids: { dagId: string; taskId: string; runId: string; mapIndex: number },
@@ -89,7 +91,8 @@ export async function runPodWorkload(
   const outcome = await runWorkloadInThisProcess(workload, { cacheDir: join(config.home, "cache", "dags") });
   const what = workload.kind === "task" ? `try ${workload.try_number}` : `${workload.callback} callback`;
   process.stdout.write(
-    `Task ${ti.dag_id}.${ti.task_id} ${what}: ${outcome.state ?? "not run (refused by the server)"}\n`,
+    `Task ${ti.dag_id}.${ti.task_id} ${what}: ${outcome.state ?? (outcome.startFailed === undefined ? "not run (refused by the server)" : `not started: ${outcome.startFailed}`)}\n`,
   );
   if (outcome.state === "failed" || outcome.state === "up_for_retry") process.exitCode = 1;
+  else if (outcome.startFailed !== undefined) process.exitCode = 3;
 }

@@ -39,13 +39,16 @@ export function isTransient(f: KubeFailure): boolean {
   return f.code === 0 || f.code === 429 || f.code >= 500;
 }
 
+/** The client's middleware answers with its own minimal observable: anything with toPromise(). */
+type Later<T> = { toPromise(): Promise<T> };
 type Middleware = {
   pre: (ctx: {
     setSignal(s: AbortSignal): void;
     setHeaderParam(k: string, v: string): void;
-  }) => Promise<unknown>;
-  post: (ctx: unknown) => Promise<unknown>;
+  }) => Later<unknown>;
+  post: (ctx: unknown) => Later<unknown>;
 };
+const now = <T>(v: T): Later<T> => ({ toPromise: () => Promise.resolve(v) });
 
 export interface PodPage {
   items: V1Pod[];
@@ -81,11 +84,11 @@ export class KubeApi {
       pre: (ctx) => {
         ctx.setSignal(AbortSignal.timeout(timeoutMs));
         if (contentType !== undefined) ctx.setHeaderParam("Content-Type", contentType);
-        return Promise.resolve(ctx);
+        return now(ctx);
       },
-      post: (ctx) => Promise.resolve(ctx),
+      post: now,
     };
-    // The promise API wraps promise middleware at run time; its types name the observable kind.
+    // The object API hands options to the observable API (the client's own observable stub).
     return { middleware: [mw], middlewareMergeStrategy: "append" } as never;
   }
 

@@ -51,6 +51,8 @@ export interface KubernetesExecutorOptions {
   requestTimeoutMs?: number;
   /** Server-side timeout of each watch, s. Default 300. */
   watchTimeoutSeconds?: number;
+  /** A watch request unanswered this long is abandoned and made again, ms. Default 30 000. */
+  watchConnectTimeoutMs?: number;
   /** Attempts of an API call that fails transiently. Default 5. */
   apiAttempts?: number;
   logger?: ExecutorLogger;
@@ -108,6 +110,7 @@ export class KubernetesExecutor implements Executor {
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       watchTimeoutSeconds: options.watchTimeoutSeconds ?? 300,
       apiAttempts: options.apiAttempts ?? 5,
+      watchConnectTimeoutMs: options.watchConnectTimeoutMs ?? 30_000,
     };
     this.namespace = this.o.namespace;
     this.target = options.target ?? {};
@@ -136,6 +139,7 @@ export class KubernetesExecutor implements Executor {
       labelSelector: `${WORKER_LABEL}=True,${OWNER_LABEL}=${labelSafe(this.owner)}`,
       logger: this.logger,
       timeoutSeconds: this.o.watchTimeoutSeconds,
+      connectTimeoutMs: this.o.watchConnectTimeoutMs,
       onEvent: (type, pod) => this.timedOwn(() => this.onPod(type, pod)),
       onList: (pods, askedAt) => this.timedOwn(() => this.onList(pods, askedAt)),
     });
@@ -371,14 +375,26 @@ export class KubernetesExecutor implements Executor {
         if (!t.settling) this.settle(t, t.deleting);
         continue;
       }
-      if (t.phase !== "Pending" || t.createdAt === null) continue;
+      if (t.phase !== "Pending" || t.createdAt === null || t.checking) continue;
       if (now - t.createdAt < this.o.pendingTimeoutS * 1000) continue;
-      const reason = pendingTimeoutReason(t.last, this.o.pendingTimeoutS);
-      t.reported = true;
-      this.emit({ type: "lost", kind: t.key.kind, ti: t.key.ti, try_number: t.key.try_number, reason });
-      // A Pod stuck Pending is deleted whatever delete_worker_pods says: it would hold its place.
-      this.settle(t, true);
+      t.checking = true;
+      void this.failPending(t).finally(() => (t.checking = false));
     }
+  }
+
+  /** A Pod pending past the timeout: lost with what kept it pending (read afresh), then deleted. */
+  private async failPending(t: TrackedPod): Promise<void> {
+    const fresh = await this.api?.readPod(this.namespace, t.name).catch(() => undefined);
+    if (t.reported) return;
+    if (fresh !== undefined && podVerdict(fresh).kind !== "pending") {
+      this.timedOwn(() => this.onPod("MODIFIED", fresh)); // it moved on meanwhile
+      return;
+    }
+    t.reported = true;
+    const reason = pendingTimeoutReason(fresh ?? t.last, this.o.pendingTimeoutS);
+    this.emit({ type: "lost", kind: t.key.kind, ti: t.key.ti, try_number: t.key.try_number, reason });
+    // A Pod stuck Pending is deleted whatever delete_worker_pods says: it would hold its place.
+    this.settle(t, true);
   }
 
   /**

@@ -20,6 +20,8 @@ export interface TrackedPod {
   deleting: boolean;
   /** A delete or a done label is in flight. */
   settling: boolean;
+  /** The pending timeout's look at the Pod is in flight. */
+  checking: boolean;
 }
 
 function epochMs(v: unknown): number | null {
@@ -29,6 +31,17 @@ function epochMs(v: unknown): number | null {
     return Number.isNaN(t) ? null : t;
   }
   return null;
+}
+
+/**
+ * Whether `a` is an older version of the Pod than `b`. resourceVersions are opaque to clients, but
+ * every API server in use (etcd's revisions) makes them integers; anything else counts as newer.
+ */
+function older(a: V1Pod, b: V1Pod): boolean {
+  const x = a.metadata?.resourceVersion;
+  const y = b.metadata?.resourceVersion;
+  if (x === undefined || y === undefined || !/^\d+$/.test(x) || !/^\d+$/.test(y)) return false;
+  return BigInt(x) < BigInt(y);
 }
 
 export class PodTracker {
@@ -60,6 +73,8 @@ export class PodTracker {
     const existing = this.pods.get(name);
     const phase = pod.status?.phase ?? "Pending";
     if (existing !== undefined) {
+      // A create's answer can arrive after the watch showed a newer version of the Pod.
+      if (older(pod, existing.last)) return existing;
       existing.phase = phase;
       existing.last = pod;
       existing.seenAt = performance.now();
@@ -78,6 +93,7 @@ export class PodTracker {
       reported: false,
       deleting: false,
       settling: false,
+      checking: false,
     };
     this.pods.set(name, t);
     return t;

@@ -79,11 +79,19 @@ export function podTemplateFileOf(w: Workload): string | undefined {
   return typeof f === "string" && f !== "" ? f : undefined;
 }
 
+/**
+ * Kubernetes expands `$(VAR)` in a container's env values, command and args; `$$(` is its escape,
+ * so that an id holding `$(` reaches the runner unchanged.
+ */
+function literal(s: string): string {
+  return s.replaceAll("$(", "$$$$(");
+}
+
 /** What the runner in the Pod gets: the workload without its token and executor settings. */
 function workloadForPod(w: Workload): string {
   const { token: _token, ...rest } = w;
   if (rest.kind === "task") delete rest.executor_config;
-  return JSON.stringify(rest);
+  return literal(JSON.stringify(rest));
 }
 
 function setEnv(env: V1EnvVar[] | undefined, vars: V1EnvVar[]): V1EnvVar[] {
@@ -155,7 +163,7 @@ function runnerArgs(w: Workload): string[] {
     String(w.ti.map_index),
     "--workload-env",
     WORKLOAD_ENV,
-  ];
+  ].map(literal);
 }
 
 /** The base container of a Pod, if it has one. */
