@@ -1,5 +1,24 @@
-// `npm run kube-sim -- --kubeconfig PATH`: the Kubernetes API simulator in the foreground
-// (packages/updraft/test/kube-sim/; a test tool, not part of the published package).
-// Placeholder until the simulator lands (issue 10).
-process.stderr.write("kube-sim: the simulator is not built yet (issue 10)\n");
-process.exit(1);
+// `npm run kube-sim -- --kubeconfig PATH [--port N] [--images FILE.json]`: the Kubernetes API
+// simulator (packages/updraft/test/kube-sim/, a test tool, not part of the published package) in
+// the foreground. Bundles its CLI with esbuild (a dependency of packages/updraft) and runs it in
+// this process, so that Ctrl-C reaches it directly and kills its Pods' processes.
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const pkg = join(root, "packages", "updraft");
+const require = createRequire(join(pkg, "package.json"));
+const { build } = require("esbuild");
+// Under the workspace's node_modules, so that its external imports (kubernetes-models, yaml) resolve.
+const outfile = join(root, "node_modules", ".cache", "kube-sim", "cli.mjs");
+await build({
+  entryPoints: [join(pkg, "test", "kube-sim", "cli.ts")],
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  packages: "external",
+  outfile,
+  logLevel: "warning",
+});
+await import(pathToFileURL(outfile).href);

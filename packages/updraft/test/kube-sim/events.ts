@@ -1,0 +1,48 @@
+/** Kubernetes Events (core/v1) about a Pod, as the scheduler and the kubelet record them. */
+import { randomBytes } from "node:crypto";
+import { nowSeconds, type Store } from "./store.js";
+import type { KubeObject } from "./types.js";
+
+export type EventType = "Normal" | "Warning";
+
+export function recordEvent(
+  store: Store,
+  involved: KubeObject,
+  type: EventType,
+  reason: string,
+  message: string,
+  options: { component?: string; fieldPath?: string } = {},
+): void {
+  const now = nowSeconds();
+  const ns = involved.metadata.namespace ?? "default";
+  const component = options.component ?? "kubelet";
+  store.create("events", {
+    apiVersion: "v1",
+    kind: "Event",
+    metadata: {
+      name: `${involved.metadata.name}.${randomBytes(8).toString("hex")}`,
+      namespace: ns,
+      uid: "",
+      resourceVersion: "",
+      creationTimestamp: "",
+    },
+    involvedObject: {
+      apiVersion: involved.apiVersion,
+      kind: involved.kind,
+      name: involved.metadata.name,
+      namespace: ns,
+      uid: involved.metadata.uid,
+      resourceVersion: involved.metadata.resourceVersion,
+      ...(options.fieldPath === undefined ? {} : { fieldPath: options.fieldPath }),
+    },
+    reason,
+    message,
+    type,
+    count: 1,
+    firstTimestamp: now,
+    lastTimestamp: now,
+    source: component === "kubelet" ? { component, host: "kube-sim-node" } : { component },
+    reportingComponent: component,
+    reportingInstance: component === "kubelet" ? "kube-sim-node" : "",
+  });
+}
