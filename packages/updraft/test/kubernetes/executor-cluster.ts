@@ -3,7 +3,7 @@
 // on a throwaway PostgreSQL database), plus a simulator whose image `updraft:test` runs the same
 // built `updraft` binary in each Pod, and a pod template that points the runners at the
 // cluster's home. Runners in Pods reach the API server over HTTP; none has database settings.
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { builtBinary, Cluster, type Daemon } from "../reliability/harness.js";
@@ -21,8 +21,8 @@ export interface KubeCluster {
   /** Starts the API server and a scheduler (KubernetesExecutor). */
   start(extra?: NodeJS.ProcessEnv): Promise<{ api: Daemon; scheduler: Daemon }>;
   startScheduler(extra?: NodeJS.ProcessEnv): Promise<Daemon>;
-  /** The real kubectl against the simulator. */
-  kubectl(args: string[]): { code: number | null; stdout: string; stderr: string };
+  /** The real kubectl against the simulator (asynchronous: the simulator runs in this process). */
+  kubectl(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
   /** The worker Pods of a DAG, straight from the simulator. */
   pods(dagId: string): KubeObject[];
   /** Waits for the end of a run and returns its state. */
@@ -100,11 +100,17 @@ export async function startKubeCluster(extraEnv: NodeJS.ProcessEnv = {}): Promis
     start: (extra) => cluster.start(schedulerEnv(extra)),
     startScheduler: (extra) => cluster.startScheduler(schedulerEnv(extra)),
     kubectl(args) {
-      const r = spawnSync(kubectl, ["--kubeconfig", sim.kubeconfigPath, ...args], {
-        encoding: "utf8",
-        timeout: 30_000,
+      return new Promise((resolve) => {
+        execFile(
+          kubectl,
+          ["--kubeconfig", sim.kubeconfigPath, ...args],
+          { encoding: "utf8", timeout: 30_000 },
+          (err, stdout, stderr) => {
+            const code = err === null ? 0 : typeof err.code === "number" ? err.code : null;
+            resolve({ code, stdout, stderr });
+          },
+        );
       });
-      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     },
     pods: (dagId) => sim.pods("default").filter((p) => p.metadata.annotations?.["dag_id"] === dagId),
     async runEnd(dagId, runId, timeoutMs = 120_000) {

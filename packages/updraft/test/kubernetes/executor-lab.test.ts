@@ -72,10 +72,10 @@ await describeWithPostgres("KubernetesExecutor: the tutorial's lab", () => {
       expect((p["status"] as { phase: string }).phase).toBe("Succeeded");
     }
 
-    const get = kc.kubectl(["get", "pods", "-l", `dag_id=${LAB}`, "-o", "name"]);
+    const get = await kc.kubectl(["get", "pods", "-l", `dag_id=${LAB}`, "-o", "name"]);
     expect(get.code, get.stderr).toBe(0);
     expect(get.stdout.trim().split("\n")).toHaveLength(4);
-    const logs = kc.kubectl(["logs", "-l", `dag_id=${LAB}`, "--tail=50"]);
+    const logs = await kc.kubectl(["logs", "-l", `dag_id=${LAB}`, "--tail=50"]);
     expect(logs.code, logs.stderr).toBe(0);
     expect(logs.stdout).toContain("PIPELINE COMPLETE - NOTIFICATION");
     expect(logs.stdout).toContain("Generated 500 records");
@@ -125,7 +125,7 @@ await describeWithPostgres("KubernetesExecutor: the tutorial's lab", () => {
       30_000,
       "the failed Pod labelled done",
     );
-    const logs = kc.kubectl(["logs", "-l", "dag_id=k8s_fails", "--tail=50"]);
+    const logs = await kc.kubectl(["logs", "-l", "dag_id=k8s_fails", "--tail=50"]);
     expect(logs.stdout).toContain("this task breaks on purpose");
     // The task failed by itself (its runner reported it): no lost-runner note.
     const [ti] = await kc.cluster.query<{ state: string; note: string | null }>(

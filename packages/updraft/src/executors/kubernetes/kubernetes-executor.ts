@@ -187,7 +187,7 @@ export class KubernetesExecutor implements Executor {
       try {
         l(event);
       } catch (err) {
-        this.logger.error({ err: String(err) }, "executor event listener threw");
+        this.logger.error({ error: String(err) }, "executor event listener threw");
       }
     }
   }
@@ -358,7 +358,7 @@ export class KubernetesExecutor implements Executor {
         else {
           t.settling = false;
           this.logger.warn(
-            { pod: t.name, err: f.message },
+            { pod: t.name, error: f.message },
             "could not delete or label an ended worker Pod; retrying",
           );
         }
@@ -427,7 +427,7 @@ export class KubernetesExecutor implements Executor {
         this.logger.info({ pod: name, from: p.metadata?.labels?.[OWNER_LABEL] }, "adopted a worker Pod");
         this.timedOwn(() => this.onPod("MODIFIED", patched));
       } catch (err) {
-        this.logger.warn({ pod: name, err: kubeFailure(err).message }, "could not adopt a worker Pod");
+        this.logger.warn({ pod: name, error: kubeFailure(err).message }, "could not adopt a worker Pod");
       }
     }
     this.adoptedCount += adopted;

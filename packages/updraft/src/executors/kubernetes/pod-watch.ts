@@ -46,13 +46,20 @@ export class PodWatch {
   private cancel: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private failures = 0;
+  private firstList: (() => void) | null = null;
 
   constructor(private readonly o: PodWatchOptions) {}
 
-  /** Lists once (so the caller knows every Pod before going on), then watches in the background. */
-  async start(): Promise<void> {
-    await this.relist();
-    this.loop = this.run();
+  /**
+   * Lists, then watches, in the background. Resolves after the first list, or after its first
+   * failure (the list is retried with backoff meanwhile): an API server that is down must not
+   * hold up the scheduler's start.
+   */
+  start(): Promise<void> {
+    return new Promise((resolve) => {
+      this.firstList = resolve;
+      this.loop = this.run();
+    });
   }
 
   async stop(): Promise<void> {
@@ -71,12 +78,16 @@ export class PodWatch {
         this.resourceVersion = page.resourceVersion;
         this.o.onList(page.items, askedAt);
         this.failures = 0;
+        this.firstList?.();
+        this.firstList = null;
         return;
       } catch (err) {
+        this.firstList?.();
+        this.firstList = null;
         if (this.stopped) return;
         this.stats.errors++;
         const f = kubeFailure(err);
-        this.o.logger.warn({ code: f.code, err: f.message }, "listing worker Pods failed; retrying");
+        this.o.logger.warn({ code: f.code, error: f.message }, "listing worker Pods failed; retrying");
         await this.backoff();
       }
     }
@@ -143,7 +154,7 @@ export class PodWatch {
           if (status === 410) outcome = "gone";
           else if ((err as { name?: unknown }).name !== "AbortError" || !this.stopped) {
             outcome = "error";
-            this.o.logger.warn({ err: kubeFailure(err).message, status }, "the Pod watch failed; resuming");
+            this.o.logger.warn({ error: kubeFailure(err).message, status }, "the Pod watch failed; resuming");
           }
         }
         // A watch that delivered events worked: the next failure starts the backoff afresh.
@@ -157,7 +168,7 @@ export class PodWatch {
           const status = obj as { code?: number; message?: string };
           outcome = status.code === 410 ? "gone" : "error";
           if (outcome === "error")
-            this.o.logger.warn({ code: status.code, err: status.message }, "the Pod watch sent an error");
+            this.o.logger.warn({ code: status.code, error: status.message }, "the Pod watch sent an error");
           controller?.abort();
           return;
         }
