@@ -1,7 +1,7 @@
 import { UPDRAFT_VERSION } from "../common/version.js";
 import { UpdraftError } from "../common/errors.js";
 import type { UpdraftConfig } from "../config/index.js";
-import type { KubernetesExecutorOptions } from "./kubernetes/kubernetes-executor.js";
+import type { KubernetesExecutorOptions } from "./kubernetes/options.js";
 import type { LocalExecutorOptions } from "./local/local-executor.js";
 
 /** The executors Updraft has, by the names `core.executor` takes (Airflow's). */

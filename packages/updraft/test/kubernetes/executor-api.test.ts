@@ -322,4 +322,27 @@ describe("KubernetesExecutor against the simulator", () => {
     expect(podsOf(w2)[0]?.metadata.labels?.["updraft-worker"]).toBe("40");
     expect(await ended(third.events, w2)).toMatchObject({ type: "finished" });
   });
+  test("a token Secret that no Pod owns, left by a gone scheduler, is deleted at adoption", async () => {
+    const k8s = await import("@kubernetes/client-node");
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(sim.kubeconfigPath);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const labels = { kubernetes_executor: "True", "updraft-worker": "50" };
+    await core.createNamespacedSecret({
+      namespace: "default",
+      body: { metadata: { name: "orphan-token-1", labels }, stringData: { token: TOKEN } },
+    });
+    await core.createNamespacedSecret({
+      namespace: "default",
+      body: {
+        metadata: { name: "live-token-1", labels: { ...labels, "updraft-worker": "52" } },
+        stringData: { token: TOKEN },
+      },
+    });
+    const { ex } = executor({ owner: "" });
+    await ex.adopt("51", (owners) => Promise.resolve(owners.filter((o) => o === "50")));
+    const names = sim.objects("secrets", "default").map((x) => x.metadata.name);
+    expect(names).not.toContain("orphan-token-1");
+    expect(names).toContain("live-token-1");
+  });
 });

@@ -375,6 +375,15 @@ describe("the worker Pod of a workload", () => {
     ).toBe("repo/u:9");
   });
 
+  test("ids holding $( reach the runner unchanged: Kubernetes expands $(VAR), $$( is its escape", () => {
+    const w = workload({ ti: { ...workload().ti, run_id: "manual__$(HOME)" } });
+    const base = buildWorkerPod(input(w)).pod.spec?.containers[0];
+    expect(base?.args).toContain("manual__$$(HOME)");
+    expect(base?.env?.find((e) => e.name === "UPDRAFT_WORKLOAD")?.value).toContain(
+      '"run_id":"manual__$$(HOME)"',
+    );
+  });
+
   test("a podOverride that is not an object is refused with a message", () => {
     expect(() => buildWorkerPod(input(workload({ executor_config: { podOverride: "big" } })))).toThrow(
       /not an object/,

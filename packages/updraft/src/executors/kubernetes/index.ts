@@ -1,5 +1,5 @@
 export { KubernetesExecutor } from "./kubernetes-executor.js";
-export type { KubernetesExecutorOptions, KubernetesExecutorStats } from "./kubernetes-executor.js";
+export type { KubernetesExecutorOptions, KubernetesExecutorStats } from "./options.js";
 export { mergePod } from "./pod-merge.js";
 export type { PodOverride } from "./pod-merge.js";
 export {

@@ -122,6 +122,13 @@ export class KubeApi {
     );
   }
 
+  listSecrets(namespace: string, labelSelector: string): Promise<V1Secret[]> {
+    return this.timed(async () => {
+      const list = await this.core.listNamespacedSecret({ namespace, labelSelector }, this.options());
+      return list.items;
+    });
+  }
+
   deleteSecret(namespace: string, name: string): Promise<unknown> {
     return this.timed(() => this.core.deleteNamespacedSecret({ namespace, name }, this.options()));
   }

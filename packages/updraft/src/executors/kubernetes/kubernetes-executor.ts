@@ -17,60 +17,15 @@ import {
 } from "../executor.js";
 import { WorkloadQueue } from "../local/workload-queue.js";
 import { KubeApi, kubeFailure } from "./kube-api.js";
+import { adoptPods } from "./pod-adoption.js";
 import { launchPod } from "./pod-launcher.js";
 import { DONE_LABEL, OWNER_LABEL, WORKER_LABEL } from "./pod-identity.js";
 import { PodTracker, type TrackedPod } from "./pod-tracker.js";
-import { PodWatch, type PodEventType, type WatchStats } from "./pod-watch.js";
+import { PodWatch, type PodEventType } from "./pod-watch.js";
 import { podVerdict, pendingTimeoutReason } from "./pod-status.js";
 import { TemplateCache } from "./template-cache.js";
+import type { KubernetesExecutorOptions, KubernetesExecutorStats } from "./options.js";
 import { buildWorkerPod, podTemplateFileOf } from "./worker-pod.js";
-
-export interface KubernetesExecutorOptions {
-  /** Pods that may run at once (core.parallelism). Default 32. */
-  parallelism?: number;
-  namespace?: string;
-  /** YAML pod template; undefined: the built-in one. */
-  podTemplateFile?: string | undefined;
-  /** The base container's image: `repository:tag` when configured. */
-  image: string;
-  /** Whether `image` was configured: it then wins over the template's image. */
-  imageConfigured?: boolean;
-  deleteWorkerPods?: boolean;
-  deleteWorkerPodsOnFailure?: boolean;
-  /** Seconds a Pod may stay Pending. Default 300. */
-  pendingTimeoutS?: number;
-  /** Seconds between checks for Pods pending too long. Default 120. */
-  pendingCheckIntervalS?: number;
-  /** Pods created at once. Default 1. */
-  creationBatchSize?: number;
-  /** Where the cluster is. */
-  target?: KubeTarget;
-  /** The owning scheduler's id, if known before the scheduler calls `adopt`. */
-  owner?: string;
-  /** Deadline of each API request, ms. Default 30 000. */
-  requestTimeoutMs?: number;
-  /** Server-side timeout of each watch, s. Default 300. */
-  watchTimeoutSeconds?: number;
-  /** A watch request unanswered this long is abandoned and made again, ms. Default 30 000. */
-  watchConnectTimeoutMs?: number;
-  /** Attempts of an API call that fails transiently. Default 5. */
-  apiAttempts?: number;
-  logger?: ExecutorLogger;
-}
-
-/** Time the executor spent, for the benchmark: its own work and waiting on the API server. */
-export interface KubernetesExecutorStats {
-  queued: number;
-  busy: number;
-  launched: number;
-  adopted: number;
-  /** ms in the executor's own code building Pods and handling their events. */
-  ownMs: number;
-  /** API calls made and ms spent waiting for their answers. */
-  apiCalls: number;
-  apiWaitMs: number;
-  watch: WatchStats | null;
-}
 
 export class KubernetesExecutor implements Executor {
   readonly name = "KubernetesExecutor";
@@ -399,37 +354,22 @@ export class KubernetesExecutor implements Executor {
 
   /**
    * Takes this scheduler's id (watching starts with the first call) and adopts the Pods of
-   * schedulers that are gone: their owner label becomes ours, so that our watch reports them.
+   * schedulers that are gone (pod-adoption.ts): relabelled to us, our watch reports them.
    */
   async adopt(owner: string, gone: (owners: string[]) => Promise<string[]>): Promise<number> {
     await this.start();
-    const api = this.api as KubeApi;
     if (this.owner !== owner) {
       this.owner = owner;
       await this.startWatching();
     }
-    const mine = labelSafe(owner);
-    const page = await api.listPods(this.namespace, `${WORKER_LABEL}=True`);
-    const foreign = page.items.filter((p) => {
-      const l = p.metadata?.labels ?? {};
-      return l[OWNER_LABEL] !== mine && l[DONE_LABEL] !== "True";
+    const adopted = await adoptPods({
+      api: this.api as KubeApi,
+      namespace: this.namespace,
+      owner,
+      gone,
+      logger: this.logger,
+      onAdopted: (pod) => this.timedOwn(() => this.onPod("MODIFIED", pod)),
     });
-    if (foreign.length === 0) return 0;
-    const owners = [...new Set(foreign.map((p) => p.metadata?.labels?.[OWNER_LABEL] ?? ""))];
-    const goneOwners = new Set(await gone(owners));
-    let adopted = 0;
-    for (const p of foreign) {
-      const name = p.metadata?.name ?? "";
-      if (!goneOwners.has(p.metadata?.labels?.[OWNER_LABEL] ?? "")) continue;
-      try {
-        const patched = await api.patchPodLabels(this.namespace, name, { [OWNER_LABEL]: mine });
-        adopted++;
-        this.logger.info({ pod: name, from: p.metadata?.labels?.[OWNER_LABEL] }, "adopted a worker Pod");
-        this.timedOwn(() => this.onPod("MODIFIED", patched));
-      } catch (err) {
-        this.logger.warn({ pod: name, error: kubeFailure(err).message }, "could not adopt a worker Pod");
-      }
-    }
     this.adoptedCount += adopted;
     this.pump();
     return adopted;
