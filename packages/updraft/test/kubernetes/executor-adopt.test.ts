@@ -1,6 +1,6 @@
 // A scheduler with the KubernetesExecutor killed mid-run (SIGKILL, a real child process) and
 // restarted: its Pods keep running, the new scheduler adopts them (relabels them to its job id
-// and reports their ends), re-queued tries find their Pod by its name (409, "already there"), and
+// and reports their ends), re-queued tries find their Pod (adopted, or by its name: 409), and
 // no task body runs twice.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -70,6 +70,12 @@ await describeWithPostgres(
       const [oldJob] = await kc.cluster.query<{ id: number }>(
         "select id from job where job_type = 'scheduler' and state = 'running' order by id desc limit 1",
       );
+      const queuedAtKill = (
+        await kc.cluster.query<{ task_id: string }>(
+          "select task_id from task_instance where dag_id = $1 and state = 'queued'",
+          [DAG],
+        )
+      ).map((r) => r.task_id);
       await first.kill();
       const podsAtKill = kc.pods(DAG).filter((p) => p.metadata.labels?.["updraft_executor_done"] !== "True");
       expect(podsAtKill.length).toBeGreaterThan(0);
@@ -86,7 +92,7 @@ await describeWithPostgres(
       const lines = markerLines(marker);
       const tasks = [...Array.from({ length: WIDTH }, (_, i) => `w${i}`), "last"];
       expect(lines.sort()).toEqual(tasks.map((t) => `${t} 1`).sort());
-      // One Pod per try; a re-queued try met its Pod (409) instead of making a second one.
+      // One Pod per try: a re-queued try found its Pod instead of making a second one.
       const pods = kc.pods(DAG);
       expect(pods).toHaveLength(tasks.length);
       const created = kc.sim
@@ -98,6 +104,15 @@ await describeWithPostgres(
         const now = pods.find((x) => x.metadata.name === p.metadata.name);
         expect(now?.metadata.labels?.["updraft-worker"], p.metadata.name).toBe(String(newJob?.id));
       }
+      const statuses = kc.sim
+        .requests()
+        .filter((r) => r.method === "POST" && /\/pods$/.test(r.path))
+        .map((r) => r.status);
+      // A try queued at the kill is queued again by the new scheduler under the same try number: it
+      // finds its Pod adopted already (or meets it with 409): one Pod per try either way.
+      console.log(
+        `[executor-adopt] queued at the kill: ${queuedAtKill.join(", ") || "none"}; Pod creates answered ${statuses.join(" ")}`,
+      );
       const tis = await kc.cluster.tis(DAG, "adopt_1");
       expect(tis.every((t) => t.state === "success" && t.try_number === 1)).toBe(true);
     }, 180_000);

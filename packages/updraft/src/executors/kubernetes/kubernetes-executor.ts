@@ -194,12 +194,7 @@ export class KubernetesExecutor implements Executor {
     }
     const known = this.pods.get(built.name);
     if (known !== undefined && !known.reported) return; // adopted meanwhile: that Pod holds the try
-    const result = await launchPod(api, this.namespace, built, {
-      attempts: this.o.apiAttempts,
-      // An ended Pod of this name that this executor did not see end is a leftover of a queuing
-      // of the same try that never started (the try would not be queued again otherwise).
-      replaceEnded: () => this.pods.get(built.name) === undefined,
-    });
+    const result = await launchPod(api, this.namespace, built, { attempts: this.o.apiAttempts });
     if (result.kind === "failed") return this.lose(w, result.reason);
     this.launched++;
     if (result.kind === "exists")
@@ -235,14 +230,15 @@ export class KubernetesExecutor implements Executor {
     const mine = this.owner !== null && labels[OWNER_LABEL] === labelSafe(this.owner);
     if (type === "DELETED" && !mine && pod.metadata?.deletionTimestamp == null) {
       // Relabelled by another scheduler (it adopted the Pod): no longer ours to report.
-      this.pods.forget(name);
+      const t = this.pods.get(name);
+      if (t !== undefined && t.uid === pod.metadata?.uid) this.pods.forget(name, t);
       return;
     }
     const t = this.pods.see(pod);
     if (t === null) return;
     if (type === "DELETED") {
       const reported = t.reported;
-      this.pods.forget(name);
+      this.pods.forget(name, t);
       if (t.deleting || reported) return;
     }
     if (t.reported) return;
@@ -287,7 +283,7 @@ export class KubernetesExecutor implements Executor {
       this.emit({ type: "lost", kind: k.kind, ti: k.ti, try_number: k.try_number, reason });
     }
     if (gone) {
-      this.pods.forget(t.name);
+      this.pods.forget(t.name, t);
       return;
     }
     const remove = this.o.deleteWorkerPods && (reason === null || this.o.deleteWorkerPodsOnFailure);
@@ -305,11 +301,11 @@ export class KubernetesExecutor implements Executor {
       : api.patchPodLabels(this.namespace, t.name, { [DONE_LABEL]: "True" });
     call.then(
       () => {
-        if (!remove) this.pods.forget(t.name);
+        if (!remove) this.pods.forget(t.name, t);
       },
       (err: unknown) => {
         const f = kubeFailure(err);
-        if (f.code === 404) this.pods.forget(t.name);
+        if (f.code === 404) this.pods.forget(t.name, t);
         else {
           t.settling = false;
           this.logger.warn(

@@ -17,11 +17,6 @@ export interface LaunchOptions {
   attempts?: number;
   /** First pause between attempts, doubled each time. Default 200 ms. */
   backoffMs?: number;
-  /**
-   * Whether an ended Pod already there under this name may be replaced: it is then a leftover
-   * of a try that never started (the executor decides; see KubernetesExecutor.launch).
-   */
-  replaceEnded: (pod: V1Pod) => boolean;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -125,7 +120,10 @@ export async function launchPod(
       await dropSecret();
       return { kind: "failed", reason: `Worker Pod ${built.name} exists but cannot be read: ${describe(f)}` };
     }
-    if (!(ended(existing) && o.replaceEnded(existing))) {
+    // An ended Pod of this name is from an earlier queuing of this same try (a try is queued
+    // again under its number only when it never started): it never ran the try, or it did and
+    // the execution API refuses our runner's start. Keeping it would leave the try without a Pod.
+    if (!ended(existing)) {
       await dropSecret();
       return { kind: "exists", pod: existing };
     }

@@ -5,6 +5,8 @@ import { podKeyFromAnnotations, type PodKey } from "./pod-identity.js";
 
 export interface TrackedPod {
   name: string;
+  /** The Pod's uid: a Pod created anew under the same name is another Pod. */
+  uid: string | undefined;
   key: PodKey;
   /** The phase last seen. */
   phase: string;
@@ -55,8 +57,9 @@ export class PodTracker {
     return [...this.pods.values()];
   }
 
-  forget(name: string): void {
-    this.pods.delete(name);
+  /** Stops tracking `t` (when given: only if that entry is still the one tracked under its name). */
+  forget(name: string, t?: TrackedPod): void {
+    if (t === undefined || this.pods.get(name) === t) this.pods.delete(name);
   }
 
   /** Pods whose try is not over: they hold executor slots. */
@@ -72,9 +75,17 @@ export class PodTracker {
     if (name === undefined) return null;
     const existing = this.pods.get(name);
     const phase = pod.status?.phase ?? "Pending";
+    const uid = pod.metadata?.uid;
+    if (existing !== undefined && uid !== undefined && existing.uid !== undefined && uid !== existing.uid) {
+      // Another Pod of the same name (a try's Pod replaced): the older one's news are stale.
+      if (older(pod, existing.last)) return null;
+      this.pods.delete(name);
+      return this.see(pod);
+    }
     if (existing !== undefined) {
       // A create's answer can arrive after the watch showed a newer version of the Pod.
       if (older(pod, existing.last)) return existing;
+      existing.uid ??= uid;
       existing.phase = phase;
       existing.last = pod;
       existing.seenAt = performance.now();
@@ -85,6 +96,7 @@ export class PodTracker {
     if (key === null) return null;
     const t: TrackedPod = {
       name,
+      uid,
       key,
       phase,
       last: pod,
