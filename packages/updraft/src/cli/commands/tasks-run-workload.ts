@@ -12,6 +12,9 @@ import { echoTaskLogsToStdout, runWorkloadInThisProcess } from "../../runner/ind
 
 export const TOKEN_ENV = "UPDRAFT_EXECUTION_TOKEN";
 
+/** Pauses before asking again for a start the server refused (see runPodWorkload). */
+const RESTART_WAITS_MS = [500, 1000, 2000, 4000];
+
 export interface WorkloadSource {
   workloadEnv?: string;
   workloadFile?: string;
@@ -88,7 +91,17 @@ export async function runPodWorkload(
     );
   echoTaskLogsToStdout();
   const config = loadConfig();
-  const outcome = await runWorkloadInThisProcess(workload, { cacheDir: join(config.home, "cache", "dags") });
+  const options = { cacheDir: join(config.home, "cache", "dags") };
+  let outcome = await runWorkloadInThisProcess(workload, options);
+  // A refused start may come in the moment a new scheduler sends the try back to scheduled to
+  // queue it again under the same number (adoption after its scheduler died): the Pod holds the
+  // try, and no other Pod is made for it. Asking again a few times is safe — the server starts a
+  // try only while it is queued, i.e. nobody runs it — and spares it task_queued_timeout.
+  for (const waitMs of RESTART_WAITS_MS) {
+    if (workload.kind !== "task" || outcome.state !== null || outcome.startFailed !== undefined) break;
+    await new Promise((r) => setTimeout(r, waitMs));
+    outcome = await runWorkloadInThisProcess(workload, options);
+  }
   const what = workload.kind === "task" ? `try ${workload.try_number}` : `${workload.callback} callback`;
   process.stdout.write(
     `Task ${ti.dag_id}.${ti.task_id} ${what}: ${outcome.state ?? (outcome.startFailed === undefined ? "not run (refused by the server)" : `not started: ${outcome.startFailed}`)}\n`,
