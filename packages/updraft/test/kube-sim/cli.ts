@@ -7,7 +7,6 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startKubeSim } from "./index.js";
-import { withSparkOperator } from "./spark.js";
 import type { ImageSpec } from "./types.js";
 
 const USAGE =
@@ -48,15 +47,12 @@ async function main(): Promise<void> {
       return;
     }
   }
-  const sim = await startKubeSim(
-    {
-      images,
-      kubeconfigPath: resolve(values.kubeconfig),
-      ...(values.port === undefined ? {} : { port: Number(values.port) }),
-      ...(values["start-delay-ms"] === undefined ? {} : { startDelayMs: Number(values["start-delay-ms"]) }),
-    },
-    withSparkOperator(),
-  );
+  const sim = await startKubeSim({
+    images,
+    kubeconfigPath: resolve(values.kubeconfig),
+    ...(values.port === undefined ? {} : { port: Number(values.port) }),
+    ...(values["start-delay-ms"] === undefined ? {} : { startDelayMs: Number(values["start-delay-ms"]) }),
+  });
   process.stdout.write(
     `kube-sim: serving ${sim.url}\nkube-sim: kubeconfig written to ${sim.kubeconfigPath} (context kube-sim)\nkube-sim: try KUBECONFIG=${sim.kubeconfigPath} kubectl get pods -w\n`,
   );

@@ -1,5 +1,4 @@
 /** Kubernetes Events (core/v1) about a Pod, as the scheduler and the kubelet record them. */
-import { randomBytes } from "node:crypto";
 import { nowSeconds, type Store } from "./store.js";
 import type { KubeObject } from "./types.js";
 
@@ -20,7 +19,7 @@ export function recordEvent(
     apiVersion: "v1",
     kind: "Event",
     metadata: {
-      name: `${involved.metadata.name}.${randomBytes(8).toString("hex")}`,
+      name: eventName(involved.metadata.name),
       namespace: ns,
       uid: "",
       resourceVersion: "",
@@ -45,4 +44,12 @@ export function recordEvent(
     reportingComponent: component,
     reportingInstance: component === "kubelet" ? "kube-sim-node" : "",
   });
+}
+
+let sequence = 0n;
+
+/** `<object>.<hex of Unix nanoseconds>`, as the kubelet names them: a list sorted by name is chronological. */
+function eventName(object: string): string {
+  const nanos = BigInt(Date.now()) * 1_000_000n + (sequence++ % 1_000_000n);
+  return `${object}.${nanos.toString(16)}`;
 }

@@ -94,6 +94,16 @@ describe("Pod faults", () => {
     remove();
   });
 
+  it("activeDeadlineSeconds: the node kills the Pod, phase Failed, reason DeadlineExceeded", async () => {
+    const body = pod("deadline", "sleep 30");
+    body.spec!.activeDeadlineSeconds = 1;
+    await core.createNamespacedPod({ namespace: ns, body });
+    await waitFor("Failed", () => podPhase(sim, "deadline", ns) === "Failed");
+    const p = await read("deadline");
+    expect(p.status?.reason).toBe("DeadlineExceeded");
+    expect(p.status?.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(137);
+  });
+
   it("Unschedulable: Pending with PodScheduled=False, until the fault is removed", async () => {
     const remove = sim.inject({ type: "Unschedulable", labelSelector: "gpu=yes" });
     await core.createNamespacedPod({ namespace: ns, body: pod("no-node", "echo finally", { gpu: "yes" }) });

@@ -4,6 +4,7 @@
  * (graceful for Pods) and owner-reference garbage collection.
  */
 import { defaultPod, defaultSecret, generatedName } from "./defaults.js";
+import { checkFields } from "./fields.js";
 import { applyPatch } from "./patch.js";
 import type { PodRuntime } from "./pods-runtime.js";
 import { kindOf, type Route } from "./routes.js";
@@ -11,7 +12,7 @@ import { fieldSelector, labelSelector } from "./selectors.js";
 import { ApiError, badRequest, invalid, notFound, statusObject } from "./status.js";
 import { nowSeconds, type Store } from "./store.js";
 import type { KubeObject, Resource } from "./types.js";
-import { validateObject } from "./validate.js";
+import { checkPodUpdate, validateObject } from "./validate.js";
 
 export interface Hooks {
   /** Extra validation for a kind the schema package does not know (SparkApplication). */
@@ -26,7 +27,7 @@ export class Handlers {
     private readonly hooks: Hooks,
   ) {}
 
-  create(route: Route, body: unknown, query: URLSearchParams): KubeObject {
+  create(route: Route, body: unknown, query: URLSearchParams, warnings: string[] = []): KubeObject {
     const object = asObject(body);
     const expected = kindOf(route.resource);
     if (object.apiVersion !== undefined && object.apiVersion !== expected.apiVersion) {
@@ -63,7 +64,18 @@ export class Handlers {
       }
       meta.name = generatedName(meta.generateName!);
     }
-    delete meta.deletionTimestamp;
+    // Server-owned fields: whatever a client sent is replaced (the store sets uid, timestamps, resourceVersion).
+    for (const field of [
+      "uid",
+      "resourceVersion",
+      "creationTimestamp",
+      "deletionTimestamp",
+      "deletionGracePeriodSeconds",
+      "selfLink",
+      "managedFields",
+    ]) {
+      delete (meta as unknown as Record<string, unknown>)[field];
+    }
     delete object.status;
     if (route.resource === "pods") {
       defaultPod(object);
@@ -71,6 +83,7 @@ export class Handlers {
     }
     if (route.resource === "secrets") defaultSecret(object);
     if (route.resource === "sparkapplications") meta.generation = 1;
+    warnings.push(...checkFields(route.resource, object, query.get("fieldValidation")));
     validateObject(route.resource, object);
     this.hooks.validate?.(route.resource, object);
     if (query.get("dryRun") === "All") return object;
@@ -94,7 +107,7 @@ export class Handlers {
   ): { items: KubeObject[]; resourceVersion: string; continue?: string } {
     const labels = labelSelector(query.get("labelSelector"));
     const fields = fieldSelector(route.resource, query.get("fieldSelector"));
-    let items = this.store.list(route.resource, route.namespace).filter((o) => labels(o) && fields(o));
+    let items = this.store.list(route.resource, route.namespace, (o) => labels(o) && fields(o));
     const resourceVersion = String(this.store.currentRv());
     const token = query.get("continue");
     let offset = 0;
@@ -114,7 +127,7 @@ export class Handlers {
     return { items, resourceVersion };
   }
 
-  replace(route: Route, body: unknown): KubeObject {
+  replace(route: Route, body: unknown, query: URLSearchParams, warnings: string[] = []): KubeObject {
     const object = asObject(body);
     const current = this.get(route);
     if (object.metadata?.name !== undefined && object.metadata.name !== route.name) {
@@ -122,14 +135,27 @@ export class Handlers {
         `the name of the object (${object.metadata.name}) does not match the name on the URL (${route.name})`,
       );
     }
-    return this.write(route, current, object, object.metadata?.resourceVersion);
+    return this.write(route, current, object, object.metadata?.resourceVersion, query, warnings);
   }
 
-  patch(route: Route, body: unknown, contentType: string): KubeObject {
+  patch(
+    route: Route,
+    body: unknown,
+    contentType: string,
+    query: URLSearchParams,
+    warnings: string[] = [],
+  ): KubeObject {
     const current = this.get(route);
     const patched = asObject(applyPatch(current, contentType, body));
     const patchRv = (body as { metadata?: { resourceVersion?: string } } | null)?.metadata?.resourceVersion;
-    return this.write(route, current, patched, typeof patchRv === "string" ? patchRv : undefined);
+    return this.write(
+      route,
+      current,
+      patched,
+      typeof patchRv === "string" ? patchRv : undefined,
+      query,
+      warnings,
+    );
   }
 
   /** Writes a changed object: status only through /status, the rest only through the main resource. */
@@ -138,15 +164,18 @@ export class Handlers {
     current: KubeObject,
     next: KubeObject,
     expectedRv: string | undefined,
+    query: URLSearchParams,
+    warnings: string[],
   ): KubeObject {
     next.apiVersion = current.apiVersion;
     next.kind = current.kind;
-    next.metadata = {
-      ...current.metadata,
-      ...(next.metadata ?? {}),
-      name: current.metadata.name,
-      uid: current.metadata.uid,
-    };
+    // The writer's metadata, but identity, creation and deletion stay the server's.
+    next.metadata = { ...(next.metadata ?? {}), name: current.metadata.name, uid: current.metadata.uid };
+    next.metadata.creationTimestamp = current.metadata.creationTimestamp;
+    for (const field of ["deletionTimestamp", "deletionGracePeriodSeconds", "generation"] as const) {
+      if (current.metadata[field] === undefined) delete next.metadata[field];
+      else (next.metadata as unknown as Record<string, unknown>)[field] = current.metadata[field];
+    }
     if (current.metadata.namespace !== undefined) next.metadata.namespace = current.metadata.namespace;
     if (route.subresource === "status") {
       const merged = { ...current, status: next.status };
@@ -163,6 +192,7 @@ export class Handlers {
     ) {
       next.metadata.generation = (current.metadata.generation ?? 1) + 1;
     }
+    warnings.push(...checkFields(route.resource, next, query.get("fieldValidation")));
     validateObject(route.resource, next);
     this.hooks.validate?.(route.resource, next);
     return this.store.update(route.resource, next, expectedRv, route.group);
@@ -209,6 +239,7 @@ export class Handlers {
       // The runtime removes it once its processes stop; callers get the object as it was marked.
       return { code: 200, body: this.store.get("pods", route.namespace, route.name!) ?? marked };
     }
+    if (route.resource === "namespaces") this.emptyNamespace(route.name!);
     const removed = this.store.remove(route.resource, route.namespace, route.name!, route.group);
     if (!orphan) this.collect(removed);
     return {
@@ -243,18 +274,34 @@ export class Handlers {
   collect(owner: KubeObject): void {
     const resources: Resource[] = ["pods", "secrets", "configmaps", "sparkapplications"];
     for (const resource of resources) {
-      for (const o of this.store.list(resource, owner.metadata.namespace)) {
-        if (!(o.metadata.ownerReferences ?? []).some((r) => r.uid === owner.metadata.uid)) continue;
+      const owned = (o: KubeObject) =>
+        (o.metadata.ownerReferences ?? []).some((r) => r.uid === owner.metadata.uid);
+      for (const o of this.store.list(resource, owner.metadata.namespace, owned)) {
         try {
           this.delete(
             {
               resource,
-              group: kindOf(resource).apiVersion.includes("/")
-                ? kindOf(resource).apiVersion.split("/")[0]!
-                : "",
+              group: groupOf(resource),
               namespace: o.metadata.namespace!,
               name: o.metadata.name,
             },
+            new URLSearchParams(),
+            {},
+          );
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === 404)) throw err;
+        }
+      }
+    }
+  }
+
+  /** Deleting a namespace deletes what it holds (at once here; a real one is Terminating meanwhile). */
+  private emptyNamespace(namespace: string): void {
+    for (const resource of ["sparkapplications", "pods", "secrets", "configmaps", "events"] as const) {
+      for (const o of this.store.list(resource, namespace)) {
+        try {
+          this.delete(
+            { resource, group: groupOf(resource), namespace, name: o.metadata.name },
             new URLSearchParams(),
             {},
           );
@@ -283,31 +330,13 @@ export class Handlers {
   }
 }
 
+function groupOf(resource: Resource): string {
+  const apiVersion = kindOf(resource).apiVersion;
+  return apiVersion.includes("/") ? apiVersion.split("/")[0]! : "";
+}
+
 function asObject(body: unknown): KubeObject {
   if (body === null || typeof body !== "object" || Array.isArray(body))
     throw badRequest("the request body must be a JSON object");
   return body as KubeObject;
-}
-
-/** A Pod's spec is immutable but for images, activeDeadlineSeconds and added tolerations. */
-function checkPodUpdate(current: KubeObject, next: KubeObject): void {
-  const strip = (spec: unknown) => {
-    const s = structuredClone(spec ?? {}) as Record<string, unknown>;
-    for (const list of ["containers", "initContainers"]) {
-      for (const c of (s[list] as Record<string, unknown>[] | undefined) ?? []) delete c.image;
-    }
-    delete s.activeDeadlineSeconds;
-    delete s.tolerations;
-    return JSON.stringify(s);
-  };
-  if (strip(current.spec) !== strip(next.spec)) {
-    throw invalid("Pod", current.metadata.name, [
-      {
-        field: "spec",
-        reason: "FieldValueForbidden",
-        message:
-          "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
-      },
-    ]);
-  }
 }

@@ -14,6 +14,7 @@ import { DEFAULT_IMAGES } from "./images.js";
 import { writeKubeconfig } from "./kubeconfig.js";
 import { PodRuntime } from "./pods-runtime.js";
 import { type RequestRecord, SimServer } from "./server.js";
+import { withSparkOperator } from "./spark.js";
 import { Store } from "./store.js";
 import type { ImageSpec, KubeObject } from "./types.js";
 
@@ -34,7 +35,7 @@ export interface KubeSimOptions {
   maxGraceMs?: number;
   /** Image pull and missing-Secret retries, and the first CrashLoopBackOff delay (default 1000 ms). */
   retryMs?: number;
-  /** Watch history kept for resuming (default 2000 events); older resourceVersions get 410. */
+  /** Watch history kept per resource for resuming (default 2000 changes); older resourceVersions get 410. */
   historyLimit?: number;
   /** Interval of BOOKMARK events on watches that allow them (default 1000 ms). */
   bookmarkMs?: number;
@@ -42,6 +43,8 @@ export interface KubeSimOptions {
   port?: number;
   /** Where to write the kubeconfig (default: a temporary file removed by close()). */
   kubeconfigPath?: string;
+  /** Run the simulated Spark operator for SparkApplications (default true). */
+  sparkOperator?: boolean;
 }
 
 export interface KubeSim {
@@ -62,21 +65,20 @@ export interface KubeSim {
   logs(namespace: string, pod: string, container?: string): string;
   /** Every request served, in order. */
   requests(): RequestRecord[];
+  /** Every `Warning` the API sent (unknown fields it dropped), e.g. to assert a client sends none. */
+  warnings(): { method: string; path: string; warning: string }[];
   /** Kills every Pod's processes, ends watches, closes the server. */
   close(): Promise<void>;
 }
 
-/** Internal parts, for the Spark operator and the CLI to hook into. */
+/** Internal parts, for the Spark operator to hook into. */
 export interface SimParts {
   store: Store;
   handlers: Handlers;
   runtime: PodRuntime;
 }
 
-export async function startKubeSim(
-  options: KubeSimOptions = {},
-  extend?: (parts: SimParts) => Hooks,
-): Promise<KubeSim> {
+export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSim> {
   const store = new Store(options.historyLimit ?? 2000);
   const faults = new Faults();
   const hooks: Hooks = {};
@@ -95,7 +97,8 @@ export async function startKubeSim(
   const handlers = new Handlers(store, runtime, hooks);
   handlers.ensureNamespace("default");
   handlers.ensureNamespace("kube-system");
-  if (extend !== undefined) Object.assign(hooks, extend({ store, handlers, runtime }));
+  if (options.sparkOperator !== false)
+    Object.assign(hooks, withSparkOperator()({ store, handlers, runtime }));
   const server = new SimServer({ store, runtime, faults, handlers, bookmarkMs: options.bookmarkMs ?? 1000 });
   await new Promise<void>((resolve, reject) => {
     server.http.once("error", reject);
@@ -131,6 +134,7 @@ export async function startKubeSim(
       return runtime.container(namespace, pod, name)?.log.text() ?? "";
     },
     requests: () => server.requests.map((r) => ({ ...r })),
+    warnings: () => server.warnings.map((w) => ({ ...w })),
     async close() {
       if (closed) return;
       closed = true;

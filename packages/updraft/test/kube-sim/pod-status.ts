@@ -1,8 +1,9 @@
 /** A Pod's status as the kubelet reports it, built from the simulator's view of its containers. */
 import type { ChildProcess } from "node:child_process";
-import type { LogBuffer } from "./logs.js";
-import type { ContainerSpec } from "./processes.js";
+import { LogBuffer } from "./logs.js";
+import type { ContainerSpec } from "./container-config.js";
 import { nowSeconds } from "./store.js";
+import type { KubeObject } from "./types.js";
 
 export type ContainerState =
   | { waiting: { reason: string; message?: string } }
@@ -30,7 +31,7 @@ export interface ContainerRun {
   previousLog?: LogBuffer;
   child?: ChildProcess;
   /** Why the simulator killed it (the exit code alone cannot tell OOMKilled from a plain kill). */
-  killReason?: "OOMKilled" | "Evicted" | "Deleted";
+  killReason?: "OOMKilled" | "PodFailed" | "Deleted";
   /** A restart or retry is scheduled: the container is not finished. */
   pendingRestart: boolean;
   /** Failed pulls so far: the back-off doubles with each, as the kubelet's does. */
@@ -50,7 +51,10 @@ export interface PodRun {
   unschedulable?: string;
   startTime?: string;
   initFailed: boolean;
-  evicted?: string;
+  /** An eviction is on its way (set when scheduled, before `failure`). */
+  failing?: boolean;
+  /** The node failed the whole Pod (Evicted, DeadlineExceeded): status.reason and status.message. */
+  failure?: { reason: string; message: string };
   deleting: boolean;
   timers: Set<NodeJS.Timeout>;
   volumes?: Map<string, string>;
@@ -70,7 +74,7 @@ export function initialized(run: PodRun): boolean {
 }
 
 export function podPhase(run: PodRun): "Pending" | "Running" | "Succeeded" | "Failed" {
-  if (run.evicted !== undefined || run.initFailed) return "Failed";
+  if (run.failure !== undefined || run.initFailed) return "Failed";
   if (!initialized(run)) return "Pending";
   if (run.main.every(isTerminated)) {
     return run.main.every((c) => "terminated" in c.state && c.state.terminated.exitCode === 0)
@@ -128,9 +132,9 @@ export function buildStatus(run: PodRun): Record<string, unknown> {
     status.containerStatuses = run.main.map((c) => containerStatus(c));
   }
   status.conditions = conditions;
-  if (run.evicted !== undefined) {
-    status.reason = "Evicted";
-    status.message = run.evicted;
+  if (run.failure !== undefined) {
+    status.reason = run.failure.reason;
+    status.message = run.failure.message;
   }
   status.qosClass = run.qosClass;
   return status;
@@ -165,4 +169,36 @@ export function qosClass(containers: ContainerSpec[]): string {
   }
   if (!any) return "BestEffort";
   return guaranteed ? "Guaranteed" : "Burstable";
+}
+
+/** The runtime's view of a new Pod: every container waiting (PodInitializing behind init containers). */
+export function newPodRun(pod: KubeObject, dir: string, podIP: string): PodRun {
+  const spec = pod.spec as { containers: ContainerSpec[]; initContainers?: ContainerSpec[] };
+  const inits = spec.initContainers ?? [];
+  const container = (c: ContainerSpec, init: boolean): ContainerRun => ({
+    name: c.name,
+    init,
+    spec: c,
+    state: { waiting: { reason: init || inits.length > 0 ? "PodInitializing" : "ContainerCreating" } },
+    lastState: {},
+    restartCount: 0,
+    log: new LogBuffer(),
+    pendingRestart: false,
+    pullAttempts: 0,
+  });
+  return {
+    namespace: pod.metadata.namespace!,
+    name: pod.metadata.name,
+    uid: pod.metadata.uid,
+    dir,
+    podIP,
+    qosClass: qosClass([...inits, ...spec.containers]),
+    init: inits.map((c) => container(c, true)),
+    main: spec.containers.map((c) => container(c, false)),
+    scheduled: false,
+    initFailed: false,
+    deleting: false,
+    timers: new Set(),
+    conditionTimes: new Map(),
+  };
 }

@@ -76,6 +76,28 @@ describe("Pods", () => {
     });
   });
 
+  it("reports a command that cannot start as StartError with exit code 128", async () => {
+    await core.createNamespacedPod({
+      namespace: "default",
+      body: {
+        metadata: { name: "no-binary" },
+        spec: {
+          restartPolicy: "Never",
+          containers: [{ name: "base", image: "busybox", command: ["definitely-not-a-command-kube-sim"] }],
+        },
+      },
+    });
+    await waitFor("Failed", () => podPhase(sim, "no-binary") === "Failed");
+    const p = await core.readNamespacedPod({ name: "no-binary", namespace: "default" });
+    expect(p.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({
+      exitCode: 128,
+      reason: "StartError",
+    });
+    expect(p.status?.containerStatuses?.[0]?.state?.terminated?.message).toContain(
+      "definitely-not-a-command-kube-sim",
+    );
+  });
+
   it("follows a log until the container ends (the client's Log)", async () => {
     await core.createNamespacedPod({
       namespace: "default",
@@ -319,5 +341,58 @@ describe("Pods", () => {
       }),
     );
     expect(spec.code).toBe(422);
+  });
+
+  it("creates namespaces on first use, lists them, and deleting one deletes its Pods", async () => {
+    await core.createNamespace({ body: { metadata: { name: "made" } } });
+    expect((await statusOf(core.createNamespace({ body: { metadata: { name: "made" } } }))).code).toBe(409);
+    expect((await statusOf(core.createNamespace({ body: { metadata: { name: "Not_A_Label" } } }))).code).toBe(
+      422,
+    );
+    await core.createNamespacedPod({ namespace: "auto", body: shPod("in-auto", "sleep 30") });
+    const names = (await core.listNamespace()).items.map((n) => n.metadata!.name);
+    expect(names).toEqual(expect.arrayContaining(["default", "kube-system", "made", "auto"]));
+    expect((await core.readNamespace({ name: "auto" })).status?.phase).toBe("Active");
+    await waitFor("Running", () => podPhase(sim, "in-auto", "auto") === "Running");
+    await core.deleteNamespace({ name: "auto" });
+    await waitFor("the namespace's Pod gone", () => sim.pods("auto").length === 0);
+    expect((await statusOf(core.readNamespace({ name: "auto" }))).code).toBe(404);
+  });
+
+  it("drops unknown fields with a Warning, and rejects them with fieldValidation=Strict", async () => {
+    const body = JSON.stringify({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "typo" },
+      spec: {
+        restartPolicy: "Never",
+        containers: [{ name: "base", image: "busybox", command: ["true"], volumeMount: [] }],
+      },
+    });
+    const post = (query: string) =>
+      fetch(`${sim.url}/api/v1/namespaces/default/pods${query}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body,
+      });
+    const strict = await post("?fieldValidation=Strict");
+    expect(strict.status).toBe(400);
+    expect(((await strict.json()) as { message: string }).message).toBe(
+      'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers[0].volumeMount"',
+    );
+    const warned = await post("");
+    expect(warned.status).toBe(201);
+    expect(warned.headers.get("warning")).toBe('299 - "unknown field \\"spec.containers[0].volumeMount\\""');
+    const stored = sim.pods("default").find((p) => p.metadata.name === "typo")!;
+    expect((stored.spec as { containers: Record<string, unknown>[] }).containers[0]).not.toHaveProperty(
+      "volumeMount",
+    );
+    expect(sim.warnings()).toEqual([
+      {
+        method: "POST",
+        path: "/api/v1/namespaces/default/pods",
+        warning: 'unknown field "spec.containers[0].volumeMount"',
+      },
+    ]);
   });
 });

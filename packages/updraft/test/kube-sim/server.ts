@@ -13,6 +13,7 @@ import {
   versionInfo,
 } from "./discovery.js";
 import type { Faults } from "./faults.js";
+import { openApiGroupVersion, openApiRoot } from "./openapi.js";
 import type { Handlers } from "./handlers.js";
 import { servePodLog } from "./pod-log.js";
 import type { PodRuntime } from "./pods-runtime.js";
@@ -44,6 +45,8 @@ export class SimServer {
   readonly http: Server;
   readonly requests: RequestRecord[] = [];
   readonly watches = new Set<OpenWatch>();
+  /** Warnings sent (unknown fields dropped), for tests that assert their requests had none. */
+  readonly warnings: { method: string; path: string; warning: string }[] = [];
   private readonly streams = new Set<() => void>();
   private readonly sockets = new Set<Socket>();
 
@@ -117,11 +120,20 @@ export class SimServer {
       [`/apis/${"sparkoperator.k8s.io"}/v1beta2`]: sparkResources,
     };
     if (method === "GET" && discovery[path] !== undefined) return json(res, 200, discovery[path]());
+    if (method === "GET" && path === "/openapi/v3") return json(res, 200, openApiRoot());
+    if (method === "GET" && path.startsWith("/openapi/v3/")) {
+      const doc = openApiGroupVersion(path.slice("/openapi/v3/".length));
+      if (doc !== undefined) return json(res, 200, doc);
+    }
     if (method === "GET" && ["/healthz", "/readyz", "/livez"].includes(path)) {
       res.writeHead(200, { "Content-Type": "text/plain" });
       res.end("ok");
       return;
     }
+    const warnings: string[] = [];
+    res.on("finish", () => {
+      for (const warning of warnings) this.warnings.push({ method, path, warning });
+    });
     const route = parseRoute(path);
     if (route === undefined)
       throw new ApiError(404, "NotFound", "the server could not find the requested resource");
@@ -152,9 +164,9 @@ export class SimServer {
         });
       }
       if (method === "POST" && route.namespace !== undefined)
-        return json(res, 201, render(handlers.create(route, body, query)));
+        return json(res, 201, render(handlers.create(route, body, query, warnings)), warnings);
       if (method === "POST" && route.resource === "namespaces")
-        return json(res, 201, render(handlers.create(route, body, query)));
+        return json(res, 201, render(handlers.create(route, body, query, warnings)), warnings);
       if (method === "DELETE" && route.namespace !== undefined) {
         const r = handlers.deleteCollection(route, query, body);
         return json(res, r.code, r.body);
@@ -174,12 +186,21 @@ export class SimServer {
       case "GET":
         return json(res, 200, render(handlers.get(route)));
       case "PUT":
-        return json(res, 200, render(handlers.replace(route, body)));
+        return json(res, 200, render(handlers.replace(route, body, query, warnings)), warnings);
       case "PATCH":
         return json(
           res,
           200,
-          render(handlers.patch(route, body, req.headers["content-type"] ?? "application/merge-patch+json")),
+          render(
+            handlers.patch(
+              route,
+              body,
+              req.headers["content-type"] ?? "application/merge-patch+json",
+              query,
+              warnings,
+            ),
+          ),
+          warnings,
         );
       case "DELETE": {
         if (route.subresource !== undefined) throw methodNotAllowed(method, path);
@@ -236,9 +257,14 @@ function methodNotAllowed(method: string, path: string): ApiError {
   );
 }
 
-function json(res: ServerResponse, code: number, body: unknown): void {
+function json(res: ServerResponse, code: number, body: unknown, warnings: string[] = []): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+  res.writeHead(code, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(text),
+    // As the API server warns: `Warning: 299 - "unknown field \"spec.x\""`, one header value each.
+    ...(warnings.length === 0 ? {} : { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) }),
+  });
   res.end(text);
 }
 

@@ -16,9 +16,10 @@ export function isClusterScoped(resource: Resource): boolean {
 export class Store {
   private rv = 1;
   private readonly objects = new Map<Resource, Map<string, KubeObject>>();
-  private history: StoreEvent[] = [];
-  /** Events with rv ≤ this are gone: a watch from an older resourceVersion gets 410 Gone. */
-  private compactedRv = 0;
+  /** Per resource, as the API server's watch cache is: Events flooding in never expire a Pod watch. */
+  private readonly history = new Map<Resource, StoreEvent[]>();
+  /** Per resource, events with rv ≤ this are gone: a watch from an older resourceVersion gets 410 Gone. */
+  private readonly compactedRv = new Map<Resource, number>();
   private readonly listeners = new Set<(event: StoreEvent) => void>();
 
   constructor(private readonly historyLimit = 2000) {}
@@ -27,8 +28,8 @@ export class Store {
     return this.rv;
   }
 
-  oldestResumableRv(): number {
-    return this.compactedRv;
+  oldestResumableRv(resource: Resource): number {
+    return this.compactedRv.get(resource) ?? 0;
   }
 
   get(resource: Resource, namespace: string | undefined, name: string): KubeObject | undefined {
@@ -36,17 +37,17 @@ export class Store {
     return found === undefined ? undefined : structuredClone(found);
   }
 
-  /** Every object of a resource (in one namespace, or all), ordered by namespace then name. */
-  list(resource: Resource, namespace?: string): KubeObject[] {
-    const all = [...this.table(resource).values()].filter(
-      (o) => namespace === undefined || o.metadata.namespace === namespace,
-    );
-    all.sort((a, b) =>
-      key(resource, a.metadata.namespace, a.metadata.name).localeCompare(
-        key(resource, b.metadata.namespace, b.metadata.name),
-      ),
-    );
-    return all.map((o) => structuredClone(o));
+  /**
+   * Every object of a resource (in one namespace, or all) that `where` accepts, in key order as
+   * etcd returns them. `where` sees the stored object: it must only read it.
+   */
+  list(resource: Resource, namespace?: string, where: (o: KubeObject) => boolean = () => true): KubeObject[] {
+    const found: [string, KubeObject][] = [];
+    for (const [k, o] of this.table(resource)) {
+      if ((namespace === undefined || o.metadata.namespace === namespace) && where(o)) found.push([k, o]);
+    }
+    found.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return found.map(([, o]) => structuredClone(o));
   }
 
   /** Stores a new object: uid, creationTimestamp and resourceVersion are the server's. */
@@ -116,15 +117,24 @@ export class Store {
   }
 
   /** Changes after `rv`, or "expired" when some of them were compacted away. */
-  eventsSince(rv: number): StoreEvent[] | "expired" {
-    if (rv < this.compactedRv) return "expired";
-    return this.history.filter((e) => e.rv > rv);
+  eventsSince(resource: Resource, rv: number): StoreEvent[] | "expired" {
+    if (rv < this.oldestResumableRv(resource)) return "expired";
+    return (this.history.get(resource) ?? []).filter((e) => e.rv > rv);
   }
 
   /** Forgets the history, as etcd compaction does: older resourceVersions can no longer be watched from. */
   compact(): void {
-    this.history = [];
-    this.compactedRv = this.rv;
+    this.history.clear();
+    for (const resource of [
+      "pods",
+      "secrets",
+      "configmaps",
+      "events",
+      "namespaces",
+      "sparkapplications",
+    ] as const) {
+      this.compactedRv.set(resource, this.rv);
+    }
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {
@@ -140,10 +150,15 @@ export class Store {
       ...(previous === undefined ? {} : { previous: structuredClone(previous) }),
       rv: this.rv,
     };
-    this.history.push(event);
-    if (this.history.length > this.historyLimit) {
-      const dropped = this.history.splice(0, this.history.length - this.historyLimit);
-      this.compactedRv = dropped[dropped.length - 1]!.rv;
+    let history = this.history.get(resource);
+    if (history === undefined) {
+      history = [];
+      this.history.set(resource, history);
+    }
+    history.push(event);
+    if (history.length > this.historyLimit) {
+      const dropped = history.splice(0, history.length - this.historyLimit);
+      this.compactedRv.set(resource, dropped[dropped.length - 1]!.rv);
     }
     for (const listener of [...this.listeners]) listener(event);
   }

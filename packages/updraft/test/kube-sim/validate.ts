@@ -201,3 +201,26 @@ export function validateObject(resource: Resource, object: KubeObject): void {
   ];
   if (causes.length > 0) throw invalid(object.kind, object.metadata.name, causes);
 }
+
+/** A Pod's spec is immutable but for images, activeDeadlineSeconds and added tolerations. */
+export function checkPodUpdate(current: KubeObject, next: KubeObject): void {
+  const strip = (spec: unknown) => {
+    const s = structuredClone(spec ?? {}) as Record<string, unknown>;
+    for (const list of ["containers", "initContainers"]) {
+      for (const c of (s[list] as Record<string, unknown>[] | undefined) ?? []) delete c.image;
+    }
+    delete s.activeDeadlineSeconds;
+    delete s.tolerations;
+    return JSON.stringify(s);
+  };
+  if (strip(current.spec) !== strip(next.spec)) {
+    throw invalid("Pod", current.metadata.name, [
+      {
+        field: "spec",
+        reason: "FieldValueForbidden",
+        message:
+          "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
+      },
+    ]);
+  }
+}

@@ -62,8 +62,8 @@ export function serveWatch(
   const rv = request.resourceVersion;
   let replay: StoreEvent[] = [];
   if (request.sendInitialEvents) {
-    for (const o of store.list(request.resource, request.namespace))
-      if (request.match(o)) send("ADDED", request.render(o, "ADDED"));
+    for (const o of store.list(request.resource, request.namespace, request.match))
+      send("ADDED", request.render(o, "ADDED"));
     send("BOOKMARK", {
       ...request.kindForBookmark,
       metadata: {
@@ -73,13 +73,15 @@ export function serveWatch(
     });
   } else if (rv === undefined || rv === "" || rv === "0") {
     // No resourceVersion: the current state as ADDED events, then changes ("Get State and Start at Most Recent").
-    for (const o of store.list(request.resource, request.namespace))
-      if (request.match(o)) send("ADDED", request.render(o, "ADDED"));
+    for (const o of store.list(request.resource, request.namespace, request.match))
+      send("ADDED", request.render(o, "ADDED"));
   } else {
     const from = Number(rv);
-    const events = Number.isFinite(from) ? store.eventsSince(from) : "expired";
+    const events = Number.isFinite(from) ? store.eventsSince(request.resource, from) : "expired";
     if (events === "expired") {
-      const error = gone(`too old resource version: ${rv} (${store.oldestResumableRv() + 1})`);
+      const error = gone(
+        `too old resource version: ${rv} (${store.oldestResumableRv(request.resource) + 1})`,
+      );
       send("ERROR", statusObject(410, "Expired", error.message));
       res.end();
       return;
