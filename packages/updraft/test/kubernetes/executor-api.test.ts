@@ -32,7 +32,10 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  // Every object the executor sent was valid: the API server dropped no unknown field.
+  const warnings = sim?.warnings() ?? [];
   await sim?.close();
+  expect(warnings).toEqual([]);
 });
 
 let n = 0;

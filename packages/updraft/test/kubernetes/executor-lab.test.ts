@@ -97,6 +97,8 @@ await describeWithPostgres("KubernetesExecutor: the tutorial's lab", () => {
       expect(secrets.some((s) => s.metadata.ownerReferences?.some((o) => o.uid === p.metadata.uid))).toBe(
         true,
       );
+    // Every object the executor sent was valid as sent: the API server dropped no unknown field.
+    expect(kc.sim.warnings()).toEqual([]);
     // Every Pod was created once.
     const creates = kc.sim.requests().filter((r) => r.method === "POST" && /\/pods$/.test(r.path));
     expect(creates.map((r) => r.status)).toEqual([201, 201, 201, 201]);
