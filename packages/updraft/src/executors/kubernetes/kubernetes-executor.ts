@@ -355,7 +355,11 @@ export class KubernetesExecutor implements Executor {
   async adopt(owner: string, gone: (owners: string[]) => Promise<string[]>): Promise<number> {
     await this.start();
     if (this.owner !== owner) {
+      // A new id (the first call, or a scheduler that changed its job): watch its Pods instead.
       this.owner = owner;
+      clearInterval(this.sweepTimer);
+      await this.watch?.stop();
+      this.watch = null;
       await this.startWatching();
     }
     const adopted = await adoptPods({
