@@ -190,7 +190,6 @@ export const ERROR_CODES = {
   KUBERNETES_CONFIG: "invalid",
   KUBERNETES_API: "unavailable",
   // The KubernetesExecutor
-  KUBERNETES_EXECUTOR_CONFIG: "invalid",
   KUBERNETES_POD_TEMPLATE: "invalid",
   KUBERNETES_POD_OVERRIDE: "invalid",
   UNKNOWN_EXECUTOR: "invalid",
