@@ -3,6 +3,9 @@
 // tests look at the executor alone: 409 taken as "already there", the watch through disconnects
 // and 410 Gone, API errors and timeouts, faults mapped to reasons, pending timeouts, adoption,
 // and the token kept out of the Pod.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { KubernetesExecutor, type KubernetesExecutorOptions } from "../../src/executors/index.js";
 import type { ExecutorEvent } from "../../src/executors/index.js";
@@ -347,5 +350,34 @@ describe("KubernetesExecutor against the simulator", () => {
     const names = sim.objects("secrets", "default").map((x) => x.metadata.name);
     expect(names).not.toContain("orphan-token-1");
     expect(names).toContain("live-token-1");
+  });
+  test("pod templates: a task's own podTemplateFile; a broken pod_template_file stops start() with its name", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kexec-templates-"));
+    try {
+      const own = join(dir, "gpu-template.yaml");
+      writeFileSync(
+        own,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  labels:\n    pool: gpu\nspec:\n  containers:\n    - name: base\n      command: [updraft]\n",
+      );
+      const { ex, events } = executor();
+      const w = workload({ executor_config: { podTemplateFile: own } });
+      ex.queueWorkload(w);
+      const pod = await eventually(() => podsOf(w)[0], 10_000, "the Pod");
+      expect(pod.metadata.labels?.["pool"]).toBe("gpu");
+      expect(await ended(events, w)).toMatchObject({ type: "finished" });
+
+      const broken = join(dir, "broken.yaml");
+      writeFileSync(broken, "kind: Deployment\n");
+      const bad = new KubernetesExecutor({
+        image: "ok:1",
+        podTemplateFile: broken,
+        target: { configFile: sim.kubeconfigPath },
+      });
+      await expect(bad.start()).rejects.toThrow(
+        /broken\.yaml \(kubernetes_executor\.pod_template_file\) is not a Pod/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
