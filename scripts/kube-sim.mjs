@@ -23,6 +23,8 @@ await build({
   outfile,
   logLevel: "warning",
 });
+// The image `updraft` (the KubernetesExecutor's default) runs this checkout's CLI.
+process.env.KUBE_SIM_UPDRAFT_BIN ??= join(pkg, "bin", "updraft.js");
 try {
   // Resolves once the simulator listens; it then runs until SIGINT or SIGTERM.
   await import(pathToFileURL(outfile).href);

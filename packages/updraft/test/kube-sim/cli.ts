@@ -5,9 +5,15 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startKubeSim } from "./index.js";
 import type { ImageSpec } from "./types.js";
+
+/** This checkout's CLI (scripts/kube-sim.mjs says where: the bundle runs from node_modules/.cache). */
+const UPDRAFT_BIN =
+  process.env.KUBE_SIM_UPDRAFT_BIN ??
+  resolve(fileURLToPath(new URL("../../bin/updraft.js", import.meta.url)));
 
 const USAGE =
   "usage: npm run kube-sim -- --kubeconfig PATH [--port N] [--images FILE.json] [--start-delay-ms N]";
@@ -35,10 +41,17 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  let images: Record<string, ImageSpec> = {};
+  // The KubernetesExecutor's default image (updraft:<version>) runs this checkout's CLI, so that
+  // standalone with KUBECONFIG pointing here runs every task in a simulated Pod.
+  let images: Record<string, ImageSpec> = {
+    updraft: { entrypoint: ["updraft"], commands: { updraft: [process.execPath, UPDRAFT_BIN] } },
+  };
   if (values.images !== undefined) {
     try {
-      images = JSON.parse(readFileSync(values.images, "utf8")) as Record<string, ImageSpec>;
+      images = {
+        ...images,
+        ...(JSON.parse(readFileSync(values.images, "utf8")) as Record<string, ImageSpec>),
+      };
     } catch (err) {
       process.stderr.write(
         `kube-sim: cannot read the image map ${values.images}: ${(err as Error).message}\n`,
@@ -53,6 +66,9 @@ async function main(): Promise<void> {
     ...(values.port === undefined ? {} : { port: Number(values.port) }),
     ...(values["start-delay-ms"] === undefined ? {} : { startDelayMs: Number(values["start-delay-ms"]) }),
   });
+  process.stdout.write(
+    `kube-sim: images: ${Object.keys(images).join(", ")} (and busybox, alpine, bash, ubuntu, debian)\n`,
+  );
   process.stdout.write(
     `kube-sim: serving ${sim.url}\nkube-sim: kubeconfig written to ${sim.kubeconfigPath} (context kube-sim)\nkube-sim: try KUBECONFIG=${sim.kubeconfigPath} kubectl get pods -w\n`,
   );

@@ -14,8 +14,19 @@ export type Fault =
   | { type: "Evicted"; labelSelector: string; afterMs?: number; message?: string }
   /** Matching Pods (all without a selector) stay Pending: PodScheduled=False, reason Unschedulable. */
   | { type: "Unschedulable"; labelSelector?: string; message?: string }
-  /** The next `count` (default 1) requests whose method and path+query match get `status` (default 500). */
-  | { type: "ApiError"; method?: string; path: RegExp | string; count?: number; status?: number }
+  /**
+   * The next `count` (default 1) requests whose method and path+query match get `status` (default
+   * 500) as a Status with the reason and wording of that code (403 Forbidden names the verb and
+   * namespace as RBAC does), or `message`.
+   */
+  | {
+      type: "ApiError";
+      method?: string;
+      path: RegExp | string;
+      count?: number;
+      status?: number;
+      message?: string;
+    }
   /** The next `count` (default 1) matching requests hang (no response) until the client gives up. */
   | { type: "ApiTimeout"; method?: string; path: RegExp | string; count?: number }
   /** Closes the open watch streams now (those whose path+query matches `path`, when given). */
@@ -30,7 +41,7 @@ interface ApiEntry {
   remaining: number;
 }
 
-export type ApiFaultHit = { kind: "error"; status: number } | { kind: "timeout" };
+export type ApiFaultHit = { kind: "error"; status: number; message?: string } | { kind: "timeout" };
 
 export class Faults {
   private readonly pullFailures = new Set<string>();
@@ -93,7 +104,12 @@ export class Faults {
       if (!matchesPath(f.path, pathAndQuery)) continue;
       entry.remaining--;
       if (entry.remaining <= 0) this.api.delete(entry);
-      return f.type === "ApiError" ? { kind: "error", status: f.status ?? 500 } : { kind: "timeout" };
+      if (f.type === "ApiTimeout") return { kind: "timeout" };
+      return {
+        kind: "error",
+        status: f.status ?? 500,
+        ...(f.message === undefined ? {} : { message: f.message }),
+      };
     }
     return undefined;
   }

@@ -25,6 +25,8 @@ export class Handlers {
     private readonly store: Store,
     private readonly runtime: PodRuntime,
     private readonly hooks: Hooks,
+    /** Create a missing namespace on first use; otherwise a create in it is 404, as on a real server. */
+    private readonly autoCreateNamespaces = true,
   ) {}
 
   create(route: Route, body: unknown, query: URLSearchParams, warnings: string[] = []): KubeObject {
@@ -87,7 +89,11 @@ export class Handlers {
     validateObject(route.resource, object);
     this.hooks.validate?.(route.resource, object);
     if (query.get("dryRun") === "All") return object;
-    if (route.namespace !== undefined) this.ensureNamespace(route.namespace);
+    if (route.namespace !== undefined) {
+      if (this.autoCreateNamespaces) this.ensureNamespace(route.namespace);
+      else if (this.store.get("namespaces", undefined, route.namespace) === undefined)
+        throw notFound("namespaces", route.namespace);
+    }
     const created = this.store.create(route.resource, object, route.group);
     if (route.resource === "pods") this.runtime.admit(created);
     this.hooks.afterCreate?.(route.resource, created);
@@ -235,9 +241,14 @@ export class Handlers {
                 deletionGracePeriodSeconds: grace,
               },
             });
-      this.runtime.terminate(current.metadata.namespace!, current.metadata.name, grace);
-      // The runtime removes it once its processes stop; callers get the object as it was marked.
-      return { code: 200, body: this.store.get("pods", route.namespace, route.name!) ?? marked };
+      if (this.runtime.terminate(current.metadata.namespace!, current.metadata.name, grace)) {
+        // The runtime removes it once its processes stop; callers get the object as it was marked.
+        return { code: 200, body: this.store.get("pods", route.namespace, route.name!) ?? marked };
+      }
+      // No node runs it (never admitted): nothing to wait for.
+      const gone = this.store.remove("pods", route.namespace, route.name!);
+      this.collect(gone);
+      return { code: 200, body: marked };
     }
     if (route.resource === "namespaces") this.emptyNamespace(route.name!);
     const removed = this.store.remove(route.resource, route.namespace, route.name!, route.group);

@@ -43,6 +43,12 @@ export interface KubeSimOptions {
   port?: number;
   /** Where to write the kubeconfig (default: a temporary file removed by close()). */
   kubeconfigPath?: string;
+  /**
+   * Create a namespace on the first write into it (default true). With false, only "default",
+   * "kube-system" and namespaces created through the API exist, and a create elsewhere is 404
+   * `namespaces "x" not found`, as on a real cluster.
+   */
+  autoCreateNamespaces?: boolean;
   /** Run the simulated Spark operator for SparkApplications (default true). */
   sparkOperator?: boolean;
 }
@@ -94,7 +100,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     },
     (pod) => handlers.collect(pod),
   );
-  const handlers = new Handlers(store, runtime, hooks);
+  const handlers = new Handlers(store, runtime, hooks, options.autoCreateNamespaces ?? true);
   handlers.ensureNamespace("default");
   handlers.ensureNamespace("kube-system");
   if (options.sparkOperator !== false)

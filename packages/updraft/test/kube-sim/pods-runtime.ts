@@ -56,18 +56,18 @@ export class PodRuntime extends Kubelet {
 
   /**
    * A Pod was deleted (deletionTimestamp set): its processes get SIGTERM, then SIGKILL after the
-   * grace period; it leaves the store once none runs.
+   * grace period; it leaves the store once none runs. False when this node does not know the Pod.
    */
-  terminate(namespace: string, name: string, graceSeconds: number): void {
+  terminate(namespace: string, name: string, graceSeconds: number): boolean {
     const run = this.runs.get(key(namespace, name));
-    if (run === undefined) return;
+    if (run === undefined) return false;
     run.deleting = true;
     for (const t of run.timers) clearTimeout(t);
     run.timers.clear();
     const running = [...run.init, ...run.main].filter((c) => c.child !== undefined && isRunning(c));
     if (running.length === 0) {
       this.finish(run);
-      return;
+      return true;
     }
     const pod = this.store.get("pods", namespace, name);
     for (const c of running) {
@@ -80,6 +80,7 @@ export class PodRuntime extends Kubelet {
       const timer = setTimeout(() => running.forEach((c) => signalGroup(c.child!, "SIGKILL")), graceMs);
       run.timers.add(timer);
     }
+    return true;
   }
 
   /** Every Pod's processes killed, their folders removed. */

@@ -66,6 +66,26 @@ describe("Pods", () => {
     expect(tail).toBe("done\n");
   });
 
+  it("honours timestamps, limitBytes and sinceSeconds on logs", async () => {
+    await core.createNamespacedPod({
+      namespace: "default",
+      body: shPod("logopts", "echo first; echo second"),
+    });
+    await waitFor("Succeeded", () => podPhase(sim, "logopts") === "Succeeded");
+    const stamped = await core.readNamespacedPodLog({
+      name: "logopts",
+      namespace: "default",
+      timestamps: true,
+    });
+    expect(stamped).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z first\n\S+ second\n$/);
+    expect(await core.readNamespacedPodLog({ name: "logopts", namespace: "default", limitBytes: 3 })).toBe(
+      "fir",
+    );
+    expect(
+      await core.readNamespacedPodLog({ name: "logopts", namespace: "default", sinceSeconds: 3600 }),
+    ).toBe("first\nsecond\n");
+  });
+
   it("fails a Pod whose command exits non-zero, with reason Error and the exit code", async () => {
     await core.createNamespacedPod({ namespace: "default", body: shPod("exit3", "exit 3") });
     await waitFor("Failed", () => podPhase(sim, "exit3") === "Failed");
@@ -394,5 +414,23 @@ describe("Pods", () => {
         warning: 'unknown field "spec.containers[0].volumeMount"',
       },
     ]);
+  });
+});
+
+describe("without namespace auto-creation", () => {
+  it("answers 404 for a create in a namespace that does not exist, as a real cluster does", async () => {
+    const strict = await startKubeSim({ autoCreateNamespaces: false });
+    try {
+      const api = clients(strict).core;
+      const missing = await statusOf(
+        api.createNamespacedSecret({ namespace: "ghost", body: { metadata: { name: "s" } } }),
+      );
+      expect(missing.code).toBe(404);
+      expect(missing.body.message).toBe('namespaces "ghost" not found');
+      await api.createNamespace({ body: { metadata: { name: "ghost" } } });
+      await api.createNamespacedSecret({ namespace: "ghost", body: { metadata: { name: "s" } } });
+    } finally {
+      await strict.close();
+    }
   });
 });

@@ -13,6 +13,7 @@ import {
   versionInfo,
 } from "./discovery.js";
 import type { Faults } from "./faults.js";
+import { injectedError } from "./api-faults.js";
 import { openApiGroupVersion, openApiRoot } from "./openapi.js";
 import type { Handlers } from "./handlers.js";
 import { servePodLog } from "./pod-log.js";
@@ -76,19 +77,8 @@ export class SimServer {
     if (hit?.kind === "timeout") return; // never answered: the client's timeout decides
     try {
       if (hit?.kind === "error") {
-        const reason =
-          hit.status === 503
-            ? "ServiceUnavailable"
-            : hit.status === 429
-              ? "TooManyRequests"
-              : hit.status === 504
-                ? "Timeout"
-                : "InternalError";
-        throw new ApiError(
-          hit.status,
-          reason,
-          `Internal error occurred: injected fault (kube-sim) on ${method} ${url.pathname}`,
-        );
+        if (hit.status === 429) res.setHeader("Retry-After", "1");
+        throw injectedError(hit.status, method, url, hit.message);
       }
       const body = ["POST", "PUT", "PATCH", "DELETE"].includes(method) ? await readJson(req) : undefined;
       this.dispatch(method, url, req, res, body);
