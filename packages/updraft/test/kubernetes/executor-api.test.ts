@@ -253,6 +253,18 @@ describe("KubernetesExecutor against the simulator", () => {
     expect(e.type === "lost" && e.reason).toMatch(/did not create worker Pod .*HTTP 500 after 5 attempts/);
   });
 
+  test("429 Too Many Requests: the create waits as long as Retry-After says, then succeeds", async () => {
+    const { ex, events } = executor();
+    await ex.start();
+    sim.inject({ type: "ApiError", method: "POST", path: /\/pods$/, count: 2, status: 429 });
+    const w = workload();
+    const t0 = Date.now();
+    ex.queueWorkload(w);
+    expect(await ended(events, w)).toMatchObject({ type: "finished" });
+    // Two answers with Retry-After: 1 (our own backoff would have waited 0.2 + 0.4 s).
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
+  });
+
   test("image pull failure, OOM kill and eviction each lose the try with their reason", async () => {
     const { ex, events } = executor({ image: "slow:1", deleteWorkerPodsOnFailure: true });
     const pull = workload({

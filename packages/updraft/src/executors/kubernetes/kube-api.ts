@@ -8,12 +8,19 @@ import { loadKubeConfig, type KubeTarget } from "../../kube/index.js";
 export interface KubeFailure {
   code: number;
   message: string;
+  /** Seconds the server asked the client to wait (Retry-After, on 429 and 503), if it did. */
+  retryAfterS?: number;
 }
 
 /** The status and message of anything the client throws. */
 export function kubeFailure(err: unknown): KubeFailure {
-  const e = err as { code?: unknown; body?: unknown; message?: unknown; name?: unknown };
+  const e = err as { code?: unknown; body?: unknown; message?: unknown; name?: unknown; headers?: unknown };
   const code = typeof e?.code === "number" ? e.code : 0;
+  const headers = (typeof e?.headers === "object" && e.headers !== null ? e.headers : {}) as Record<
+    string,
+    unknown
+  >;
+  const retryAfter = Number(headers["retry-after"] ?? headers["Retry-After"]);
   let message = typeof e?.message === "string" ? e.message : String(err);
   let body: unknown = e?.body;
   if (typeof body === "string") {
@@ -31,7 +38,9 @@ export function kubeFailure(err: unknown): KubeFailure {
     message = (body as { message: string }).message;
   else if (typeof body === "string" && body !== "") message = body;
   if (e?.name === "AbortError" || e?.name === "TimeoutError") message = `no answer in time (${message})`;
-  return { code, message };
+  return Number.isFinite(retryAfter) && retryAfter >= 0
+    ? { code, message, retryAfterS: retryAfter }
+    : { code, message };
 }
 
 /** Whether a failed call may succeed when repeated: no answer, throttling, or a server error. */

@@ -32,7 +32,8 @@ async function withRetries<T>(call: () => Promise<T>, o: LaunchOptions): Promise
       const f = kubeFailure(err);
       if (!isTransient(f) || i >= attempts)
         throw Object.assign(new Error(f.message), { failure: f, attempts: i });
-      await sleep(pause);
+      // The server's Retry-After (429, 503) wins over our own backoff, up to a minute.
+      await sleep(f.retryAfterS === undefined ? pause : Math.min(f.retryAfterS * 1000, 60_000));
       pause = Math.min(pause * 2, 5000);
     }
   }
