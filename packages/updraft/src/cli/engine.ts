@@ -8,7 +8,14 @@ import type { UpdraftConfig } from "../config/index.js";
 import { endJob, heartbeatJob, migrate, openDatabase, startJob, type Database } from "../db/index.js";
 import { EngineEvents } from "../events/engine-events.js";
 import { Notifier } from "../notify/notifier.js";
-import { LocalExecutor, localExecutorOptions, type Executor } from "../executors/index.js";
+import {
+  KubernetesExecutor,
+  LocalExecutor,
+  kubernetesExecutorOptions,
+  localExecutorOptions,
+  parseExecutorSetting,
+  type Executor,
+} from "../executors/index.js";
 import { DagFileProcessor, type RefreshResult } from "../processor/index.js";
 import { Scheduler } from "../scheduler/index.js";
 import { syncDagBag } from "../services/index.js";
@@ -200,6 +207,16 @@ function startProcessor(engine: Engine, o: StartEngineOptions): void {
   });
 }
 
+/** The executor `core.executor` names (today one), configured from its section. */
+function executorFromConfig(config: UpdraftConfig, logger: Logger): Executor {
+  const [name] = parseExecutorSetting(config.core.executor);
+  if (name === "KubernetesExecutor") {
+    const log = logger.child({ component: "kubernetes-executor" });
+    return new KubernetesExecutor(kubernetesExecutorOptions(config, { logger: log }));
+  }
+  return new LocalExecutor(localExecutorOptions(config));
+}
+
 /** Opens the database (migrating it) and starts the requested components. */
 export async function startEngine(o: StartEngineOptions): Promise<Engine> {
   const database = o.database ?? (await openDatabase(o.config));
@@ -251,7 +268,7 @@ export async function startEngine(o: StartEngineOptions): Promise<Engine> {
       if (!apiUrl) {
         throw new Error("The scheduler needs the execution API's URL: set core.execution_api_server_url.");
       }
-      const executor: Executor = new LocalExecutor(localExecutorOptions(o.config));
+      const executor = executorFromConfig(o.config, o.logger);
       await executor.start();
       const scheduler = new Scheduler({
         database,

@@ -194,6 +194,11 @@ export const ERROR_CODES = {
   KUBERNETES_POD_START_TIMEOUT: "internal",
   KUBERNETES_SPARK_FAILED: "internal",
   KUBERNETES_XCOM_INVALID: "internal",
+  // The KubernetesExecutor
+  KUBERNETES_POD_TEMPLATE: "invalid",
+  KUBERNETES_POD_OVERRIDE: "invalid",
+  UNKNOWN_EXECUTOR: "invalid",
+  INVALID_WORKLOAD: "invalid",
   // Tests of the project itself
   TEST_POSTGRES_UNREACHABLE: "unavailable",
 } as const satisfies Record<string, ErrorKind>;

@@ -60,6 +60,11 @@ export const SETTINGS = {
       min: 0,
       description: "Slots of default_pool when it is first created.",
     }),
+    executor: string({
+      default: "LocalExecutor",
+      description:
+        "Where the scheduler runs task instances: LocalExecutor (processes on this machine) or KubernetesExecutor (one Pod per try). A comma-separated list is reserved for several executors at once; today it must name one.",
+    }),
     execution_api_server_url: optionalString({
       description:
         "URL task runners use to reach the execution API. Unset means http://localhost:{api.port}/execution/.",
@@ -175,6 +180,68 @@ export const SETTINGS = {
     }),
     html_content_template: optionalString({
       description: "A nunjucks file for the HTML body of failure and retry emails (the same variables).",
+    }),
+  },
+  kubernetes_executor: {
+    namespace: string({
+      default: "default",
+      description: "Namespace the KubernetesExecutor creates worker Pods in.",
+    }),
+    pod_template_file: optionalString({
+      description:
+        "YAML file of the worker Pod template (a Pod whose container `base` runs the task). Unset means the built-in template.",
+    }),
+    worker_container_repository: string({
+      default: "",
+      description:
+        "Image repository of the worker Pods' base container. Empty means the template's image, else updraft:<version>.",
+    }),
+    worker_container_tag: string({
+      default: "",
+      description:
+        "Image tag of the worker Pods (with worker_container_repository); empty means this Updraft's version.",
+    }),
+    delete_worker_pods: boolean({
+      default: true,
+      description:
+        "Delete a worker Pod once its try is over; false keeps every Pod (labelled done) for debugging.",
+    }),
+    delete_worker_pods_on_failure: boolean({
+      default: false,
+      description:
+        "With delete_worker_pods, also delete the Pods whose try failed (false keeps them for kubectl logs/describe).",
+    }),
+    worker_pods_pending_timeout: seconds({
+      default: 300,
+      description:
+        "Seconds a worker Pod may stay Pending (unschedulable, pulling) before it is deleted and its try failed.",
+    }),
+    worker_pods_pending_timeout_check_interval: seconds({
+      default: 120,
+      description: "Seconds between checks for worker Pods pending past worker_pods_pending_timeout.",
+    }),
+    worker_pods_creation_batch_size: integer({
+      default: 1,
+      min: 1,
+      description:
+        "Worker Pods created at once (requests in flight); Airflow creates this many per scheduler loop.",
+    }),
+    api_request_timeout: seconds({
+      default: 30,
+      description:
+        "Seconds the KubernetesExecutor waits for each Kubernetes API answer before it retries (Airflow sets this through kube_client_request_args).",
+    }),
+    in_cluster: boolean({
+      default: false,
+      description:
+        "Use the Pod's service account to reach the Kubernetes API (the scheduler runs in the cluster); otherwise config_file, $KUBECONFIG or ~/.kube/config.",
+    }),
+    config_file: optionalString({
+      description:
+        "Kubeconfig file the KubernetesExecutor uses when not in_cluster; unset means $KUBECONFIG or ~/.kube/config.",
+    }),
+    cluster_context: optionalString({
+      description: "Context of the kubeconfig to use; unset means its current context.",
     }),
   },
   logging: {

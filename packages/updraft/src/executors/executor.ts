@@ -63,6 +63,14 @@ export interface Executor {
   stats?(): { queued: number; busy: number };
   /** Subscribes to events; returns the function that unsubscribes. */
   onEvent(listener: ExecutorListener): () => void;
+  /**
+   * For executors whose runners outlive the scheduler process (Kubernetes Pods). The scheduler
+   * calls it with its job id once it has one, before it queues anything, and again at each
+   * periodic adoption: the executor stamps `owner` on what it launches from then on, and takes
+   * over the runners of owners that `gone` confirms are gone (their scheduler's job ended or went
+   * stale), reporting their ends as its own. Resolves with how many runners it took over. Optional.
+   */
+  adopt?(owner: string, gone: (owners: string[]) => Promise<string[]>): Promise<number>;
   stop(options?: StopOptions): Promise<StopResult>;
 }
 

@@ -10,4 +10,12 @@ export type {
 } from "./executor.js";
 export { LocalExecutor, RUNNER_SCRIPT } from "./local/index.js";
 export type { LocalExecutorOptions } from "./local/index.js";
-export { localExecutorOptions } from "./from-config.js";
+export {
+  EXECUTOR_NAMES,
+  kubernetesExecutorOptions,
+  localExecutorOptions,
+  parseExecutorSetting,
+} from "./from-config.js";
+export type { ExecutorName } from "./from-config.js";
+export { KubernetesExecutor } from "./kubernetes/index.js";
+export type { KubernetesExecutorOptions, KubernetesExecutorStats } from "./kubernetes/index.js";

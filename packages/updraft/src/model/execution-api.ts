@@ -54,6 +54,8 @@ export const TaskWorkloadSchema = z.object({
   priority_weight: z.number(),
   /** Execution timeout of the try in ms, or null. */
   execution_timeout_ms: z.number().nullable(),
+  /** The task's executorConfig (e.g. `podOverride` for the KubernetesExecutor), when it has one. */
+  executor_config: z.record(z.string(), z.unknown()).optional(),
 });
 export type TaskWorkload = z.infer<typeof TaskWorkloadSchema>;
 

@@ -8,3 +8,4 @@ export type { RunWorkloadOptions, WorkloadOutcome } from "./run-workload.js";
 export { ExecutionApiClient } from "./api-client.js";
 export { strftime, strptime, dsAdd, dsFormat, toDs, toTs } from "./dates.js";
 export type { FromRunner, ToRunner } from "./ipc.js";
+export { echoTaskLogsToStdout } from "./stdio-capture.js";

@@ -63,6 +63,8 @@ export interface TryOutcome {
   /** Wall and CPU time of the task body (execute), in ms; null when it did not run to its end. */
   execMs: number | null;
   execCpuMs: number | null;
+  /** Set when the start failed without the server's refusal (unreachable, an error): nothing ran. */
+  startFailed?: string;
 }
 
 type Loaded = { ok: true; dag: Dag; task: BaseOperator } | { ok: false; error: unknown };
@@ -204,7 +206,14 @@ class TryRun {
       realStderr.write(
         `${new Date().toISOString()} WARNING [runner] Try ${w.try_number} of ${w.ti.dag_id}.${w.ti.task_id} (run ${w.ti.run_id}, map_index ${w.ti.map_index}): ${why}.\n`,
       );
-      return { state: null, dirty: false, totalMs: this.elapsed(), next: null, ...this.execTimes() };
+      return {
+        state: null,
+        dirty: false,
+        totalMs: this.elapsed(),
+        next: null,
+        ...this.execTimes(),
+        ...(isUpdraftError(started.error, API_CONFLICT) ? {} : { startFailed: errorSummary(started.error) }),
+      };
     }
     const start = started.response;
     for (const s of start.mask_secrets ?? []) this.masker.add(s);

@@ -17,6 +17,8 @@ export interface WorkloadOutcome {
   /** Wall and CPU time of the task body, in ms (null for callbacks, or when it did not end). */
   execMs: number | null;
   execCpuMs: number | null;
+  /** The start failed without the server's refusal (see TryOutcome.startFailed). */
+  startFailed?: string;
 }
 
 export interface RunWorkloadOptions {
@@ -53,6 +55,7 @@ export async function runWorkload(
       next: out.next,
       execMs: out.execMs,
       execCpuMs: out.execCpuMs,
+      ...(out.startFailed === undefined ? {} : { startFailed: out.startFailed }),
     };
   }
   const out = await runCallback(workload, deps);

@@ -3,7 +3,7 @@
 // at a time). Output with no try running (a timer a finished task left behind) goes to the real
 // streams, which the executor reads.
 import { format } from "node:util";
-import type { LogLevel, TaskLog } from "./task-log.js";
+import { setTaskLogEcho, type LogLevel, type TaskLog } from "./task-log.js";
 
 let target: TaskLog | null = null;
 let installed = false;
@@ -73,4 +73,12 @@ export function captureInto(log: TaskLog): void {
 
 export function stopCapture(): void {
   target = null;
+}
+
+/**
+ * Task log lines also go to this process's real stdout: in a Kubernetes Pod, `kubectl logs` then
+ * shows the task's log even where the log folder is not shared.
+ */
+export function echoTaskLogsToStdout(): void {
+  setTaskLogEcho((text) => void realStdout.write(text));
 }

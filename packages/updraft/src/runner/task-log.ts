@@ -11,6 +11,14 @@ export type LogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR";
 /** Who wrote a line: the runner itself, or the task (its console, stdout/stderr, child processes). */
 export type LogSource = "runner" | "task";
 
+/** Where every task log line also goes (a Pod's stdout, for `kubectl logs`), or null. */
+let echo: ((text: string) => void) | null = null;
+
+/** Sends every line written to task logs from now on also to `write` (after masking). */
+export function setTaskLogEcho(write: ((text: string) => void) | null): void {
+  echo = write;
+}
+
 export class TaskLog {
   private fd: number | null = null;
   private opening: Promise<void> = Promise.resolve();
@@ -44,6 +52,7 @@ export class TaskLog {
         },
         (err: unknown) => {
           this.openError = err;
+          this.flush();
         },
       );
   }
@@ -54,17 +63,28 @@ export class TaskLog {
     this.flush();
   }
 
+  /** The file is open, or could not be opened (lines then go only to the echo). */
+  private get ready(): boolean {
+    return this.fd !== null || this.openError !== null;
+  }
+
   private flush(): void {
-    if (this.fd === null || !this.confirmed || this.held.length === 0) return;
+    if (!this.ready || !this.confirmed || this.held.length === 0) return;
     const text = this.held.join("");
     this.held = [];
     // Held lines are masked on the way out, since secrets become known while they are held.
-    writeSync(this.fd, this.masker.mask(text));
+    this.out(text);
   }
 
   private emit(text: string): void {
-    if (this.fd !== null && this.confirmed) writeSync(this.fd, this.masker.mask(text));
+    if (this.ready && this.confirmed) this.out(text);
     else this.held.push(text);
+  }
+
+  private out(text: string): void {
+    const masked = this.masker.mask(text);
+    if (this.fd !== null) writeSync(this.fd, masked);
+    echo?.(masked);
   }
 
   private format(level: LogLevel, source: LogSource, text: string): string {

@@ -15,6 +15,7 @@ import {
   type EndedTry,
 } from "../services/index.js";
 import type { SchedulerContext } from "./context.js";
+import { recordLostReason } from "./lost-reason.js";
 
 export interface ReapResult {
   reaped: EndedTry[];
@@ -53,12 +54,14 @@ export async function reapLostTry(
       and t.map_index = ${ti.map_index} and t.try_number = ${tryNumber} and t.state in ('running', 'queued')`,
     1,
   );
-  return failTries(
+  const result = await failTries(
     ctx,
     found,
     sql`t.state in ('running', 'queued')`,
     `The task's runner was lost: ${reason}`,
   );
+  await recordLostReason(ctx, result.reaped, reason);
+  return result;
 }
 
 async function lostCandidates(db: Db, where: RawBuilder<unknown>, limit: number): Promise<LostCandidate[]> {
@@ -208,6 +211,24 @@ function processExists(pid: number): boolean {
     // EPERM: it exists but belongs to someone else.
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/**
+ * Of the scheduler ids an executor found on its runners, those whose scheduler is gone: no
+ * running scheduler job has the id (adoptOrphans marks stale ones failed first). Ids that are not
+ * job ids count as gone.
+ */
+export async function goneSchedulers(ctx: SchedulerContext, owners: readonly string[]): Promise<string[]> {
+  const ids = owners.filter((o) => /^\d{1,15}$/.test(o)).map(Number);
+  const alive = new Set<string>();
+  if (ids.length > 0) {
+    const rows = await sql<{ id: number }>`
+      select id from job where job_type = 'scheduler' and state = 'running'
+        and id in (select (jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))::int)`.execute(ctx.db);
+    for (const r of rows.rows) alive.add(String(r.id));
+  }
+  if (ctx.jobId !== null) alive.add(String(ctx.jobId));
+  return owners.filter((o) => !alive.has(o));
 }
 
 /**

@@ -20,6 +20,7 @@ import { createDagRuns } from "./create-dag-runs.js";
 import { queueTaskInstances } from "./queue-task-instances.js";
 import {
   adoptOrphans,
+  goneSchedulers,
   reapLostTry,
   reapQueuedTooLong,
   reapStaleHeartbeats,
@@ -127,6 +128,11 @@ export class Scheduler {
         apiUrl: options.apiUrl,
         logFolder: options.config.logging.base_log_folder,
         now: () => clock.now(),
+        // A queued try waits at most this long before it is reaped (a Pending Pod included).
+        maxWaitS: Math.max(
+          options.config.scheduler.task_queued_timeout,
+          options.config.kubernetes_executor.worker_pods_pending_timeout,
+        ),
       },
       jobId: null,
     };
@@ -499,6 +505,18 @@ export class Scheduler {
         { count: adopted.length },
         "Adopted task instances queued by schedulers that are gone",
       );
+    }
+    // Runners that outlive their scheduler (Pods): the executor takes over those of gone ones.
+    const executor = this.ctx.executor;
+    if (executor.adopt !== undefined && this.ctx.jobId !== null) {
+      const runners = await executor
+        .adopt(String(this.ctx.jobId), (owners) => goneSchedulers(this.ctx, owners))
+        .catch((err: unknown) => {
+          this.ctx.logger.warn({ err: String(err) }, "Adopting the runners of gone schedulers failed");
+          return 0;
+        });
+      if (runners > 0)
+        this.ctx.logger.info({ count: runners }, "Adopted runners of schedulers that are gone");
     }
   }
 

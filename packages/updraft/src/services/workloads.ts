@@ -19,13 +19,17 @@ export interface WorkloadSigner {
   readonly logFolder: string;
   /** Local clock (ms), for token expiry only. */
   now(): number;
+  /** Seconds a try may wait between queuing and its start (queued, a Pod Pending); tokens outlast it. */
+  readonly maxWaitS?: number;
 }
 
 const DAY_S = 24 * 3600;
 const HOUR_S = 3600;
 
 function expiry(signer: WorkloadSigner, executionTimeoutMs: number | null): number {
-  const lifetime = Math.max(DAY_S, (executionTimeoutMs ?? 0) / 1000 + HOUR_S);
+  // A token must outlast the try's wait before it starts (a Pod may stay Pending: the
+  // KubernetesExecutor's worker_pods_pending_timeout, apache/airflow#53713) plus its run.
+  const lifetime = Math.max(DAY_S, (signer.maxWaitS ?? 0) + (executionTimeoutMs ?? 0) / 1000 + HOUR_S);
   return Math.floor(signer.now() / 1000 + lifetime);
 }
 
@@ -51,6 +55,10 @@ export function taskWorkload(
     queue: extra.queue,
     priority_weight: extra.priorityWeight,
     execution_timeout_ms: timeout,
+    // Only executors read it (the KubernetesExecutor's podOverride): absent when empty.
+    ...(task !== undefined && Object.keys(task.executor_config).length > 0
+      ? { executor_config: task.executor_config }
+      : {}),
   };
 }
 

@@ -31,6 +31,7 @@ import { startEngine, type Engine } from "../engine.js";
 import { terminalLogger } from "../logger.js";
 import { formatTable } from "../output.js";
 import { dagsSettings } from "../settings.js";
+import { runPodWorkload } from "./tasks-run-workload.js";
 
 const FINISHED_RUN = new Set(["success", "failed"]);
 
@@ -49,6 +50,8 @@ async function foregroundEngine(dagsFolderOption: string | undefined, dagId: str
     overrides: {
       "logging.base_log_folder": logFolder,
       "core.dags_are_paused_at_creation": true,
+      // A test runs here, in this process's runners, whatever executor the scheduler uses.
+      "core.executor": "LocalExecutor",
       ...(base.core.fernet_key ? {} : { "core.fernet_key": generateFernetKey() }),
     },
   });
@@ -268,6 +271,12 @@ export function registerTestRunCommands(program: Command): void {
     );
 }
 
+interface TasksRunOptions {
+  mapIndex: string;
+  workloadEnv?: string;
+  workloadFile?: string;
+}
+
 /**
  * `updraft tasks run`: runs one queued try of a task instance in this process, as an executor's
  * runner would (Airflow's `tasks run`). The try must be queued: the scheduler decides what runs.
@@ -282,13 +291,29 @@ export function registerTasksRunCommand(program: Command): void {
     .argument("<task_id>")
     .argument("<run_id>")
     .option("--map-index <n>", "map index of a mapped task instance", "-1")
-    .action(async (dagId: string, taskId: string, runId: string, opts: { mapIndex: string }) => {
+    .option(
+      "--workload-env <name>",
+      "read the workload (JSON) from this environment variable instead of the database, as a KubernetesExecutor Pod does",
+    )
+    .option("--workload-file <path>", "read the workload (JSON) from this file instead of the database")
+    .action(async (dagId: string, taskId: string, runId: string, opts: TasksRunOptions) => {
       const mapIndex = Number(opts.mapIndex);
       if (!Number.isInteger(mapIndex) || mapIndex < -1) {
         throw new UpdraftError(
           "INVALID_MAP_INDEX",
           `--map-index ${opts.mapIndex} is not -1 or a whole number ≥ 0.`,
         );
+      }
+      if (opts.workloadEnv !== undefined || opts.workloadFile !== undefined) {
+        // A worker Pod: never the database (it has no credentials for it).
+        await runPodWorkload(
+          { dagId, taskId, runId, mapIndex },
+          {
+            ...(opts.workloadEnv === undefined ? {} : { workloadEnv: opts.workloadEnv }),
+            ...(opts.workloadFile === undefined ? {} : { workloadFile: opts.workloadFile }),
+          },
+        );
+        return;
       }
       const config = cliConfig();
       const secretKey = config.api.secret_key ?? standaloneSecrets(config.home).secret_key;
