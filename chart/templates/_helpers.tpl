@@ -142,10 +142,13 @@ and get no database URL and no key. Secrets come by secretKeyRef, never as value
 {{- $_ := set $plain "UPDRAFT__CORE__EXECUTOR" $.Values.executor -}}
 {{- $_ := set $plain "UPDRAFT__CORE__DAGS_FOLDER" (include "updraft.dagsFolder" $) -}}
 {{- $_ := set $plain "UPDRAFT__LOGGING__BASE_LOG_FOLDER" $.Values.logs.mountPath -}}
-{{- $_ := set $plain "UPDRAFT__CORE__EXECUTION_API_SERVER_URL" (printf "http://%s.%s.svc:8080/execution/" (include "updraft.apiServiceName" $) $.Release.Namespace) -}}
+{{- $api := include "updraft.apiServer" $ | fromJson -}}
+{{- $_ := set $plain "UPDRAFT__CORE__EXECUTION_API_SERVER_URL" (printf "http://%s.%s.svc:%v/execution/" (include "updraft.apiServiceName" $) $.Release.Namespace (int $api.service.port)) -}}
 {{- if eq $.Values.executor "KubernetesExecutor" -}}
 {{- $_ := set $plain "UPDRAFT__KUBERNETES_EXECUTOR__POD_TEMPLATE_FILE" (include "updraft.podTemplatePath" $) -}}
 {{- $_ := set $plain "UPDRAFT__KUBERNETES_EXECUTOR__NAMESPACE" $.Release.Namespace -}}
+{{- /* The scheduler reaches the Kubernetes API with its service account (RBAC in rbac.yaml). */ -}}
+{{- $_ := set $plain "UPDRAFT__KUBERNETES_EXECUTOR__IN_CLUSTER" "true" -}}
 {{- end -}}
 {{- if $.Values.statsd.enabled -}}
 {{- $_ := set $plain "UPDRAFT__METRICS__STATSD_ON" "true" -}}

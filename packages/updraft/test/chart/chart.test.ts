@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FIXTURES } from "../helpers.js";
-import { CHART, LAB_VALUES, PRODUCTION_VALUES, find, helm, render, type Manifest } from "./render.js";
+import { CHART, LAB_VALUES, PRODUCTION_VALUES, find, helm, notes, render, type Manifest } from "./render.js";
 import { schemaProblems } from "./validate.js";
 
 const MONITORING_VALUES = join(FIXTURES, "chart", "airflow-monitoring-values.yaml");
@@ -117,6 +117,8 @@ describe("the default values", () => {
     expect(c.args).toEqual(["scheduler"]);
     const env = envOf(c);
     expect(env.get("UPDRAFT__CORE__EXECUTOR")?.value).toBe("KubernetesExecutor");
+    expect(env.get("UPDRAFT__KUBERNETES_EXECUTOR__IN_CLUSTER")?.value).toBe("true");
+    expect(env.get("UPDRAFT__KUBERNETES_EXECUTOR__NAMESPACE")?.value).toBe("airflow");
     const path = env.get("UPDRAFT__KUBERNETES_EXECUTOR__POD_TEMPLATE_FILE")?.value;
     const mount = c.volumeMounts?.find((v) => v.name === "pod-template");
     expect(mount?.mountPath).toBe(path);
@@ -428,6 +430,24 @@ describe("other values", () => {
     const ms = render([], ["webserver.defaultUser.enabled=false", "apiServer.replicas=3"]);
     expect(ms.some((m) => m.metadata.name === "airflow-create-user")).toBe(false);
     expect(replicas(find(ms, "Deployment", "airflow-api-server"))).toBe(3);
+  });
+});
+
+describe("NOTES.txt", () => {
+  it("says what of the tutorial's production values Updraft does not use or refuses", () => {
+    const text = notes([PRODUCTION_VALUES]);
+    expect(text).toContain("kubectl -n airflow port-forward svc/airflow-api-server 8080:8080");
+    expect(text).toContain("get secret airflow-default-user");
+    expect(text).toContain('defaultUser.password is "changeme", which Updraft refuses');
+    expect(text).toContain("Not used: airflowVersion, defaultAirflowRepository and defaultAirflowTag");
+    expect(text).toContain("PgBouncer pools in session mode");
+  });
+
+  it("lists the lab's Airflow-only settings it dropped, and warns of nothing else", () => {
+    const text = notes([LAB_VALUES]);
+    expect(text).toContain("config.core.load_examples");
+    expect(text).not.toContain("WARNING");
+    expect(text).not.toContain("airflowVersion");
   });
 });
 

@@ -57,3 +57,21 @@ export function find(manifests: Manifest[], kind: string, name: string): Manifes
   }
   return m;
 }
+
+/** The NOTES.txt `helm install` prints, rendered offline (--dry-run=client needs no cluster). */
+export function notes(valuesFiles: string[] = [], sets: string[] = []): string {
+  const r = helm([
+    "install",
+    "airflow",
+    CHART,
+    "--namespace",
+    "airflow",
+    "--dry-run=client",
+    ...valuesFiles.flatMap((f) => ["--values", f]),
+    ...sets.flatMap((s) => ["--set", s]),
+  ]);
+  if (r.status !== 0) throw new Error(`helm install --dry-run failed (${r.status}): ${r.stderr}`);
+  const at = r.stdout.indexOf("\nNOTES:\n");
+  if (at < 0) throw new Error(`helm printed no NOTES:\n${r.stdout.slice(0, 2000)}`);
+  return r.stdout.slice(at + "\nNOTES:\n".length);
+}
