@@ -426,6 +426,49 @@ describe("other values", () => {
     });
   });
 
+  it("an external database from its parts: the URL escaped, PgBouncer using its sslmode", () => {
+    const password = 'p@ss wo+rd/:"x';
+    const ms = render(
+      [],
+      [
+        "postgresql.enabled=false",
+        "data.metadataConnection.host=db.example.com",
+        "data.metadataConnection.sslmode=require",
+        `data.metadataConnection.pass=${password}`,
+      ],
+    );
+    const url = new URL(decoded(find(ms, "Secret", "airflow-metadata"))["connection"]!);
+    expect([url.hostname, url.port, url.pathname, url.searchParams.get("sslmode")]).toEqual([
+      "db.example.com",
+      "5432",
+      "/updraft",
+      "require",
+    ]);
+    expect(decodeURIComponent(url.password)).toBe(password);
+
+    const pooled = render(
+      [],
+      [
+        "postgresql.enabled=false",
+        "data.metadataConnection.host=db.example.com",
+        "data.metadataConnection.sslmode=require",
+        `data.metadataConnection.pass=${password}`,
+        "pgbouncer.enabled=true",
+      ],
+    );
+    const viaPool = new URL(decoded(find(pooled, "Secret", "airflow-metadata"))["connection"]!);
+    expect([viaPool.hostname, viaPool.port, viaPool.searchParams.get("sslmode")]).toEqual([
+      "airflow-pgbouncer",
+      "6543",
+      "disable",
+    ]);
+    const files = find(pooled, "Secret", "airflow-pgbouncer-config")["stringData"] as Record<string, string>;
+    expect(files["pgbouncer.ini"]).toContain("server_tls_sslmode = require");
+    expect(files["pgbouncer.ini"]).toContain("updraft = host=db.example.com port=5432 dbname=updraft");
+    expect(files["userlist.txt"]).toBe('"postgres" "p@ss wo+rd/:""x"\n');
+    expectSecretsNotInlined(pooled, [password]);
+  });
+
   it("webserver keys override apiServer's, false included", () => {
     const ms = render([], ["webserver.defaultUser.enabled=false", "apiServer.replicas=3"]);
     expect(ms.some((m) => m.metadata.name === "airflow-create-user")).toBe(false);
