@@ -403,6 +403,26 @@ describe("other values", () => {
     expect(container(find(ms, "Deployment", "statsd-exporter")).ports).toHaveLength(2);
   });
 
+  it.each(["KubernetesExecutor", "LocalExecutor"])("every switch on, %s: valid manifests", (executor) => {
+    const ms = render(
+      [PRODUCTION_VALUES],
+      [
+        `executor=${executor}`,
+        "dags.persistence.enabled=true",
+        "triggerer.enabled=true",
+        "monitoring.dashboard.enabled=true",
+        "webserver.defaultUser.password=a-real-password",
+      ],
+    );
+    expectValid(ms);
+    // With a DAGs claim, one git-sync (the DAG processor's) fills it; nobody else syncs.
+    const syncing = ms
+      .filter((m) => m.kind === "Deployment" && podSpec(m).containers.some((c) => c.name === "git-sync"))
+      .map((m) => m.metadata.name);
+    expect(syncing).toEqual(["airflow-dag-processor"]);
+    expect(find(ms, "Deployment", "airflow-triggerer")).toBeDefined();
+  });
+
   it("LocalExecutor: no pod template, and the scheduler reads the DAGs itself", () => {
     const ms = render([LAB_VALUES], ["executor=LocalExecutor"]);
     expectValid(ms);
