@@ -3,14 +3,27 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { staleChartFiles } from "../../../../scripts/sync-chart-files.mjs";
-import { REPO_ROOT, find, render } from "./render.js";
+import { CHART, REPO_ROOT, find, helm, render } from "./render.js";
+import { cleanupTempDirs, tempDir } from "../helpers.js";
 import { schemaProblems } from "./validate.js";
 
 const monitoring = (file: string) => readFileSync(join(REPO_ROOT, "monitoring", file), "utf8");
 
+afterAll(() => cleanupTempDirs());
+
 describe("the chart's monitoring", () => {
+  it("survives `helm package`: the packaged chart carries the copies", () => {
+    const out = tempDir("updraft-chart-package-");
+    const packed = helm(["package", CHART, "--destination", out]);
+    expect(packed.status, packed.stderr).toBe(0);
+    const tgz = join(out, "updraft-0.1.0.tgz");
+    const r = helm(["template", "airflow", tgz, "--set", "monitoring.prometheusRule.enabled=true"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("alert: UpdraftSchedulerHeartbeatMissing");
+  });
+
   it("has current copies of monitoring/ in chart/files/ (node scripts/sync-chart-files.mjs)", () => {
     expect(staleChartFiles()).toEqual([]);
   });
