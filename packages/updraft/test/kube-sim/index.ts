@@ -12,6 +12,7 @@ import { Faults } from "./faults.js";
 import { Handlers, type Hooks } from "./handlers.js";
 import { DEFAULT_IMAGES } from "./images.js";
 import { writeKubeconfig } from "./kubeconfig.js";
+import type { RuntimeOptions } from "./kubelet.js";
 import { PodRuntime } from "./pods-runtime.js";
 import { type RequestRecord, SimServer } from "./server.js";
 import { withSparkOperator } from "./spark.js";
@@ -89,17 +90,13 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
   const faults = new Faults();
   const hooks: Hooks = {};
   // The runtime reports a Pod gone after deletion; its dependents are then collected.
-  const runtime = new PodRuntime(
-    store,
-    faults,
-    {
-      images: { ...DEFAULT_IMAGES, ...(options.images ?? {}) },
-      startDelayMs: options.startDelayMs ?? 50,
-      maxGraceMs: options.maxGraceMs ?? 2000,
-      retryMs: options.retryMs ?? 1000,
-    },
-    (pod) => handlers.collect(pod),
-  );
+  const runtimeOptions: RuntimeOptions = {
+    images: { ...DEFAULT_IMAGES, ...(options.images ?? {}) },
+    startDelayMs: options.startDelayMs ?? 50,
+    maxGraceMs: options.maxGraceMs ?? 2000,
+    retryMs: options.retryMs ?? 1000,
+  };
+  const runtime = new PodRuntime(store, faults, runtimeOptions, (pod) => handlers.collect(pod));
   const handlers = new Handlers(store, runtime, hooks, options.autoCreateNamespaces ?? true);
   handlers.ensureNamespace("default");
   handlers.ensureNamespace("kube-system");
@@ -115,6 +112,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
   const ownDir = options.kubeconfigPath === undefined ? mkdtempSync(join(tmpdir(), "kube-sim-")) : undefined;
   const kubeconfigPath = options.kubeconfigPath ?? join(ownDir!, "kubeconfig");
   writeKubeconfig(kubeconfigPath, url);
+  runtimeOptions.podKubeconfig = kubeconfigPath;
   let closed = false;
   return {
     url,

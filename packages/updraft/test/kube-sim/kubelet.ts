@@ -23,6 +23,14 @@ export interface RuntimeOptions {
   maxGraceMs: number;
   /** Delay before retrying what failed (image pull, missing Secret), and the first restart back-off. */
   retryMs: number;
+  /**
+   * The simulator's kubeconfig, given to every container as KUBECONFIG (unless its env sets one):
+   * the stand-in for the service account token and KUBERNETES_SERVICE_HOST a real kubelet gives a
+   * Pod, which the official client's loadFromDefault() would use in a cluster. Without it, a task
+   * in a Pod that itself talks to the cluster (a KubernetesPodOperator under the
+   * KubernetesExecutor) would find no cluster.
+   */
+  podKubeconfig?: string;
 }
 
 export abstract class Kubelet {
@@ -87,6 +95,8 @@ export abstract class Kubelet {
       return;
     }
     const { argv, env, cwd } = launch;
+    if (this.options.podKubeconfig !== undefined && env.KUBECONFIG === undefined)
+      env.KUBECONFIG = this.options.podKubeconfig;
     this.event(
       pod,
       "Normal",

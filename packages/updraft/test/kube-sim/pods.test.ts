@@ -66,6 +66,21 @@ describe("Pods", () => {
     expect(tail).toBe("done\n");
   });
 
+  it("gives containers the simulator's kubeconfig (its stand-in for the service account), unless their env sets one", async () => {
+    await core.createNamespacedPod({
+      namespace: "default",
+      body: shPod("in-cluster", 'echo "kc=$KUBECONFIG"'),
+    });
+    const own = shPod("own-kc", 'echo "kc=$KUBECONFIG"');
+    own.spec!.containers[0]!.env = [{ name: "KUBECONFIG", value: "/etc/own" }];
+    await core.createNamespacedPod({ namespace: "default", body: own });
+    for (const name of ["in-cluster", "own-kc"])
+      await waitFor("Succeeded", () => podPhase(sim, name) === "Succeeded");
+    const log = (name: string) => core.readNamespacedPodLog({ name, namespace: "default" });
+    expect(await log("in-cluster")).toBe(`kc=${sim.kubeconfigPath}\n`);
+    expect(await log("own-kc")).toBe("kc=/etc/own\n");
+  });
+
   it("honours timestamps, limitBytes and sinceSeconds on logs", async () => {
     await core.createNamespacedPod({
       namespace: "default",
