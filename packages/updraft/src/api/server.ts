@@ -29,6 +29,7 @@ import { deadlineRoutes } from "./rest/deadlines.js";
 import { healthRoutes } from "./rest/health.js";
 import { importErrorRoutes } from "./rest/import-errors.js";
 import { logRoutes } from "./rest/logs.js";
+import { podLogSource } from "./rest/pod-log.js";
 import { poolRoutes } from "./rest/pools.js";
 import { roleRoutes } from "./rest/roles.js";
 import { tokenRoutes } from "./rest/tokens.js";
@@ -209,7 +210,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(slaMissRoutes(database));
       await rest.register(deadlineRoutes(database));
       await rest.register(eventLogRoutes(database));
-      await rest.register(logRoutes(database, config.logging.base_log_folder));
+      await rest.register(logRoutes(database, config.logging.base_log_folder, podLogSource(config)));
       await rest.register(variableRoutes(database, cipher));
       await rest.register(connectionRoutes(database, cipher));
       await rest.register(poolRoutes(database));

@@ -386,6 +386,31 @@ describe("the tutorial's lab values (airflow-lab-values.yaml)", () => {
     expect(dagsMount?.mountPath).toBe("/opt/updraft/dags");
   });
 
+  it("let the API server read the worker Pods' logs (no logs claim: the log view reads the Pod)", () => {
+    const api = find(ms, "Deployment", "airflow-api-server");
+    const env = envOf(container(api));
+    expect(env.get("UPDRAFT__CORE__EXECUTOR")?.value).toBe("KubernetesExecutor");
+    expect(env.get("UPDRAFT__KUBERNETES_EXECUTOR__IN_CLUSTER")?.value).toBe("true");
+    expect(env.get("UPDRAFT__KUBERNETES_EXECUTOR__NAMESPACE")?.value).toBeDefined();
+    const sa = podSpec(api).serviceAccountName;
+    // Every verb the API server's service account has on a resource, through its RoleBindings.
+    const verbs = (resource: string): string[] =>
+      ms
+        .filter(
+          (m) =>
+            m.kind === "RoleBinding" &&
+            (m["subjects"] as { kind: string; name: string }[]).some(
+              (s) => s.kind === "ServiceAccount" && s.name === sa,
+            ),
+        )
+        .map((b) => find(ms, "Role", (b["roleRef"] as { name: string }).name))
+        .flatMap((r) => r["rules"] as { apiGroups: string[]; resources: string[]; verbs: string[] }[])
+        .filter((rule) => rule.apiGroups.includes("") && rule.resources.includes(resource))
+        .flatMap((rule) => rule.verbs);
+    expect(verbs("pods")).toEqual(expect.arrayContaining(["get", "list"]));
+    expect(verbs("pods/log")).toContain("get");
+  });
+
   it("create the lab's admin from a Secret holding admin123, never inlined", () => {
     expect(decoded(find(ms, "Secret", "airflow-default-user"))["password"]).toBe("admin123");
     expectSecretsNotInlined(ms, ["admin123"]);

@@ -12,6 +12,7 @@ import { UpdraftError } from "../../common/errors.js";
 import { getTaskInstance, type Database } from "../../db/index.js";
 import { taskLogRelativePath } from "../../model/log-path.js";
 import { Id, route } from "./common.js";
+import type { PodLogSource } from "./pod-log.js";
 
 /** The most one JSON reply carries; the continuation token asks for the rest. */
 export const LOG_CHUNK_BYTES = 1024 * 1024;
@@ -71,9 +72,10 @@ function logNotFound(what: string): UpdraftError {
 /**
  * Task logs, read from `logging.base_log_folder` at the path the runner writes (taskLogRelativePath,
  * the one function both sides use). The path is built from escaped ids (never from raw input) and
- * checked to stay inside the folder, also after following symbolic links.
+ * checked to stay inside the folder, also after following symbolic links. A log whose file is
+ * missing is read from the try's Pod when `podLogs` is given (the KubernetesExecutor).
  */
-export function logRoutes(database: Database, baseLogFolder: string) {
+export function logRoutes(database: Database, baseLogFolder: string, podLogs: PodLogSource | null = null) {
   const db = database.db;
   const base = resolve(baseLogFolder);
   return async function routes(root: FastifyInstance): Promise<void> {
@@ -108,15 +110,24 @@ export function logRoutes(database: Database, baseLogFolder: string) {
           );
         const from = decodeToken(q.token);
         const file = await insideOrNull(base, resolve(base, taskLogRelativePath(key, p.try_number)));
-        if (file === null)
-          throw logNotFound(
-            `No log of try ${p.try_number} of task "${p.task_id}" was found (it may not have started, or its log lives elsewhere).`,
-          );
         // The try is still writing while it is this try and running (or about to).
         const writing =
           p.try_number === ti.try_number &&
           (ti.state === "running" || ti.state === "queued" || ti.state === "restarting");
-        if ((request.headers.accept ?? "").includes("text/plain")) {
+        const plain = (request.headers.accept ?? "").includes("text/plain");
+        if (file === null) {
+          const missing = `No log of try ${p.try_number} of task "${p.task_id}" was found (it may not have started, or its log lives elsewhere).`;
+          const fromPod = podLogs === null ? null : await podLogs.read(key, p.try_number);
+          if (fromPod === null) throw logNotFound(missing);
+          if (!fromPod.found) throw logNotFound(`${missing} ${fromPod.hint}`);
+          const log = Buffer.from(fromPod.text, "utf8");
+          if (plain)
+            return reply
+              .type("text/plain; charset=utf-8")
+              .send(log.subarray(Math.min(from, log.length)) as unknown as z.infer<typeof LogJson>);
+          return chunkOf(log, from, q, writing);
+        }
+        if (plain) {
           // A stream bypasses the JSON serializer; the schema types only the JSON reply.
           const stream = createReadStream(file, { start: from });
           return reply.type("text/plain; charset=utf-8").send(stream as unknown as z.infer<typeof LogJson>);
@@ -125,22 +136,49 @@ export function logRoutes(database: Database, baseLogFolder: string) {
         try {
           const { size } = await handle.stat();
           const start = Math.min(from, size);
-          const length = q.full_content
-            ? size - start
-            : Math.min(size - start, q.max_bytes ?? LOG_CHUNK_BYTES);
+          const length = chunkLength(size - start, q);
           const buffer = Buffer.alloc(length);
           await handle.read(buffer, 0, length, start);
-          // Stop at the last complete UTF-8 character, so that a chunk never splits one.
-          const text = buffer.toString("utf8", 0, completeUtf8(buffer));
-          const next = start + Buffer.byteLength(text);
-          const done = !writing && next >= size;
-          return { content: text, continuation_token: done ? null : encodeToken(next) };
+          return chunkReply(buffer, start, size, writing);
         } finally {
           await handle.close();
         }
       },
     );
   };
+}
+
+/** How much of the `left` bytes one JSON reply carries. */
+function chunkLength(left: number, q: { full_content: boolean; max_bytes?: number | undefined }): number {
+  return q.full_content ? left : Math.min(left, q.max_bytes ?? LOG_CHUNK_BYTES);
+}
+
+/** The JSON reply for `buffer`, read at `start` of a log of `size` bytes. */
+function chunkReply(buffer: Buffer, start: number, size: number, writing: boolean): z.infer<typeof LogJson> {
+  // Stop at the last complete UTF-8 character, so that a chunk never splits one.
+  const text = buffer.toString("utf8", 0, completeUtf8(buffer));
+  const next = start + Buffer.byteLength(text);
+  const done = !writing && next >= size;
+  return { content: text, continuation_token: done ? null : encodeToken(next) };
+}
+
+/**
+ * The JSON reply for a log held whole in memory (read from a Pod): the token is a byte offset
+ * into it as into a file, since a Pod's log, like the file, only grows.
+ */
+function chunkOf(
+  log: Buffer,
+  from: number,
+  q: { full_content: boolean; max_bytes?: number | undefined },
+  writing: boolean,
+): z.infer<typeof LogJson> {
+  const start = Math.min(from, log.length);
+  return chunkReply(
+    log.subarray(start, start + chunkLength(log.length - start, q)),
+    start,
+    log.length,
+    writing,
+  );
 }
 
 /** The length of `buf` without a trailing incomplete UTF-8 sequence. */

@@ -165,6 +165,11 @@ export class KubeApi {
     );
   }
 
+  /** A container's log so far (the API server's log view reads kept Pods through it). */
+  readPodLog(namespace: string, name: string, container: string): Promise<string> {
+    return this.timed(() => this.core.readNamespacedPodLog({ namespace, name, container }, this.options()));
+  }
+
   deletePod(namespace: string, name: string): Promise<V1Pod> {
     return this.timed(() => this.core.deleteNamespacedPod({ namespace, name }, this.options()));
   }

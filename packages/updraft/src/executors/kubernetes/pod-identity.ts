@@ -84,9 +84,25 @@ export function tokenSecretName(pod: string): string {
 
 /** Labels of a worker Pod: label-safe values, for selectors. */
 export function podLabels(k: PodKey, owner: string): Record<string, string> {
+  return { ...identityLabels(k), [OWNER_LABEL]: labelSafe(owner) };
+}
+
+/**
+ * The label selector of one try's Pod, whichever scheduler owns it (the API server reads the
+ * log of a try whose log file it lacks from its Pod): the same labels the executor sets, and, as
+ * unmapped tries and task Pods carry no map_index or callback label, their absence.
+ */
+export function tryPodSelector(k: PodKey): string {
+  const terms = Object.entries(identityLabels(k)).map(([name, value]) => `${name}=${value}`);
+  if (k.ti.map_index < 0) terms.push("!map_index");
+  if (k.callback === undefined) terms.push(`!${CALLBACK_LABEL}`);
+  return terms.join(",");
+}
+
+/** Every label of a worker Pod but its owner's. */
+function identityLabels(k: PodKey): Record<string, string> {
   const labels: Record<string, string> = {
     [WORKER_LABEL]: "True",
-    [OWNER_LABEL]: labelSafe(owner),
     dag_id: labelSafe(k.ti.dag_id),
     task_id: labelSafe(k.ti.task_id),
     run_id: labelSafe(k.ti.run_id),
