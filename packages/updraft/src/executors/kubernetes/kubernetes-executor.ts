@@ -9,7 +9,6 @@ import { labelSafe, type KubeTarget } from "../../kube/index.js";
 import {
   stderrLogger,
   type Executor,
-  type ExecutorEvent,
   type ExecutorListener,
   type ExecutorLogger,
   type StopOptions,
@@ -26,6 +25,7 @@ import { podVerdict, pendingTimeoutReason } from "./pod-status.js";
 import { TemplateCache } from "./template-cache.js";
 import type { KubernetesExecutorOptions, KubernetesExecutorStats } from "./options.js";
 import { buildWorkerPod, podTemplateFileOf } from "./worker-pod.js";
+import { ExecutorListeners } from "../listeners.js";
 
 export class KubernetesExecutor implements Executor {
   readonly name = "KubernetesExecutor";
@@ -34,11 +34,11 @@ export class KubernetesExecutor implements Executor {
     Omit<KubernetesExecutorOptions, "podTemplateFile" | "owner" | "target" | "logger">
   >;
   private readonly logger: ExecutorLogger;
+  private readonly listeners: ExecutorListeners;
   private readonly target: KubeTarget;
   private readonly templates: TemplateCache;
   private readonly queue = new WorkloadQueue();
   private readonly pods: PodTracker;
-  private readonly listeners = new Set<ExecutorListener>();
   private api: KubeApi | null = null;
   private watch: PodWatch | null = null;
   private owner: string | null;
@@ -70,6 +70,7 @@ export class KubernetesExecutor implements Executor {
     this.namespace = this.o.namespace;
     this.target = options.target ?? {};
     this.logger = options.logger ?? stderrLogger;
+    this.listeners = new ExecutorListeners(this.logger);
     this.owner = options.owner ?? null;
     this.templates = new TemplateCache(options.podTemplateFile);
     this.pods = new PodTracker();
@@ -133,18 +134,7 @@ export class KubernetesExecutor implements Executor {
   }
 
   onEvent(listener: ExecutorListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  private emit(event: ExecutorEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(event);
-      } catch (err) {
-        this.logger.error({ error: String(err) }, "executor event listener threw");
-      }
-    }
+    return this.listeners.add(listener);
   }
 
   private timedOwn<T>(fn: () => T): T {
@@ -215,7 +205,7 @@ export class KubernetesExecutor implements Executor {
       { dag_id: w.ti.dag_id, task_id: w.ti.task_id, try_number: w.try_number, reason },
       "worker Pod not created",
     );
-    this.emit({ type: "lost", kind: w.kind, ti: w.ti, try_number: w.try_number, reason });
+    this.listeners.emit({ type: "lost", kind: w.kind, ti: w.ti, try_number: w.try_number, reason });
   }
 
   private failQueued(reason: string): void {
@@ -269,7 +259,7 @@ export class KubernetesExecutor implements Executor {
     t.reported = true;
     const k = t.key;
     if (reason === null)
-      this.emit({
+      this.listeners.emit({
         type: "finished",
         kind: k.kind,
         ti: k.ti,
@@ -280,7 +270,7 @@ export class KubernetesExecutor implements Executor {
       });
     else {
       this.logger.warn({ pod: t.name, reason }, "worker Pod lost its try");
-      this.emit({ type: "lost", kind: k.kind, ti: k.ti, try_number: k.try_number, reason });
+      this.listeners.emit({ type: "lost", kind: k.kind, ti: k.ti, try_number: k.try_number, reason });
     }
     if (gone) {
       this.pods.forget(t.name, t);
@@ -343,7 +333,13 @@ export class KubernetesExecutor implements Executor {
     }
     t.reported = true;
     const reason = pendingTimeoutReason(fresh ?? t.last, this.o.pendingTimeoutS);
-    this.emit({ type: "lost", kind: t.key.kind, ti: t.key.ti, try_number: t.key.try_number, reason });
+    this.listeners.emit({
+      type: "lost",
+      kind: t.key.kind,
+      ti: t.key.ti,
+      try_number: t.key.try_number,
+      reason,
+    });
     // A Pod stuck Pending is deleted whatever delete_worker_pods says: it would hold its place.
     this.settle(t, true);
   }

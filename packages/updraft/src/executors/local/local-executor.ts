@@ -10,7 +10,6 @@ import type { Workload } from "../../model/execution-api.js";
 import {
   stderrLogger,
   type Executor,
-  type ExecutorEvent,
   type ExecutorListener,
   type ExecutorLogger,
   type StopOptions,
@@ -19,6 +18,7 @@ import {
 import { PoolSizing } from "./pool-sizing.js";
 import { RunnerProcess, type RunnerMessage } from "./runner-process.js";
 import { WorkloadQueue } from "./workload-queue.js";
+import { ExecutorListeners } from "../listeners.js";
 
 /** The runner entry in the built package (a path, not an import: runner code runs only in children). */
 export const RUNNER_SCRIPT = ((): string => {
@@ -92,9 +92,9 @@ export class LocalExecutor implements Executor {
   private readonly script: string;
   private readonly env: NodeJS.ProcessEnv;
   private readonly logger: ExecutorLogger;
+  private readonly listeners: ExecutorListeners;
   private readonly queue = new WorkloadQueue();
   private readonly processes = new Set<RunnerProcess>();
-  private readonly listeners = new Set<ExecutorListener>();
   private started = false;
   private stopping = false;
   private startFailures = 0;
@@ -133,6 +133,7 @@ export class LocalExecutor implements Executor {
     this.script = options.runnerScript ?? RUNNER_SCRIPT;
     this.env = runnerEnv(options.env ?? process.env);
     this.logger = options.logger ?? stderrLogger;
+    this.listeners = new ExecutorListeners(this.logger);
   }
 
   /** Starts the warm processes and resolves once they are ready. */
@@ -181,21 +182,7 @@ export class LocalExecutor implements Executor {
   }
 
   onEvent(listener: ExecutorListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  private emit(event: ExecutorEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(event);
-      } catch (err) {
-        this.logger.error(
-          { err: err instanceof Error ? err.message : String(err) },
-          "executor event listener threw",
-        );
-      }
-    }
+    return this.listeners.add(listener);
   }
 
   private spawn(oneShot: boolean, workload?: Workload): RunnerProcess {
@@ -369,7 +356,7 @@ export class LocalExecutor implements Executor {
     }
     this.doneSinceArmed++;
     if (m.exec_ms !== null && m.exec_cpu_ms !== null) this.sizing.observe(m.exec_ms, m.exec_cpu_ms);
-    this.emit({
+    this.listeners.emit({
       type: "finished",
       kind: m.kind,
       ti: m.ti,
@@ -390,7 +377,7 @@ export class LocalExecutor implements Executor {
       const reason = p.describeDeath(code, signal, this.memoryCapMb);
       this.logger.error({ ...describe(w), pid: p.pid, reason }, "runner process died during a try");
       this.appendToTaskLog(w, reason);
-      this.emit({ type: "lost", kind: w.kind, ti: w.ti, try_number: w.try_number, reason });
+      this.listeners.emit({ type: "lost", kind: w.kind, ti: w.ti, try_number: w.try_number, reason });
     } else if (p.tasksRun === 0 && !this.stopping && p.killedBecause === null) {
       this.startFailures++;
       this.logger.error(
@@ -409,7 +396,7 @@ export class LocalExecutor implements Executor {
   /** Runner processes cannot start at all: report queued work as lost instead of spawning forever. */
   private failQueued(reason: string): void {
     for (const w of this.queue.drain())
-      this.emit({ type: "lost", kind: w.kind, ti: w.ti, try_number: w.try_number, reason });
+      this.listeners.emit({ type: "lost", kind: w.kind, ti: w.ti, try_number: w.try_number, reason });
   }
 
   private appendToTaskLog(w: Workload, reason: string): void {

@@ -8,6 +8,7 @@ import { BASE_CONTAINER, buildPodManifest } from "./pod-spec.js";
 import { resolveTarget } from "./target.js";
 import type { KubernetesPodOperatorOptions, OnFinishAction } from "./types.js";
 import { XCOM_SIDECAR_NAME, xcomTextFromSidecarLog } from "./xcom-sidecar.js";
+import { containerLine, operatorLog } from "./task-output.js";
 
 const KPO_FIELDS = [
   "name",
@@ -85,17 +86,6 @@ function checkPodOptions(o: KubernetesPodOperatorOptions): void {
     if (e.secretRef === undefined && e.configMapRef === undefined)
       c.fail(`each envFrom entry needs secretRef or configMapRef with a name, got ${JSON.stringify(e)}.`);
   }
-}
-
-/** Writes a container's line into the task log (the runner captures stdout), as Airflow prefixes it. */
-function containerLine(container: string, line: string): void {
-  process.stdout.write(`[${container}] ${line}\n`);
-}
-
-function operatorLog(level: "INFO" | "WARNING" | "ERROR", text: string): void {
-  if (level === "INFO") console.info(text);
-  else if (level === "WARNING") console.warn(text);
-  else console.error(text);
 }
 
 /**

@@ -6,6 +6,7 @@ import { pick, tryIdentity } from "./pod-operator.js";
 import { loadApplication, manifestName, prepareApplication } from "./spark-application.js";
 import { resolveTarget } from "./target.js";
 import type { SparkKubernetesOperatorOptions } from "./types.js";
+import { containerLine, operatorLog } from "./task-output.js";
 
 const SPARK_FIELDS = [
   "applicationFile",
@@ -51,16 +52,6 @@ function checkSparkOptions(o: SparkKubernetesOperatorOptions): void {
   c.optionalString("codePath", o.codePath);
   for (const b of ["deleteOnTermination", "getLogs", "inCluster"] as const) c.optionalBoolean(b, o[b]);
   c.positiveNumber("startupTimeoutSeconds", o.startupTimeoutSeconds);
-}
-
-function containerLine(container: string, line: string): void {
-  process.stdout.write(`[${container}] ${line}\n`);
-}
-
-function operatorLog(level: "INFO" | "WARNING" | "ERROR", text: string): void {
-  if (level === "INFO") console.info(text);
-  else if (level === "WARNING") console.warn(text);
-  else console.error(text);
 }
 
 /**
