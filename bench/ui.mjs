@@ -121,8 +121,9 @@ export async function main(argv) {
     const longest = Math.max(...frames);
     const sorted = [...frames].sort((a, b) => a - b);
     const p95 = sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)];
+    const long = frames.flatMap((f, i) => (f > 100 ? [`#${i} ${Math.round(f)} ms`] : []));
     console.log(
-      `Grid scroll frames: p50 ${Math.round(sorted[Math.floor(sorted.length / 2)])} ms, p95 ${Math.round(p95)} ms, over 100 ms: ${frames.filter((f) => f > 100).length}`,
+      `Grid scroll frames: p50 ${Math.round(sorted[Math.floor(sorted.length / 2)])} ms, p95 ${Math.round(p95)} ms, over 100 ms: ${long.length}${long.length > 0 ? ` (${long.join(", ")})` : ""}`,
     );
     report(`Grid scroll through ${runs} runs: longest frame of ${frames.length}`, longest, 100);
     await page.waitForSelector(".grid-cell[data-state]");

@@ -10,5 +10,8 @@ const ESCAPES: Record<string, string> = {
 
 /** A value made safe inside a double-quoted HTML attribute or as text. */
 export function escapeAttr(value: string): string {
-  return value.replace(/[&"<>']/g, (ch) => ESCAPES[ch] ?? ch);
+  // Most values (task ids, states) need nothing: no new string for them (less garbage per frame).
+  return NEEDS_ESCAPE.test(value) ? value.replace(/[&"<>']/g, (ch) => ESCAPES[ch] ?? ch) : value;
 }
+
+const NEEDS_ESCAPE = /[&"<>']/;

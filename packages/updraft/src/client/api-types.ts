@@ -1528,12 +1528,11 @@ export interface components {
             }[];
             task_instances: {
                 dag_run_id: string;
-                end_date: string | null;
+                duration_s: number | null;
                 map_count: number;
                 mapped_states: {
                     [key: string]: number;
                 };
-                start_date: string | null;
                 state: ("removed" | "scheduled" | "queued" | "running" | "success" | "restarting" | "failed" | "up_for_retry" | "up_for_reschedule" | "upstream_failed" | "skipped" | "deferred") | null;
                 task_id: string;
                 try_number: number;
@@ -1564,12 +1563,11 @@ export interface components {
             }[];
             task_instances: {
                 dag_run_id: string;
-                end_date: string | null;
+                duration_s: number | null;
                 map_count: number;
                 mapped_states: {
                     [key: string]: number;
                 };
-                start_date: string | null;
                 state: ("removed" | "scheduled" | "queued" | "running" | "success" | "restarting" | "failed" | "up_for_retry" | "up_for_reschedule" | "upstream_failed" | "skipped" | "deferred") | null;
                 task_id: string;
                 try_number: number;

@@ -49,8 +49,7 @@ interface Grid {
     task_id: string;
     state: string | null;
     try_number: number;
-    start_date: string | null;
-    end_date: string | null;
+    duration_s: number | null;
     map_count: number;
     mapped_states: Record<string, number>;
   }[];
@@ -126,15 +125,13 @@ withTestDatabases("grid endpoint", (getDb) => {
       try_number: 2,
       map_count: 0,
       mapped_states: {},
-      start_date: "2024-05-03T00:01:00.000Z",
-      end_date: "2024-05-03T00:02:00.000Z",
+      duration_s: 60,
     });
     expect(cells["m"]).toMatchObject({
       state: "failed",
       map_count: 3,
       mapped_states: { success: 2, failed: 1 },
-      start_date: "2024-05-03T00:03:00.000Z",
-      end_date: "2024-05-03T00:06:00.000Z",
+      duration_s: 180,
     });
   });
 

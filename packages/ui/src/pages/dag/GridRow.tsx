@@ -3,7 +3,7 @@
 // scroll renders only the rows that come into view, and a poll only the pages that changed.
 import { memo, useLayoutEffect, useMemo, useRef } from "react";
 import { StateMark, stateLook } from "../../components/state";
-import { formatDate } from "../../lib/format";
+import { formatDate, formatSeconds } from "../../lib/format";
 import { escapeAttr } from "../../lib/html";
 import type { GridColumn } from "./grid-columns";
 import {
@@ -145,7 +145,8 @@ function cellTitle(taskId: string, cell: GridCell | undefined): string {
           .map(([s, n]) => `${n} ${s}`)
           .join(", ")})`
       : "";
-  return `${taskId}: ${stateLook(cell.state).label}, try ${cell.try_number}${mapped}`;
+  const took = cell.duration_s === null ? "" : `, took ${formatSeconds(cell.duration_s)}`;
+  return `${taskId}: ${stateLook(cell.state).label}, try ${cell.try_number}${took}${mapped}`;
 }
 
 function groupTitle(groupId: string, cell: GridGroupCell | undefined): string {

@@ -1,5 +1,5 @@
 // The Graph's data: the DAG's structure from its details (tasks with their groups, setup/teardown
-// marks and mapping) and the selected run's task states. The newest 100 runs come from the Grid's
+// marks and mapping) and the selected run's task states. The newest runs (a page) come from the Grid's
 // first page (shared cache, polled while a run is unfinished); a run older than those is read
 // from the stable task instances list of that one run.
 import { useQuery } from "@tanstack/react-query";
