@@ -5,7 +5,7 @@
 import { formatDuration } from "../common/duration.js";
 import { UpdraftError, isUpdraftError } from "../common/errors.js";
 import type { FinishRequest, StartResponse, TaskWorkload } from "../model/execution-api.js";
-import { ON_KILL_TIMEOUT_MS, type BaseOperator } from "../sdk/base-operator.js";
+import type { BaseOperator } from "../sdk/base-operator.js";
 import type { TaskContext } from "../sdk/context.js";
 import type { Dag } from "../sdk/dag.js";
 import { TaskFailedNoRetry, TaskSkipped } from "../sdk/signals.js";
@@ -23,6 +23,7 @@ import { finishWithRetry, runTaskCallback, type TryLog } from "./finish.js";
 import { allEmpty, successRequest, truncateRendered } from "./finish-request.js";
 import { startHeartbeat } from "./heartbeat.js";
 import { SecretMasker } from "./masker.js";
+import { callOnKill } from "./on-kill.js";
 import { enterTry, markProcessDirty, type Interrupt } from "./process-guard.js";
 import { resolveFields, templateSources } from "./resolve-fields.js";
 import { captureInto, realStderr, stopCapture } from "./stdio-capture.js";
@@ -330,33 +331,10 @@ class TryRun {
     return text.length > MAX_RENDERED_MAP_INDEX ? text.slice(0, MAX_RENDERED_MAP_INDEX) : text;
   }
 
-  /**
-   * The task's onKill (Airflow's on_kill) after an interruption, so that what it started elsewhere
-   * (a Pod) is released before this process reports and exits; bounded, its errors only logged.
-   */
+  /** The task's onKill after an interruption (see callOnKill). */
   private async killTask(): Promise<void> {
     const loaded = this.loaded;
-    if (loaded === null || !loaded.ok || loaded.task.onKill === undefined) return;
-    const task = loaded.task;
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      Promise.resolve()
-        .then(() => task.onKill?.())
-        .then(
-          () => "done" as const,
-          (err: unknown) => {
-            this.log("WARNING", `onKill failed: ${errorSummary(err)}`);
-            return "failed" as const;
-          },
-        ),
-      new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), ON_KILL_TIMEOUT_MS))),
-    ]);
-    clearTimeout(timer);
-    if (outcome === "late")
-      this.log(
-        "WARNING",
-        `onKill did not finish within ${formatDuration(ON_KILL_TIMEOUT_MS)}; the runner goes on.`,
-      );
+    if (loaded !== null && loaded.ok) await callOnKill(loaded.task, (level, m) => this.log(level, m));
   }
 
   /** After a failure or skip the name is still rendered, its own errors ignored (they would hide the task's). */
