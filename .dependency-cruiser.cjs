@@ -33,6 +33,22 @@ module.exports = {
       to: { path: `${S}(?!kube/|common/)` },
     },
     {
+      name: "queue-is-low",
+      severity: "error",
+      comment:
+        "Redis connections, key names and the workers' registry, shared by the QueueExecutor, the worker and the API server (issue 12).",
+      from: { path: `${S}queue/` },
+      to: { path: `${S}(?!queue/|common/|config/)` },
+    },
+    {
+      name: "workers-never-touch-db",
+      severity: "error",
+      comment:
+        "`updraft worker` talks to Redis and the execution API only (issue 12): it runs workloads with the LocalExecutor's runners.",
+      from: { path: `${S}worker/` },
+      to: { path: `${S}(db|services|scheduler|api|processor|events|cli)/` },
+    },
+    {
       name: "executors-never-touch-db",
       severity: "error",
       comment: "Executors start runners and report what happened to them (ARCHITECTURE.md).",

@@ -199,6 +199,16 @@ export const ERROR_CODES = {
   KUBERNETES_POD_OVERRIDE: "invalid",
   UNKNOWN_EXECUTOR: "invalid",
   INVALID_WORKLOAD: "invalid",
+  // The QueueExecutor and its workers (issue 12, helper "queue")
+  QUEUE_BROKER_URL_INVALID: "invalid",
+  QUEUE_UNAVAILABLE: "unavailable",
+  // Workers' registry and API (issue 12, helper "workers")
+  WORKER_NOT_FOUND: "not_found",
+  // Several executors at once (issue 12, helper "multi")
+  EXECUTOR_NOT_CONFIGURED: "unprocessable",
+  // Hooks and operators (issue 13, helper "ops")
+  CONNECTION_TYPE_MISMATCH: "invalid",
+  OPERATOR_FAILED: "internal",
   // Tests of the project itself
   TEST_POSTGRES_UNREACHABLE: "unavailable",
 } as const satisfies Record<string, ErrorKind>;

@@ -63,8 +63,8 @@ export function boolean(o: Common & { default: boolean }): SettingDef<boolean> {
   return def("boolean", z.boolean(), "a boolean (true/false)", o.default, o);
 }
 
-export function string(o: Common & { default: string }): SettingDef<string> {
-  return def("string", z.string(), "a string", o.default, o);
+export function string(o: Common & { default: string; secret?: boolean }): SettingDef<string> {
+  return def("string", z.string(), "a string", o.default, o, o.secret ?? false);
 }
 
 /** A string that may be unset (`null`); an empty string means unset. */

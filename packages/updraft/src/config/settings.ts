@@ -63,7 +63,7 @@ export const SETTINGS = {
     executor: string({
       default: "LocalExecutor",
       description:
-        "Where the scheduler runs task instances: LocalExecutor (processes on this machine) or KubernetesExecutor (one Pod per try). A comma-separated list is reserved for several executors at once; today it must name one.",
+        "Where the scheduler runs task instances: LocalExecutor (processes on this machine), KubernetesExecutor (one Pod per try) or QueueExecutor (long-lived workers on Redis). Several, comma-separated, run side by side: the first is the default, a task's `executor` option picks another.",
     }),
     execution_api_server_url: optionalString({
       description:
@@ -242,6 +242,64 @@ export const SETTINGS = {
     }),
     cluster_context: optionalString({
       description: "Context of the kubeconfig to use; unset means its current context.",
+    }),
+  },
+  queue: {
+    broker_url: string({
+      default: "redis://127.0.0.1:6379/0",
+      secret: true,
+      description:
+        "Redis the QueueExecutor and its workers share (redis:// or rediss:// for TLS; a password as redis://:PASSWORD@host:6379/0). Airflow's celery.broker_url.",
+    }),
+    key_prefix: string({
+      default: "updraft",
+      description:
+        "Prefix of every Redis key the queue executor and workers use (several Updrafts may share one Redis).",
+    }),
+    tls_ca_file: optionalString({
+      description:
+        "PEM file of the CA that signed Redis's certificate (rediss://); unset means the system's CAs.",
+    }),
+    tls_cert_file: optionalString({
+      description: "PEM client certificate for Redis with TLS client authentication (rediss://).",
+    }),
+    tls_key_file: optionalString({
+      description: "PEM private key of tls_cert_file.",
+    }),
+    tls_reject_unauthorized: boolean({
+      default: true,
+      description: "Refuse a Redis certificate that does not verify (rediss://). false only for testing.",
+    }),
+  },
+  worker: {
+    queues: string({
+      default: "default",
+      description:
+        "Comma-separated queues an `updraft worker` takes work from (a task's `queue`; Airflow's celery.default_queue).",
+    }),
+    concurrency: integer({
+      default: 16,
+      min: 1,
+      description: "Tries one worker runs at once (Airflow's celery.worker_concurrency).",
+    }),
+    heartbeat_interval: seconds({
+      default: 5,
+      description: "Seconds between a worker's heartbeats in Redis.",
+    }),
+    stale_after: seconds({
+      default: 30,
+      description:
+        "Seconds without a heartbeat after which a worker counts as gone: its running tries are reported lost, it is listed offline.",
+    }),
+    drain_timeout: seconds({
+      default: 600,
+      description:
+        "Seconds a worker given SIGTERM waits for its running tries before it kills them and exits (the chart's termination grace period should be longer).",
+    }),
+    max_tasks: integer({
+      default: 0,
+      min: 0,
+      description: "Tries after which a worker exits to be restarted (recycling); 0 never.",
     }),
   },
   logging: {

@@ -5,7 +5,7 @@ import type { KubernetesExecutorOptions } from "./kubernetes/options.js";
 import type { LocalExecutorOptions } from "./local/local-executor.js";
 
 /** The executors Updraft has, by the names `core.executor` takes (Airflow's). */
-export const EXECUTOR_NAMES = ["LocalExecutor", "KubernetesExecutor"] as const;
+export const EXECUTOR_NAMES = ["LocalExecutor", "KubernetesExecutor", "QueueExecutor"] as const;
 export type ExecutorName = (typeof EXECUTOR_NAMES)[number];
 
 /**
