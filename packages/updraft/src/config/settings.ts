@@ -296,6 +296,12 @@ export const SETTINGS = {
       description:
         "Seconds a worker given SIGTERM waits for its running tries before it kills them and exits (the chart's termination grace period should be longer).",
     }),
+    server_port: integer({
+      default: 8793,
+      min: 0,
+      description:
+        "Port of the worker's HTTP server: /health for probes and /log/… so the API server can show logs of tries the worker ran (Airflow's worker_log_server_port); 0 turns it off.",
+    }),
     max_tasks: integer({
       default: 0,
       min: 0,
