@@ -211,6 +211,7 @@ export const ERROR_CODES = {
   OPERATOR_FAILED: "internal",
   // Tests of the project itself
   TEST_POSTGRES_UNREACHABLE: "unavailable",
+  TEST_REDIS_UNREACHABLE: "unavailable",
 } as const satisfies Record<string, ErrorKind>;
 
 /** A stable error code (see ERROR_CODES). */
