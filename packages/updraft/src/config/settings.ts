@@ -302,6 +302,10 @@ export const SETTINGS = {
       description:
         "Port of the worker's HTTP server: /health for probes and /log/… so the API server can show logs of tries the worker ran (Airflow's worker_log_server_port); 0 turns it off.",
     }),
+    server_url: optionalString({
+      description:
+        "URL the API server uses to reach this worker's server (logs of its tries), e.g. http://updraft-worker-0.updraft-worker:8793 in a StatefulSet; unset means http://<hostname>:<server_port>.",
+    }),
     max_tasks: integer({
       default: 0,
       min: 0,

@@ -27,6 +27,8 @@ export interface WorkerHeartbeat {
   /** Tries finished since the worker started. */
   tries_finished: number;
   version: string;
+  /** Where the API server reaches the worker's HTTP server (/health, /log/…), or null when it has none. */
+  server_url: string | null;
   /** ISO time the worker started. */
   started_at: string;
 }
