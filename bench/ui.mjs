@@ -8,7 +8,9 @@
 //   - a 50 MB task log: navigation to the task instance page until its first log lines show
 //                                                                       (goal ≤ 1,000 ms)
 // Needs `npm run build` (the UI in packages/updraft/ui-dist) and /usr/bin/chromium.
-// Usage: npm run bench -- ui [--runs N]
+// Usage: npm run bench -- ui [--runs N] [--trace]
+//   --trace records a Chromium trace of the Grid's scroll and prints, for each frame over 100 ms,
+//   where its time went (script, GC, style, layout, paint) — see grid-trace.mjs.
 /* global document, requestAnimationFrame -- in page.evaluate, which runs in the browser */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -19,6 +21,7 @@ import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 import { bigDag, seed } from "./api.mjs";
 import { throwawayPostgres } from "./lib/peers.mjs";
+import { startGridTrace } from "./lib/grid-trace.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, "..", "packages", "updraft", "dist");
@@ -34,7 +37,10 @@ function report(name, value, goal, unit = "ms") {
 }
 
 export async function main(argv) {
-  const { values } = parseArgs({ args: argv, options: { runs: { type: "string", default: "10000" } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { runs: { type: "string", default: "10000" }, trace: { type: "boolean", default: false } },
+  });
   const runs = Number(values.runs);
   const { loadConfig } = await load("config/index.js");
   const { openDatabase, migrate, saveDag } = await load("db/index.js");
@@ -104,20 +110,25 @@ export async function main(argv) {
     await page.waitForSelector(".grid-cell[data-state=success]");
     report(`Grid first render (${runs} runs × ${TASKS} tasks)`, performance.now() - t0, 1000);
 
-    // Scroll a screen per frame to the oldest run, recording each frame's length.
+    // Scroll a screen per frame to the oldest run, recording each frame's length (and, with
+    // --trace, a mark at each frame's start to find it in the trace).
+    const tracer = values.trace ? await startGridTrace(page) : null;
     const frames = await page.evaluate(async () => {
       const el = document.querySelector(".grid-scroll");
       const lengths = [];
       let last = performance.now();
+      performance.mark("grid-frame-0");
       while (el.scrollTop + el.clientHeight < el.scrollHeight - 2) {
         el.scrollTop += el.clientHeight;
         await new Promise((r) => requestAnimationFrame(r));
         const now = performance.now();
         lengths.push(now - last);
+        performance.mark(`grid-frame-${lengths.length}`);
         last = now;
       }
       return lengths;
     });
+    if (tracer !== null) await tracer.report(frames, 100);
     const longest = Math.max(...frames);
     const sorted = [...frames].sort((a, b) => a - b);
     const p95 = sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)];

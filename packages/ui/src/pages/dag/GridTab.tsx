@@ -60,7 +60,7 @@ export function GridTab({ dagId }: { dagId: string }) {
     count: total,
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_H,
-    overscan: 10,
+    overscan: 3,
     scrollMargin: 0,
     // Render in React's own batch, not synchronously inside each scroll event.
     useFlushSync: false,
@@ -70,7 +70,7 @@ export function GridTab({ dagId }: { dagId: string }) {
     count: columns.length,
     getScrollElement: () => scroller.current,
     estimateSize: () => COL_W,
-    overscan: 4,
+    overscan: 2,
     useFlushSync: false,
   });
   const virtualRows = rows.getVirtualItems();
