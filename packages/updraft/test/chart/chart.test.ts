@@ -207,7 +207,7 @@ describe("the default values", () => {
     const pg = decoded(find(ms, "Secret", "airflow-postgresql"))["postgres-password"]!;
     expect(pg).toMatch(/^[A-Za-z0-9]{32}$/);
     expect(decoded(find(ms, "Secret", "airflow-metadata"))["connection"]).toBe(
-      `postgresql://postgres:${pg}@airflow-postgresql:5432/updraft?sslmode=disable`,
+      `postgresql://postgres:${pg}@airflow-postgresql.airflow.svc:5432/updraft?sslmode=disable`,
     );
     // core.fernet_key must decode to 32 bytes.
     const fernet = decoded(find(ms, "Secret", "airflow-fernet-key"))["fernet-key"]!;
@@ -285,7 +285,7 @@ describe("the tutorial's production values (airflow-values.yaml)", () => {
     });
     expect(decoded(find(ms, "Secret", "airflow-postgresql"))["postgres-password"]).toBe("airflow");
     expect(decoded(find(ms, "Secret", "airflow-metadata"))["connection"]).toBe(
-      "postgresql://postgres:airflow@airflow-pgbouncer:6543/airflow?sslmode=disable",
+      "postgresql://postgres:airflow@airflow-pgbouncer.airflow.svc:6543/airflow?sslmode=disable",
     );
     find(ms, "Deployment", "airflow-pgbouncer");
     const files = find(ms, "Secret", "airflow-pgbouncer-config")["stringData"] as Record<string, string>;
@@ -293,7 +293,7 @@ describe("the tutorial's production values (airflow-values.yaml)", () => {
     expect(files["userlist.txt"]).toBe('"postgres" "airflow"\n');
     expect(config).toContain("max_client_conn = 100");
     expect(config).toContain("default_pool_size = 10");
-    expect(config).toContain("airflow = host=airflow-postgresql port=5432 dbname=airflow");
+    expect(config).toContain("airflow = host=airflow-postgresql.airflow.svc port=5432 dbname=airflow");
     expect(config).toContain("pool_mode = session");
   });
 
@@ -366,7 +366,7 @@ describe("the tutorial's lab values (airflow-lab-values.yaml)", () => {
     expect(names).not.toContain("airflow-triggerer");
     expect(names).not.toContain("airflow-logs");
     expect(decoded(find(ms, "Secret", "airflow-metadata"))["connection"]).toBe(
-      "postgresql://postgres:airflow@airflow-postgresql:5432/updraft?sslmode=disable",
+      "postgresql://postgres:airflow@airflow-postgresql.airflow.svc:5432/updraft?sslmode=disable",
     );
     expect(find(ms, "StatefulSet", "airflow-postgresql")["spec"]).toMatchObject({
       volumeClaimTemplates: [{ spec: { resources: { requests: { storage: "2Gi" } } } }],
@@ -503,7 +503,7 @@ describe("other values", () => {
     );
     const viaPool = new URL(decoded(find(pooled, "Secret", "airflow-metadata"))["connection"]!);
     expect([viaPool.hostname, viaPool.port, viaPool.searchParams.get("sslmode")]).toEqual([
-      "airflow-pgbouncer",
+      "airflow-pgbouncer.airflow.svc",
       "6543",
       "disable",
     ]);
@@ -559,8 +559,11 @@ describe("values that are wrong fail with a message that names them", () => {
     expect(fails(["dags.gitSync.enabled=yes"])).toMatch(/gitSync\/enabled.*got string, want boolean/);
   });
 
-  it("an executor Updraft does not have", () => {
-    expect(fails(["executor=CeleryExecutor"])).toContain("'KubernetesExecutor', 'LocalExecutor'");
+  it("an executor Updraft does not have, or one named twice", () => {
+    expect(fails(["executor=CeleryExecutor"])).toMatch(/executor.*does not match pattern.*QueueExecutor/);
+    expect(fails(["executor=LocalExecutor\\,KubernetesExecutor\\,LocalExecutor"])).toContain(
+      "names LocalExecutor twice",
+    );
   });
 
   it("an Airflow-only setting that asks for what Updraft does not do", () => {
