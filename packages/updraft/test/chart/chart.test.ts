@@ -7,46 +7,12 @@ import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FIXTURES } from "../helpers.js";
 import { CHART, LAB_VALUES, PRODUCTION_VALUES, find, helm, notes, render, type Manifest } from "./render.js";
+import { container, decoded, envOf, podSpec, type PodSpec } from "./manifests.js";
 import { schemaProblems } from "./validate.js";
 
 const MONITORING_VALUES = join(FIXTURES, "chart", "airflow-monitoring-values.yaml");
 
-type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
-type Container = {
-  name: string;
-  args?: string[];
-  command?: string[];
-  env?: EnvVar[];
-  envFrom?: { secretRef?: { name: string } }[];
-  resources?: unknown;
-  volumeMounts?: { name: string; mountPath: string; subPath?: string }[];
-  livenessProbe?: { httpGet?: { path: string; port: string | number } };
-  readinessProbe?: { httpGet?: { path: string; port: string | number } };
-  ports?: { name?: string; containerPort: number }[];
-};
-type PodSpec = {
-  containers: Container[];
-  initContainers?: Container[];
-  serviceAccountName?: string;
-  volumes?: { name: string; persistentVolumeClaim?: { claimName: string }; configMap?: { name: string } }[];
-};
-
-const podSpec = (m: Manifest): PodSpec => (m["spec"] as { template: { spec: PodSpec } }).template.spec;
-const container = (m: Manifest, name?: string): Container => {
-  const cs = podSpec(m).containers;
-  const c = name === undefined ? cs[0] : cs.find((x) => x.name === name);
-  if (c === undefined) throw new Error(`${m.kind}/${m.metadata.name} has no container ${name ?? ""}`);
-  return c;
-};
-const envOf = (c: Container): Map<string, EnvVar> => new Map((c.env ?? []).map((e) => [e.name, e]));
 const replicas = (m: Manifest): unknown => (m["spec"] as { replicas?: unknown }).replicas;
-const decoded = (secret: Manifest): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries((secret["data"] as Record<string, string> | undefined) ?? {}).map(([k, v]) => [
-      k,
-      Buffer.from(v, "base64").toString("utf8"),
-    ]),
-  );
 /** The KubernetesExecutor's pod template, parsed out of its ConfigMap. */
 const podTemplate = (ms: Manifest[]): Manifest & { spec: PodSpec } =>
   parse(
