@@ -113,6 +113,30 @@ The executors `executor` names, as a JSON list: one name, or several comma-separ
 {{- define "updraft.workerServiceName" -}}{{ .Release.Name }}-worker{{- end }}
 
 {{/*
+The broker's TLS material (data.brokerTlsSecretName), mounted in every container that reaches
+Redis: (list $ reachesRedis). Empty when there is none or the container does not reach Redis.
+*/}}
+{{- define "updraft.brokerTlsPath" -}}/opt/updraft/secrets/broker-tls{{- end }}
+{{- define "updraft.brokerTls" -}}
+{{- $ := index . 0 -}}
+{{- if and (index . 1) $.Values.data.brokerTlsSecretName (include "updraft.hasExecutor" (list $ "QueueExecutor")) -}}true{{- end -}}
+{{- end }}
+{{- define "updraft.brokerTlsMount" -}}
+{{- if include "updraft.brokerTls" . }}
+- name: broker-tls
+  mountPath: {{ include "updraft.brokerTlsPath" (index . 0) }}
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- define "updraft.brokerTlsVolume" -}}
+{{- if include "updraft.brokerTls" . }}
+- name: broker-tls
+  secret:
+    secretName: {{ (index . 0).Values.data.brokerTlsSecretName }}
+{{- end }}
+{{- end }}
+
+{{/*
 Airflow settings Updraft has no equivalent for. A value that asks for what Airflow would do
 differently fails the install; one that matches Updraft's behaviour is accepted, not rendered,
 and listed in NOTES.txt.
@@ -206,6 +230,14 @@ secretKeyRef, never as values.
 {{- $_ := set $plain "UPDRAFT__KUBERNETES_EXECUTOR__NAMESPACE" $.Release.Namespace -}}
 {{- /* The scheduler reaches the Kubernetes API with its service account (RBAC in rbac.yaml). */ -}}
 {{- $_ := set $plain "UPDRAFT__KUBERNETES_EXECUTOR__IN_CLUSTER" "true" -}}
+{{- end -}}
+{{- if include "updraft.brokerTls" (list $ (or $broker (eq $kind "queue-worker"))) -}}
+{{- $tls := include "updraft.brokerTlsPath" $ -}}
+{{- $_ := set $plain "UPDRAFT__QUEUE__TLS_CA_FILE" (printf "%s/ca.crt" $tls) -}}
+{{- if $.Values.data.brokerTlsClientCert -}}
+{{- $_ := set $plain "UPDRAFT__QUEUE__TLS_CERT_FILE" (printf "%s/tls.crt" $tls) -}}
+{{- $_ := set $plain "UPDRAFT__QUEUE__TLS_KEY_FILE" (printf "%s/tls.key" $tls) -}}
+{{- end -}}
 {{- end -}}
 {{- if $.Values.statsd.enabled -}}
 {{- $_ := set $plain "UPDRAFT__METRICS__STATSD_ON" "true" -}}
@@ -472,6 +504,7 @@ spec:
               subPath: pod_template_file.yaml
               readOnly: true
             {{- end }}
+            {{- include "updraft.brokerTlsMount" (list $ .broker) | indent 12 }}
         {{- if $gitSync }}
         {{- include "updraft.gitSyncContainer" (list $ false) | nindent 8 }}
         {{- end }}
@@ -482,4 +515,5 @@ spec:
           configMap:
             name: {{ $.Release.Name }}-pod-template
         {{- end }}
+        {{- include "updraft.brokerTlsVolume" (list $ .broker) | indent 8 }}
 {{- end }}

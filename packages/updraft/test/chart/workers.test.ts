@@ -55,13 +55,17 @@ describe("without the QueueExecutor", () => {
     ["LocalExecutor", { executor: "LocalExecutor" }],
     ["LocalExecutor,KubernetesExecutor", { executor: "LocalExecutor,KubernetesExecutor" }],
     [
-      "KubernetesExecutor with every worker value set",
-      { workers: { replicas: 3, queues: ["gpu"], concurrency: 2 } },
+      "KubernetesExecutor with every worker and broker value set",
+      {
+        workers: { replicas: 3, queues: ["gpu"], concurrency: 2 },
+        data: { brokerUrl: "redis://r:6379/0", brokerTlsSecretName: "redis-tls" },
+      },
     ],
   ])("%s: no worker, Redis or KEDA objects, and no broker URL anywhere", (_what, values) => {
     const ms = renderWith(values);
     expect(queueObjects(ms)).toEqual([]);
     for (const m of workloads(ms)) {
+      expect(podSpec(m).volumes?.map((v) => v.name) ?? [], m.metadata.name).not.toContain("broker-tls");
       for (const c of podSpec(m).containers)
         expect(brokerEnv(c), `${m.metadata.name}/${c.name}`).toBeUndefined();
     }
@@ -362,6 +366,64 @@ describe("an external Redis", () => {
     for (const m of ms.filter((x) => x.kind !== "Secret")) {
       expect(JSON.stringify(m).includes("w0rd-secret"), `${m.kind}/${m.metadata.name}`).toBe(false);
     }
+  });
+});
+
+describe("TLS to an external Redis", () => {
+  const tls = {
+    executor: "QueueExecutor",
+    redis: { enabled: false },
+    data: { brokerUrl: "rediss://:pw-secret@redis.example.com:6380/0", brokerTlsSecretName: "redis-tls" },
+  };
+
+  it("mounts your CA (and client certificate) where Redis is reached and points queue.tls_* at it", () => {
+    const ms = renderWith({ ...tls, data: { ...tls.data, brokerTlsClientCert: true } });
+    expectValid(ms);
+    const reaching = [
+      "Deployment/airflow-scheduler",
+      "Deployment/airflow-api-server",
+      "StatefulSet/airflow-worker",
+    ];
+    for (const m of workloads(ms).filter((x) => x.metadata.labels?.["component"] !== "statsd")) {
+      const id = `${m.kind}/${m.metadata.name}`;
+      const c = container(m);
+      const env = envOf(c);
+      const mounted = c.volumeMounts?.find((v) => v.name === "broker-tls");
+      if (!reaching.includes(id)) {
+        expect(mounted, id).toBeUndefined();
+        expect(env.has("UPDRAFT__QUEUE__TLS_CA_FILE"), id).toBe(false);
+        continue;
+      }
+      expect(mounted, id).toEqual({
+        name: "broker-tls",
+        mountPath: "/opt/updraft/secrets/broker-tls",
+        readOnly: true,
+      });
+      expect(
+        podSpec(m).volumes?.find((v) => v.name === "broker-tls"),
+        id,
+      ).toEqual({
+        name: "broker-tls",
+        secret: { secretName: "redis-tls" },
+      });
+      expect(
+        ["CA", "CERT", "KEY"].map((k) => env.get(`UPDRAFT__QUEUE__TLS_${k}_FILE`)?.value),
+        id,
+      ).toEqual([
+        "/opt/updraft/secrets/broker-tls/ca.crt",
+        "/opt/updraft/secrets/broker-tls/tls.crt",
+        "/opt/updraft/secrets/broker-tls/tls.key",
+      ]);
+    }
+  });
+
+  it("sets only the CA without a client certificate, and is refused with the chart's plain Redis", () => {
+    const env = envOf(container(find(renderWith(tls), "StatefulSet", "airflow-worker")));
+    expect(env.get("UPDRAFT__QUEUE__TLS_CA_FILE")?.value).toBe("/opt/updraft/secrets/broker-tls/ca.crt");
+    expect(env.has("UPDRAFT__QUEUE__TLS_CERT_FILE")).toBe(false);
+    expect(failsWith({ executor: "QueueExecutor", data: { brokerTlsSecretName: "redis-tls" } })).toContain(
+      "data.brokerTlsSecretName is for an external rediss:// Redis",
+    );
   });
 });
 
