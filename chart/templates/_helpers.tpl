@@ -82,6 +82,61 @@ sprig's merge it also copies false, 0 and "", so `webserver.defaultUser.enabled:
 {{- define "updraft.podTemplatePath" -}}/opt/updraft/pod_templates/pod_template_file.yaml{{- end }}
 
 {{/*
+The executors `executor` names, as a JSON list: one name, or several comma-separated
+(LocalExecutor,QueueExecutor), the first being the default (core.executor). Use:
+`has "QueueExecutor" (include "updraft.executors" . | fromJsonArray)`.
+*/}}
+{{- define "updraft.executors" -}}
+{{- $out := list -}}
+{{- range splitList "," .Values.executor -}}
+{{- $name := trim . -}}
+{{- if has $name $out -}}
+{{- fail (printf "executor=%s names %s twice: list each executor once (the first is the default)." $.Values.executor $name) -}}
+{{- end -}}
+{{- $out = append $out $name -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end }}
+
+{{/* "true" when the executors include (list $ "QueueExecutor"), else "". */}}
+{{- define "updraft.hasExecutor" -}}
+{{- if has (index . 1) (include "updraft.executors" (index . 0) | fromJsonArray) -}}true{{- end -}}
+{{- end }}
+
+{{/* The Secret holding queue.broker_url (key `connection`). */}}
+{{- define "updraft.brokerUrlSecretName" -}}
+{{- default (printf "%s-broker-url" .Release.Name) .Values.data.brokerUrlSecretName -}}
+{{- end }}
+{{- define "updraft.redisPasswordSecretName" -}}
+{{- default (printf "%s-redis-password" .Release.Name) .Values.redis.passwordSecretName -}}
+{{- end }}
+{{- define "updraft.workerServiceName" -}}{{ .Release.Name }}-worker{{- end }}
+
+{{/*
+The broker's TLS material (data.brokerTlsSecretName), mounted in every container that reaches
+Redis: (list $ reachesRedis). Empty when there is none or the container does not reach Redis.
+*/}}
+{{- define "updraft.brokerTlsPath" -}}/opt/updraft/secrets/broker-tls{{- end }}
+{{- define "updraft.brokerTls" -}}
+{{- $ := index . 0 -}}
+{{- if and (index . 1) $.Values.data.brokerTlsSecretName (include "updraft.hasExecutor" (list $ "QueueExecutor")) -}}true{{- end -}}
+{{- end }}
+{{- define "updraft.brokerTlsMount" -}}
+{{- if include "updraft.brokerTls" . }}
+- name: broker-tls
+  mountPath: {{ include "updraft.brokerTlsPath" (index . 0) }}
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- define "updraft.brokerTlsVolume" -}}
+{{- if include "updraft.brokerTls" . }}
+- name: broker-tls
+  secret:
+    secretName: {{ (index . 0).Values.data.brokerTlsSecretName }}
+{{- end }}
+{{- end }}
+
+{{/*
 Airflow settings Updraft has no equivalent for. A value that asks for what Airflow would do
 differently fails the install; one that matches Updraft's behaviour is accepted, not rendered,
 and listed in NOTES.txt.
@@ -92,16 +147,37 @@ core:
 {{- end }}
 
 {{/*
+Settings the chart sets from its own values. Given in `config` too, one of the two would silently
+lose (and KEDA's query and the termination grace period are computed from the values), or a
+password would land in a Pod spec: refused, naming the value to use.
+*/}}
+{{- define "updraft.chartOwnedSettings" -}}
+queue:
+  broker_url: "the broker URL holds Redis's password and must come from a Secret: set data.brokerUrl (copied into a Secret) or data.brokerUrlSecretName, or use the chart's Redis (redis.enabled)."
+worker:
+  queues: "set workers.queues instead (a list)."
+  concurrency: "set workers.concurrency instead."
+  max_tasks: "set workers.maxTasks instead."
+  drain_timeout: "set workers.drainTimeout instead (the termination grace period is checked against it)."
+  server_port: "set workers.serverPort instead."
+  server_url: "the chart sets it from each worker Pod's name and the headless Service <release>-worker."
+{{- end }}
+
+{{/*
 The `config` values as a dict of env name → string value, without the Airflow-only settings.
 */}}
 {{- define "updraft.configEnv" -}}
 {{- $only := include "updraft.airflowOnlySettings" . | fromYaml -}}
+{{- $owned := include "updraft.chartOwnedSettings" . | fromYaml -}}
 {{- $out := dict -}}
 {{- range $section, $keys := .Values.config -}}
 {{- if not (kindIs "map" $keys) -}}
 {{- fail (printf "config.%s must be a map of settings (config.%s.<key>: value), got %s." $section $section (kindOf $keys)) -}}
 {{- end -}}
 {{- range $key, $value := $keys -}}
+{{- with get (get $owned $section | default dict) $key -}}
+{{- fail (printf "config.%s.%s: %s" $section $key .) -}}
+{{- end -}}
 {{- $why := get (get $only $section | default dict) $key -}}
 {{- if $why -}}
 {{- if not (has (lower (toString $value)) (list "false" "f" "no" "n" "off" "0")) -}}
@@ -131,12 +207,17 @@ The `config` values as a dict of env name → string value, without the Airflow-
 
 {{/*
 Environment of an Updraft container: (list $ "server") for components that use the database and
-sign tokens, (list $ "worker") for task Pods, which reach Updraft only through the execution API
-and get no database URL and no key. Secrets come by secretKeyRef, never as values.
+sign tokens, (list $ "server" true) for those that also use the QueueExecutor's Redis (scheduler,
+API server), (list $ "worker") for task Pods, which reach Updraft only through the execution API
+and get no database URL and no key, (list $ "queue-worker") for `updraft worker` Pods: Redis, the
+execution API and the key that signs log requests, never the database. Secrets come by
+secretKeyRef, never as values.
 */}}
 {{- define "updraft.env" -}}
 {{- $ := index . 0 -}}
 {{- $kind := index . 1 -}}
+{{- /* (list $ "server" true): this component also reaches Redis (the QueueExecutor's broker). */ -}}
+{{- $broker := and (gt (len .) 2) (index . 2) (include "updraft.hasExecutor" (list $ "QueueExecutor")) -}}
 {{- $plain := dict -}}
 {{- $_ := set $plain "UPDRAFT_HOME" "/opt/updraft" -}}
 {{- $_ := set $plain "UPDRAFT__CORE__EXECUTOR" $.Values.executor -}}
@@ -144,11 +225,19 @@ and get no database URL and no key. Secrets come by secretKeyRef, never as value
 {{- $_ := set $plain "UPDRAFT__LOGGING__BASE_LOG_FOLDER" $.Values.logs.mountPath -}}
 {{- $api := include "updraft.apiServer" $ | fromJson -}}
 {{- $_ := set $plain "UPDRAFT__CORE__EXECUTION_API_SERVER_URL" (printf "http://%s.%s.svc:%v/execution/" (include "updraft.apiServiceName" $) $.Release.Namespace (int $api.service.port)) -}}
-{{- if eq $.Values.executor "KubernetesExecutor" -}}
+{{- if include "updraft.hasExecutor" (list $ "KubernetesExecutor") -}}
 {{- $_ := set $plain "UPDRAFT__KUBERNETES_EXECUTOR__POD_TEMPLATE_FILE" (include "updraft.podTemplatePath" $) -}}
 {{- $_ := set $plain "UPDRAFT__KUBERNETES_EXECUTOR__NAMESPACE" $.Release.Namespace -}}
 {{- /* The scheduler reaches the Kubernetes API with its service account (RBAC in rbac.yaml). */ -}}
 {{- $_ := set $plain "UPDRAFT__KUBERNETES_EXECUTOR__IN_CLUSTER" "true" -}}
+{{- end -}}
+{{- if include "updraft.brokerTls" (list $ (or $broker (eq $kind "queue-worker"))) -}}
+{{- $tls := include "updraft.brokerTlsPath" $ -}}
+{{- $_ := set $plain "UPDRAFT__QUEUE__TLS_CA_FILE" (printf "%s/ca.crt" $tls) -}}
+{{- if $.Values.data.brokerTlsClientCert -}}
+{{- $_ := set $plain "UPDRAFT__QUEUE__TLS_CERT_FILE" (printf "%s/tls.crt" $tls) -}}
+{{- $_ := set $plain "UPDRAFT__QUEUE__TLS_KEY_FILE" (printf "%s/tls.key" $tls) -}}
+{{- end -}}
 {{- end -}}
 {{- if $.Values.statsd.enabled -}}
 {{- $_ := set $plain "UPDRAFT__METRICS__STATSD_ON" "true" -}}
@@ -158,9 +247,44 @@ and get no database URL and no key. Secrets come by secretKeyRef, never as value
 {{- end -}}
 {{- /* config.* last: a setting given there wins over the chart's own choice. */ -}}
 {{- $plain = merge (include "updraft.configEnv" $ | fromJson) $plain -}}
+{{- if eq $kind "queue-worker" }}
+{{- /* First, so that worker.server_url below can use it: Kubernetes expands $(POD_NAME) only from variables before it. */}}
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+{{- end }}
 {{- range $name := keys $plain | sortAlpha }}
 - name: {{ $name }}
   value: {{ get $plain $name | quote }}
+{{- end }}
+{{- if eq $kind "queue-worker" }}
+{{- $w := $.Values.workers }}
+- name: UPDRAFT__WORKER__QUEUES
+  value: {{ join "," $w.queues | quote }}
+- name: UPDRAFT__WORKER__CONCURRENCY
+  value: {{ $w.concurrency | quote }}
+- name: UPDRAFT__WORKER__MAX_TASKS
+  value: {{ $w.maxTasks | quote }}
+- name: UPDRAFT__WORKER__DRAIN_TIMEOUT
+  value: {{ $w.drainTimeout | quote }}
+- name: UPDRAFT__WORKER__SERVER_PORT
+  value: {{ $w.serverPort | quote }}
+- name: UPDRAFT__WORKER__SERVER_URL
+  value: {{ printf "http://$(POD_NAME).%s.%s.svc:%v" (include "updraft.workerServiceName" $) $.Release.Namespace $w.serverPort | quote }}
+{{- /* The API server fetches logs from the worker with a token signed by this key. No database URL, no fernet key: workers never touch the database. */}}
+- name: UPDRAFT__API__SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "updraft.apiSecretKeySecretName" $ }}
+      key: api-secret-key
+{{- end }}
+{{- if or $broker (eq $kind "queue-worker") }}
+- name: UPDRAFT__QUEUE__BROKER_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "updraft.brokerUrlSecretName" $ }}
+      key: connection
 {{- end }}
 {{- if eq $kind "server" }}
 - name: UPDRAFT__DATABASE__SQL_ALCHEMY_CONN
@@ -288,9 +412,11 @@ DAGs folder is <mountPath>/repo/<subPath>, `repo` being git-sync's link to the c
 
 {{/*
 An Updraft component's Deployment: (dict "root" $ "name" "scheduler" "args" (list …)
-"values" $.Values.scheduler "dags" true "gitSyncOwner" false "podTemplate" false "ports" false).
+"values" $.Values.scheduler "dags" true "gitSyncOwner" false "podTemplate" false "ports" false
+"broker" false).
 "dags": the container reads DAG files (gets a git-sync sidecar when there is no DAGs PVC);
-"gitSyncOwner": runs the one git-sync that fills the DAGs PVC.
+"gitSyncOwner": runs the one git-sync that fills the DAGs PVC; "broker": reaches the
+QueueExecutor's Redis (when the executors include it).
 */}}
 {{- define "updraft.componentDeployment" -}}
 {{- $ := .root -}}
@@ -345,7 +471,7 @@ spec:
           securityContext:
             {{- include "updraft.containerSecurityContext" $ | nindent 12 }}
           env:
-            {{- include "updraft.env" (list $ "server") | trim | nindent 12 }}
+            {{- include "updraft.env" (list $ "server" .broker) | trim | nindent 12 }}
           {{- with include "updraft.envFrom" $ }}
           envFrom:
             {{- . | nindent 12 }}
@@ -378,6 +504,7 @@ spec:
               subPath: pod_template_file.yaml
               readOnly: true
             {{- end }}
+            {{- include "updraft.brokerTlsMount" (list $ .broker) | indent 12 }}
         {{- if $gitSync }}
         {{- include "updraft.gitSyncContainer" (list $ false) | nindent 8 }}
         {{- end }}
@@ -388,4 +515,5 @@ spec:
           configMap:
             name: {{ $.Release.Name }}-pod-template
         {{- end }}
+        {{- include "updraft.brokerTlsVolume" (list $ .broker) | indent 8 }}
 {{- end }}

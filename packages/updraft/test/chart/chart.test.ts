@@ -7,46 +7,12 @@ import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { FIXTURES } from "../helpers.js";
 import { CHART, LAB_VALUES, PRODUCTION_VALUES, find, helm, notes, render, type Manifest } from "./render.js";
+import { container, decoded, envOf, podSpec, type PodSpec } from "./manifests.js";
 import { schemaProblems } from "./validate.js";
 
 const MONITORING_VALUES = join(FIXTURES, "chart", "airflow-monitoring-values.yaml");
 
-type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
-type Container = {
-  name: string;
-  args?: string[];
-  command?: string[];
-  env?: EnvVar[];
-  envFrom?: { secretRef?: { name: string } }[];
-  resources?: unknown;
-  volumeMounts?: { name: string; mountPath: string; subPath?: string }[];
-  livenessProbe?: { httpGet?: { path: string; port: string | number } };
-  readinessProbe?: { httpGet?: { path: string; port: string | number } };
-  ports?: { name?: string; containerPort: number }[];
-};
-type PodSpec = {
-  containers: Container[];
-  initContainers?: Container[];
-  serviceAccountName?: string;
-  volumes?: { name: string; persistentVolumeClaim?: { claimName: string }; configMap?: { name: string } }[];
-};
-
-const podSpec = (m: Manifest): PodSpec => (m["spec"] as { template: { spec: PodSpec } }).template.spec;
-const container = (m: Manifest, name?: string): Container => {
-  const cs = podSpec(m).containers;
-  const c = name === undefined ? cs[0] : cs.find((x) => x.name === name);
-  if (c === undefined) throw new Error(`${m.kind}/${m.metadata.name} has no container ${name ?? ""}`);
-  return c;
-};
-const envOf = (c: Container): Map<string, EnvVar> => new Map((c.env ?? []).map((e) => [e.name, e]));
 const replicas = (m: Manifest): unknown => (m["spec"] as { replicas?: unknown }).replicas;
-const decoded = (secret: Manifest): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries((secret["data"] as Record<string, string> | undefined) ?? {}).map(([k, v]) => [
-      k,
-      Buffer.from(v, "base64").toString("utf8"),
-    ]),
-  );
 /** The KubernetesExecutor's pod template, parsed out of its ConfigMap. */
 const podTemplate = (ms: Manifest[]): Manifest & { spec: PodSpec } =>
   parse(
@@ -207,7 +173,7 @@ describe("the default values", () => {
     const pg = decoded(find(ms, "Secret", "airflow-postgresql"))["postgres-password"]!;
     expect(pg).toMatch(/^[A-Za-z0-9]{32}$/);
     expect(decoded(find(ms, "Secret", "airflow-metadata"))["connection"]).toBe(
-      `postgresql://postgres:${pg}@airflow-postgresql:5432/updraft?sslmode=disable`,
+      `postgresql://postgres:${pg}@airflow-postgresql.airflow.svc:5432/updraft?sslmode=disable`,
     );
     // core.fernet_key must decode to 32 bytes.
     const fernet = decoded(find(ms, "Secret", "airflow-fernet-key"))["fernet-key"]!;
@@ -285,7 +251,7 @@ describe("the tutorial's production values (airflow-values.yaml)", () => {
     });
     expect(decoded(find(ms, "Secret", "airflow-postgresql"))["postgres-password"]).toBe("airflow");
     expect(decoded(find(ms, "Secret", "airflow-metadata"))["connection"]).toBe(
-      "postgresql://postgres:airflow@airflow-pgbouncer:6543/airflow?sslmode=disable",
+      "postgresql://postgres:airflow@airflow-pgbouncer.airflow.svc:6543/airflow?sslmode=disable",
     );
     find(ms, "Deployment", "airflow-pgbouncer");
     const files = find(ms, "Secret", "airflow-pgbouncer-config")["stringData"] as Record<string, string>;
@@ -293,7 +259,7 @@ describe("the tutorial's production values (airflow-values.yaml)", () => {
     expect(files["userlist.txt"]).toBe('"postgres" "airflow"\n');
     expect(config).toContain("max_client_conn = 100");
     expect(config).toContain("default_pool_size = 10");
-    expect(config).toContain("airflow = host=airflow-postgresql port=5432 dbname=airflow");
+    expect(config).toContain("airflow = host=airflow-postgresql.airflow.svc port=5432 dbname=airflow");
     expect(config).toContain("pool_mode = session");
   });
 
@@ -366,7 +332,7 @@ describe("the tutorial's lab values (airflow-lab-values.yaml)", () => {
     expect(names).not.toContain("airflow-triggerer");
     expect(names).not.toContain("airflow-logs");
     expect(decoded(find(ms, "Secret", "airflow-metadata"))["connection"]).toBe(
-      "postgresql://postgres:airflow@airflow-postgresql:5432/updraft?sslmode=disable",
+      "postgresql://postgres:airflow@airflow-postgresql.airflow.svc:5432/updraft?sslmode=disable",
     );
     expect(find(ms, "StatefulSet", "airflow-postgresql")["spec"]).toMatchObject({
       volumeClaimTemplates: [{ spec: { resources: { requests: { storage: "2Gi" } } } }],
@@ -503,7 +469,7 @@ describe("other values", () => {
     );
     const viaPool = new URL(decoded(find(pooled, "Secret", "airflow-metadata"))["connection"]!);
     expect([viaPool.hostname, viaPool.port, viaPool.searchParams.get("sslmode")]).toEqual([
-      "airflow-pgbouncer",
+      "airflow-pgbouncer.airflow.svc",
       "6543",
       "disable",
     ]);
@@ -559,8 +525,11 @@ describe("values that are wrong fail with a message that names them", () => {
     expect(fails(["dags.gitSync.enabled=yes"])).toMatch(/gitSync\/enabled.*got string, want boolean/);
   });
 
-  it("an executor Updraft does not have", () => {
-    expect(fails(["executor=CeleryExecutor"])).toContain("'KubernetesExecutor', 'LocalExecutor'");
+  it("an executor Updraft does not have, or one named twice", () => {
+    expect(fails(["executor=CeleryExecutor"])).toMatch(/executor.*does not match pattern.*QueueExecutor/);
+    expect(fails(["executor=LocalExecutor\\,KubernetesExecutor\\,LocalExecutor"])).toContain(
+      "names LocalExecutor twice",
+    );
   });
 
   it("an Airflow-only setting that asks for what Updraft does not do", () => {
