@@ -85,6 +85,11 @@ export function workerRegistry(config: UpdraftConfig, o: { timeoutMs?: number } 
       if (redis.status === "wait") void redis.connect().catch(() => undefined);
       return await Promise.race([work(redis), timeout]);
     } catch (err) {
+      // A malformed queue.broker_url is the server's configuration, not the client's request.
+      if (err instanceof UpdraftError && err.code === "QUEUE_BROKER_URL_INVALID")
+        throw new UpdraftError("WORKERS_REDIS_UNREACHABLE", `Could not ${what}: ${err.message}`, {
+          cause: err,
+        });
       if (err instanceof UpdraftError) throw err;
       const why = err instanceof Error ? err.message : String(err);
       throw new UpdraftError(
