@@ -123,6 +123,24 @@ withTestDatabases(
         expect(refused.json().content).toContain("must share api.secret_key");
       });
 
+      it("picks, of two workers on one host, the one that runs the try", async () => {
+        const url = await runOn("r-twin", "w-twin");
+        await writeHeartbeat(
+          redis,
+          prefix,
+          heartbeat({
+            id: "w-twin:1:runs-it",
+            server_url: good.url,
+            running: [{ dag_id: DAG, run_id: "r-twin", task_id: "a", map_index: -1, try_number: 1 }],
+          }),
+        );
+        // Newer, alive, but not running the try: it would be picked by liveness alone.
+        await writeHeartbeat(redis, prefix, heartbeat({ id: "w-twin:2:other", server_url: wrongKey.url }));
+        const res = await get(url);
+        expect(res.json().content).toContain(`*** Reading from worker w-twin at ${good.url}`);
+        expect(res.json().content).toContain("worker log line 199");
+      });
+
       it("404s with a hint when the host has no worker in the registry", async () => {
         const res = await get(await runOn("r-unknown", "no-such-host"));
         expect(res.statusCode).toBe(404);

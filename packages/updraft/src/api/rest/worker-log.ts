@@ -50,10 +50,28 @@ function whole(text: Buffer, from: number, maxBytes: number | null): WorkerLog {
   return { found: true, chunk: text.subarray(start, end), start, size: text.length };
 }
 
-/** The entry that describes `hostname`'s worker: alive first, then the latest heartbeat (the registry's order). */
-function workerOf(workers: readonly WorkerRecord[], hostname: string): WorkerRecord | undefined {
+/**
+ * The entry of the worker on `hostname` that ran the try: the one that runs it now, else an alive
+ * one, else the latest heartbeat (the registry's order); several workers may share a host.
+ */
+function workerOf(
+  workers: readonly WorkerRecord[],
+  hostname: string,
+  ti: TaskInstanceKey,
+  tryNumber: number,
+): WorkerRecord | undefined {
   const serving = workers.filter((w) => w.hostname === hostname && w.server_url !== null);
-  return serving.find((w) => w.alive) ?? serving[0];
+  const runsIt = serving.find((w) =>
+    w.running.some(
+      (t) =>
+        t.dag_id === ti.dag_id &&
+        t.run_id === ti.run_id &&
+        t.task_id === ti.task_id &&
+        t.map_index === ti.map_index &&
+        t.try_number === tryNumber,
+    ),
+  );
+  return runsIt ?? serving.find((w) => w.alive) ?? serving[0];
 }
 
 /** The log source of an API server whose core.executor lists the QueueExecutor, else null. */
@@ -78,7 +96,7 @@ export function workerLogSource(
           range.maxBytes,
         );
       }
-      const worker = workerOf(workers, hostname);
+      const worker = workerOf(workers, hostname, ti, tryNumber);
       if (worker === undefined || worker.server_url === null)
         return {
           found: false,
