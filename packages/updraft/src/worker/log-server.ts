@@ -33,8 +33,8 @@ export function logUrlPath(relativePath: string): string {
 export interface LogServerOptions {
   /** logging.base_log_folder. */
   baseLogFolder: string;
-  /** api.secret_key, the same as the API server's. */
-  secretKey: string;
+  /** api.secret_key, the same as the API server's; null (unset) refuses every request, saying so. */
+  secretKey: string | null;
   /** The clock tokens are checked against (tests). */
   nowMs?: () => number;
 }
@@ -104,6 +104,14 @@ export function logRequestHandler(o: LogServerOptions): Handler {
     const wanted = requestedPath(req.url ?? "");
     if ("refused" in wanted) {
       send(res, 400, wanted.refused);
+      return;
+    }
+    if (o.secretKey === null || o.secretKey === "") {
+      send(
+        res,
+        503,
+        "This worker has no api.secret_key (UPDRAFT__API__SECRET_KEY) to check log tokens with: set it to the API server's.",
+      );
       return;
     }
     const auth = req.headers.authorization ?? "";

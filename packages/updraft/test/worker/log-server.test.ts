@@ -89,6 +89,22 @@ describe("worker log server", () => {
     expect(other.status).toBe(403);
   });
 
+  it("refuses everything, saying why, on a worker without api.secret_key", async () => {
+    const handler = logRequestHandler({ baseLogFolder: root, secretKey: null });
+    const bare = createServer((req, res) => void handler(req, res));
+    await new Promise<void>((r) => bare.listen(0, "127.0.0.1", r));
+    try {
+      const res = await fetch(
+        `http://127.0.0.1:${(bare.address() as { port: number }).port}${logUrlPath(REL)}`,
+        { headers: bearer(REL) },
+      );
+      expect(res.status).toBe(503);
+      expect(await res.text()).toContain("no api.secret_key");
+    } finally {
+      await new Promise((r) => bare.close(r));
+    }
+  });
+
   it("refuses .., NUL, absolute paths and links out of the folder, even with a token for them", async () => {
     const cases: [string, string][] = [
       ["/log/../secret.txt", "../secret.txt"],
