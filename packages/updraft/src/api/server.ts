@@ -39,6 +39,9 @@ import { taskDependencyRoutes } from "./rest/task-dependencies.js";
 import { taskInstanceStateRoutes } from "./rest/task-instance-state.js";
 import { taskInstanceRoutes } from "./rest/task-instances.js";
 import { variableRoutes } from "./rest/variables.js";
+import { workerLogSource } from "./rest/worker-log.js";
+import { workerRoutes } from "./rest/workers.js";
+import { workerRegistry } from "./rest/workers-registry.js";
 import { versionRoutes } from "./rest/version.js";
 import { uiAssets } from "./ui-assets.js";
 import { metricsRoutes } from "./metrics-route.js";
@@ -163,6 +166,10 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   // Before any route: zod schemas on routes validate, serialize and document them.
   registerOpenApi(app);
 
+  // The QueueExecutor's workers in Redis (decision 0026): connected on first use, closed with the server.
+  const workers = workerRegistry(config);
+  app.addHook("onClose", async () => workers.close());
+
   const heartbeatIntervalS =
     options.heartbeatIntervalS ??
     Math.max(1, Math.min(5, config.scheduler.task_instance_heartbeat_timeout / 10));
@@ -200,7 +207,10 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(dagRunRoutes(database, { events, defaultTimezone: config.core.default_timezone }));
       await rest.register(taskInstanceRoutes(database));
       await rest.register(
-        taskDependencyRoutes(database, { maxActiveTasksPerDag: config.core.max_active_tasks_per_dag }),
+        taskDependencyRoutes(database, {
+          maxActiveTasksPerDag: config.core.max_active_tasks_per_dag,
+          workers,
+        }),
       );
       await rest.register(taskInstanceStateRoutes(database, { events }));
       await rest.register(gridRoutes(database));
@@ -210,10 +220,18 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(slaMissRoutes(database));
       await rest.register(deadlineRoutes(database));
       await rest.register(eventLogRoutes(database));
-      await rest.register(logRoutes(database, config.logging.base_log_folder, podLogSource(config)));
+      await rest.register(
+        logRoutes(
+          database,
+          config.logging.base_log_folder,
+          podLogSource(config),
+          workerLogSource(workers, options.secretKey),
+        ),
+      );
       await rest.register(variableRoutes(database, cipher));
       await rest.register(connectionRoutes(database, cipher));
       await rest.register(poolRoutes(database));
+      await rest.register(workerRoutes(workers));
       await rest.register(importErrorRoutes(database));
       await rest.register(userRoutes(database));
       await rest.register(roleRoutes(database));

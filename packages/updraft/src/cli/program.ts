@@ -12,6 +12,7 @@ import { registerPoolsCommands } from "./commands/pools.js";
 import { registerTasksCommands } from "./commands/tasks.js";
 import { registerUsersCommands } from "./commands/users.js";
 import { registerVariablesCommands } from "./commands/variables.js";
+import { registerWorkersCommands } from "./commands/workers.js";
 
 /**
  * The command tree. Without `ctx` it talks to this process's terminal; `runCliRemotely` passes a
@@ -51,5 +52,6 @@ export function buildProgram(ctx: CliContext = localContext(process.argv.slice(2
   registerConnectionsCommands(program, ctx);
   registerPoolsCommands(program, ctx);
   registerUsersCommands(program, ctx);
+  registerWorkersCommands(program, ctx);
   return program;
 }

@@ -993,6 +993,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the QueueExecutor's workers */
+        get: operations["get_workers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workers/{worker_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a worker */
+        get: operations["get_worker"];
+        put?: never;
+        post?: never;
+        /** Forget an offline worker */
+        delete: operations["delete_worker"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -2153,6 +2188,64 @@ export interface components {
         VersionInfoInput: {
             git_version: string | null;
             version: string;
+        };
+        Worker: {
+            concurrency: number;
+            hostname: string;
+            id: string;
+            last_seen: string;
+            pid: number;
+            queues: string[];
+            running: components["schemas"]["WorkerTry"][];
+            seconds_since_heartbeat: number;
+            server_url: string | null;
+            started_at: string;
+            /** @enum {string} */
+            state: "running" | "draining" | "offline";
+            tries_finished: number;
+            version: string;
+        };
+        WorkerCollection: {
+            message: string | null;
+            queue_executor: boolean;
+            total_entries: number;
+            workers: components["schemas"]["Worker"][];
+        };
+        WorkerCollectionInput: {
+            message: string | null;
+            queue_executor: boolean;
+            total_entries: number;
+            workers: components["schemas"]["WorkerInput"][];
+        };
+        WorkerInput: {
+            concurrency: number;
+            hostname: string;
+            id: string;
+            last_seen: string;
+            pid: number;
+            queues: string[];
+            running: components["schemas"]["WorkerTryInput"][];
+            seconds_since_heartbeat: number;
+            server_url: string | null;
+            started_at: string;
+            /** @enum {string} */
+            state: "running" | "draining" | "offline";
+            tries_finished: number;
+            version: string;
+        };
+        WorkerTry: {
+            dag_id: string;
+            map_index: number;
+            run_id: string;
+            task_id: string;
+            try_number: number;
+        };
+        WorkerTryInput: {
+            dag_id: string;
+            map_index: number;
+            run_id: string;
+            task_id: string;
+            try_number: number;
         };
         XCom: {
             dag_id: string;
@@ -4319,6 +4412,73 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["VersionInfo"];
                 };
+            };
+        };
+    };
+    get_workers: {
+        parameters: {
+            query?: {
+                alive?: "true" | "false";
+                limit?: number;
+                offset?: number;
+                queue?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkerCollection"];
+                };
+            };
+        };
+    };
+    get_worker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                worker_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Worker"];
+                };
+            };
+        };
+    };
+    delete_worker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                worker_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -204,6 +204,8 @@ export const ERROR_CODES = {
   QUEUE_UNAVAILABLE: "unavailable",
   // Workers' registry and API (issue 12, helper "workers")
   WORKER_NOT_FOUND: "not_found",
+  WORKERS_REDIS_UNREACHABLE: "unavailable",
+  WORKER_ALIVE: "conflict",
   // Several executors at once (issue 12, helper "multi")
   EXECUTOR_NOT_CONFIGURED: "unprocessable",
   // Hooks and operators (issue 13, helper "ops")

@@ -200,3 +200,69 @@ describe("explainDependencies", () => {
     expect(unparsed.dependencies[0]?.reason).toContain("has no serialized form");
   });
 });
+
+describe("explainDependencies: the QueueExecutor's workers", () => {
+  const workers = (
+    live: { hostname: string; queues: string[]; draining?: boolean }[],
+    unreachable: string | null = null,
+  ) => ({
+    queue: "gpu",
+    live: live.map((w) => ({ ...w, draining: w.draining ?? false })),
+    unreachable,
+    staleAfterS: 30,
+  });
+
+  it("says which queues the live workers serve when none takes the task's, queued or scheduled", () => {
+    const queued = explainDependencies(
+      facts({ ti: { state: "queued" }, workers: workers([{ hostname: "a", queues: ["default"] }]) }),
+    );
+    expect(queued.dependencies).toEqual([
+      {
+        name: DEP.workerServingQueue,
+        reason:
+          "No worker serves queue gpu: the live worker serves default. Start one with `updraft worker --queues gpu`.",
+      },
+    ]);
+    const scheduled = explainDependencies(
+      facts({
+        ti: { state: "scheduled" },
+        workers: workers([
+          { hostname: "a", queues: ["default"] },
+          { hostname: "b", queues: ["etl", "default"] },
+          { hostname: "c", queues: ["gpu"], draining: true },
+        ]),
+      }),
+    );
+    expect(scheduled.dependencies.map((d) => d.reason)).toEqual([
+      "No worker serves queue gpu: the 2 live workers serve default, etl (1 draining worker serves it but takes no new work). Start one with `updraft worker --queues gpu`.",
+    ]);
+  });
+
+  it("says when every live worker is draining, when none is alive, and when Redis cannot be read", () => {
+    const draining = explainDependencies(
+      facts({
+        ti: { state: "queued" },
+        workers: workers([{ hostname: "a", queues: ["gpu"], draining: true }]),
+      }),
+    );
+    expect(draining.dependencies[0]?.reason).toContain("the live worker is draining and takes no new work");
+    const none = explainDependencies(facts({ ti: { state: "queued" }, workers: workers([]) }));
+    expect(none.dependencies[0]?.reason).toBe(
+      "No worker is alive to serve queue gpu (none has heartbeated in the last 30 s). Start one with `updraft worker --queues gpu`.",
+    );
+    const down = explainDependencies(
+      facts({ ti: { state: "queued" }, workers: workers([], "Redis at redis://x is unreachable.") }),
+    );
+    expect(down.dependencies[0]?.reason).toBe(
+      "Cannot tell whether a worker serves queue gpu: Redis at redis://x is unreachable.",
+    );
+  });
+
+  it("adds nothing when a live worker takes the queue", () => {
+    const ok = explainDependencies(
+      facts({ ti: { state: "queued" }, workers: workers([{ hostname: "a", queues: ["default", "gpu"] }]) }),
+    );
+    expect(ok.dependencies).toEqual([]);
+    expect(ok.message).toContain("'queued' state");
+  });
+});

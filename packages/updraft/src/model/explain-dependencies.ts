@@ -20,6 +20,8 @@ export const DEP = {
   poolSlots: "Pool Slots Available",
   dagTiSlots: "Task Instance Slots Available",
   taskConcurrency: "Task Concurrency",
+  /** Updraft's own (Airflow's Celery workers have no such check): a live worker takes the task's queue. */
+  workerServingQueue: "Worker Serving Queue",
 } as const;
 
 export interface Dependency {
@@ -32,6 +34,21 @@ export interface DependencyExplanation {
   dependencies: Dependency[];
   /** One sentence on where the instance stands. */
   message: string;
+}
+
+/**
+ * The QueueExecutor's workers, for an instance that runs on it (read by the API from the workers'
+ * registry in Redis; decision 0026).
+ */
+export interface QueueWorkerFacts {
+  /** The task instance's queue. */
+  queue: string;
+  /** The live workers: the queues each takes work from, and whether it is draining (takes none). */
+  live: readonly { hostname: string; queues: readonly string[]; draining: boolean }[];
+  /** Why the registry could not be read, or null. */
+  unreachable: string | null;
+  /** worker.stale_after. */
+  staleAfterS: number;
 }
 
 /** A pool's slot use now (db/queries/pool.ts getPoolSlotStats). */
@@ -72,6 +89,8 @@ export interface DependencyFacts {
   defaultMaxActiveTasks: number;
   /** The database's clock (the scheduler compares next_retry_at with it). */
   now: Date;
+  /** Set for a queued or scheduled instance that runs on the QueueExecutor. */
+  workers?: QueueWorkerFacts | undefined;
 }
 
 const FINISHED = new Set<TaskInstanceState | null>(FINISHED_TI_STATES);
@@ -88,6 +107,14 @@ const MAX_LISTED = 20;
  */
 export function explainDependencies(f: DependencyFacts): DependencyExplanation {
   const { state } = f.ti;
+  if (state === "queued" && f.workers !== undefined) {
+    const none = workerDep(f.workers);
+    if (none !== null)
+      return {
+        dependencies: [none],
+        message: `Task is in the 'queued' state on queue ${f.workers.queue} of the QueueExecutor, but no live worker takes work from that queue.`,
+      };
+  }
   const own = ownState(state);
   if (own !== null) return own;
 
@@ -241,6 +268,10 @@ function queueDeps(f: DependencyFacts): Dependency[] {
       name: DEP.dagTiSlots,
       reason: `The run has ${active.run} task instance(s) queued or running, the maximum of the DAG's max_active_tasks (${maxTasks}).`,
     });
+  if (f.workers !== undefined) {
+    const none = workerDep(f.workers);
+    if (none !== null) out.push(none);
+  }
   const task = f.plan!.task(ti.task_id)!;
   if (task.max_active_tis_per_dag !== null && active.taskInDag >= task.max_active_tis_per_dag)
     out.push({
@@ -253,6 +284,38 @@ function queueDeps(f: DependencyFacts): Dependency[] {
       reason: `The task has ${active.taskInRun} instance(s) queued or running in this run, the maximum of its max_active_tis_per_dagrun (${task.max_active_tis_per_dagrun}).`,
     });
   return out;
+}
+
+/** Null when a live worker that is not draining takes work from the queue; otherwise why none does. */
+function workerDep(w: QueueWorkerFacts): Dependency | null {
+  const q = w.queue;
+  const start = `Start one with \`updraft worker --queues ${q}\`.`;
+  const reason = (text: string): Dependency => ({ name: DEP.workerServingQueue, reason: text });
+  if (w.unreachable !== null)
+    return reason(`Cannot tell whether a worker serves queue ${q}: ${w.unreachable}`);
+  const taking = w.live.filter((x) => !x.draining);
+  if (taking.some((x) => x.queues.includes(q))) return null;
+  if (w.live.length === 0)
+    return reason(
+      `No worker is alive to serve queue ${q} (none has heartbeated in the last ${w.staleAfterS} s). ${start}`,
+    );
+  const drainingHere = w.live.filter((x) => x.draining && x.queues.includes(q)).length;
+  const draining =
+    drainingHere === 0
+      ? ""
+      : ` (${drainingHere} draining worker${drainingHere === 1 ? " serves" : "s serve"} it but take${drainingHere === 1 ? "s" : ""} no new work)`;
+  if (taking.length === 0)
+    return reason(
+      `No worker serves queue ${q}: the ${plural(w.live.length, "live worker")} ${w.live.length === 1 ? "is" : "are"} draining and take${w.live.length === 1 ? "s" : ""} no new work${draining}. ${start}`,
+    );
+  const served = [...new Set(taking.flatMap((x) => x.queues))].sort();
+  return reason(
+    `No worker serves queue ${q}: the ${plural(taking.length, "live worker")} serve${taking.length === 1 ? "s" : ""} ${served.join(", ")}${draining}. ${start}`,
+  );
+}
+
+function plural(n: number, noun: string): string {
+  return n === 1 ? noun : `${n} ${noun}s`;
 }
 
 /**

@@ -22,6 +22,8 @@ function leastRole(method: string, url: string): Role {
   // Op: reading the configuration (Airflow's can_read on Configurations).
   if (/^\/api\/v1\/config\b/.test(url)) return "Op";
   if (/^\/api\/v1\/pools\b/.test(url)) return reads ? "Viewer" : "Op";
+  // The QueueExecutor's workers: read as pools are; forgetting one is an operator's act.
+  if (/^\/api\/v1\/workers\b/.test(url)) return reads ? "Viewer" : "Op";
   // Everyone may see and end their own login.
   if (url.startsWith("/api/v1/auth/")) return "Viewer";
   // A batch list is a read sent as POST (Airflow's get_dag_runs_batch needs can_read on runs).

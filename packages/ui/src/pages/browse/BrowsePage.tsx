@@ -1,16 +1,18 @@
-// Browse pages: /browse/{runs|tasks|audit}: DAG runs and task instances across DAGs, and the
-// audit log, each with filters in the URL (a filtered list is a link to share), paged by 100.
+// Browse pages: /browse/{runs|tasks|audit|workers}: DAG runs and task instances across DAGs, the
+// audit log and the QueueExecutor's workers, each with filters in the URL (a filtered list is a link to share), paged by 100.
 import "../../components/table/table.css";
 import { useCan } from "../../lib/auth";
 import { Link } from "../../lib/router";
 import { AuditSection } from "./AuditSection";
 import { RunsSection } from "./RunsSection";
 import { TasksSection } from "./TasksSection";
+import { WorkersSection } from "./WorkersSection";
 
 const SECTIONS = [
   { id: "runs", label: "DAG runs", permission: "dag_runs:read" },
   { id: "tasks", label: "Task instances", permission: "task_instances:read" },
   { id: "audit", label: "Audit log", permission: "audit_logs:read" },
+  { id: "workers", label: "Workers", permission: "workers:read" },
 ] as const;
 
 export function BrowsePage({ section }: { section: string }) {
@@ -18,6 +20,7 @@ export function BrowsePage({ section }: { section: string }) {
     runs: useCan("dag_runs:read"),
     tasks: useCan("task_instances:read"),
     audit: useCan("audit_logs:read"),
+    workers: useCan("workers:read"),
   };
   const sections = SECTIONS.filter((s) => can[s.id]);
   const current = sections.find((s) => s.id === section);
@@ -41,6 +44,7 @@ export function BrowsePage({ section }: { section: string }) {
       {current?.id === "runs" && <RunsSection />}
       {current?.id === "tasks" && <TasksSection />}
       {current?.id === "audit" && <AuditSection />}
+      {current?.id === "workers" && <WorkersSection />}
       {current === undefined && (
         <div className="empty">
           <h2>No such Browse page for your role</h2>

@@ -7,10 +7,10 @@
 // (airflow/providers/fab/auth_manager/security_manager/override.py: VIEWER_PERMISSIONS,
 // USER_PERMISSIONS, OP_PERMISSIONS, ADMIN_PERMISSIONS, ROLE_CONFIGS), each containing the one
 // below it:
-// - Viewer reads DAGs (and their code), runs, task instances, logs, pools and import errors,
+// - Viewer reads DAGs (and their code), runs, task instances, logs, pools, workers and import errors,
 //   and the metrics at GET /metrics (Updraft's own permission, metrics:read);
 // - User also triggers, clears and marks runs and task instances, pauses DAGs, deletes runs;
-// - Op also manages variables, connections and pools, and reads the configuration;
+// - Op also manages variables, connections and pools, forgets offline workers, and reads the configuration;
 // - Admin also manages users and roles (and runs CLI commands through standalone).
 import { UpdraftError } from "../../common/errors.js";
 import { routeKey } from "./public-routes.js";
@@ -69,6 +69,10 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "POST /api/v1/pools": "pools:create",
   "PATCH /api/v1/pools/:pool_name": "pools:edit",
   "DELETE /api/v1/pools/:pool_name": "pools:delete",
+  // The QueueExecutor's workers, from Redis (decision 0026): read as pools are, forgotten by Op.
+  "GET /api/v1/workers": "workers:read",
+  "GET /api/v1/workers/:worker_id": "workers:read",
+  "DELETE /api/v1/workers/:worker_id": "workers:delete",
   "GET /api/v1/variables": "variables:read",
   "GET /api/v1/variables/:key": "variables:read",
   "POST /api/v1/variables": "variables:create",
@@ -113,6 +117,7 @@ const VIEWER: readonly Permission[] = [
   "task_logs:read",
   "xcoms:read",
   "pools:read",
+  "workers:read",
   "import_errors:read",
   "jobs:read",
   "audit_logs:read",
@@ -144,6 +149,7 @@ const OP: readonly Permission[] = [
   "pools:create",
   "pools:edit",
   "pools:delete",
+  "workers:delete",
   "xcoms:delete",
 ];
 const ADMIN: readonly Permission[] = [

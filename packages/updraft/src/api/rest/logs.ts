@@ -13,6 +13,7 @@ import { getTaskInstance, type Database } from "../../db/index.js";
 import { taskLogRelativePath } from "../../model/log-path.js";
 import { Id, route } from "./common.js";
 import type { PodLogSource } from "./pod-log.js";
+import type { WorkerLogSource } from "./worker-log.js";
 
 /** The most one JSON reply carries; the continuation token asks for the rest. */
 export const LOG_CHUNK_BYTES = 1024 * 1024;
@@ -73,9 +74,15 @@ function logNotFound(what: string): UpdraftError {
  * Task logs, read from `logging.base_log_folder` at the path the runner writes (taskLogRelativePath,
  * the one function both sides use). The path is built from escaped ids (never from raw input) and
  * checked to stay inside the folder, also after following symbolic links. A log whose file is
- * missing is read from the try's Pod when `podLogs` is given (the KubernetesExecutor).
+ * missing is read from the try's Pod when `podLogs` is given (the KubernetesExecutor), or from the
+ * worker that ran it when `workerLogs` is given (the QueueExecutor).
  */
-export function logRoutes(database: Database, baseLogFolder: string, podLogs: PodLogSource | null = null) {
+export function logRoutes(
+  database: Database,
+  baseLogFolder: string,
+  podLogs: PodLogSource | null = null,
+  workerLogs: WorkerLogSource | null = null,
+) {
   const db = database.db;
   const base = resolve(baseLogFolder);
   return async function routes(root: FastifyInstance): Promise<void> {
@@ -117,6 +124,33 @@ export function logRoutes(database: Database, baseLogFolder: string, podLogs: Po
         const plain = (request.headers.accept ?? "").includes("text/plain");
         if (file === null) {
           const missing = `No log of try ${p.try_number} of task "${p.task_id}" was found (it may not have started, or its log lives elsewhere).`;
+          if (workerLogs !== null) {
+            // The host that ran the try: the instance's for its latest try, the history's for earlier ones.
+            const host =
+              p.try_number === ti.try_number
+                ? ti.hostname
+                : ((
+                    await db
+                      .selectFrom("task_instance_history")
+                      .select("hostname")
+                      .where("dag_id", "=", key.dag_id)
+                      .where("run_id", "=", key.run_id)
+                      .where("task_id", "=", key.task_id)
+                      .where("map_index", "=", key.map_index)
+                      .where("try_number", "=", p.try_number)
+                      .executeTakeFirst()
+                  )?.hostname ?? null);
+            const maxBytes = plain || q.full_content ? null : (q.max_bytes ?? LOG_CHUNK_BYTES);
+            const fromWorker = await workerLogs.read(key, p.try_number, host, { from, maxBytes });
+            if (fromWorker !== null) {
+              if (!fromWorker.found) throw logNotFound(`${missing} ${fromWorker.hint}`);
+              if (plain)
+                return reply
+                  .type("text/plain; charset=utf-8")
+                  .send(fromWorker.chunk as unknown as z.infer<typeof LogJson>);
+              return chunkReply(fromWorker.chunk, fromWorker.start, fromWorker.size, writing);
+            }
+          }
           const fromPod = podLogs === null ? null : await podLogs.read(key, p.try_number);
           if (fromPod === null) throw logNotFound(missing);
           if (!fromPod.found) throw logNotFound(`${missing} ${fromPod.hint}`);

@@ -10,6 +10,7 @@ import { explainDependencies } from "../../model/explain-dependencies.js";
 import { TASK_INSTANCE_STATES } from "../../model/states.js";
 import { Id, route } from "./common.js";
 import { dependencyFacts } from "./dependency-facts.js";
+import { queueWorkerFacts, type WorkerRegistry } from "./workers-registry.js";
 
 const MapIndex = z.coerce
   .number()
@@ -39,7 +40,10 @@ export const TaskInstanceDependencies = z
   })
   .meta({ id: "TaskInstanceDependencies" });
 
-export function taskDependencyRoutes(database: Database, o: { maxActiveTasksPerDag: number }) {
+export function taskDependencyRoutes(
+  database: Database,
+  o: { maxActiveTasksPerDag: number; workers?: WorkerRegistry },
+) {
   const db = database.db;
   const explain = async (dagId: string, runId: string, taskId: string, mapIndex: number) => {
     const { facts, ti } = await dependencyFacts(
@@ -47,6 +51,9 @@ export function taskDependencyRoutes(database: Database, o: { maxActiveTasksPerD
       { dagId, runId, taskId, mapIndex },
       o.maxActiveTasksPerDag,
     );
+    // Whether a live worker takes the instance's queue (QueueExecutor only): read from Redis here,
+    // so that the model stays pure.
+    if (o.workers !== undefined) facts.workers = await queueWorkerFacts(o.workers, ti);
     return { ...explainDependencies(facts), state: ti.state, wait_reason: ti.wait_reason };
   };
 
