@@ -128,7 +128,16 @@ beforeAll(async () => {
   });
   executor = new LocalExecutor({
     parallelism: 2,
-    env: { ...process.env, UPDRAFT_HOME: home },
+    env: {
+      ...process.env,
+      UPDRAFT_HOME: home,
+      // Secrets the executor's process has and its runners must not (see "keeps secrets…" below).
+      UPDRAFT__API__SECRET_KEY: "executor-secret-key",
+      UPDRAFT__QUEUE__BROKER_URL: "redis://:broker-password@127.0.0.1:6379/0",
+      UPDRAFT__DATABASE__SQL_ALCHEMY_CONN: "postgres://u:db-password@127.0.0.1/x",
+      UPDRAFT__CORE__FERNET_KEY: "fernet-key",
+      UPDRAFT__CORE__PARALLELISM: "7",
+    },
     logger: quietLogger,
   });
   executor.onEvent((e) => events.push(e));
@@ -182,6 +191,14 @@ describe("task runner in warm processes", () => {
     expect(ti.rendered_fields).toMatchObject({
       bashCommand: "echo dates 2026-01-05 2026-01-12 hello world",
     });
+  });
+
+  it("keeps secrets of the executor's process (secret key, database, fernet key, Redis) from tasks", async () => {
+    const { event, log } = await run("bash_dag", "env_names");
+    expect(event).toMatchObject({ state: "success" });
+    expect(log).toContain("UPDRAFT__CORE__PARALLELISM");
+    for (const name of ["API__SECRET_KEY", "QUEUE__BROKER_URL", "DATABASE__SQL_ALCHEMY_CONN", "FERNET_KEY"])
+      expect(log).not.toContain(name);
   });
 
   it("skips on bash exit 99, and names an undefined template variable", async () => {

@@ -29,8 +29,11 @@ export const RUNNER_SCRIPT = ((): string => {
     : fileURLToPath(new URL("../../../dist/runner/main.js", import.meta.url));
 })();
 
-/** Environment a runner must not see: runners never touch the database or sign tokens. */
-const SECRET_ENV = /^UPDRAFT__(DATABASE__|API__SECRET_KEY|CORE__FERNET_KEY)/i;
+/**
+ * Environment a runner must not see: runners never touch the database, sign tokens, or put work on
+ * the workers' Redis (a task that could would run code as any try).
+ */
+const SECRET_ENV = /^UPDRAFT__(DATABASE__|API__SECRET_KEY|CORE__FERNET_KEY|QUEUE__)/i;
 
 export interface LocalExecutorOptions {
   /** Workloads that may run at once (config `core.parallelism`). Default 32. */
