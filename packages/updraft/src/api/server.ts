@@ -210,6 +210,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         taskDependencyRoutes(database, {
           maxActiveTasksPerDag: config.core.max_active_tasks_per_dag,
           workers,
+          executorSetting: config.core.executor,
         }),
       );
       await rest.register(taskInstanceStateRoutes(database, { events }));

@@ -8,13 +8,16 @@ import type { UpdraftConfig } from "../config/index.js";
 import { endJob, heartbeatJob, migrate, openDatabase, startJob, type Database } from "../db/index.js";
 import { EngineEvents } from "../events/engine-events.js";
 import { Notifier } from "../notify/notifier.js";
+import { UpdraftError } from "../common/errors.js";
 import {
+  ExecutorSet,
   KubernetesExecutor,
   LocalExecutor,
   kubernetesExecutorOptions,
   localExecutorOptions,
   parseExecutorSetting,
   type Executor,
+  type ExecutorName,
 } from "../executors/index.js";
 import { DagFileProcessor, type RefreshResult } from "../processor/index.js";
 import { Scheduler } from "../scheduler/index.js";
@@ -48,6 +51,11 @@ export interface StartEngineOptions {
    * behind, so that one slow DAG file cannot hold up the start.
    */
   awaitFirstParse?: boolean;
+  /**
+   * Run every task in this process's LocalExecutor whatever executor it names, and accept DAGs
+   * naming executors core.executor does not list (`dags test`, as Airflow's dag.test()).
+   */
+  localOnly?: boolean;
 }
 
 /** The running components; `stop()` shuts them down in reverse order. */
@@ -117,6 +125,7 @@ function startProcessor(engine: Engine, o: StartEngineOptions): void {
     timeoutSeconds: o.config.core.dag_file_processor_timeout,
     cacheDir: `${o.config.home}/cache/dags`,
     metrics: engine.metrics.metrics,
+    ...(o.localOnly === true ? {} : { executors: parseExecutorSetting(o.config.core.executor) }),
   });
   const metrics = engine.metrics.metrics;
   let stopping = false;
@@ -207,14 +216,32 @@ function startProcessor(engine: Engine, o: StartEngineOptions): void {
   });
 }
 
-/** The executor `core.executor` names (today one), configured from its section. */
-function executorFromConfig(config: UpdraftConfig, logger: Logger): Executor {
-  const [name] = parseExecutorSetting(config.core.executor);
-  if (name === "KubernetesExecutor") {
-    const log = logger.child({ component: "kubernetes-executor" });
-    return new KubernetesExecutor(kubernetesExecutorOptions(config, { logger: log }));
+/** One executor by its core.executor name, configured from its section. */
+function executorByName(name: ExecutorName, config: UpdraftConfig, logger: Logger): Executor {
+  switch (name) {
+    case "KubernetesExecutor":
+      return new KubernetesExecutor(
+        kubernetesExecutorOptions(config, { logger: logger.child({ component: "kubernetes-executor" }) }),
+      );
+    case "LocalExecutor":
+      return new LocalExecutor(localExecutorOptions(config));
+    case "QueueExecutor":
+      // MERGE(queue): the lead replaces this throw with
+      // return new QueueExecutor(queueExecutorOptions(config, { logger }));
+      throw new UpdraftError(
+        "EXECUTOR_UNAVAILABLE",
+        "core.executor lists QueueExecutor, which this build of Updraft cannot start yet. Remove it from core.executor (UPDRAFT__CORE__EXECUTOR), e.g. LocalExecutor or LocalExecutor,KubernetesExecutor.",
+      );
   }
-  return new LocalExecutor(localExecutorOptions(config));
+}
+
+/** Every executor `core.executor` lists, in its order (the first is the default; decision 0027). */
+function executorsFromConfig(config: UpdraftConfig, logger: Logger, localOnly: boolean): ExecutorSet {
+  if (localOnly)
+    return new ExecutorSet([new LocalExecutor(localExecutorOptions(config))], { takesAll: true });
+  return new ExecutorSet(
+    parseExecutorSetting(config.core.executor).map((n) => executorByName(n, config, logger)),
+  );
 }
 
 /** Opens the database (migrating it) and starts the requested components. */
@@ -268,12 +295,12 @@ export async function startEngine(o: StartEngineOptions): Promise<Engine> {
       if (!apiUrl) {
         throw new Error("The scheduler needs the execution API's URL: set core.execution_api_server_url.");
       }
-      const executor = executorFromConfig(o.config, o.logger);
-      await executor.start();
+      const executors = executorsFromConfig(o.config, o.logger, o.localOnly === true);
+      await executors.start();
       const scheduler = new Scheduler({
         database,
         config: o.config,
-        executor,
+        executors,
         events,
         apiUrl,
         secretKey: o.secretKey,
@@ -293,7 +320,7 @@ export async function startEngine(o: StartEngineOptions): Promise<Engine> {
       engine.onStop(async () => {
         await scheduler.stop();
         await notifier.stop();
-        await executor.stop({ graceful: true, timeoutMs: 10_000 });
+        await executors.stop({ graceful: true, timeoutMs: 10_000 });
       });
     }
   } catch (err) {

@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { configSources, loadConfig, type UpdraftConfig } from "../config/index.js";
 import { findStandalone } from "./forward.js";
 import type { ProcessorOptions } from "../processor/index.js";
+import { parseExecutorSetting } from "../executors/index.js";
 
 /**
  * A setting that may not be declared in config/settings.ts yet (`core.dag_discovery_safe_mode`,
@@ -26,6 +27,8 @@ export function dagsSettings(dagsFolder: string | undefined): DagsSettings {
     timeoutSeconds: config.core.dag_file_processor_timeout,
     parsingProcesses: config.dag_processor.parsing_processes,
     cacheDir: join(config.home, "cache", "dags"),
+    // A task naming an executor core.executor does not list is an import error, as in the engine.
+    executors: parseExecutorSetting(config.core.executor),
   };
   const safeMode = optionalSetting(config, "core", "dag_discovery_safe_mode");
   if (typeof safeMode === "boolean") processor.safeMode = safeMode;

@@ -208,6 +208,8 @@ export const ERROR_CODES = {
   WORKER_ALIVE: "conflict",
   // Several executors at once (issue 12, helper "multi")
   EXECUTOR_NOT_CONFIGURED: "unprocessable",
+  /** core.executor names an executor this build cannot start yet. */
+  EXECUTOR_UNAVAILABLE: "invalid",
   // Hooks and operators (issue 13, helper "ops")
   CONNECTION_TYPE_MISMATCH: "invalid",
   OPERATOR_FAILED: "internal",

@@ -3,15 +3,14 @@ import { UpdraftError } from "../common/errors.js";
 import type { UpdraftConfig } from "../config/index.js";
 import type { KubernetesExecutorOptions } from "./kubernetes/options.js";
 import type { LocalExecutorOptions } from "./local/local-executor.js";
+import { EXECUTOR_NAMES, knownExecutorName, type ExecutorName } from "../model/executor-names.js";
 
-/** The executors Updraft has, by the names `core.executor` takes (Airflow's). */
-export const EXECUTOR_NAMES = ["LocalExecutor", "KubernetesExecutor", "QueueExecutor"] as const;
-export type ExecutorName = (typeof EXECUTOR_NAMES)[number];
+export { EXECUTOR_NAMES, type ExecutorName };
 
 /**
- * `core.executor` as a list (Airflow's syntax: comma-separated, the first is the default for tasks
- * that name none). Each name must be known, case as Airflow writes it or any case; today the list
- * must hold exactly one, until several executors can run side by side.
+ * `core.executor` as a list (Airflow 2.10's syntax: comma-separated, the first is the default for
+ * tasks that name none, a task's `executor` option picks another). Each name must be known, case
+ * as Airflow writes it or any case; a name listed twice counts once (its first place).
  */
 export function parseExecutorSetting(value: string): ExecutorName[] {
   const names = value
@@ -21,7 +20,7 @@ export function parseExecutorSetting(value: string): ExecutorName[] {
   if (names.length === 0) return ["LocalExecutor"];
   const out: ExecutorName[] = [];
   for (const n of names) {
-    const known = EXECUTOR_NAMES.find((k) => k.toLowerCase() === n.toLowerCase());
+    const known = knownExecutorName(n);
     if (known === undefined)
       throw new UpdraftError(
         "UNKNOWN_EXECUTOR",
@@ -29,11 +28,6 @@ export function parseExecutorSetting(value: string): ExecutorName[] {
       );
     if (!out.includes(known)) out.push(known);
   }
-  if (out.length > 1)
-    throw new UpdraftError(
-      "UNKNOWN_EXECUTOR",
-      `core.executor lists ${out.join(", ")}: this Updraft runs one executor at a time. Keep one name.`,
-    );
   return out;
 }
 

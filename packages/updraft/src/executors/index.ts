@@ -8,6 +8,7 @@ export type {
   StopOptions,
   StopResult,
 } from "./executor.js";
+export { ExecutorSet } from "./executor-set.js";
 export { LocalExecutor, RUNNER_SCRIPT } from "./local/index.js";
 export type { LocalExecutorOptions } from "./local/index.js";
 export {

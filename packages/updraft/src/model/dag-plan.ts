@@ -53,6 +53,8 @@ export interface NewTaskInstanceRow {
   priority_weight: number;
   queue: string;
   operator: string;
+  /** The task's `executor` option; null: the default executor (decision 0027). */
+  executor: string | null;
 }
 
 export class DagPlan {
@@ -128,6 +130,7 @@ export class DagPlan {
       priority_weight: tp.weight,
       queue: t.queue,
       operator: t.operator,
+      executor: t.executor ?? null,
     };
   }
 

@@ -22,6 +22,7 @@ export const DEP = {
   taskConcurrency: "Task Concurrency",
   /** Updraft's own (Airflow's Celery workers have no such check): a live worker takes the task's queue. */
   workerServingQueue: "Worker Serving Queue",
+  executor: "Executor Configured",
 } as const;
 
 export interface Dependency {
@@ -91,6 +92,8 @@ export interface DependencyFacts {
   now: Date;
   /** Set for a queued or scheduled instance that runs on the QueueExecutor. */
   workers?: QueueWorkerFacts | undefined;
+  /** The instance's executor column and the executors core.executor lists; unset: not checked. */
+  executor?: { name: string | null; configured: readonly string[] };
 }
 
 const FINISHED = new Set<TaskInstanceState | null>(FINISHED_TI_STATES);
@@ -149,7 +152,7 @@ export function explainDependencies(f: DependencyFacts): DependencyExplanation {
     if (f.past !== null)
       deps.push({ name: DEP.previousDagrun, reason: withoutName(f.past, DEP.previousDagrun) });
   } else if (state === "scheduled") {
-    deps.push(...queueDeps(f));
+    deps.push(...queueDeps(f), ...executorDeps(f));
   }
   return { dependencies: deps, message: deps.length > 0 ? blockedMessage(deps) : metMessage(f) };
 }
@@ -316,6 +319,21 @@ function workerDep(w: QueueWorkerFacts): Dependency | null {
 
 function plural(n: number, noun: string): string {
   return n === 1 ? noun : `${n} ${noun}s`;
+}
+
+/**
+ * A task naming an executor core.executor no longer lists (it changed after the DAG was parsed):
+ * the scheduler never queues it (scheduler/queue-task-instances.ts claims only its executors').
+ */
+function executorDeps(f: DependencyFacts): Dependency[] {
+  const e = f.executor;
+  if (e === undefined || e.name === null || e.configured.includes(e.name)) return [];
+  return [
+    {
+      name: DEP.executor,
+      reason: `The task names the executor "${e.name}", which core.executor (${e.configured.join(", ")}) does not list: the scheduler does not queue it. Add ${e.name} to core.executor and restart the scheduler, or remove the task's executor option.`,
+    },
+  ];
 }
 
 /**

@@ -8,6 +8,7 @@ import { MAPPED_VALUE } from "../sdk/mapping.js";
 import { isParam } from "../sdk/options.js";
 import { TaskFlowOperator } from "../sdk/taskflow.js";
 import { isXComArg } from "../sdk/xcom-arg.js";
+import { EXECUTOR_NAMES, knownExecutorName, type ExecutorName } from "./executor-names.js";
 import { SERIALIZED_DAG_VERSION, type SerializedDag, type SerializedTask } from "./serialized-dag.js";
 import { parseDateInZone } from "./zoned-date.js";
 
@@ -84,6 +85,21 @@ function isoOrNull(value: Date | string | undefined, tz: string, field: string):
   return value === undefined ? null : parseDateInZone(value, tz, field).toISOString();
 }
 
+/**
+ * A task's `executor` option as its canonical name (`{}` when unset); an unknown name is refused
+ * with the known ones. Whether `core.executor` lists it is the DAG processor's check.
+ */
+function executorOption(value: unknown, where: string): { executor?: ExecutorName } {
+  if (value === undefined || value === null) return {};
+  const known = typeof value === "string" ? knownExecutorName(value) : undefined;
+  if (known === undefined)
+    throw new UpdraftError(
+      "UNKNOWN_EXECUTOR",
+      `${where}: executor ${JSON.stringify(value)} is not an executor of Updraft. Use one of ${EXECUTOR_NAMES.join(", ")}, or leave it unset for the default (the first of core.executor).`,
+    );
+  return { executor: known };
+}
+
 function serializeTask(task: BaseOperator, tz: string): SerializedTask {
   const o = task.options;
   const where = `Task "${task.taskId}"`;
@@ -124,6 +140,8 @@ function serializeTask(task: BaseOperator, tz: string): SerializedTask {
     has_on_retry_callback: o.onRetryCallback !== undefined,
     has_on_execute_callback: o.onExecuteCallback !== undefined,
     has_on_skipped_callback: o.onSkippedCallback !== undefined,
+    // Omitted when unset, so that the hash of a DAG that names no executor is what it was before.
+    ...executorOption(o.executor, where),
     executor_config: (toJson(o.executorConfig ?? {}, `${where}: executorConfig`) ?? {}) as Record<
       string,
       unknown

@@ -58,6 +58,11 @@ export const SerializedTaskSchema = z.object({
   /** The runner calls onExecuteCallback: an EmptyOperator with one cannot be finished by the scheduler. */
   has_on_execute_callback: z.boolean().default(false),
   has_on_skipped_callback: z.boolean().default(false),
+  /**
+   * The executor named by the task's `executor` option (Airflow's BaseOperator.executor); absent
+   * or null: the default, the first of core.executor. Stored on each task instance as written.
+   */
+  executor: z.string().nullable().optional(),
   executor_config: z.record(z.string(), json),
   max_active_tis_per_dag: z.number().int().min(1).nullable(),
   // Added after version 1 was first written: defaults keep older stored DAGs readable.

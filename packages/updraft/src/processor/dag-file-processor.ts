@@ -6,6 +6,7 @@ import { readFile, stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import type { SerializedDag } from "../model/serialized-dag.js";
 import { listCandidateFiles, looksLikeDagFile, type CandidateFile } from "./discover.js";
+import { unconfiguredExecutorProblems } from "../model/executor-names.js";
 import { resolveProcessorOptions, type ProcessorOptions, type ResolvedProcessorOptions } from "./options.js";
 import { Transpiler, type TranspileResult } from "../loader/transpile.js";
 import { EvaluationPool } from "./worker-pool.js";
@@ -360,8 +361,14 @@ export class DagFileProcessor {
       "evaluated DAG file",
     );
     if (outcome.ok) {
-      state.dags = outcome.dags.map((d) => ({ ...d, fileloc }));
       state.errors = outcome.problems.map((p) => importError(fileloc, p.message, p.line));
+      const executors = this.options.executors;
+      for (const d of outcome.dags) {
+        // A task naming an executor this installation does not run fails its DAG (Airflow 2.10).
+        const problems = executors === null ? [] : unconfiguredExecutorProblems(d, executors);
+        for (const p of problems) state.errors.push(importError(fileloc, p.message, undefined));
+        if (problems.length === 0) state.dags.push({ ...d, fileloc });
+      }
     } else {
       state.errors = [importError(fileloc, outcome.error, outcome.line)];
     }

@@ -16,13 +16,21 @@ export interface ProcessorOptions {
   cacheDir?: string;
   /** Only evaluate files that mention `updraft` (`core.dag_discovery_safe_mode`). Default true. */
   safeMode?: boolean;
+  /**
+   * The executors core.executor lists: a DAG with a task naming another is an import error.
+   * Unset: not checked (the serializer still refuses names that are no executor of Updraft).
+   */
+  executors?: readonly string[];
   logger?: ProcessorLogger;
   /** Where dag_processing.last_duration.<file> goes (default: nowhere). */
   metrics?: Metrics;
 }
 
-export type ResolvedProcessorOptions = Required<Omit<ProcessorOptions, "logger" | "metrics">> & {
+export type ResolvedProcessorOptions = Required<
+  Omit<ProcessorOptions, "logger" | "metrics" | "executors">
+> & {
   logger: ProcessorLogger | undefined;
+  executors: readonly string[] | null;
   metrics: Metrics;
 };
 
@@ -39,6 +47,7 @@ export function resolveProcessorOptions(options: ProcessorOptions = {}): Resolve
     cacheDir: options.cacheDir ?? defaultCacheDir(),
     safeMode: options.safeMode ?? true,
     logger: options.logger,
+    executors: options.executors ?? null,
     metrics: options.metrics ?? noopMetrics,
   };
 }

@@ -5,6 +5,7 @@ import type { UpdraftConfig } from "../config/index.js";
 import type { Database, Executor as Db } from "../db/index.js";
 import type { EngineEvents } from "../events/engine-events.js";
 import type { Executor } from "../executors/executor.js";
+import type { ExecutorSet } from "../executors/executor-set.js";
 import type { Metrics } from "../metrics/index.js";
 import type { Traces } from "../traces/index.js";
 import type { TaskInstanceKey } from "../model/execution-api.js";
@@ -53,7 +54,10 @@ export interface SchedulerContext {
   readonly database: Database;
   readonly db: Db;
   readonly config: UpdraftConfig;
+  /** The default executor (the first of core.executor): callbacks go here. */
   readonly executor: Executor;
+  /** Every executor this scheduler runs, the default first; slots are kept per executor. */
+  readonly executors: ExecutorSet;
   readonly events: EngineEvents | null;
   readonly logger: SchedulerLogger;
   readonly hooks: SchedulerHooks;

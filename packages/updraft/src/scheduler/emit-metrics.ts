@@ -33,13 +33,34 @@ export async function emitPoolMetrics(ctx: SchedulerContext): Promise<void> {
   }
 }
 
-/** executor.open_slots / queued_tasks / running_tasks, as Airflow's BaseExecutor.heartbeat. */
+/**
+ * executor.open_slots / queued_tasks / running_tasks, as Airflow's BaseExecutor.heartbeat: the
+ * totals of every executor, and each executor's own under its name appended, as Airflow 2.10
+ * sends them when several run (`executor.open_slots.KubernetesExecutor`; none with one executor).
+ */
 export function emitExecutorMetrics(ctx: SchedulerContext): void {
   if (!ctx.metrics.enabled) return;
-  ctx.metrics.gauge("executor.open_slots", ctx.executor.openSlots());
-  const stats = ctx.executor.stats?.();
-  if (stats !== undefined) {
-    ctx.metrics.gauge("executor.queued_tasks", stats.queued);
-    ctx.metrics.gauge("executor.running_tasks", stats.busy);
+  const each = ctx.executors.size > 1;
+  let open = 0;
+  let queued = 0;
+  let running = 0;
+  let withStats = 0;
+  for (const e of ctx.executors.executors) {
+    const o = e.openSlots();
+    open += o;
+    if (each) ctx.metrics.gauge(`executor.open_slots.${e.name}`, o);
+    const stats = e.stats?.();
+    if (stats === undefined) continue;
+    withStats++;
+    queued += stats.queued;
+    running += stats.busy;
+    if (!each) continue;
+    ctx.metrics.gauge(`executor.queued_tasks.${e.name}`, stats.queued);
+    ctx.metrics.gauge(`executor.running_tasks.${e.name}`, stats.busy);
+  }
+  ctx.metrics.gauge("executor.open_slots", open);
+  if (withStats > 0) {
+    ctx.metrics.gauge("executor.queued_tasks", queued);
+    ctx.metrics.gauge("executor.running_tasks", running);
   }
 }

@@ -4,6 +4,8 @@
 // try. The backlog is read through its claim-order index (priority, the run's logical date, when it
 // was scheduled, map index) and only as far as the batch needs: its cost does not grow with the
 // number of scheduled task instances. Workloads are built and handed over only after the commit.
+// With several executors (decision 0027) each keeps its own slots: the claim skips the task
+// instances of executors that are full or not run here, and admission counts slots per executor.
 import { sql } from "kysely";
 import type { Executor as Db } from "../db/index.js";
 import type { DagPlan } from "../model/dag-plan.js";
@@ -21,6 +23,8 @@ interface Candidate {
   pool_slots: number;
   dag_hash: string | null;
   run_active: number;
+  /** The executor it goes to (its task's `executor` option, or the default). */
+  executor: string;
 }
 
 interface PoolUse {
@@ -31,34 +35,69 @@ interface PoolUse {
 
 interface QueuedRow extends TaskInstanceKey {
   try_number: number;
+  executor: string | null;
   priority_weight: number;
   queue: string;
 }
 
+/** How much one queuing pass may hand over. */
+export interface QueueBudget {
+  /** At most this many in all: core.parallelism minus what every executor holds. */
+  total: number;
+  /** Open slots per executor this scheduler runs, by name; the default executor first. */
+  open: ReadonlyMap<string, number>;
+  /** Every task instance goes to the default executor, whatever it names (`updraft dags test`). */
+  takesAll?: boolean;
+}
+
 export interface QueueResult {
   workloads: Workload[];
+  /** The executor of each workload (same order). */
+  executors: string[];
   /** Task instances failed because their pool does not exist. */
   poolMissing: TaskInstanceKey[];
   /** More scheduled task instances may be waiting (the batch was full). */
   more: boolean;
-  /** Task instances that could have been queued but for the executor's open slots. */
-  waiting: number;
+  /** Per executor, task instances that could have been queued but for its open slots (or core.parallelism). */
+  waiting: Map<string, number>;
   /** Per pool, scheduled task instances its open slots could not take (scheduler.tasks.starving). */
   starving: Map<string, number>;
 }
 
-/** Queues at most `maxToQueue` task instances; returns the workloads for the executor. */
-export async function queueTaskInstances(ctx: SchedulerContext, maxToQueue: number): Promise<QueueResult> {
-  const out: QueueResult = { workloads: [], poolMissing: [], more: false, waiting: 0, starving: new Map() };
-  if (maxToQueue <= 0) return out;
+/** Queues what `budget` allows; returns the workloads with their executors. */
+export async function queueTaskInstances(ctx: SchedulerContext, budget: QueueBudget): Promise<QueueResult> {
+  const out: QueueResult = {
+    workloads: [],
+    executors: [],
+    poolMissing: [],
+    more: false,
+    waiting: new Map(),
+    starving: new Map(),
+  };
+  const open = [...budget.open].filter(([, n]) => n > 0).map(([name]) => name);
+  const maxToQueue = Math.min(
+    budget.total,
+    [...budget.open.values()].reduce((a, n) => a + Math.max(0, n), 0),
+  );
+  if (maxToQueue <= 0 || open.length === 0) return out;
+  const defaultExecutor = [...budget.open.keys()][0]!;
+  const takesAll = budget.takesAll === true;
   const queued = await ctx.db.transaction().execute(async (trx) => {
     const pools = await lockPools(trx);
     const claimLimit = Math.max(32, maxToQueue * 2);
-    const cands = await claim(ctx, trx, pools, claimLimit);
+    const cands = await claim(ctx, trx, pools, claimLimit, { open, defaultExecutor, takesAll });
     out.more = cands.length >= claimLimit;
     if (cands.length === 0) return [];
     await ctx.hooks.afterClaim?.({ tis: cands.map(keyOf) });
-    const { admitted, poolMissing, waiting, starving } = await admit(ctx, trx, pools, cands, maxToQueue);
+    const slots = new Map(budget.open);
+    const { admitted, poolMissing, waiting, starving } = await admit(
+      ctx,
+      trx,
+      pools,
+      cands,
+      maxToQueue,
+      slots,
+    );
     out.poolMissing = poolMissing.map(keyOf);
     out.starving = starving;
     out.waiting = waiting;
@@ -66,6 +105,7 @@ export async function queueTaskInstances(ctx: SchedulerContext, maxToQueue: numb
     return markQueued(ctx, trx, admitted);
   });
   for (const { row, plan } of queued) {
+    out.executors.push(takesAll ? defaultExecutor : (row.executor ?? defaultExecutor));
     out.workloads.push(
       taskWorkload(ctx.signer, plan, keyOf(row), row.try_number, {
         priorityWeight: row.priority_weight,
@@ -99,13 +139,15 @@ async function lockPools(trx: Db): Promise<Map<string, number>> {
  * not grow with the number of scheduled task instances. Its filters are plain comparisons with
  * lists computed first: a filter the planner cannot estimate (a subquery) made it expect to read
  * the whole backlog and sort it, whenever its statistics were stale — as they are in a database
- * that just grew.
+ * that just grew. Only task instances of `executors.open` are claimed: a full executor's backlog
+ * never takes the batch of another, and one naming an executor not run here stays scheduled.
  */
 async function claim(
   ctx: SchedulerContext,
   trx: Db,
   poolOpen: ReadonlyMap<string, number>,
   limit: number,
+  executors: { open: readonly string[]; defaultExecutor: string; takesAll: boolean },
 ): Promise<Candidate[]> {
   const full = [...poolOpen].filter(([, n]) => n <= 0).map(([pool]) => pool);
   const active = await sql<{ dag_id: string; run_id: string; key: string; n: number; blocked: boolean }>`
@@ -117,14 +159,19 @@ async function claim(
     ) ra left join dag d on d.dag_id = ra.dag_id`.execute(trx);
   const blocked = active.rows.filter((r) => r.blocked).map((r) => r.key);
   const runActive = new Map(active.rows.map((r) => [`${r.dag_id}\0${r.run_id}`, r.n]));
+  const executorOf = executors.takesAll
+    ? sql`${executors.defaultExecutor}::text`
+    : sql`coalesce(ti.executor, ${executors.defaultExecutor})`;
   const res = await sql<Omit<Candidate, "run_active"> & { run_state: string | null }>`
     select ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number, ti.pool, ti.pool_slots,
+      ${executorOf} as executor,
       (select dr.state from dag_run dr where dr.dag_id = ti.dag_id and dr.run_id = ti.run_id) as run_state,
       (select s.dag_hash from serialized_dag s where s.dag_id = ti.dag_id) as dag_hash
     from task_instance ti
     where ti.state = 'scheduled'
       and ti.pool <> all(${full}::text[])
       and json_build_array(ti.dag_id, ti.run_id)::text <> all(${blocked}::text[])
+      and ${executorOf} = any(${executors.open}::text[])
     order by ti.priority_weight desc, ti.run_logical_date, ti.scheduled_dttm, ti.map_index
     limit ${limit}
     for update of ti skip locked`.execute(trx);
@@ -136,7 +183,8 @@ async function claim(
 
 /**
  * What fits, in claim order: pool slots, the run's max_active_tasks, the task's
- * max_active_tis_per_dag (across runs) and max_active_tis_per_dagrun (in its run) — Airflow's
+ * max_active_tis_per_dag (across runs) and max_active_tis_per_dagrun (in its run), then its
+ * executor's open `slots` (decremented here) and `maxToQueue` in all — Airflow's
  * scheduler_job_runner.py _executable_task_instances_to_queued.
  */
 async function admit(
@@ -145,17 +193,18 @@ async function admit(
   poolOpen: Map<string, number>,
   cands: readonly Candidate[],
   maxToQueue: number,
+  slots: Map<string, number>,
 ): Promise<{
   admitted: Candidate[];
   poolMissing: Candidate[];
-  waiting: number;
+  waiting: Map<string, number>;
   starving: Map<string, number>;
 }> {
   const runActive = new Map<string, number>();
   const { taskActive, runTaskActive } = await limitedTaskActive(trx, cands);
   const admitted: Candidate[] = [];
   const poolMissing: Candidate[] = [];
-  let waiting = 0;
+  const waiting = new Map<string, number>();
   // Per pool: candidates its open slots cannot take (Airflow's starving tasks, checked first as there).
   const starving = new Map<string, number>([...poolOpen.keys()].map((p) => [p, 0]));
   for (const c of cands) {
@@ -180,10 +229,13 @@ async function admit(
     }
     if (ra >= maxTasks || (maxTis !== null && ta >= maxTis) || (maxRunTis !== null && rta >= maxRunTis))
       continue;
-    if (admitted.length >= maxToQueue) {
-      waiting++; // It fits every limit but the executor's open slots.
+    const executorOpen = slots.get(c.executor) ?? 0;
+    if (admitted.length >= maxToQueue || executorOpen <= 0) {
+      // It fits every limit but its executor's open slots (or core.parallelism).
+      waiting.set(c.executor, (waiting.get(c.executor) ?? 0) + 1);
       continue;
     }
+    slots.set(c.executor, executorOpen - 1);
     poolOpen.set(c.pool, open - c.pool_slots);
     runActive.set(runK, ra + 1);
     taskActive.set(taskK, ta + 1);
@@ -240,9 +292,8 @@ async function markQueued(
     from jsonb_array_elements(${keys}::jsonb) as k
     where t.dag_id = k->>0 and t.run_id = k->>1 and t.task_id = k->>2 and t.map_index = (k->>3)::int
       and t.state = 'scheduled'
-    returning t.dag_id, t.run_id, t.task_id, t.map_index, t.try_number, t.priority_weight, t.queue`.execute(
-    trx,
-  );
+    returning t.dag_id, t.run_id, t.task_id, t.map_index, t.try_number, t.priority_weight, t.queue,
+      t.executor`.execute(trx);
   await ctx.hooks.beforeQueueCommit?.({
     tis: updated.rows.map((r) => ({ ...keyOf(r), try_number: r.try_number })),
   });

@@ -7,6 +7,7 @@ import type { UpdraftConfig } from "../config/index.js";
 import { endJob, heartbeatJob, startJob, type Database } from "../db/index.js";
 import type { EngineEvent, EngineEvents } from "../events/engine-events.js";
 import type { Executor, ExecutorEvent } from "../executors/executor.js";
+import { ExecutorSet } from "../executors/executor-set.js";
 import type { TaskInstanceKey, Workload } from "../model/execution-api.js";
 import {
   quietLogger,
@@ -17,10 +18,10 @@ import {
   type SchedulerLogger,
 } from "./context.js";
 import { createDagRuns } from "./create-dag-runs.js";
-import { queueTaskInstances } from "./queue-task-instances.js";
+import { queuePass } from "./queue-pass.js";
+import { adoptRunners } from "./adopt-runners.js";
 import {
   adoptOrphans,
-  goneSchedulers,
   reapLostTry,
   reapQueuedTooLong,
   reapStaleHeartbeats,
@@ -41,7 +42,10 @@ import { emitExecutorMetrics, emitPoolMetrics } from "./emit-metrics.js";
 export interface SchedulerOptions {
   database: Database;
   config: UpdraftConfig;
-  executor: Executor;
+  /** The one executor; or give `executors`. */
+  executor?: Executor;
+  /** Every executor of core.executor, the default first (decision 0027); wins over `executor`. */
+  executors?: ExecutorSet;
   /** Wakes the scheduler when tasks finish and runs are created (also across processes on PostgreSQL). */
   events?: EngineEvents | null;
   /** Base URL runners use to reach the execution API. */
@@ -112,11 +116,14 @@ export class Scheduler {
 
   constructor(options: SchedulerOptions) {
     const clock = options.clock ?? { now: () => Date.now() };
+    const executors =
+      options.executors ?? new ExecutorSet(options.executor === undefined ? [] : [options.executor]);
     this.ctx = {
       database: options.database,
       db: options.database.db,
       config: options.config,
-      executor: options.executor,
+      executor: executors.default,
+      executors,
       events: options.events ?? null,
       logger: options.logger ?? quietLogger,
       hooks: options.hooks ?? {},
@@ -162,7 +169,8 @@ export class Scheduler {
       await this.ctx.events.start();
       this.unsubscribe.push(this.ctx.events.on((e) => this.onEngineEvent(e)));
     }
-    this.unsubscribe.push(this.ctx.executor.onEvent((e) => this.onExecutorEvent(e)));
+    // Every executor's: a lost try is settled whichever reports it.
+    this.unsubscribe.push(this.ctx.executors.onEvent((e) => this.onExecutorEvent(e)));
     // At once: a scheduler restarted after a crash takes back what its dead predecessor queued.
     await this.adopt();
     this.wants.full = true;
@@ -171,7 +179,7 @@ export class Scheduler {
 
   /**
    * Stops the loop after the current pass and ends the job. With `stopExecutor`, also stops the
-   * executor and sends the workloads it never started back to scheduled.
+   * executors and sends the workloads it never started back to scheduled.
    */
   async stop(options: { stopExecutor?: boolean } = {}): Promise<void> {
     this.stopping = true;
@@ -181,7 +189,7 @@ export class Scheduler {
     this.loopDone = null;
     for (const u of this.unsubscribe.splice(0)) u();
     if (options.stopExecutor === true) {
-      const result = await this.ctx.executor.stop();
+      const result = await this.ctx.executors.stop();
       await requeueNotStarted(this.ctx.db, result.notStarted);
     }
     if (this.ctx.jobId !== null) await endJob(this.ctx.db, this.ctx.jobId);
@@ -506,18 +514,9 @@ export class Scheduler {
         "Adopted task instances queued by schedulers that are gone",
       );
     }
-    // Runners that outlive their scheduler (Pods): the executor takes over those of gone ones.
-    const executor = this.ctx.executor;
-    if (executor.adopt !== undefined && this.ctx.jobId !== null) {
-      const runners = await executor
-        .adopt(String(this.ctx.jobId), (owners) => goneSchedulers(this.ctx, owners))
-        .catch((err: unknown) => {
-          this.ctx.logger.warn({ err: String(err) }, "Adopting the runners of gone schedulers failed");
-          return 0;
-        });
-      if (runners > 0)
-        this.ctx.logger.info({ count: runners }, "Adopted runners of schedulers that are gone");
-    }
+    // Runners that outlive their scheduler (Pods): their executors take over those of gone ones.
+    const runners = await adoptRunners(this.ctx);
+    if (runners > 0) this.ctx.logger.info({ count: runners }, "Adopted runners of schedulers that are gone");
   }
 
   /** Evaluates the given runs (every running run when undefined); finished runs get their callbacks. */
@@ -544,31 +543,15 @@ export class Scheduler {
     }
   }
 
-  /** The one queuing path: as many as the executor takes now. */
+  /** The one queuing path (queue-pass.ts): as many as each executor takes now. */
   private async queue(summary: PassSummary): Promise<void> {
-    const ctx = this.ctx;
-    const budget = Math.min(ctx.config.core.parallelism, ctx.executor.openSlots());
-    const t0 = performance.now();
-    const queued = await queueTaskInstances(ctx, budget);
-    summary.queued = queued.workloads.length;
-    if (ctx.metrics.enabled && budget > 0) {
-      // The pools-locked transaction: Airflow's critical section.
-      ctx.metrics.timing("scheduler.critical_section_duration", performance.now() - t0);
-      let starving = 0;
-      for (const [pool, n] of queued.starving) {
-        starving += n;
-        ctx.metrics.gauge("pool.starving_tasks", n, { pool });
-      }
-      ctx.metrics.gauge("scheduler.tasks.starving", starving);
-    }
-    for (const wl of queued.workloads) ctx.executor.queueWorkload(wl);
-    if (budget > 0) ctx.executor.demand?.(queued.waiting);
-    for (const k of queued.poolMissing) {
-      ctx.logger.error({ ...k }, "Task instance failed: its pool does not exist");
+    const r = await queuePass(this.ctx);
+    summary.queued = r.queued;
+    for (const k of r.poolMissing) {
+      this.ctx.logger.error({ ...k }, "Task instance failed: its pool does not exist");
       this.markDirty({ dagId: k.dag_id, runId: k.run_id });
     }
-    if (queued.more && queued.workloads.length === budget && ctx.executor.openSlots() > 0)
-      this.wants.queue = true;
+    if (r.again) this.wants.queue = true;
   }
 
   private dagCallbacks(finished: readonly FinishedRun[]): Workload[] {

@@ -72,6 +72,18 @@ export interface TaskOptions {
    * scheduler skips the task (a branch, a trigger rule).
    */
   onSkippedCallback?: TaskCallback;
+  /**
+   * The executor that runs this task, when `core.executor` lists several (Airflow 2.10's
+   * BaseOperator `executor`): `"LocalExecutor"`, `"KubernetesExecutor"` or `"QueueExecutor"`.
+   * Unset: the first of `core.executor`. A name `core.executor` does not list is an import error.
+   *
+   * @example
+   * ```ts
+   * // core.executor = LocalExecutor,KubernetesExecutor: light tasks run locally, this one in a Pod.
+   * const train = task({ taskId: "train", executor: "KubernetesExecutor" }, () => fit());
+   * ```
+   */
+  executor?: string;
   /** Executor-specific settings, e.g. `{ podOverride: {...} }` for the Kubernetes executor. */
   executorConfig?: Record<string, unknown>;
   /** How many instances of this task may run at once across all runs (Airflow `max_active_tis_per_dag`). */
@@ -146,6 +158,7 @@ export const TASK_OPTION_NAMES = [
   "onRetryCallback",
   "onExecuteCallback",
   "onSkippedCallback",
+  "executor",
   "executorConfig",
   "maxActiveTisPerDag",
   "maxActiveTisPerDagrun",

@@ -45,11 +45,12 @@ export async function insertRuns(db: Executor, plan: DagPlan, runs: readonly New
       returning *
     ), tis as (
       insert into task_instance (dag_id, run_id, task_id, map_index, max_tries, pool, pool_slots,
-        priority_weight, queue, operator, run_logical_date)
+        priority_weight, queue, operator, executor, run_logical_date)
       select r.dag_id, r.run_id, t.task_id, -1, t.max_tries, t.pool, t.pool_slots, t.priority_weight, t.queue,
-        t.operator, r.logical_date
+        t.operator, t.executor, r.logical_date
       from r cross join jsonb_to_recordset(${plan.newTaskInstancesJson()}::jsonb)
-        as t(task_id text, max_tries int, pool text, pool_slots int, priority_weight int, queue text, operator text)
+        as t(task_id text, max_tries int, pool text, pool_slots int, priority_weight int, queue text, operator text,
+          executor text)
       returning 1
     )
     select * from r`.execute(db);

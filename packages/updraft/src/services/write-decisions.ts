@@ -110,12 +110,13 @@ export function decisionCtes(
     parts.push(sql`n as (
       select * from jsonb_to_recordset(${JSON.stringify(creations)}::jsonb)
         as n(dag_id text, run_id text, task_id text, state text, max_tries int, pool text, pool_slots int,
-          priority_weight int, queue text, operator text)
+          priority_weight int, queue text, operator text, executor text)
     ), created as (
       insert into task_instance (dag_id, run_id, task_id, map_index, state, max_tries, pool, pool_slots,
-        priority_weight, queue, operator, scheduled_dttm, run_logical_date)
+        priority_weight, queue, operator, executor, scheduled_dttm, run_logical_date)
       select n.dag_id, n.run_id, n.task_id, -1, n.state, n.max_tries, n.pool, n.pool_slots,
-        n.priority_weight, n.queue, n.operator, case when n.state = 'scheduled' then now() end, r.logical_date
+        n.priority_weight, n.queue, n.operator, n.executor, case when n.state = 'scheduled' then now() end,
+        r.logical_date
       from n join dag_run r on r.dag_id = n.dag_id and r.run_id = n.run_id
       on conflict do nothing
       returning dag_id, run_id, state

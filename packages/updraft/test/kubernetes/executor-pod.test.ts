@@ -392,11 +392,15 @@ describe("the worker Pod of a workload", () => {
 });
 
 describe("core.executor", () => {
-  test("names one executor, in any case; a comma list and unknown names are refused with the key", () => {
+  test("names executors in any case, the first the default; unknown names are refused with the key", () => {
     expect(parseExecutorSetting("KubernetesExecutor")).toEqual(["KubernetesExecutor"]);
     expect(parseExecutorSetting(" localexecutor ")).toEqual(["LocalExecutor"]);
     expect(parseExecutorSetting("")).toEqual(["LocalExecutor"]);
     expect(() => parseExecutorSetting("CeleryExecutor")).toThrow(/core\.executor.*CeleryExecutor/);
-    expect(() => parseExecutorSetting("LocalExecutor,KubernetesExecutor")).toThrow(/one executor at a time/);
+    // Several at once (decision 0027): src/model/executor-names.test.ts has the details.
+    expect(parseExecutorSetting("KubernetesExecutor,LocalExecutor")).toEqual([
+      "KubernetesExecutor",
+      "LocalExecutor",
+    ]);
   });
 });

@@ -11,6 +11,17 @@ import { TASK_INSTANCE_STATES } from "../../model/states.js";
 import { Id, route } from "./common.js";
 import { dependencyFacts } from "./dependency-facts.js";
 import { queueWorkerFacts, type WorkerRegistry } from "./workers-registry.js";
+import { parseExecutorSetting } from "../../executors/from-config.js";
+
+/** core.executor's names; undefined (not checked) when unset or invalid: the scheduler reports that. */
+function configuredExecutors(setting: string | undefined): readonly string[] | undefined {
+  if (setting === undefined) return undefined;
+  try {
+    return parseExecutorSetting(setting);
+  } catch {
+    return undefined;
+  }
+}
 
 const MapIndex = z.coerce
   .number()
@@ -42,9 +53,10 @@ export const TaskInstanceDependencies = z
 
 export function taskDependencyRoutes(
   database: Database,
-  o: { maxActiveTasksPerDag: number; workers?: WorkerRegistry },
+  o: { maxActiveTasksPerDag: number; workers?: WorkerRegistry; executorSetting?: string },
 ) {
   const db = database.db;
+  const executors = configuredExecutors(o.executorSetting);
   const explain = async (dagId: string, runId: string, taskId: string, mapIndex: number) => {
     const { facts, ti } = await dependencyFacts(
       db,
@@ -54,6 +66,8 @@ export function taskDependencyRoutes(
     // Whether a live worker takes the instance's queue (QueueExecutor only): read from Redis here,
     // so that the model stays pure.
     if (o.workers !== undefined) facts.workers = await queueWorkerFacts(o.workers, ti);
+    // A task naming an executor core.executor does not list (decision 0027).
+    if (executors !== undefined) facts.executor = { name: ti.executor, configured: executors };
     return { ...explainDependencies(facts), state: ti.state, wait_reason: ti.wait_reason };
   };
 

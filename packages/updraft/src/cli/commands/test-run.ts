@@ -68,6 +68,8 @@ async function foregroundEngine(dagsFolderOption: string | undefined, dagId: str
     host: "127.0.0.1",
     // The DAG must be in the database before the check below.
     awaitFirstParse: true,
+    // Tasks naming another executor (KubernetesExecutor) run here too.
+    localOnly: true,
   });
   const db = engine.database.db;
   const stop = async (): Promise<void> => {
