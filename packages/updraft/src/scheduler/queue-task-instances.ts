@@ -12,20 +12,7 @@ import type { DagPlan } from "../model/dag-plan.js";
 import type { TaskInstanceKey, Workload } from "../model/execution-api.js";
 import { endTries, loadDag, taskWorkload, type TryEnd } from "../services/index.js";
 import type { SchedulerContext } from "./context.js";
-
-interface Candidate {
-  dag_id: string;
-  run_id: string;
-  task_id: string;
-  map_index: number;
-  try_number: number;
-  pool: string;
-  pool_slots: number;
-  dag_hash: string | null;
-  run_active: number;
-  /** The executor it goes to (its task's `executor` option, or the default). */
-  executor: string;
-}
+import { Admission, type Candidate } from "./admission.js";
 
 interface PoolUse {
   pool: string;
@@ -85,24 +72,32 @@ export async function queueTaskInstances(ctx: SchedulerContext, budget: QueueBud
   const queued = await ctx.db.transaction().execute(async (trx) => {
     const pools = await lockPools(trx);
     const claimLimit = Math.max(32, maxToQueue * 2);
-    const cands = await claim(ctx, trx, pools, claimLimit, { open, defaultExecutor, takesAll });
-    out.more = cands.length >= claimLimit;
-    if (cands.length === 0) return [];
-    await ctx.hooks.afterClaim?.({ tis: cands.map(keyOf) });
-    const slots = new Map(budget.open);
-    const { admitted, poolMissing, waiting, starving } = await admit(
-      ctx,
-      trx,
-      pools,
-      cands,
-      maxToQueue,
-      slots,
-    );
-    out.poolMissing = poolMissing.map(keyOf);
-    out.starving = starving;
-    out.waiting = waiting;
-    await failMissingPool(trx, poolMissing);
-    return markQueued(ctx, trx, admitted);
+    const admission = new Admission(ctx, trx, pools, new Map(budget.open), maxToQueue);
+    const seen: string[] = [];
+    // One round per executor at most: a round whose batch was full and ran an executor out of
+    // slots claims again without that executor's task instances (nor those already seen), so that
+    // a full executor's backlog never hides what the others could take now.
+    for (let round = 0; round < budget.open.size; round++) {
+      const openNow = admission.openExecutors();
+      if (openNow.length === 0 || admission.full()) break;
+      const cands = await claim(ctx, trx, pools, claimLimit, {
+        open: openNow,
+        defaultExecutor,
+        takesAll,
+        seen,
+      });
+      out.more = cands.length >= claimLimit;
+      if (cands.length === 0) break;
+      await ctx.hooks.afterClaim?.({ tis: cands.map(keyOf) });
+      await admission.add(cands);
+      if (!out.more || admission.openExecutors().length === openNow.length) break;
+      seen.push(...cands.map((c) => c.claim_key));
+    }
+    out.poolMissing = admission.poolMissing.map(keyOf);
+    out.starving = admission.starving;
+    out.waiting = admission.waiting;
+    await failMissingPool(trx, admission.poolMissing);
+    return markQueued(ctx, trx, admission.admitted);
   });
   for (const { row, plan } of queued) {
     out.executors.push(takesAll ? defaultExecutor : (row.executor ?? defaultExecutor));
@@ -147,7 +142,7 @@ async function claim(
   trx: Db,
   poolOpen: ReadonlyMap<string, number>,
   limit: number,
-  executors: { open: readonly string[]; defaultExecutor: string; takesAll: boolean },
+  executors: { open: readonly string[]; defaultExecutor: string; takesAll: boolean; seen: readonly string[] },
 ): Promise<Candidate[]> {
   const full = [...poolOpen].filter(([, n]) => n <= 0).map(([pool]) => pool);
   const active = await sql<{ dag_id: string; run_id: string; key: string; n: number; blocked: boolean }>`
@@ -165,6 +160,7 @@ async function claim(
   const res = await sql<Omit<Candidate, "run_active"> & { run_state: string | null }>`
     select ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number, ti.pool, ti.pool_slots,
       ${executorOf} as executor,
+      json_build_array(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)::text as claim_key,
       (select dr.state from dag_run dr where dr.dag_id = ti.dag_id and dr.run_id = ti.run_id) as run_state,
       (select s.dag_hash from serialized_dag s where s.dag_id = ti.dag_id) as dag_hash
     from task_instance ti
@@ -172,6 +168,7 @@ async function claim(
       and ti.pool <> all(${full}::text[])
       and json_build_array(ti.dag_id, ti.run_id)::text <> all(${blocked}::text[])
       and ${executorOf} = any(${executors.open}::text[])
+      and json_build_array(ti.dag_id, ti.run_id, ti.task_id, ti.map_index)::text <> all(${executors.seen}::text[])
     order by ti.priority_weight desc, ti.run_logical_date, ti.scheduled_dttm, ti.map_index
     limit ${limit}
     for update of ti skip locked`.execute(trx);
@@ -179,103 +176,6 @@ async function claim(
   return res.rows
     .filter((r) => r.run_state === "running")
     .map(({ run_state: _, ...r }) => ({ ...r, run_active: runActive.get(`${r.dag_id}\0${r.run_id}`) ?? 0 }));
-}
-
-/**
- * What fits, in claim order: pool slots, the run's max_active_tasks, the task's
- * max_active_tis_per_dag (across runs) and max_active_tis_per_dagrun (in its run), then its
- * executor's open `slots` (decremented here) and `maxToQueue` in all — Airflow's
- * scheduler_job_runner.py _executable_task_instances_to_queued.
- */
-async function admit(
-  ctx: SchedulerContext,
-  trx: Db,
-  poolOpen: Map<string, number>,
-  cands: readonly Candidate[],
-  maxToQueue: number,
-  slots: Map<string, number>,
-): Promise<{
-  admitted: Candidate[];
-  poolMissing: Candidate[];
-  waiting: Map<string, number>;
-  starving: Map<string, number>;
-}> {
-  const runActive = new Map<string, number>();
-  const { taskActive, runTaskActive } = await limitedTaskActive(trx, cands);
-  const admitted: Candidate[] = [];
-  const poolMissing: Candidate[] = [];
-  const waiting = new Map<string, number>();
-  // Per pool: candidates its open slots cannot take (Airflow's starving tasks, checked first as there).
-  const starving = new Map<string, number>([...poolOpen.keys()].map((p) => [p, 0]));
-  for (const c of cands) {
-    const open = poolOpen.get(c.pool);
-    if (open === undefined) {
-      poolMissing.push(c);
-      continue;
-    }
-    const plan = await loadDag(trx, c.dag_id, c.dag_hash);
-    const runK = `${c.dag_id}\0${c.run_id}`;
-    const taskK = `${c.dag_id}\0${c.task_id}`;
-    const ra = runActive.get(runK) ?? c.run_active;
-    const runTaskK = `${runK}\0${c.task_id}`;
-    const ta = taskActive.get(taskK) ?? 0;
-    const rta = runTaskActive.get(runTaskK) ?? 0;
-    const maxTasks = plan?.dag.max_active_tasks ?? ctx.config.core.max_active_tasks_per_dag;
-    const maxTis = plan?.task(c.task_id)?.max_active_tis_per_dag ?? null;
-    const maxRunTis = plan?.task(c.task_id)?.max_active_tis_per_dagrun ?? null;
-    if (open < c.pool_slots) {
-      starving.set(c.pool, (starving.get(c.pool) ?? 0) + 1);
-      continue;
-    }
-    if (ra >= maxTasks || (maxTis !== null && ta >= maxTis) || (maxRunTis !== null && rta >= maxRunTis))
-      continue;
-    const executorOpen = slots.get(c.executor) ?? 0;
-    if (admitted.length >= maxToQueue || executorOpen <= 0) {
-      // It fits every limit but its executor's open slots (or core.parallelism).
-      waiting.set(c.executor, (waiting.get(c.executor) ?? 0) + 1);
-      continue;
-    }
-    slots.set(c.executor, executorOpen - 1);
-    poolOpen.set(c.pool, open - c.pool_slots);
-    runActive.set(runK, ra + 1);
-    taskActive.set(taskK, ta + 1);
-    runTaskActive.set(runTaskK, rta + 1);
-    admitted.push(c);
-  }
-  return { admitted, poolMissing, waiting, starving };
-}
-
-/**
- * Queued and running instances of the candidates' tasks that have a per-task limit: by
- * `dag_id\0task_id` for max_active_tis_per_dag, by `dag_id\0run_id\0task_id` for
- * max_active_tis_per_dagrun (read through the state index: bounded by what is active, not by
- * history). No query when no candidate's task has a limit.
- */
-async function limitedTaskActive(
-  trx: Db,
-  cands: readonly Candidate[],
-): Promise<{ taskActive: Map<string, number>; runTaskActive: Map<string, number> }> {
-  const limited = new Set<string>();
-  for (const c of cands) {
-    const plan = await loadDag(trx, c.dag_id, c.dag_hash);
-    const t = plan?.task(c.task_id);
-    if ((t?.max_active_tis_per_dag ?? null) !== null || (t?.max_active_tis_per_dagrun ?? null) !== null)
-      limited.add(JSON.stringify([c.dag_id, c.task_id]));
-  }
-  const taskActive = new Map<string, number>();
-  const runTaskActive = new Map<string, number>();
-  if (limited.size === 0) return { taskActive, runTaskActive };
-  const res = await sql<{ dag_id: string; run_id: string; task_id: string; n: number }>`
-    select dag_id, run_id, task_id, count(*)::int as n from task_instance
-    where state in ('queued', 'running')
-      and (dag_id, task_id) in (select k->>0, k->>1 from jsonb_array_elements(${`[${[...limited].join(",")}]`}::jsonb) as k)
-    group by dag_id, run_id, task_id`.execute(trx);
-  for (const r of res.rows) {
-    const k = `${r.dag_id}\0${r.task_id}`;
-    taskActive.set(k, (taskActive.get(k) ?? 0) + r.n);
-    runTaskActive.set(`${r.dag_id}\0${r.run_id}\0${r.task_id}`, r.n);
-  }
-  return { taskActive, runTaskActive };
 }
 
 /** scheduled → queued with a new try, recording this scheduler's job (its adopter takes them if it dies). */

@@ -10,6 +10,7 @@ import { loadConfig, type UpdraftConfig } from "../../src/config/index.js";
 import type { Database } from "../../src/db/index.js";
 import type { EngineEvents } from "../../src/events/engine-events.js";
 import type { Executor, ExecutorListener, StopResult } from "../../src/executors/executor.js";
+import { ExecutorSet } from "../../src/executors/executor-set.js";
 import type {
   FinishRequest,
   TaskInstanceKey,
@@ -56,7 +57,6 @@ export type Decide = (w: TaskWorkload) => FinishRequest | Promise<FinishRequest>
  * starts and finishes each through the execution API's services (standing in for a runner).
  */
 export class TestExecutor implements Executor {
-  readonly name = "test";
   readonly pending: Workload[] = [];
   readonly callbacks: Workload[] = [];
   readonly all: Workload[] = [];
@@ -67,6 +67,8 @@ export class TestExecutor implements Executor {
     private readonly database: Database,
     public slots = 1000,
     private readonly events: EngineEvents | null = null,
+    /** Its core.executor name, when a test runs several (decision 0027). */
+    readonly name = "test",
   ) {}
 
   async start(): Promise<void> {}
@@ -96,6 +98,13 @@ export class TestExecutor implements Executor {
       started.push(w);
     }
     return started;
+  }
+
+  /** Reports a started workload's runner dead, as an executor does (the scheduler reaps the try). */
+  lose(w: TaskWorkload, reason: string): void {
+    this.running--;
+    for (const l of this.listeners)
+      l({ type: "lost", kind: "task", ti: w.ti, try_number: w.try_number, reason });
   }
 
   /** Finishes a started workload as its runner would. */
@@ -136,13 +145,13 @@ function claims(w: TaskWorkload) {
 export function newScheduler(
   database: Database,
   config: UpdraftConfig,
-  executor: Executor,
+  executor: Executor | ExecutorSet,
   o: { hooks?: SchedulerHooks; events?: EngineEvents | null; staleJobAfterS?: number } = {},
 ): Scheduler {
   return new Scheduler({
     database,
     config,
-    executor,
+    ...(executor instanceof ExecutorSet ? { executors: executor } : { executor }),
     events: o.events ?? null,
     apiUrl: "http://127.0.0.1:1",
     secretKey: SECRET,
