@@ -3,10 +3,14 @@
 // default (runner processes on this machine) and whose heavy task names the KubernetesExecutor
 // (a Pod in the Kubernetes simulator, seen with the real kubectl). The run succeeds, XCom flows
 // between the two, and each task ran where it should: task_instance.executor, the Pods, and the
-// HOSTNAME each task saw (a Pod's name in a Pod).
+// HOSTNAME each task saw (a Pod's name in a Pod). Pods stuck in Pending hold only Kubernetes
+// slots: the local tasks beside them go on. (A KubernetesExecutor full to core.parallelism also
+// fills the total, as in Airflow; the slot arithmetic with one executor full below it is in
+// test/scheduler/multi-executor.test.ts.)
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { eventually } from "../e2e/helpers.js";
 import { describeWithPostgres } from "../reliability/harness.js";
 import { startKubeCluster, type KubeCluster } from "./executor-cluster.js";
 
@@ -39,6 +43,22 @@ export default dag({ dagId: "mixed_executors", schedule: null, startDate: "2026-
 });
 `;
 
+// Heavy tasks whose Pods cannot be scheduled (the simulator's Unschedulable fault) and a chain of
+// light ones beside them.
+const STALLED = `
+import { dag, task } from "updraft";
+export default dag({ dagId: "stalled_pods", schedule: null, startDate: "2026-01-01" }, () => {
+  const h1 = task({ taskId: "heavy_1", executor: "KubernetesExecutor" }, () => 1);
+  const h2 = task({ taskId: "heavy_2", executor: "KubernetesExecutor" }, () => 2);
+  h1();
+  h2();
+  const a = task("light_a", () => "a");
+  const b = task("light_b", (_c, x: string) => x + "b");
+  const c = task("light_c", (_c, x: string) => x + "c");
+  c(b(a()));
+});
+`;
+
 await describeWithPostgres("several executors: LocalExecutor and KubernetesExecutor side by side", () => {
   let kc: KubeCluster;
 
@@ -46,6 +66,7 @@ await describeWithPostgres("several executors: LocalExecutor and KubernetesExecu
     // The CLI's parse (dags reserialize) checks task executors against core.executor too.
     kc = await startKubeCluster({ UPDRAFT__CORE__EXECUTOR: BOTH });
     kc.cluster.writeDag("mixed_executors.ts", MIXED);
+    kc.cluster.writeDag("stalled_pods.ts", STALLED);
     kc.cluster.reserialize();
     await kc.start({
       UPDRAFT__CORE__EXECUTOR: BOTH,
@@ -107,6 +128,36 @@ await describeWithPostgres("several executors: LocalExecutor and KubernetesExecu
       { task_id: "extract", value: [1, 2, 3, 4] },
       { task_id: "report", value: "total 10" },
       { task_id: "train", value: 10 },
+    ]);
+  }, 180_000);
+
+  test("Pods stuck in Pending hold only the KubernetesExecutor's slots: the local tasks go on", async () => {
+    const unschedulable = kc.sim.inject({ type: "Unschedulable", labelSelector: "dag_id=stalled_pods" });
+    kc.cluster.trigger("stalled_pods", "stalled_1");
+    const states = async () =>
+      Object.fromEntries(
+        (await kc.cluster.tis("stalled_pods", "stalled_1")).map((t) => [t.task_id, t.state]),
+      );
+    // The light chain ends while both heavy tasks wait for their Pods.
+    await eventually(
+      async () => ((await states())["light_c"] === "success" ? true : undefined),
+      60_000,
+      "the light tasks' success",
+    );
+    expect(await states()).toMatchObject({ heavy_1: "queued", heavy_2: "queued" });
+    const pending = kc.pods("stalled_pods");
+    expect(pending.map((p) => (p["status"] as { phase: string }).phase)).toEqual(["Pending", "Pending"]);
+    unschedulable();
+    expect(await kc.runEnd("stalled_pods", "stalled_1")).toBe("success");
+    const tis = await kc.cluster.query<{ task_id: string; executor: string | null }>(
+      `select task_id, executor from task_instance where dag_id = 'stalled_pods' order by task_id`,
+    );
+    expect(tis.map((t) => [t.task_id, t.executor])).toEqual([
+      ["heavy_1", "KubernetesExecutor"],
+      ["heavy_2", "KubernetesExecutor"],
+      ["light_a", null],
+      ["light_b", null],
+      ["light_c", null],
     ]);
   }, 180_000);
 });
