@@ -25,7 +25,8 @@ export function queueBudget(ctx: SchedulerContext): QueueBudget {
     const n = Math.max(0, e.openSlots());
     open.set(e.name, n);
     sum += n;
-    const stats = e.stats?.();
+    // One executor's open slots already leave room for what it holds (as before: no stats read).
+    const stats = ctx.executors.size > 1 ? e.stats?.() : undefined;
     if (stats !== undefined) occupied += stats.queued + stats.busy;
   }
   const total = Math.max(0, Math.min(ctx.config.core.parallelism - occupied, sum));
@@ -47,7 +48,15 @@ export async function queuePass(ctx: SchedulerContext): Promise<QueuePassResult>
     }
     ctx.metrics.gauge("scheduler.tasks.starving", starving);
   }
-  queued.workloads.forEach((wl, i) => ctx.executors.get(queued.executors[i]!)?.queueWorkload(wl));
+  queued.workloads.forEach((wl, i) => {
+    const name = queued.executors[i]!;
+    const executor = ctx.executors.get(name);
+    // The claim reads only the executors of this set: a miss is a bug, and the queued try is
+    // reaped after scheduler.task_queued_timeout rather than lost.
+    if (executor === undefined)
+      ctx.logger.error({ executor: name, ...wl.ti }, "No such executor for a queued try");
+    else executor.queueWorkload(wl);
+  });
   if (budget.total > 0)
     for (const e of ctx.executors.executors)
       if ((budget.open.get(e.name) ?? 0) > 0) e.demand?.(queued.waiting.get(e.name) ?? 0);
