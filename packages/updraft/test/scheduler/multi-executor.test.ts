@@ -179,7 +179,8 @@ withTestDatabases("several executors", (getDb) => {
     await s.runOnce();
     await local.runAll();
     await s.runOnce();
-    expect(taskIds(local.all)).toEqual(["light_0"]);
+    // Only this DAG's: earlier tests of the file leave runs in the shared PostgreSQL database.
+    expect(taskIds(local.all.filter((w) => w.ti.dag_id === "unconfigured"))).toEqual(["light_0"]);
     const tis = await rows(database, "unconfigured");
     expect(tis.find((t) => t.task_id === "heavy_0")).toMatchObject({ state: "scheduled", try_number: 0 });
     const { facts } = await dependencyFacts(
