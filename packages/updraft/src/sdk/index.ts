@@ -58,3 +58,17 @@ export { MAPPED_VALUE } from "./mapping.js";
 export type { MapSource, MappedBuilder } from "./mapping.js";
 export { takeRegisteredDags } from "./registry.js";
 export { SKIP_EXIT_CODE } from "./operators/run-bash.js";
+export type {
+  HookAccessor,
+  PostgresHook,
+  HttpHook,
+  HttpRequestOptions,
+  HttpRetryOptions,
+  HttpResponse,
+  SqlRunOptions,
+  Row,
+} from "./hooks.js";
+export { SQLExecuteQueryOperator, PostgresOperator } from "./operators/sql.js";
+export type { SQLExecuteQueryOperatorOptions, PostgresOperatorOptions } from "./operators/sql.js";
+export { SQLCheckOperator, SQLValueCheckOperator } from "./operators/sql-check.js";
+export type { SQLCheckOperatorOptions, SQLValueCheckOperatorOptions } from "./operators/sql-check.js";
