@@ -72,3 +72,22 @@ export { SQLExecuteQueryOperator, PostgresOperator } from "./operators/sql.js";
 export type { SQLExecuteQueryOperatorOptions, PostgresOperatorOptions } from "./operators/sql.js";
 export { SQLCheckOperator, SQLValueCheckOperator } from "./operators/sql-check.js";
 export type { SQLCheckOperatorOptions, SQLValueCheckOperatorOptions } from "./operators/sql-check.js";
+export { HttpOperator } from "./operators/http.js";
+export type { HttpOperatorOptions } from "./operators/http.js";
+export {
+  BaseSensorOperator,
+  DateTimeSensor,
+  TimeDeltaSensor,
+  FileSensor,
+  HttpSensor,
+  SqlSensor,
+} from "./sensors/index.js";
+export type {
+  BaseSensorOptions,
+  PokeReturnValue,
+  DateTimeSensorOptions,
+  TimeDeltaSensorOptions,
+  FileSensorOptions,
+  HttpSensorOptions,
+  SqlSensorOptions,
+} from "./sensors/index.js";
