@@ -91,3 +91,8 @@ export type {
   HttpSensorOptions,
   SqlSensorOptions,
 } from "./sensors/index.js";
+export { LatestOnlyOperator } from "./operators/latest-only.js";
+export { BranchDayOfWeekOperator } from "./operators/branch-day-of-week.js";
+export type { BranchDayOfWeekOperatorOptions } from "./operators/branch-day-of-week.js";
+export { ExternalProcessOperator } from "./operators/external-process.js";
+export type { ExternalProcessOperatorOptions } from "./operators/external-process.js";
