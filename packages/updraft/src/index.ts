@@ -45,6 +45,7 @@ export {
   LatestOnlyOperator,
   BranchDayOfWeekOperator,
   ExternalProcessOperator,
+  EmailOperator,
 } from "./sdk/index.js";
 export type {
   TaskFn,
@@ -108,6 +109,7 @@ export type {
   SqlSensorOptions,
   BranchDayOfWeekOperatorOptions,
   ExternalProcessOperatorOptions,
+  EmailOperatorOptions,
 } from "./sdk/index.js";
 export { UpdraftError } from "./common/errors.js";
 export type { Duration } from "./common/duration.js";

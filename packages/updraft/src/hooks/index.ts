@@ -5,3 +5,4 @@ export { openHttp, httpBaseUrl, connectionHeaders } from "./http.js";
 export { expectConnType } from "./connection-type.js";
 export { splitStatements } from "./split-statements.js";
 export { checkXcomSize, xcomMaxSize } from "./xcom-limit.js";
+export { sendEmail, smtpSettings } from "./email.js";

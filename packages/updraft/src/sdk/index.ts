@@ -96,3 +96,5 @@ export { BranchDayOfWeekOperator } from "./operators/branch-day-of-week.js";
 export type { BranchDayOfWeekOperatorOptions } from "./operators/branch-day-of-week.js";
 export { ExternalProcessOperator } from "./operators/external-process.js";
 export type { ExternalProcessOperatorOptions } from "./operators/external-process.js";
+export { EmailOperator } from "./operators/email.js";
+export type { EmailOperatorOptions } from "./operators/email.js";

@@ -7,7 +7,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { simpleParser } from "mailparser";
 import pg from "pg";
+import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/index.js";
 import { LocalExecutor, type ExecutorEvent } from "../../src/executors/index.js";
@@ -20,7 +22,7 @@ import { startExecutionApi, type ExecutionApiHarness } from "./execution-api-har
 const DAG_FILE = fileURLToPath(new URL("./fixtures/operators/operator_dags.ts", import.meta.url));
 const RUNNER = join(PACKAGE_ROOT, "dist", "runner", "main.js");
 const RUN = "manual__2026-02-03T00:00:00+00:00"; // a Tuesday
-const DAGS = ["sql_ops", "http_ops", "sensor_ops", "control_ops"];
+const DAGS = ["sql_ops", "http_ops", "sensor_ops", "control_ops", "email_ops"];
 
 let database: Database;
 let api: ExecutionApiHarness;
@@ -29,6 +31,8 @@ let warehouse: ThrowawayDatabase;
 let sqlClient: pg.Client;
 let http: Server;
 let landing: string;
+let smtp: SMTPServer;
+const inbox: { from: string; to: string; subject: string; html: string }[] = [];
 const events: ExecutorEvent[] = [];
 const hits: {
   method: string;
@@ -155,6 +159,33 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    logger: false,
+    onData(stream, _session, done) {
+      simpleParser(stream)
+        .then((mail) => {
+          inbox.push({
+            from: mail.from?.text ?? "",
+            to: Array.isArray(mail.to) ? mail.to.map((a) => a.text).join(", ") : (mail.to?.text ?? ""),
+            subject: mail.subject ?? "",
+            html: typeof mail.html === "string" ? mail.html.trim() : "",
+          });
+          done();
+        })
+        .catch(done);
+    },
+  });
+  await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
+  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  await addConnection({
+    connection_id: "mail",
+    conn_type: "smtp",
+    host: "127.0.0.1",
+    port: smtpPort,
+    extra: { starttls: false, ssl: false, from_email: "updraft@ops.test" },
+  });
   const port = (http.address() as AddressInfo).port;
   const pgUrl = new URL(warehouse.url);
   await addConnection({
@@ -195,6 +226,7 @@ afterAll(async () => {
   await sqlClient?.end();
   await warehouse?.drop();
   http?.close();
+  smtp?.close();
   cleanupTempDirs();
 });
 
@@ -367,5 +399,26 @@ describe("control operators", () => {
     const missing = await run("control_ops", "no_interpreter");
     expect(missing.ti.state).toBe("failed");
     expect(missing.log).toContain("Could not start /nonexistent/python9");
+  });
+});
+
+describe("EmailOperator", () => {
+  it("sends the rendered email through the notifier's SMTP code to the connection's server", async () => {
+    const r = await run("email_ops", "send_report");
+    expect(r.ti.state).toBe("success");
+    expect(inbox).toEqual([
+      {
+        from: "updraft@ops.test",
+        to: "sales@example.com, boss@example.com",
+        subject: "Report for 2026-02-03",
+        html: "<p>Loaded sales for 2026-02-03</p>",
+      },
+    ]);
+  });
+
+  it("refuses a connection that is not smtp", async () => {
+    const r = await run("email_ops", "wrong_conn");
+    expect(r.ti.state).toBe("failed");
+    expect(r.log).toContain('Connection "api" has conn_type "http", but the EmailOperator needs "smtp"');
   });
 });
