@@ -46,16 +46,19 @@ export function httpBaseUrl(conn: Connection): string {
   return base.replace(/\/+$/, "");
 }
 
-/** Headers from the connection: its extra's `headers` object and its other plain extras. */
+/**
+ * Headers from the connection: its extra's `headers` object and its other plain extras, names
+ * lower-cased so that a task's own header replaces the connection's whatever its case.
+ */
 export function connectionHeaders(conn: Connection): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(conn.extra)) {
     if (NOT_HEADERS.has(k) || v === null || typeof v === "object") continue;
-    headers[k] = String(v);
+    headers[k.toLowerCase()] = String(v);
   }
   const nested = conn.extra["headers"];
   if (nested !== null && typeof nested === "object" && !Array.isArray(nested))
-    for (const [k, v] of Object.entries(nested)) headers[k] = String(v);
+    for (const [k, v] of Object.entries(nested)) headers[k.toLowerCase()] = String(v);
   if (conn.login !== null && conn.login !== "")
     headers["authorization"] =
       `Basic ${Buffer.from(`${conn.login}:${conn.password ?? ""}`).toString("base64")}`;
