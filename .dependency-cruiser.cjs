@@ -21,9 +21,17 @@ module.exports = {
       name: "sdk-imports-only-common",
       severity: "error",
       comment:
-        "The SDK is what DAG files import: it must stay small and free of server code. kube/ (client helpers for the Kubernetes operators) is imported lazily.",
+        "The SDK is what DAG files import: it must stay small and free of server code. kube/ (client helpers for the Kubernetes operators) and hooks/ (pg, HTTP, SMTP for hooks and operators) are imported lazily.",
       from: { path: `${S}sdk/` },
-      to: { path: `${S}(?!sdk/|common/|kube/)` },
+      to: { path: `${S}(?!sdk/|common/|kube/|hooks/)` },
+    },
+    {
+      name: "hooks-is-low",
+      severity: "error",
+      comment:
+        "What hooks and operators use to speak to external systems (issue 13): it reads settings and shares the notifier's SMTP sender, and knows no component.",
+      from: { path: `${S}hooks/` },
+      to: { path: `${S}(?!hooks/|common/|config/|notify/smtp)` },
     },
     {
       name: "kube-is-low",

@@ -213,6 +213,12 @@ export const ERROR_CODES = {
   // Hooks and operators (issue 13, helper "ops")
   CONNECTION_TYPE_MISMATCH: "invalid",
   OPERATOR_FAILED: "internal",
+  HTTP_REQUEST_FAILED: "internal",
+  HTTP_RESPONSE_CHECK_FAILED: "internal",
+  SQL_CHECK_FAILED: "internal",
+  SENSOR_TIMEOUT: "internal",
+  SENSOR_MODE_UNSUPPORTED: "invalid",
+  EXTERNAL_PROCESS_FAILED: "internal",
   // Tests of the project itself
   TEST_POSTGRES_UNREACHABLE: "unavailable",
   TEST_REDIS_UNREACHABLE: "unavailable",

@@ -109,10 +109,9 @@ function serializeTask(task: BaseOperator, tz: string): SerializedTask {
   const expand = task.mapped
     ? (toJson(task.mapped.expand, `${where}, expand`) as Record<string, unknown>)
     : null;
-  const branchKind =
-    task instanceof TaskFlowOperator && (task.kind === "branch" || task.kind === "short_circuit")
-      ? task.kind
-      : null;
+  // TaskFlow's @task.branch/@task.short_circuit, and operators that branch (LatestOnlyOperator…).
+  const kind = (task as { kind?: unknown }).kind;
+  const branchKind = kind === "branch" || kind === "short_circuit" ? kind : null;
   return {
     task_id: task.taskId,
     operator: task.operatorName,

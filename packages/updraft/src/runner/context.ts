@@ -7,6 +7,7 @@ import type { ConnectionPayload, StartResponse, TaskInstanceKey } from "../model
 import type { BaseOperator } from "../sdk/base-operator.js";
 import type { Connection, DagRunInfo, TaskContext, TaskInstanceInfo } from "../sdk/context.js";
 import type { Dag } from "../sdk/dag.js";
+import { createHooks } from "../sdk/hooks.js";
 import type { ExecutionApiClient } from "./api-client.js";
 import { dsAdd, dsFormat, toDs, toTs, toTsNodash } from "./dates.js";
 import { isSensitiveKey, type SecretMasker } from "./masker.js";
@@ -114,6 +115,17 @@ export function buildContext(input: ContextInput): TaskContext {
     start_date: run.start_date === null ? null : parseDate(run.start_date, "start_date"),
   };
   const reader = new XComReader(input);
+  const conn = {
+    async get(connId: string): Promise<Connection> {
+      const c = await readConnection(input, connId);
+      if (c === undefined)
+        throw new UpdraftError(
+          "CONNECTION_NOT_FOUND",
+          `Connection "${connId}" does not exist. Create it with \`updraft connections add ${connId} ...\`.`,
+        );
+      return c;
+    },
+  };
   const tiInfo: TaskInstanceInfo = {
     dag_id: ti.dag_id,
     task_id: ti.task_id,
@@ -178,17 +190,8 @@ export function buildContext(input: ContextInput): TaskContext {
         }
       },
     },
-    conn: {
-      async get(connId: string): Promise<Connection> {
-        const c = await readConnection(input, connId);
-        if (c === undefined)
-          throw new UpdraftError(
-            "CONNECTION_NOT_FOUND",
-            `Connection "${connId}" does not exist. Create it with \`updraft connections add ${connId} ...\`.`,
-          );
-        return c;
-      },
-    },
+    conn,
+    hooks: createHooks(conn),
     macros: { ds_add: dsAdd, ds_format: dsFormat },
     dag: { dag_id: run.dag_id },
     task: { task_id: ti.task_id, task_group_id: task?.group?.groupId ?? null },

@@ -7,6 +7,7 @@ import type { Dag } from "../sdk/dag.js";
 import type { DeadlineAlert } from "../sdk/deadline.js";
 import { isParam } from "../sdk/options.js";
 import { ExecutionApiClient } from "./api-client.js";
+import { closeHooks } from "../sdk/hooks.js";
 import { buildContext } from "./context.js";
 import { findDag } from "./dag-loader.js";
 import { runTaskCallback, type TryLog } from "./finish.js";
@@ -169,7 +170,7 @@ export async function runCallback(
       log("WARNING", `${name} is not defined in ${w.fileloc} (any more): nothing to run.`);
       return { state: "success", dirty };
     }
-    const outcome = await runTaskCallback(name, fn, log);
+    const outcome = await runTaskCallback(name, fn, log).finally(() => closeHooks(ctx.hooks));
     if (outcome === "hung") dirty = true;
     return { state: outcome === "ok" ? "success" : "failed", dirty };
   } catch (err) {

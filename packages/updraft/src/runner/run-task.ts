@@ -8,6 +8,7 @@ import type { FinishRequest, StartResponse, TaskWorkload } from "../model/execut
 import type { BaseOperator } from "../sdk/base-operator.js";
 import type { TaskContext } from "../sdk/context.js";
 import type { Dag } from "../sdk/dag.js";
+import { closeHooks } from "../sdk/hooks.js";
 import { TaskFailedNoRetry, TaskSkipped } from "../sdk/signals.js";
 import { API_CONFLICT, ExecutionApiClient } from "./api-client.js";
 import {
@@ -234,6 +235,8 @@ class TryRun {
     });
     const request = await this.settle(this.execute(start, loading));
     this.stopHeartbeat();
+    // Connections the task's hooks opened end with the try (ctx.hooks, the SQL operators).
+    await closeHooks(this.ctx?.hooks);
     if (request === null)
       return { state: null, dirty: true, totalMs: this.elapsed(), next: null, ...this.execTimes() };
     return this.report(request);
@@ -482,6 +485,7 @@ class TryRun {
     const w = this.w;
     this.stopHeartbeat();
     clearTimeout(this.timeoutTimer);
+    await closeHooks(this.ctx?.hooks); // and what callbacks opened after the report
     stopCapture();
     this.leaveTry();
     await this.taskLog.close();

@@ -1,3 +1,5 @@
+import type { HookAccessor } from "./hooks.js";
+
 /** A connection as stored by Updraft (Airflow's fields), handed to a task that asks for it. */
 export interface Connection {
   conn_id: string;
@@ -97,6 +99,11 @@ export interface TaskContext<P extends Record<string, unknown> = Record<string, 
   params: P;
   var: VariableAccessor;
   conn: ConnectionAccessor;
+  /**
+   * Typed hooks on connections, loaded on first use and closed when the try ends:
+   * `await ctx.hooks.postgres("warehouse").query("select 1")`, `ctx.hooks.http("api").run("/x")`.
+   */
+  hooks: HookAccessor;
   macros: Macros;
   dag: { dag_id: string };
   task: { task_id: string; task_group_id: string | null };

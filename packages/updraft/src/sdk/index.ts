@@ -58,3 +58,43 @@ export { MAPPED_VALUE } from "./mapping.js";
 export type { MapSource, MappedBuilder } from "./mapping.js";
 export { takeRegisteredDags } from "./registry.js";
 export { SKIP_EXIT_CODE } from "./operators/run-bash.js";
+export type {
+  HookAccessor,
+  PostgresHook,
+  HttpHook,
+  HttpRequestOptions,
+  HttpRetryOptions,
+  HttpResponse,
+  SqlRunOptions,
+  Row,
+} from "./hooks.js";
+export { SQLExecuteQueryOperator, PostgresOperator } from "./operators/sql.js";
+export type { SQLExecuteQueryOperatorOptions, PostgresOperatorOptions } from "./operators/sql.js";
+export { SQLCheckOperator, SQLValueCheckOperator } from "./operators/sql-check.js";
+export type { SQLCheckOperatorOptions, SQLValueCheckOperatorOptions } from "./operators/sql-check.js";
+export { HttpOperator } from "./operators/http.js";
+export type { HttpOperatorOptions } from "./operators/http.js";
+export {
+  BaseSensorOperator,
+  DateTimeSensor,
+  TimeDeltaSensor,
+  FileSensor,
+  HttpSensor,
+  SqlSensor,
+} from "./sensors/index.js";
+export type {
+  BaseSensorOptions,
+  PokeReturnValue,
+  DateTimeSensorOptions,
+  TimeDeltaSensorOptions,
+  FileSensorOptions,
+  HttpSensorOptions,
+  SqlSensorOptions,
+} from "./sensors/index.js";
+export { LatestOnlyOperator } from "./operators/latest-only.js";
+export { BranchDayOfWeekOperator } from "./operators/branch-day-of-week.js";
+export type { BranchDayOfWeekOperatorOptions } from "./operators/branch-day-of-week.js";
+export { ExternalProcessOperator } from "./operators/external-process.js";
+export type { ExternalProcessOperatorOptions } from "./operators/external-process.js";
+export { EmailOperator } from "./operators/email.js";
+export type { EmailOperatorOptions } from "./operators/email.js";

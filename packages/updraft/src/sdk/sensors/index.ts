@@ -1,0 +1,10 @@
+export { BaseSensorOperator, SENSOR_OPTION_NAMES } from "./base-sensor.js";
+export type { BaseSensorOptions, PokeReturnValue } from "./base-sensor.js";
+export { DateTimeSensor, TimeDeltaSensor } from "./time.js";
+export type { DateTimeSensorOptions, TimeDeltaSensorOptions } from "./time.js";
+export { FileSensor } from "./file.js";
+export type { FileSensorOptions } from "./file.js";
+export { HttpSensor } from "./http.js";
+export type { HttpSensorOptions } from "./http.js";
+export { SqlSensor } from "./sql.js";
+export type { SqlSensorOptions } from "./sql.js";
