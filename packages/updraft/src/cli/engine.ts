@@ -11,7 +11,9 @@ import { Notifier } from "../notify/notifier.js";
 import {
   KubernetesExecutor,
   LocalExecutor,
+  QueueExecutor,
   kubernetesExecutorOptions,
+  queueExecutorOptions,
   localExecutorOptions,
   parseExecutorSetting,
   type Executor,
@@ -213,6 +215,10 @@ function executorFromConfig(config: UpdraftConfig, logger: Logger): Executor {
   if (name === "KubernetesExecutor") {
     const log = logger.child({ component: "kubernetes-executor" });
     return new KubernetesExecutor(kubernetesExecutorOptions(config, { logger: log }));
+  }
+  if (name === "QueueExecutor") {
+    const log = logger.child({ component: "queue-executor" });
+    return new QueueExecutor(queueExecutorOptions(config, { logger: log }));
   }
   return new LocalExecutor(localExecutorOptions(config));
 }

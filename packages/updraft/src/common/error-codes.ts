@@ -202,6 +202,8 @@ export const ERROR_CODES = {
   // The QueueExecutor and its workers (issue 12, helper "queue")
   QUEUE_BROKER_URL_INVALID: "invalid",
   QUEUE_UNAVAILABLE: "unavailable",
+  QUEUE_NAME_INVALID: "invalid",
+  WORKER_OPTION_INVALID: "invalid",
   // Workers' registry and API (issue 12, helper "workers")
   WORKER_NOT_FOUND: "not_found",
   WORKERS_REDIS_UNREACHABLE: "unavailable",
