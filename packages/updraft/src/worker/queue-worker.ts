@@ -135,7 +135,7 @@ export class QueueWorker {
       let job: Job | undefined;
       try {
         job = await w.getNextJob(token, { block: true });
-      } catch (err) {
+      } catch {
         this.reserved--;
         if (this.state !== "running") return;
         await new Promise((r) => setTimeout(r, 500));
@@ -159,16 +159,21 @@ export class QueueWorker {
       this.local.queueWorkload(data.workload);
     } catch (err) {
       this.running.delete(key);
-      this.send(data.owner, this.lostResult(data.workload, key, `the worker could not run it: ${String(err)}`));
+      this.send(
+        data.owner,
+        this.lostResult(data.workload, key, `the worker could not run it: ${String(err)}`),
+      );
     }
     // Completed (and removed) at once: from here a dead worker is found by the executor through
     // the registry, not by BullMQ's stalled check, and the job cannot be delivered again.
-    await job.moveToCompleted(null, token, false).catch((err: unknown) =>
-      this.o.logger.warn(
-        { queue: w.name, err: err instanceof Error ? err.message : String(err) },
-        "could not complete the job (its try runs; a redelivery would be refused by the guarded start)",
-      ),
-    );
+    await job
+      .moveToCompleted(null, token, false)
+      .catch((err: unknown) =>
+        this.o.logger.warn(
+          { queue: w.name, err: err instanceof Error ? err.message : String(err) },
+          "could not complete the job (its try runs; a redelivery would be refused by the guarded start)",
+        ),
+      );
   }
 
   private lostResult(w: Workload, key: string, reason: string): QueueResult {
@@ -206,7 +211,10 @@ export class QueueWorker {
   private onLocalEvent(e: ExecutorEvent): void {
     const found = this.findRunning(e);
     if (found === undefined) {
-      this.o.logger.warn({ task_id: e.ti.task_id, type: e.type }, "an end of a try this worker does not know");
+      this.o.logger.warn(
+        { task_id: e.ti.task_id, type: e.type },
+        "an end of a try this worker does not know",
+      );
       return;
     }
     const [key, r] = found;
@@ -232,7 +240,12 @@ export class QueueWorker {
       });
     }
     this.freeSlot();
-    if (this.o.maxTasks > 0 && this.taken >= this.o.maxTasks && this.running.size === 0 && this.state === "running")
+    if (
+      this.o.maxTasks > 0 &&
+      this.taken >= this.o.maxTasks &&
+      this.running.size === 0 &&
+      this.state === "running"
+    )
       void this.drain("recycling after worker.max_tasks tries");
   }
 
@@ -266,7 +279,10 @@ export class QueueWorker {
     try {
       await writeHeartbeat(this.client, this.o.prefix, this.heartbeatBody(), stopped);
     } catch (err) {
-      this.o.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "worker heartbeat failed");
+      this.o.logger.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        "worker heartbeat failed",
+      );
     }
   }
 

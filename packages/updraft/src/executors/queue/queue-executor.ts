@@ -35,6 +35,8 @@ interface InFlight {
   workload: Workload;
   /** The worker that took it, once known (its "taken" message or the registry). */
   worker: string | null;
+  /** Since when (local clock) its job is gone from Redis with no worker known to run it. */
+  vanishedSince?: number;
 }
 
 /** ioredis reports every failed reconnect: one line per connection every 30 s is enough. */
@@ -166,7 +168,13 @@ export class QueueExecutor implements Executor {
     this.inFlight.delete(r.key);
     this.suspects.delete(r.key);
     if (r.type === "lost") {
-      this.listeners.emit({ type: "lost", kind: r.kind, ti: r.ti, try_number: r.try_number, reason: r.reason });
+      this.listeners.emit({
+        type: "lost",
+        kind: r.kind,
+        ti: r.ti,
+        try_number: r.try_number,
+        reason: r.reason,
+      });
       return;
     }
     // The runner went on with a try the server handed it: it holds this slot now.
@@ -191,7 +199,7 @@ export class QueueExecutor implements Executor {
         reply = (await reader.xread("COUNT", 1000, "BLOCK", 2000, "STREAMS", key, this.lastId)) as
           | [string, [string, string[]][]][]
           | null;
-      } catch (err) {
+      } catch {
         if (this.stopping) return;
         await new Promise((r) => setTimeout(r, 200));
         continue;
@@ -205,7 +213,10 @@ export class QueueExecutor implements Executor {
           try {
             this.handleResult(JSON.parse(text) as QueueResult);
           } catch (err) {
-            this.logger.error({ err: err instanceof Error ? err.message : String(err) }, "bad result message");
+            this.logger.error(
+              { err: err instanceof Error ? err.message : String(err) },
+              "bad result message",
+            );
           }
         }
       }
@@ -230,7 +241,38 @@ export class QueueExecutor implements Executor {
     } catch {
       return 0;
     }
-    return this.settleGone(records, Date.now());
+    const lost = this.settleGone(records, Date.now());
+    await this.forgetVanished(Date.now()).catch(() => undefined);
+    return lost;
+  }
+
+  /**
+   * A try no worker took whose job is gone from Redis (Redis restarted without its data) for
+   * stale_after frees its slot: the scheduler's task_queued_timeout queues it again, with the
+   * same try_number, and then it is in flight anew.
+   */
+  private async forgetVanished(nowMs: number): Promise<void> {
+    const client = this.client as Redis;
+    const waiting = [...this.inFlight].filter(([, f]) => f.worker === null);
+    if (waiting.length === 0) return;
+    const multi = client.multi();
+    for (const [, f] of waiting) multi.exists(`${this.prefix}:${queueOf(f.workload)}:${jobIdOf(f.workload)}`);
+    const replies = (await multi.exec()) ?? [];
+    waiting.forEach(([key, f], i) => {
+      const exists = replies[i]?.[1] === 1;
+      if (exists || f.worker !== null) {
+        delete f.vanishedSince;
+        return;
+      }
+      f.vanishedSince ??= nowMs;
+      if (nowMs - f.vanishedSince >= this.staleAfterS * 1000) {
+        this.logger.warn(
+          { task_id: f.workload.ti.task_id, try_number: f.workload.try_number },
+          "the try's job vanished from Redis and no worker runs it: its slot is freed, the scheduler's queued timeout queues it again",
+        );
+        this.inFlight.delete(key);
+      }
+    });
   }
 
   /** The registry-based lost detection on given records (exported for unit tests through checkWorkers). */
