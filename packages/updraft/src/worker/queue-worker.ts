@@ -145,6 +145,9 @@ export class QueueWorker {
       }
       this.reserved--;
       if (job !== undefined) await this.take(w, job, token);
+      // Let a loop woken by freeSlot reserve before this one blocks again: with fewer slots than
+      // queues, the queues take turns instead of one starving the others.
+      else await new Promise((r) => setImmediate(r));
     }
   }
 

@@ -190,6 +190,23 @@ describeWithRedis("QueueExecutor", () => {
     expect(ex.openSlots()).toBe(4);
   });
 
+  test("a try an alive worker no longer lists (its result lost) frees its slot, silently, after two checks", () => {
+    const { ex, events } = make(2);
+    const a = workload("orphan");
+    ex.queueWorkload(a);
+    const now = Date.now();
+    const w = record("w1", { running: [{ ...a.ti, try_number: 1 }] });
+    ex.settleGone([w], now); // assigned through the registry
+    expect(ex.openSlots()).toBe(1);
+    const idle = record("w1", { running: [] });
+    ex.settleGone([idle], now + 1000); // too soon after it was assigned
+    ex.settleGone([idle], now + 3500); // seen so once
+    expect(ex.openSlots()).toBe(1);
+    ex.settleGone([idle], now + 4500);
+    expect(ex.openSlots()).toBe(2);
+    expect(events).toEqual([]);
+  });
+
   test("checkWorkers reads the registry in Redis", async () => {
     const { ex, events } = make(2);
     await ex.start();

@@ -13,7 +13,7 @@ export interface QueueExecutorOptions {
   parallelism: number;
   /** worker.stale_after in seconds: a worker silent this long is gone, its tries lost. */
   staleAfterS: number;
-  /** How often the registry is read for gone workers. Default stale_after / 3, at least 1 s. */
+  /** How often the registry is read (gone workers, capacity). Default stale_after / 3, within 1–5 s. */
   lostCheckIntervalMs?: number;
   /** This executor's owner id on jobs and results; default `<hostname>-<pid>-<random>`. */
   owner?: string;

@@ -37,6 +37,8 @@ interface InFlight {
   worker: string | null;
   /** Since when (local clock) its job is gone from Redis with no worker known to run it. */
   vanishedSince?: number;
+  /** When (local clock) its worker became known. */
+  assignedAt?: number;
 }
 
 /** ioredis reports every failed reconnect: one line per connection every 30 s is enough. */
@@ -62,6 +64,10 @@ export class QueueExecutor implements Executor {
   private readonly queues = new Map<string, Queue>();
   /** Tries found on a gone (or missing) worker at the last check: lost if still so at the next. */
   private suspects = new Map<string, string>();
+  /** Tries an alive worker no longer lists, at the last check: their slot is freed if still so. */
+  private forgetting = new Set<string>();
+  /** Tries the alive, running workers take at once (their concurrency), at the last registry read; 0 unknown. */
+  private workerCapacity = 0;
   private readonly missingSince = new Map<string, number>();
   private client: Redis | null = null;
   private reader: Redis | null = null;
@@ -74,7 +80,8 @@ export class QueueExecutor implements Executor {
     this.parallelism = Math.max(1, Math.floor(options.parallelism));
     this.prefix = options.prefix;
     this.staleAfterS = options.staleAfterS;
-    this.checkMs = options.lostCheckIntervalMs ?? Math.max(1000, (options.staleAfterS * 1000) / 3);
+    this.checkMs =
+      options.lostCheckIntervalMs ?? Math.max(1000, Math.min(5000, (options.staleAfterS * 1000) / 3));
     this.owner = options.owner ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
     this.logger = options.logger ?? stderrLogger;
     this.listeners = new ExecutorListeners(this.logger);
@@ -89,6 +96,7 @@ export class QueueExecutor implements Executor {
     this.reader.on("error", throttledErrorLog(this.logger, "QueueExecutor results"));
     this.readLoop = this.readResults();
     this.checkTimer = setInterval(() => void this.checkWorkers(), this.checkMs);
+    void this.checkWorkers();
     this.checkTimer.unref();
   }
 
@@ -134,8 +142,14 @@ export class QueueExecutor implements Executor {
     return q;
   }
 
+  /**
+   * core.parallelism minus the tries in flight, and no more than the alive workers run at once
+   * (when any is known): what cannot start now stays scheduled, so that a worker's runner takes it
+   * with its finish (hand-over, one request) instead of through a queued job (three).
+   */
   openSlots(): number {
-    return Math.max(0, this.parallelism - this.inFlight.size);
+    const cap = this.workerCapacity > 0 ? Math.min(this.parallelism, this.workerCapacity) : this.parallelism;
+    return Math.max(0, cap - this.inFlight.size);
   }
 
   stats(): { queued: number; busy: number } {
@@ -162,7 +176,10 @@ export class QueueExecutor implements Executor {
   handleResult(r: QueueResult): void {
     if (r.type === "taken") {
       const f = this.inFlight.get(r.key);
-      if (f !== undefined) f.worker = r.worker;
+      if (f !== undefined) {
+        f.worker = r.worker;
+        f.assignedAt = Date.now();
+      }
       return;
     }
     this.inFlight.delete(r.key);
@@ -178,7 +195,8 @@ export class QueueExecutor implements Executor {
       return;
     }
     // The runner went on with a try the server handed it: it holds this slot now.
-    if (r.next !== null) this.inFlight.set(tryKey(r.next), { workload: r.next, worker: r.worker });
+    if (r.next !== null)
+      this.inFlight.set(tryKey(r.next), { workload: r.next, worker: r.worker, assignedAt: Date.now() });
     this.listeners.emit({
       type: "finished",
       kind: r.kind,
@@ -231,7 +249,7 @@ export class QueueExecutor implements Executor {
    * wrote just before it stopped are read first.
    */
   async checkWorkers(): Promise<number> {
-    if (this.client === null || this.client.status !== "ready" || this.inFlight.size === 0) {
+    if (this.client === null || this.client.status !== "ready") {
       this.suspects.clear();
       return 0;
     }
@@ -278,6 +296,9 @@ export class QueueExecutor implements Executor {
   /** The registry-based lost detection on given records (exported for unit tests through checkWorkers). */
   settleGone(records: WorkerRecord[], nowMs: number): number {
     const byId = new Map(records.map((r) => [r.id, r]));
+    this.workerCapacity = records
+      .filter((r) => r.alive && r.state === "running")
+      .reduce((n, r) => n + r.concurrency, 0);
     const runningOn = new Map<string, string>();
     for (const r of records)
       for (const t of r.running)
@@ -291,9 +312,14 @@ export class QueueExecutor implements Executor {
         );
     const suspects = new Map<string, string>();
     const seenWorkers = new Set<string>();
+    const forgotten = new Set<string>();
     for (const [key, f] of this.inFlight) {
-      f.worker ??= runningOn.get(key) ?? null;
+      if (f.worker === null) {
+        f.worker = runningOn.get(key) ?? null;
+        if (f.worker !== null) f.assignedAt = nowMs;
+      }
       if (f.worker === null) continue;
+      f.assignedAt ??= nowMs;
       seenWorkers.add(f.worker);
       const rec = byId.get(f.worker);
       let why: string | null = null;
@@ -309,6 +335,17 @@ export class QueueExecutor implements Executor {
           why = `worker ${rec.id} (${rec.hostname}, pid ${rec.pid}) stopped while running this try`;
         else if (!rec.alive)
           why = `worker ${rec.id} (${rec.hostname}, pid ${rec.pid}) is gone: last heartbeat ${Math.round(rec.seconds_since_heartbeat)} s ago (worker.stale_after ${this.staleAfterS} s)`;
+        else if (
+          f.workload.kind === "task" &&
+          runningOn.get(key) !== rec.id &&
+          nowMs - f.assignedAt >= this.staleAfterS * 1000
+        ) {
+          // Alive, and its heartbeats no longer list the try: the result never reached this
+          // executor (written to another owner's stream, or lost with Redis). The try is over on
+          // the worker; the server has its end, so only the slot is freed.
+          if (this.forgetting.has(key)) forgotten.add(key);
+          continue;
+        }
       }
       if (why !== null) suspects.set(key, why);
     }
@@ -323,6 +360,29 @@ export class QueueExecutor implements Executor {
       suspects.delete(key);
     }
     this.suspects = suspects;
+    const nextForgetting = new Set<string>();
+    for (const [key, f] of this.inFlight) {
+      if (forgotten.has(key)) {
+        this.logger.warn(
+          { task_id: f.workload.ti.task_id, worker: f.worker },
+          "the try's worker no longer runs it and its result never arrived: its slot is freed",
+        );
+        this.inFlight.delete(key);
+      }
+    }
+    // Seen so at this check: forgotten at the next one if still so.
+    for (const [key, f] of this.inFlight) {
+      const rec = f.worker === null ? undefined : byId.get(f.worker);
+      if (
+        rec !== undefined &&
+        rec.alive &&
+        f.workload.kind === "task" &&
+        runningOn.get(key) !== rec.id &&
+        nowMs - (f.assignedAt ?? nowMs) >= this.staleAfterS * 1000
+      )
+        nextForgetting.add(key);
+    }
+    this.forgetting = nextForgetting;
     return lost;
   }
 
