@@ -1,4 +1,6 @@
-// Engine benchmarks: `npm run bench -- engine [workload…] [--db pglite|postgres|both] [--reps N] [--no-peer]`.
+// Engine benchmarks: `npm run bench -- engine [workload…] [--db pglite|postgres|both] [--reps N] [--no-peer]
+// [--executor local|queue|both]` (queue: the QueueExecutor with two `updraft worker` processes on
+// this machine and Redis on 127.0.0.1:6379, printed beside the LocalExecutor and bare BullMQ).
 // Workloads: chain100, fan200, chain40_light, throughput (100 runs × 100 tasks at once),
 // throughput_100k (1,000 runs × 100 tasks; one rep unless --reps is given; not run by default).
 // Each runs the real engine in this process (API server, scheduler, LocalExecutor with warm
@@ -12,6 +14,7 @@ import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import { runGraphileWorker, throwawayPostgres } from "./lib/peers.mjs";
 import { writeBenchDags } from "./lib/dags.mjs";
+import { bareBullmq, benchKeyPrefix, BENCH_REDIS_URL, startQueueWorkers } from "./lib/queue-workers.mjs";
 
 const dist = join(
   import.meta.dirname ?? new URL(".", import.meta.url).pathname,
@@ -82,7 +85,7 @@ const GOALS = {
   },
 };
 
-async function withEngine(dbKind, dagsFolder, fn) {
+async function withEngine(dbKind, dagsFolder, executor, fn) {
   const { loadConfig } = await load("config/index.js");
   const { openDatabase, openMemoryDatabase } = await load("db/index.js");
   const { startEngine } = await load("cli/engine.js");
@@ -95,9 +98,17 @@ async function withEngine(dbKind, dagsFolder, fn) {
     pgdb = await throwawayPostgres("updraft_bench");
     url = pgdb.url;
   }
+  const prefix = benchKeyPrefix();
   const config = loadConfig({
     home,
     overrides: {
+      ...(executor === "queue"
+        ? {
+            "core.executor": "QueueExecutor",
+            "queue.broker_url": BENCH_REDIS_URL,
+            "queue.key_prefix": prefix,
+          }
+        : {}),
       "logging.base_log_folder": join(home, "logs"),
       "core.dags_are_paused_at_creation": false,
       ...(url ? { "database.sql_alchemy_conn": url } : {}),
@@ -118,6 +129,7 @@ async function withEngine(dbKind, dagsFolder, fn) {
     // The benchmark DAGs must be in the database before the first trigger.
     awaitFirstParse: true,
   });
+  const workers = executor === "queue" ? await startQueueWorkers({ home, prefix }) : null;
   try {
     const db = engine.database.db;
     // Benchmarks trigger their own runs: no scheduled ones.
@@ -133,6 +145,7 @@ async function withEngine(dbKind, dagsFolder, fn) {
     const { token: apiToken } = await createApiToken(db, "bench");
     return await fn(Object.assign(engine, { home, apiToken }));
   } finally {
+    await workers?.stop();
     await engine.stop();
     if (url) await database.close();
     await pgdb?.drop();
@@ -317,6 +330,7 @@ async function main(argv) {
       db: { type: "string", default: "both" },
       reps: { type: "string", default: "3" },
       "no-peer": { type: "boolean", default: false },
+      executor: { type: "string", default: "local" },
     },
   });
   const names =
@@ -341,86 +355,119 @@ async function main(argv) {
     return conc2.find((r) => r.workload === "W1") ?? null;
   };
 
-  const results = [];
-  for (const dbKind of dbs) {
-    await withEngine(dbKind, dagsFolder, async (engine) => {
-      for (const name of names) {
-        const w = WORKLOADS[name];
-        await runOnce(engine, { ...w, runs: Math.min(w.runs, 5) }, -1); // warm-up
-        const walls = [];
-        const gaps = [];
-        const runnerEdges = [];
-        const apiMs = [];
-        const parts = { toQueued: [], toStart: [], run: [] };
-        const cpus = [];
-        for (let rep = 0; rep < (w.reps ?? reps); rep++) {
-          const c0 = await cpuNow(engine, dbKind);
-          const measured = w.api
-            ? await withApiPoller(engine, () => runOnce(engine, w, rep))
-            : { result: await runOnce(engine, w, rep), latencies: [] };
-          const { wall, ids } = measured.result;
-          const c1 = await cpuNow(engine, dbKind);
-          apiMs.push(...measured.latencies);
-          cpus.push(cpuDelta(c0, c1));
-          walls.push(wall);
-          const g = await edgeLatencies(engine, w, ids[0]);
-          gaps.push(...g);
-          runnerEdges.push(...logEdges(engine.home, w, ids[0]));
-          for (const k of Object.keys(parts)) parts[k].push(...(g[k] ?? []));
-        }
-        const wall = med(walls);
-        const r = {
-          workload: name,
-          db: dbKind,
-          wall_ms: +wall.toFixed(1),
-          tasks_per_s: +((w.tasks / wall) * 1000).toFixed(0),
-          walls_ms: walls.map((x) => +x.toFixed(1)),
-          // CPU per task (ms, medians over reps): engine process, runner processes, PostgreSQL backends.
-          cpu_per_task_ms: {
-            main: +(med(cpus.map((c) => c.main)) / w.tasks).toFixed(2),
-            runners: +(med(cpus.map((c) => c.runners)) / w.tasks).toFixed(2),
-            pg: +(med(cpus.map((c) => c.pg)) / w.tasks).toFixed(2),
-          },
-        };
-        if (apiMs.length > 0) {
-          r.api_p50_ms = +pct(apiMs, 0.5).toFixed(1);
-          r.api_p95_ms = +pct(apiMs, 0.95).toFixed(1);
-        }
-        if (runnerEdges.length > 0) {
-          // The edge as the runners saw it (task logs), and in the database's timestamps.
-          r.edge_p50_ms = +pct(runnerEdges, 0.5).toFixed(2);
-          r.edge_p90_ms = +pct(runnerEdges, 0.9).toFixed(2);
-        }
-        if (gaps.length > 0) {
-          r.db_edge_p50_ms = +pct(gaps, 0.5).toFixed(2);
-          r.db_edge_p90_ms = +pct(gaps, 0.9).toFixed(2);
-          // p50 of the edge's parts: finish → queued, queued → start, and start → end of a task.
-          r.finish_to_queued_p50_ms = +pct(parts.toQueued, 0.5).toFixed(2);
-          r.queued_to_start_p50_ms = +pct(parts.toStart, 0.5).toFixed(2);
-          r.start_to_end_p50_ms = +pct(parts.run, 0.5).toFixed(2);
-        }
-        const p = peerOf(name);
-        if (p) {
-          r.peer = `graphile-worker ${p.workload} (${p.tasks} tasks, concurrency 2)`;
-          r.peer_wall_ms = p.wall_ms_median;
-          // Same shape, different sizes: compare time per task.
-          r.ratio = +(wall / w.tasks / (p.wall_ms_median / p.tasks)).toFixed(2);
-        }
-        console.log(JSON.stringify(r));
-        results.push(r);
-      }
-    });
+  const executors =
+    values.executor === "both" || values.executor === "queue" ? ["local", "queue"] : ["local"];
+  let bare = null;
+  if (executors.includes("queue")) {
+    process.stderr.write("running bare BullMQ …\n");
+    bare = await bareBullmq(reps);
   }
+  const results = [];
+  for (const dbKind of dbs)
+    for (const executor of executors) {
+      await withEngine(dbKind, dagsFolder, executor, async (engine) => {
+        for (const name of names) {
+          const w = WORKLOADS[name];
+          await runOnce(engine, { ...w, runs: Math.min(w.runs, 5) }, -1); // warm-up
+          const walls = [];
+          const gaps = [];
+          const runnerEdges = [];
+          const apiMs = [];
+          const parts = { toQueued: [], toStart: [], run: [] };
+          const cpus = [];
+          for (let rep = 0; rep < (w.reps ?? reps); rep++) {
+            const c0 = await cpuNow(engine, dbKind);
+            const measured = w.api
+              ? await withApiPoller(engine, () => runOnce(engine, w, rep))
+              : { result: await runOnce(engine, w, rep), latencies: [] };
+            const { wall, ids } = measured.result;
+            const c1 = await cpuNow(engine, dbKind);
+            apiMs.push(...measured.latencies);
+            cpus.push(cpuDelta(c0, c1));
+            walls.push(wall);
+            const g = await edgeLatencies(engine, w, ids[0]);
+            gaps.push(...g);
+            runnerEdges.push(...logEdges(engine.home, w, ids[0]));
+            for (const k of Object.keys(parts)) parts[k].push(...(g[k] ?? []));
+          }
+          const wall = med(walls);
+          const r = {
+            workload: name,
+            db: dbKind,
+            executor,
+            wall_ms: +wall.toFixed(1),
+            tasks_per_s: +((w.tasks / wall) * 1000).toFixed(0),
+            walls_ms: walls.map((x) => +x.toFixed(1)),
+            // CPU per task (ms, medians over reps): engine process, runner processes, PostgreSQL backends.
+            cpu_per_task_ms: {
+              main: +(med(cpus.map((c) => c.main)) / w.tasks).toFixed(2),
+              runners: +(med(cpus.map((c) => c.runners)) / w.tasks).toFixed(2),
+              pg: +(med(cpus.map((c) => c.pg)) / w.tasks).toFixed(2),
+            },
+          };
+          if (apiMs.length > 0) {
+            r.api_p50_ms = +pct(apiMs, 0.5).toFixed(1);
+            r.api_p95_ms = +pct(apiMs, 0.95).toFixed(1);
+          }
+          if (runnerEdges.length > 0) {
+            // The edge as the runners saw it (task logs), and in the database's timestamps.
+            r.edge_p50_ms = +pct(runnerEdges, 0.5).toFixed(2);
+            r.edge_p90_ms = +pct(runnerEdges, 0.9).toFixed(2);
+          }
+          if (gaps.length > 0) {
+            r.db_edge_p50_ms = +pct(gaps, 0.5).toFixed(2);
+            r.db_edge_p90_ms = +pct(gaps, 0.9).toFixed(2);
+            // p50 of the edge's parts: finish → queued, queued → start, and start → end of a task.
+            r.finish_to_queued_p50_ms = +pct(parts.toQueued, 0.5).toFixed(2);
+            r.queued_to_start_p50_ms = +pct(parts.toStart, 0.5).toFixed(2);
+            r.start_to_end_p50_ms = +pct(parts.run, 0.5).toFixed(2);
+          }
+          const p = peerOf(name);
+          if (p) {
+            r.peer = `graphile-worker ${p.workload} (${p.tasks} tasks, concurrency 2)`;
+            r.peer_wall_ms = p.wall_ms_median;
+            // Same shape, different sizes: compare time per task.
+            r.ratio = +(wall / w.tasks / (p.wall_ms_median / p.tasks)).toFixed(2);
+          }
+          console.log(JSON.stringify(r));
+          results.push(r);
+        }
+      });
+    }
   rmSync(dagsFolder, { recursive: true, force: true });
   console.log("\nsummary (median of %d; ratio = time per task vs the peer's, < 1 is faster):", reps);
   for (const r of results) {
     console.log(
-      `  ${r.workload.padEnd(16)} ${r.db.padEnd(8)} ${String(r.wall_ms).padStart(8)} ms  ${String(r.tasks_per_s).padStart(6)} tasks/s` +
+      `  ${r.workload.padEnd(16)} ${r.db.padEnd(8)} ${r.executor.padEnd(5)} ${String(r.wall_ms).padStart(8)} ms  ${String(r.tasks_per_s).padStart(6)} tasks/s` +
         (r.edge_p50_ms !== undefined ? `  edge p50 ${r.edge_p50_ms} ms p90 ${r.edge_p90_ms} ms` : "") +
         (r.api_p95_ms !== undefined ? `  GET /dags p95 ${r.api_p95_ms} ms` : "") +
         `  CPU/task engine ${r.cpu_per_task_ms.main} runners ${r.cpu_per_task_ms.runners} pg ${r.cpu_per_task_ms.pg} ms` +
         (r.peer ? `  vs ${r.peer}: ${r.peer_wall_ms} ms, ratio ${r.ratio}` : ""),
     );
+  }
+  if (bare !== null) {
+    console.log(
+      "\nQueueExecutor (2 workers) beside the LocalExecutor, and bare BullMQ (2 workers × 8, no history):",
+    );
+    for (const q of results.filter((r) => r.executor === "queue")) {
+      const l = results.find((r) => r.executor === "local" && r.workload === q.workload && r.db === q.db);
+      if (!l) continue;
+      const bareFigure =
+        q.workload === "chain100"
+          ? `bare BullMQ ${bare.chain100_ms} ms`
+          : q.workload === "throughput"
+            ? `bare BullMQ ${bare.throughput_tasks_per_s} tasks/s`
+            : "";
+      const goal =
+        q.workload === "chain100"
+          ? `goal ≤ 1.5×: ${q.wall_ms <= 1.5 * l.wall_ms ? "met" : "NOT met"}`
+          : q.workload === "throughput"
+            ? `goal ≥ local: ${q.tasks_per_s >= l.tasks_per_s ? "met" : "NOT met"}`
+            : "";
+      console.log(
+        `  ${q.workload.padEnd(16)} ${q.db.padEnd(8)} local ${l.wall_ms} ms (${l.tasks_per_s} tasks/s)  queue ${q.wall_ms} ms (${q.tasks_per_s} tasks/s)  queue/local ${(q.wall_ms / l.wall_ms).toFixed(2)}×  ${bareFigure}  ${goal}`,
+      );
+    }
   }
   const k10 = results.find((r) => r.workload === "throughput" && r.db === "postgres");
   const k100 = results.find((r) => r.workload === "throughput_100k" && r.db === "postgres");
@@ -430,7 +477,7 @@ async function main(argv) {
     );
   console.log("\ngoals:");
   for (const r of results) {
-    const goal = GOALS[r.db]?.[r.workload];
+    const goal = r.executor === "local" ? GOALS[r.db]?.[r.workload] : undefined;
     if (!goal) continue;
     const checks = [];
     if (goal.wall_ms !== undefined)

@@ -8,12 +8,13 @@ import type { UpdraftConfig } from "../config/index.js";
 import { endJob, heartbeatJob, migrate, openDatabase, startJob, type Database } from "../db/index.js";
 import { EngineEvents } from "../events/engine-events.js";
 import { Notifier } from "../notify/notifier.js";
-import { UpdraftError } from "../common/errors.js";
 import {
   ExecutorSet,
   KubernetesExecutor,
   LocalExecutor,
+  QueueExecutor,
   kubernetesExecutorOptions,
+  queueExecutorOptions,
   localExecutorOptions,
   parseExecutorSetting,
   type Executor,
@@ -226,11 +227,8 @@ function executorByName(name: ExecutorName, config: UpdraftConfig, logger: Logge
     case "LocalExecutor":
       return new LocalExecutor(localExecutorOptions(config));
     case "QueueExecutor":
-      // MERGE(queue): the lead replaces this throw with
-      // return new QueueExecutor(queueExecutorOptions(config, { logger }));
-      throw new UpdraftError(
-        "EXECUTOR_UNAVAILABLE",
-        "core.executor lists QueueExecutor, which this build of Updraft cannot start yet. Remove it from core.executor (UPDRAFT__CORE__EXECUTOR), e.g. LocalExecutor or LocalExecutor,KubernetesExecutor.",
+      return new QueueExecutor(
+        queueExecutorOptions(config, { logger: logger.child({ component: "queue-executor" }) }),
       );
   }
 }

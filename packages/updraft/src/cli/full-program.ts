@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { registerEngineCommands } from "./commands/engine.js";
 import { registerTasksRunCommand, registerTestRunCommands } from "./commands/test-run.js";
+import { registerWorkerCommand } from "./commands/worker.js";
 import { buildProgram } from "./program.js";
 
 export function buildFullProgram(): Command {
@@ -10,5 +11,6 @@ export function buildFullProgram(): Command {
   registerEngineCommands(program);
   registerTestRunCommands(program);
   registerTasksRunCommand(program);
+  registerWorkerCommand(program);
   return program;
 }

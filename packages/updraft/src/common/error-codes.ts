@@ -202,14 +202,14 @@ export const ERROR_CODES = {
   // The QueueExecutor and its workers (issue 12, helper "queue")
   QUEUE_BROKER_URL_INVALID: "invalid",
   QUEUE_UNAVAILABLE: "unavailable",
+  QUEUE_NAME_INVALID: "invalid",
+  WORKER_OPTION_INVALID: "invalid",
   // Workers' registry and API (issue 12, helper "workers")
   WORKER_NOT_FOUND: "not_found",
   WORKERS_REDIS_UNREACHABLE: "unavailable",
   WORKER_ALIVE: "conflict",
   // Several executors at once (issue 12, helper "multi")
-  EXECUTOR_NOT_CONFIGURED: "unprocessable",
   /** core.executor names an executor this build cannot start yet. */
-  EXECUTOR_UNAVAILABLE: "invalid",
   // Hooks and operators (issue 13, helper "ops")
   CONNECTION_TYPE_MISMATCH: "invalid",
   OPERATOR_FAILED: "internal",

@@ -20,3 +20,5 @@ export {
 export type { ExecutorName } from "./from-config.js";
 export { KubernetesExecutor } from "./kubernetes/index.js";
 export type { KubernetesExecutorOptions, KubernetesExecutorStats } from "./kubernetes/index.js";
+export { QueueExecutor, queueExecutorOptions } from "./queue/index.js";
+export type { QueueExecutorOptions } from "./queue/index.js";

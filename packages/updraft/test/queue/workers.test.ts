@@ -1,0 +1,123 @@
+// The QueueExecutor with real `updraft worker` processes (issue 12): two workers on different
+// queues, a worker SIGKILLed mid-try (retried exactly once), SIGTERM drains, --max-tasks recycles.
+// PostgreSQL, Redis, api-server and scheduler are real processes (the reliability harness).
+import { copyFileSync } from "node:fs";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { EXAMPLES, eventually } from "../e2e/helpers.js";
+import { describeWithPostgres, type Cluster } from "../reliability/harness.js";
+import { describeWithRedis } from "../redis-testing.js";
+import {
+  exitOf,
+  join,
+  MARKER_DAGS,
+  markerLines,
+  queueCluster,
+  runSucceeds,
+  startWorker,
+} from "./queue-cluster.js";
+
+await describeWithPostgres("QueueExecutor with worker processes", () => {
+  describeWithRedis("queue workers", () => {
+    let cluster: Cluster;
+    let marker: string;
+
+    beforeAll(async () => {
+      cluster = await queueCluster();
+      marker = join(cluster.home, "marker.txt");
+      for (const [file, source] of Object.entries(MARKER_DAGS(marker))) cluster.writeDag(file, source);
+      copyFileSync(join(EXAMPLES, "data_pipeline_lab.ts"), join(cluster.dagsFolder, "data_pipeline_lab.ts"));
+      cluster.reserialize();
+      await Promise.all([
+        cluster.start(),
+        startWorker(cluster, ["--queues", "default", "--concurrency", "4"], { WORKER_TAG: "w-default" }),
+        startWorker(cluster, ["--queues", "gpu", "--concurrency", "2"], { WORKER_TAG: "w-gpu" }),
+      ]);
+    }, 90_000);
+
+    afterAll(async () => {
+      await cluster?.close();
+    });
+
+    test("two workers on different queues run data_pipeline_lab and a DAG that uses both queues", async () => {
+      cluster.trigger("data_pipeline_lab", "lab");
+      cluster.trigger("two_queues", "r");
+      await runSucceeds(cluster, "data_pipeline_lab", "lab");
+      await runSucceeds(cluster, "two_queues", "r");
+      expect(markerLines(marker).filter((l) => /^[abc] /.test(l))).toEqual([
+        "a w-default",
+        "b w-gpu",
+        "c w-default",
+      ]);
+      const tis = await cluster.tis("data_pipeline_lab", "lab");
+      expect(tis.map((t) => [t.task_id, t.state, t.try_number])).toEqual([
+        ["aggregate", "success", 1],
+        ["generate_data", "success", 1],
+        ["notify", "success", 1],
+        ["validate", "success", 1],
+      ]);
+    }, 60_000);
+
+    test("a worker SIGKILLed mid-try: the try is retried exactly once, on another worker", async () => {
+      const v1 = await startWorker(cluster, ["--queues", "victim", "--concurrency", "1"], {
+        WORKER_TAG: "v1",
+      });
+      cluster.trigger("victim", "r");
+      await eventually(
+        () => (markerLines(marker, "victim ").length === 1 ? true : undefined),
+        30_000,
+        `try 1 to start\n${cluster.logs()}`,
+      );
+      await v1.kill();
+      await startWorker(cluster, ["--queues", "victim", "--concurrency", "1"], { WORKER_TAG: "v2" });
+      await runSucceeds(cluster, "victim", "r", 45_000);
+      expect(markerLines(marker, "victim ")).toEqual(["victim 1 v1", "victim 2 v2"]);
+      const history = await cluster.history("victim", "r");
+      expect(history.map((h) => [h.try_number, h.state])).toEqual([
+        [1, "up_for_retry"],
+        [2, "success"],
+      ]);
+      // Settled by the executor's registry check (the worker stopped heartbeating), or by the
+      // runner's own heartbeat timeout when that came first: either way once.
+      expect(history[0]?.error ?? "").toMatch(/worker .*(is gone|stopped)|heartbeat/i);
+    }, 60_000);
+
+    test("SIGTERM drains: the running try finishes, no new one is taken, exit 0", async () => {
+      const d1 = await startWorker(cluster, ["--queues", "drain", "--concurrency", "1"], {
+        WORKER_TAG: "d1",
+      });
+      cluster.trigger("drain", "r");
+      await eventually(
+        () => (markerLines(marker, "drain start").length === 1 ? true : undefined),
+        30_000,
+        `a drain task to start\n${cluster.logs()}`,
+      );
+      d1.child.kill("SIGTERM");
+      expect(await exitOf(d1, 20_000)).toBe(0);
+      const d1Lines = markerLines(marker, "drain ").filter((l) => l.endsWith(" d1"));
+      expect(d1Lines).toHaveLength(2);
+      expect(d1Lines[0]).toMatch(/^drain start s\d d1$/);
+      expect(d1Lines[1]).toBe(d1Lines[0]?.replace("start", "end"));
+      expect(d1.output).toMatch(/stopped after 1 tries/);
+      await startWorker(cluster, ["--queues", "drain", "--concurrency", "1"], { WORKER_TAG: "d2" });
+      await runSucceeds(cluster, "drain", "r");
+      expect(markerLines(marker, "drain start")).toHaveLength(2);
+    }, 60_000);
+
+    test("--max-tasks recycles: the worker exits 0 after its tries, another takes the rest", async () => {
+      const r1 = await startWorker(
+        cluster,
+        ["--queues", "recycle", "--concurrency", "1", "--max-tasks", "2"],
+        {
+          WORKER_TAG: "r1",
+        },
+      );
+      cluster.trigger("recycle", "r");
+      expect(await exitOf(r1, 30_000)).toBe(0);
+      const byR1 = markerLines(marker, "recycle ").filter((l) => l.includes(" r1 "));
+      expect(byR1.length).toBeGreaterThanOrEqual(2);
+      await startWorker(cluster, ["--queues", "recycle", "--concurrency", "2"], { WORKER_TAG: "r2" });
+      await runSucceeds(cluster, "recycle", "r");
+      expect(markerLines(marker, "recycle ")).toHaveLength(4);
+    }, 60_000);
+  });
+});
