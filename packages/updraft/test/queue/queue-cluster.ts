@@ -100,6 +100,12 @@ export default dag({ dagId: "drain", schedule: null, startDate: "2026-01-01" }, 
     })();
 });
 `,
+  "lonely.ts": `
+import { dag, task } from "updraft";
+export default dag({ dagId: "lonely", schedule: null, startDate: "2026-01-01" }, () => {
+  task({ taskId: "on_gpu2", queue: "gpu2" }, () => "never run: no worker serves gpu2")();
+});
+`,
   "recycle.ts": `
 import { appendFileSync } from "node:fs";
 import { dag, task } from "updraft";

@@ -57,6 +57,38 @@ await describeWithPostgres("QueueExecutor with worker processes", () => {
       ]);
     }, 60_000);
 
+    test("a task on a queue no worker serves waits, and the API says why", async () => {
+      cluster.cli([
+        "users",
+        "create",
+        "--username",
+        "viewer",
+        "--email",
+        "v@example.com",
+        "--role",
+        "Viewer",
+        "--password",
+        "queue-viewer-1",
+      ]);
+      cluster.trigger("lonely", "r");
+      const basic = `Basic ${Buffer.from("viewer:queue-viewer-1").toString("base64")}`;
+      const url = `${cluster.apiUrl}/api/v1/dags/lonely/dagRuns/r/taskInstances/on_gpu2/dependencies`;
+      const reason = await eventually(
+        async () => {
+          const res = await fetch(url, { headers: { authorization: basic } });
+          if (!res.ok) return undefined;
+          const body = (await res.json()) as { dependencies: { name: string; reason: string }[] };
+          return body.dependencies.find((d) => /no worker serves queue gpu2/i.test(d.reason))?.reason;
+        },
+        20_000,
+        `the dependencies to name queue gpu2\n${cluster.logs()}`,
+      );
+      expect(reason).toMatch(/live workers serve .*default.*gpu|live workers serve .*gpu.*default/);
+      expect(reason).toContain("updraft worker --queues gpu2");
+      const [ti] = await cluster.tis("lonely", "r");
+      expect(["scheduled", "queued"]).toContain(ti?.state);
+    }, 40_000);
+
     test("a worker SIGKILLed mid-try: the try is retried exactly once, on another worker", async () => {
       const v1 = await startWorker(cluster, ["--queues", "victim", "--concurrency", "1"], {
         WORKER_TAG: "v1",
