@@ -55,7 +55,8 @@ export function describeWithRedis(title: string, body: () => void): void {
   describe.skip(title, body);
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on loopback now (bound, then closed): nothing listens on it until you do. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.on("error", reject);

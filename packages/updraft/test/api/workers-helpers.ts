@@ -1,6 +1,6 @@
 // Shared by the workers' API tests: registry entries as a worker writes them, and a closed port.
-import { createServer } from "node:net";
 import type { WorkerHeartbeat } from "../../src/queue/index.js";
+import { freePort } from "../redis-testing.js";
 
 export function heartbeat(over: Partial<WorkerHeartbeat> & { id: string }): WorkerHeartbeat {
   return {
@@ -19,13 +19,4 @@ export function heartbeat(over: Partial<WorkerHeartbeat> & { id: string }): Work
 }
 
 /** A TCP port nothing listens on (bound, then closed). */
-export async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export const closedPort = freePort;

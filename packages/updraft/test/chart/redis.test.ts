@@ -4,13 +4,13 @@
 // gives the scheduler and the workers must open it (with Updraft's own Redis options), its
 // readiness probe must pass, and a client without the password must be refused.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisOptions } from "../../src/queue/index.js";
+import { freePort } from "../redis-testing.js";
 import { cleanupTempDirs, tempDir } from "../helpers.js";
 import { container, decoded, type Container } from "./manifests.js";
 import { find, render, type Manifest } from "./render.js";
@@ -21,17 +21,6 @@ if (!hasRedisServer && process.env["CI"] !== "true") {
 }
 // In CI redis-server must be there (.ci/run starts it): the suite runs and fails without it.
 const describeRun = hasRedisServer || process.env["CI"] === "true" ? describe : describe.skip;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** The container's variables, secretKeyRefs resolved from the rendered Secrets. */
 function resolvedEnv(ms: Manifest[], c: Container): Record<string, string> {
