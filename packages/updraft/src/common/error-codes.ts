@@ -219,6 +219,10 @@ export const ERROR_CODES = {
   SENSOR_TIMEOUT: "internal",
   SENSOR_MODE_UNSUPPORTED: "invalid",
   EXTERNAL_PROCESS_FAILED: "internal",
+  // Reschedule, deferral and the triggerer (issue 13, helper "triggerer")
+  // Assets and data-aware scheduling (issue 13, helper "assets")
+  // Object storage: S3 and GCS (issue 13, helper "storage")
+  // TriggerDagRunOperator, ExternalTaskSensor, templates (issue 13, helper "control")
   // Tests of the project itself
   TEST_POSTGRES_UNREACHABLE: "unavailable",
   TEST_REDIS_UNREACHABLE: "unavailable",
