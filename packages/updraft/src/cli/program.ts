@@ -1,7 +1,7 @@
 // The `updraft` command tree. Each command group registers itself here.
 import { Command } from "commander";
 import { UpdraftError } from "../common/errors.js";
-import { UPDRAFT_VERSION } from "../processor/index.js";
+import { UPDRAFT_VERSION } from "../common/version.js";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerConnectionsCommands } from "./commands/connections.js";
 import { isDatabaseCommand, localContext, type CliContext } from "./commands/context.js";

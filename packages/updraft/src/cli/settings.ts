@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { configSources, loadConfig, type UpdraftConfig } from "../config/index.js";
 import { findStandalone } from "./forward.js";
 import type { ProcessorOptions } from "../processor/index.js";
-import { parseExecutorSetting } from "../executors/index.js";
+import { parseExecutorSetting } from "../executors/from-config.js";
 
 /**
  * A setting that may not be declared in config/settings.ts yet (`core.dag_discovery_safe_mode`,

@@ -1,5 +1,5 @@
 // Options of the DAG processor, with the defaults of their config keys.
-import { noopMetrics, type Metrics } from "../metrics/index.js";
+import { noopMetrics, type Metrics } from "../metrics/metrics.js";
 import type { ProcessorLogger } from "./worker-pool.js";
 import { defaultCacheDir } from "../loader/paths.js";
 

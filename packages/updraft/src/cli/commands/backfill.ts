@@ -6,7 +6,7 @@ import { Option, type Command } from "commander";
 import { UpdraftError } from "../../common/errors.js";
 import { listDagRuns } from "../../db/index.js";
 import { dataIntervalsBetween, parseSchedule } from "../../model/timetable.js";
-import { backfillStatus, createBackfill } from "../../scheduler/index.js";
+import { backfillStatus, createBackfill } from "../../scheduler/backfill.js";
 import { dagNotFound, loadDag } from "../../services/index.js";
 import { withDatabase } from "../database.js";
 import { syncIfGiven } from "./dag-sync.js";

@@ -4,16 +4,31 @@ import type { Command } from "commander";
 import { UpdraftError } from "../../common/errors.js";
 import { loadConfig, type UpdraftConfig } from "../../config/index.js";
 import { listUsers } from "../../db/index.js";
-import type { Engine } from "../engine.js";
-import { startEngine, type EngineParts } from "../engine.js";
+import type { Engine, EngineParts } from "../engine.js";
 import { terminalLogger } from "../logger.js";
-import { mountCliRoute } from "../../api/rest/cli.js";
-import { runCliRemotely } from "../remote.js";
 import { dagsSettings } from "../settings.js";
 import { ADMIN_USERNAME, ensureStandaloneAdmin, type StandaloneAdmin } from "../standalone-admin.js";
 import { standaloneSecrets, writeStandaloneInfo } from "../standalone-files.js";
 
 const MIN_SECRET = 16;
+
+/**
+ * The engine and the server's CLI route, loaded when a long-running command starts: they bring
+ * Fastify, BullMQ, OpenTelemetry and the notifiers, which every other command (and `--help`)
+ * would otherwise pay for at startup.
+ */
+async function engineModules() {
+  const [engine, cliRoute, remote] = await Promise.all([
+    import("../engine.js"),
+    import("../../api/rest/cli.js"),
+    import("../remote.js"),
+  ]);
+  return {
+    startEngine: engine.startEngine,
+    mountCliRoute: cliRoute.mountCliRoute,
+    runCliRemotely: remote.runCliRemotely,
+  };
+}
 
 function requireSecret(config: UpdraftConfig): string {
   const key = config.api.secret_key;
@@ -63,6 +78,7 @@ export function registerEngineCommands(program: Command): void {
     .option("--dags-folder <dir>", "folder of DAG files (default: core.dags_folder)")
     .action(async (opts: { port?: string; host?: string; dagsFolder?: string }) => {
       const started = performance.now();
+      const { startEngine, mountCliRoute, runCliRemotely } = await engineModules();
       const base = loadConfig();
       const secrets = standaloneSecrets(base.home);
       const config = loadConfig({
@@ -122,6 +138,7 @@ export function registerEngineCommands(program: Command): void {
         const config = loadConfig();
         const secretKey = requireSecret(config);
         const { dagsFolder } = dagsSettings(opts.dagsFolder);
+        const { startEngine } = await engineModules();
         const engine = await startEngine({
           config,
           dagsFolder,

@@ -27,7 +27,7 @@ import { runWorkloadInThisProcess } from "../../runner/index.js";
 import { loadDag, setDagPaused, triggerDagRun } from "../../services/index.js";
 import { findStandalone } from "../forward.js";
 import { cliConfig, standaloneSecrets } from "../standalone-files.js";
-import { startEngine, type Engine } from "../engine.js";
+import type { Engine } from "../engine.js";
 import { terminalLogger } from "../logger.js";
 import { formatTable } from "../output.js";
 import { dagsSettings } from "../settings.js";
@@ -57,6 +57,8 @@ async function foregroundEngine(dagsFolderOption: string | undefined, dagId: str
   });
   const { dagsFolder } = dagsSettings(dagsFolderOption);
   const database = await openMemoryDatabase(join(config.home, "cache"));
+  // Loaded here, not at the top: the engine brings Fastify and more, which other commands skip.
+  const { startEngine } = await import("../engine.js");
   const engine = await startEngine({
     config,
     dagsFolder,

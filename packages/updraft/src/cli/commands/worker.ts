@@ -6,13 +6,7 @@ import type { Command } from "commander";
 import { UpdraftError } from "../../common/errors.js";
 import { loadConfig } from "../../config/index.js";
 import { QUEUE_NAME_PATTERN, redactBrokerUrl, redisOptions } from "../../queue/index.js";
-import {
-  LOG_ROUTE_PREFIX,
-  QueueWorker,
-  logRequestHandler,
-  startWorkerServer,
-  type WorkerRoutes,
-} from "../../worker/index.js";
+import type { WorkerRoutes } from "../../worker/index.js";
 import { terminalLogger } from "../logger.js";
 
 function intFlag(name: string, value: string | undefined, min: number): number | undefined {
@@ -70,6 +64,10 @@ export function registerWorkerCommand(program: Command): void {
         const serverPort = intFlag("server-port", opts.serverPort, 0);
         if (serverPort !== undefined) overrides["worker.server_port"] = serverPort;
         const config = loadConfig({ overrides });
+        // Loaded here, not at the top: BullMQ and ioredis are for this command only.
+        const { LOG_ROUTE_PREFIX, QueueWorker, logRequestHandler, startWorkerServer } = await import(
+          "../../worker/index.js"
+        );
         const w = config.worker;
         const queues = parseQueues(w.queues);
         const redis = redisOptions(config.queue);

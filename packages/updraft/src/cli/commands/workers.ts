@@ -5,8 +5,10 @@ import { Option, type Command } from "commander";
 import { UpdraftError } from "../../common/errors.js";
 import { loadConfig } from "../../config/index.js";
 import { workerJson, type WorkerJson } from "../../api/rest/workers.js";
-import { notConfiguredMessage, workerRegistry } from "../../api/rest/workers-registry.js";
 import { printJson, printTable, type CliContext } from "./context.js";
+
+// Loaded when a workers command runs: ioredis is for these commands only.
+const registryModule = () => import("../../api/rest/workers-registry.js");
 
 const STATE_MARK: Record<WorkerJson["state"], string> = { running: "●", draining: "◐", offline: "○" };
 
@@ -30,6 +32,7 @@ export function registerWorkersCommands(program: Command, ctx: CliContext): void
       new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table"),
     )
     .action(async (opts: { queue?: string; alive?: boolean; output: string }) => {
+      const { notConfiguredMessage, workerRegistry } = await registryModule();
       const registry = workerRegistry(loadConfig());
       try {
         if (!registry.configured) {
@@ -72,6 +75,7 @@ export function registerWorkersCommands(program: Command, ctx: CliContext): void
     )
     .argument("<worker_id>", "the worker's id, as `workers list` shows it")
     .action(async (id: string) => {
+      const { workerRegistry } = await registryModule();
       const registry = workerRegistry(loadConfig());
       try {
         const found = (await registry.list()).find((w) => w.id === id);
