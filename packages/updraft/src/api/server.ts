@@ -183,6 +183,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       xcomMaxSize,
       heartbeatIntervalS,
       logFolder: config.logging.base_log_folder,
+      defaultTimezone: config.core.default_timezone,
       ...(options.metrics !== undefined ? { metrics: options.metrics.metrics } : {}),
       ...(options.traces !== undefined ? { traces: options.traces } : {}),
     }),

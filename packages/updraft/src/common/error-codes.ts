@@ -223,6 +223,10 @@ export const ERROR_CODES = {
   // Assets and data-aware scheduling (issue 13, helper "assets")
   // Object storage: S3 and GCS (issue 13, helper "storage")
   // TriggerDagRunOperator, ExternalTaskSensor, templates (issue 13, helper "control")
+  TRIGGERED_DAG_RUN_FAILED: "internal",
+  EXTERNAL_TASK_FAILED: "internal",
+  TASK_GROUP_NOT_FOUND: "not_found",
+  TEMPLATE_XCOM_NOT_FETCHED: "internal",
   // Tests of the project itself
   TEST_POSTGRES_UNREACHABLE: "unavailable",
   TEST_REDIS_UNREACHABLE: "unavailable",

@@ -63,6 +63,13 @@ function problemDetail(body: unknown): string | undefined {
   return typeof detail === "string" ? detail : undefined;
 }
 
+/** The server's error code and details of a problem answer, for callers that act on them. */
+function problemCode(body: unknown): { problem_code?: string; problem_details?: unknown } {
+  if (typeof body !== "object" || body === null) return {};
+  const p = body as Record<string, unknown>;
+  return typeof p["code"] === "string" ? { problem_code: p["code"], problem_details: p["details"] } : {};
+}
+
 /** A client for one try: every call carries the try's token. */
 export class ExecutionApiClient {
   private readonly base: URL;
@@ -142,7 +149,7 @@ export class ExecutionApiClient {
             ? API_TOO_LARGE
             : API_ERROR;
     throw new UpdraftError(code, `${method} /execution${path} was refused (${res.status}): ${detail}`, {
-      details: { ...details, detail },
+      details: { ...details, detail, ...problemCode(res.body) },
     });
   }
 
@@ -196,6 +203,11 @@ export class ExecutionApiClient {
 
   async xcomPush(key: string, value: unknown): Promise<void> {
     await this.call("POST", "/xcom", { key, value });
+  }
+
+  /** A control route (api/execution/control.ts): other DAGs' runs and states. */
+  async control(method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> {
+    return this.call(method, `/control${path}`, body);
   }
 
   /** The variable's value, or undefined when it does not exist. */

@@ -9,6 +9,7 @@ import type { Connection, DagRunInfo, TaskContext, TaskInstanceInfo } from "../s
 import type { Dag } from "../sdk/dag.js";
 import { createHooks } from "../sdk/hooks.js";
 import type { ExecutionApiClient } from "./api-client.js";
+import { dagRunAccessor } from "./dag-run-access.js";
 import { dsAdd, dsFormat, toDs, toTs, toTsNodash } from "./dates.js";
 import { isSensitiveKey, type SecretMasker } from "./masker.js";
 
@@ -192,6 +193,7 @@ export function buildContext(input: ContextInput): TaskContext {
     },
     conn,
     hooks: createHooks(conn),
+    dagRuns: dagRunAccessor(client),
     macros: { ds_add: dsAdd, ds_format: dsFormat },
     dag: { dag_id: run.dag_id },
     task: { task_id: ti.task_id, task_group_id: task?.group?.groupId ?? null },

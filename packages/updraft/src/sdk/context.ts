@@ -1,3 +1,4 @@
+import type { DagRunAccessor } from "./dag-runs.js";
 import type { HookAccessor } from "./hooks.js";
 
 /** A connection as stored by Updraft (Airflow's fields), handed to a task that asks for it. */
@@ -104,6 +105,11 @@ export interface TaskContext<P extends Record<string, unknown> = Record<string, 
    * `await ctx.hooks.postgres("warehouse").query("select 1")`, `ctx.hooks.http("api").run("/x")`.
    */
   hooks: HookAccessor;
+  /**
+   * Other DAGs' runs: trigger, clear, read, count states (what TriggerDagRunOperator and
+   * ExternalTaskSensor use): `await ctx.dagRuns.trigger({ dagId: "report" })`.
+   */
+  dagRuns: DagRunAccessor;
   macros: Macros;
   dag: { dag_id: string };
   task: { task_id: string; task_group_id: string | null };

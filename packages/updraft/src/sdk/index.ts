@@ -98,3 +98,18 @@ export { ExternalProcessOperator } from "./operators/external-process.js";
 export type { ExternalProcessOperatorOptions } from "./operators/external-process.js";
 export { EmailOperator } from "./operators/email.js";
 export type { EmailOperatorOptions } from "./operators/email.js";
+export {
+  TriggerDagRunOperator,
+  XCOM_TRIGGER_RUN_ID,
+  XCOM_TRIGGER_LOGICAL_DATE_ISO,
+} from "./operators/trigger-dagrun.js";
+export type { TriggerDagRunOperatorOptions } from "./operators/trigger-dagrun.js";
+export { ExternalTaskSensor } from "./sensors/external-task.js";
+export type { ExternalTaskSensorOptions, ExternalTaskQuery } from "./sensors/external-task.js";
+export type {
+  DagRunAccessor,
+  DagRunStatus,
+  StateCountQuery,
+  StateCounts,
+  TriggerRunRequest,
+} from "./dag-runs.js";

@@ -24,6 +24,7 @@ import {
 import { problem, sendProblem } from "../problem.js";
 import { parseBody, parseParams } from "../validate.js";
 import { bearerToken, claimsOf, taskClaimsOf, verifyExecutionToken } from "./auth.js";
+import { registerControlRoutes } from "./control.js";
 
 export interface ExecutionRoutesOptions {
   database: Database;
@@ -38,6 +39,8 @@ export interface ExecutionRoutesOptions {
   heartbeatIntervalS: number;
   /** Where handed-over tries write their logs (logging.base_log_folder). */
   logFolder: string;
+  /** Zone of a DAG without its own, for runs a task triggers (core.default_timezone). */
+  defaultTimezone?: string;
 }
 
 const RenderedFieldsSchema = z.object({ fields: z.record(z.string(), z.unknown()) });
@@ -135,6 +138,8 @@ export function executionRoutes(options: ExecutionRoutesOptions) {
       const { connId } = parseParams(ConnIdSchema, request.params);
       return getConnectionForTask(db, cipher, connId);
     });
+
+    registerControlRoutes(app, options);
 
     app.setNotFoundHandler((request, reply) =>
       sendProblem(
