@@ -113,3 +113,18 @@ export type {
 } from "./sdk/index.js";
 export { UpdraftError } from "./common/errors.js";
 export type { Duration } from "./common/duration.js";
+export {
+  TriggerDagRunOperator,
+  ExternalTaskSensor,
+  XCOM_TRIGGER_RUN_ID,
+  XCOM_TRIGGER_LOGICAL_DATE_ISO,
+} from "./sdk/index.js";
+export type {
+  TriggerDagRunOperatorOptions,
+  ExternalTaskSensorOptions,
+  DagRunAccessor,
+  DagRunStatus,
+  StateCountQuery,
+  StateCounts,
+  TriggerRunRequest,
+} from "./sdk/index.js";

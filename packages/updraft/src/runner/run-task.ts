@@ -29,6 +29,7 @@ import { enterTry, markProcessDirty, type Interrupt } from "./process-guard.js";
 import { resolveFields, templateSources } from "./resolve-fields.js";
 import { captureInto, realStderr, stopCapture } from "./stdio-capture.js";
 import { TaskLog } from "./task-log.js";
+import { fetchXComs, xcomCalls, type FetchedXComs } from "./template-xcom.js";
 import { rendererFor, templateNeeds, templateScope, type TemplateRenderer } from "./templates.js";
 import { errorSummary, formatUserError } from "./user-stack.js";
 
@@ -350,7 +351,7 @@ class TryRun {
     }
   }
 
-  /** Template lookups are synchronous: the variables and connections templates name are fetched first. */
+  /** Template lookups are synchronous: the variables, connections and XComs templates name are fetched first. */
   private async templateScope(
     task: BaseOperator,
     input: ContextInput,
@@ -360,9 +361,13 @@ class TryRun {
     const sources = [...templateSources(task), ...(mapIndexTemplate === undefined ? [] : [mapIndexTemplate])];
     if (sources.length === 0) return null;
     const needs = templateNeeds(sources);
+    let xcoms: FetchedXComs = new Map();
     const variables = new Map<string, string>();
     const connections = new Map<string, Awaited<ReturnType<typeof readConnection>> & object>();
     await Promise.all([
+      (async () => {
+        xcoms = await fetchXComs(xcomCalls(sources), ctx);
+      })(),
       ...[...needs.variables].map(async (k) => {
         const v = await readVariable(input, k);
         if (v !== undefined) variables.set(k, v);
@@ -372,7 +377,7 @@ class TryRun {
         if (c !== undefined) connections.set(k, c);
       }),
     ]);
-    return templateScope(ctx, variables, connections, needs);
+    return templateScope(ctx, variables, connections, needs, xcoms);
   }
 
   /**

@@ -12,6 +12,7 @@ import { CALLABLE_OBJECT, TemplateDate, pyAdd, pySub } from "./template-date.js"
 import { AIRFLOW_FILTERS } from "./template-filters.js";
 import { didYouMean, templateMacros } from "./template-macros.js";
 import { TemplateParams, templateConnections, templateVariables } from "./template-mappings.js";
+import { templateTaskInstance, type FetchedXComs } from "./template-xcom.js";
 
 const MAX_COMPILED = 1000;
 
@@ -45,16 +46,20 @@ export function templateNeeds(sources: Iterable<string>): TemplateNeeds {
 /**
  * The names templates see: the task context with Airflow's extras, dates that print as Airflow's,
  * `params`/`var`/`conn` as Airflow's mappings and `macros`. `requested` says which variables and
- * connections were fetched, so that a name that was not can be reported as such.
+ * connections were fetched, so that a name that was not can be reported as such; `xcoms` holds
+ * the answers of the template's `ti.xcom_pull` calls.
  */
 export function templateScope(
   ctx: TaskContext,
   variables: ReadonlyMap<string, string>,
   connections: ReadonlyMap<string, Connection>,
   requested?: TemplateNeeds,
+  xcoms: FetchedXComs = new Map(),
 ): Record<string, unknown> {
   const asTemplateDate = (d: Date) => new TemplateDate(d.getTime());
   const logical = asTemplateDate(ctx.logical_date);
+  // ti.xcom_pull answers from XComs fetched before rendering (template-xcom.ts).
+  const templateTi = templateTaskInstance(ctx.ti, xcoms);
   return {
     ds: ctx.ds,
     ds_nodash: ctx.ds_nodash,
@@ -72,8 +77,8 @@ export function templateScope(
       data_interval_end: asTemplateDate(ctx.data_interval_end),
       start_date: ctx.dag_run.start_date === null ? null : asTemplateDate(ctx.dag_run.start_date),
     },
-    ti: ctx.ti,
-    task_instance: ctx.ti,
+    ti: templateTi,
+    task_instance: templateTi,
     task_instance_key_str: `${ctx.dag.dag_id}__${ctx.task.task_id}__${toDs(ctx.logical_date).replace(/-/g, "")}`,
     params: new TemplateParams(ctx.params),
     var: templateVariables(variables, requested?.variables),

@@ -58,7 +58,6 @@ const FIELDS = [
   "failedStates",
   "skippedStates",
   "executionDelta",
-  "executionDateFn",
   "checkExistence",
 ] as const;
 
@@ -108,11 +107,14 @@ export class ExternalTaskSensor extends BaseSensorOperator {
   ] as const;
   static readonly mappableFields = ["externalDagId", "externalTaskId", "externalTaskIds"] as const;
   private readonly executionDeltaMs: number | null;
+  /** Code, so kept on the instance rather than in the serialized fields. */
+  private readonly executionDateFn: ExternalTaskSensorOptions["executionDateFn"];
   private checkedExistence = false;
 
   constructor(options: ExternalTaskSensorOptions) {
     const fields = pick(options, FIELDS);
-    super(options, fields, FIELDS);
+    super(options, fields, [...FIELDS, "executionDateFn"]);
+    this.executionDateFn = options.executionDateFn;
     const where = `ExternalTaskSensor "${options.taskId}"`;
     if (
       (options.externalDagId as unknown) !== MAPPED_VALUE &&
@@ -171,7 +173,7 @@ export class ExternalTaskSensor extends BaseSensorOperator {
 
   /** The logical dates to look at (Airflow's `_get_dttm_filter`). */
   logicalDates(ctx: TaskContext): Date[] {
-    const fn = this.fields["executionDateFn"] as ExternalTaskSensorOptions["executionDateFn"];
+    const fn = this.executionDateFn;
     if (fn !== undefined) {
       const out = fn(ctx.logical_date, ctx);
       const list = (Array.isArray(out) ? out : [out]) as (Date | string)[];
