@@ -58,11 +58,19 @@ export default dag({ dagId: "downstream" }, () => {
   new ExternalTaskSensor({ taskId: "wait_run", externalDagId: "upstream", executionDateFn: (d) => new Date(d.getTime() - 3600000), allowedStates: ["failed"], pokeInterval: "200ms", timeout: "60s" });
   new ExternalTaskSensor({ taskId: "missing", externalDagId: "upstream", externalTaskId: "nope", checkExistence: true, pokeInterval: "200ms", timeout: "60s", retries: 0 });
 });`,
+  mapped_ops: `import { DateTimeSensor, ExternalProcessOperator, FileSensor, dag } from "updraft";
+export default dag({ dagId: "mapped_ops" }, () => {
+  const files = FileSensor.partial({ taskId: "files", pokeInterval: "100ms", timeout: "30s" }).expand({ filepath: [${JSON.stringify(join(folder, "out"))}, ${JSON.stringify(join(folder, "*.ts"))}] });
+  const times = DateTimeSensor.partial({ taskId: "times", pokeInterval: "100ms" }).expand({ targetTime: ["{{ ds }}T00:00:00Z", "2000-01-01T00:00:00Z"] });
+  const script = ExternalProcessOperator.partial({ taskId: "script", script: "echo.py" }).expand({ args: [["a"], ["{{ ds_nodash }}"]] });
+  files.before(times).before(script);
+});`,
 };
 
 beforeAll(async () => {
   for (const [name, text] of Object.entries(DAGS)) writeFileSync(join(folder, `${name}.ts`), text);
   writeFileSync(out, "");
+  writeFileSync(join(folder, "echo.py"), 'import json, sys\nprint(json.dumps({"arg": sys.argv[1]}))\n');
   const config = loadConfig({
     env: { UPDRAFT_HOME: home },
     overrides: {
@@ -198,5 +206,34 @@ describe("control operators through the engine", () => {
       'Poking for task "load" of DAG "upstream" at 2026-05-01T09:00:00.000Z',
     );
     expect(logOf("missing")).toContain('DAG "upstream" has no task "nope".');
+  }, 200_000);
+
+  test("SQL-free operators added last session map with partial().expand()", async () => {
+    const db = database.db;
+    const run = await triggerDagRun(
+      db,
+      { dagId: "mapped_ops", runId: "m", logicalDate: "2026-06-07T00:00:00Z" },
+      { events: engine.events },
+    );
+    expect(await runToEnd("mapped_ops", run.run_id)).toBe("success");
+    expect(await states("mapped_ops", run.run_id)).toEqual({
+      "files[0]": "success",
+      "files[1]": "success",
+      "times[0]": "success",
+      "times[1]": "success",
+      "script[0]": "success",
+      "script[1]": "success",
+    });
+    const xcoms = await db
+      .selectFrom("xcom")
+      .select(["map_index", "value"])
+      .where("dag_id", "=", "mapped_ops")
+      .where("task_id", "=", "script")
+      .orderBy("map_index")
+      .execute();
+    expect(xcoms).toEqual([
+      { map_index: 0, value: { arg: "a" } },
+      { map_index: 1, value: { arg: "20260607" } },
+    ]);
   }, 200_000);
 });

@@ -5,6 +5,7 @@ import { BaseOperator, type ExecuteInput } from "../base-operator.js";
 import { loadHooks } from "../hooks.js";
 import type { TaskOptions } from "../options.js";
 import { pick } from "./sql.js";
+import { MAPPED_VALUE, mappedOperator, type MappedBuilder } from "../mapping.js";
 
 /** Options of {@link EmailOperator}. */
 export interface EmailOperatorOptions extends TaskOptions {
@@ -35,11 +36,27 @@ const FIELDS = ["to", "subject", "htmlContent", "connId"] as const;
  */
 export class EmailOperator extends BaseOperator {
   readonly operatorName = "EmailOperator";
+  static readonly mappableFields = ["to", "subject", "htmlContent"] as const;
+
+  /**
+   * Starts a mapped EmailOperator: fixed options now, one task instance per value in `expand`.
+   *
+   * @example
+   * ```ts
+   * EmailOperator.partial({ taskId: "notify", subject: "Done", htmlContent: "ok" }).expand({ to: ["a@example.com", "b@example.com"] });
+   * ```
+   */
+  static partial(
+    options: Partial<EmailOperatorOptions> & { taskId: string },
+  ): MappedBuilder<EmailOperatorOptions, "to" | "subject" | "htmlContent"> {
+    return mappedOperator(EmailOperator, options, EmailOperator.mappableFields);
+  }
   readonly templateFields = ["to", "subject", "htmlContent"] as const;
 
   constructor(options: EmailOperatorOptions) {
     super(options, pick(options, FIELDS), FIELDS);
     const to = Array.isArray(options.to) ? options.to : [options.to];
+    if ((options.to as unknown) === MAPPED_VALUE) return;
     if (to.length === 0 || to.some((t) => typeof t !== "string" || t.trim() === ""))
       throw new UpdraftError(
         "INVALID_TASK",

@@ -5,6 +5,7 @@ import { BaseOperator, type ExecuteInput } from "../base-operator.js";
 import type { TaskOptions } from "../options.js";
 import { TaskSkipped } from "../signals.js";
 import { pick } from "./sql.js";
+import { MAPPED_VALUE, mappedOperator, type MappedBuilder } from "../mapping.js";
 
 /** Options of {@link ExternalProcessOperator}. */
 export interface ExternalProcessOperatorOptions extends TaskOptions {
@@ -58,12 +59,30 @@ export function lastJsonLine(lines: readonly string[]): { found: boolean; value:
  */
 export class ExternalProcessOperator extends BaseOperator {
   readonly operatorName = "ExternalProcessOperator";
+  static readonly mappableFields = ["script", "args", "env"] as const;
+
+  /**
+   * Starts a mapped ExternalProcessOperator: fixed options now, one task instance per value in `expand`.
+   *
+   * @example
+   * ```ts
+   * ExternalProcessOperator.partial({ taskId: "score", script: "score.py" }).expand({ args: [["--part", "1"], ["--part", "2"]] });
+   * ```
+   */
+  static partial(
+    options: Partial<ExternalProcessOperatorOptions> & { taskId: string },
+  ): MappedBuilder<ExternalProcessOperatorOptions, "script" | "args" | "env"> {
+    return mappedOperator(ExternalProcessOperator, options, ExternalProcessOperator.mappableFields);
+  }
   readonly templateFields = ["script", "args", "env", "cwd"] as const;
   private child: ReturnType<typeof spawn> | null = null;
 
   constructor(options: ExternalProcessOperatorOptions) {
     super(options, pick(options, FIELDS), FIELDS);
-    if (typeof options.script !== "string" || options.script.trim() === "")
+    if (
+      (options.script as unknown) !== MAPPED_VALUE &&
+      (typeof options.script !== "string" || options.script.trim() === "")
+    )
       throw new UpdraftError(
         "INVALID_TASK",
         `ExternalProcessOperator "${options.taskId}": give the script to run, e.g. script: "etl.py".`,

@@ -4,6 +4,7 @@ import type { TaskContext } from "../context.js";
 import { loadHooks, type HttpRequestOptions, type HttpResponse, type HttpRetryOptions } from "../hooks.js";
 import type { TaskOptions } from "../options.js";
 import { pick } from "./sql.js";
+import { mappedOperator, type MappedBuilder } from "../mapping.js";
 
 /** Options of {@link HttpOperator}: Airflow's arguments in camelCase. */
 export interface HttpOperatorOptions extends TaskOptions {
@@ -91,6 +92,21 @@ export async function httpRequest(
  */
 export class HttpOperator extends BaseOperator {
   readonly operatorName = "HttpOperator";
+  static readonly mappableFields = ["endpoint", "data", "headers"] as const;
+
+  /**
+   * Starts a mapped HttpOperator: fixed options now, one task instance per value in `expand`.
+   *
+   * @example
+   * ```ts
+   * HttpOperator.partial({ taskId: "refresh", httpConnId: "api" }).expand({ endpoint: ["/a", "/b"] });
+   * ```
+   */
+  static partial(
+    options: Partial<HttpOperatorOptions> & { taskId: string },
+  ): MappedBuilder<HttpOperatorOptions, "endpoint" | "data" | "headers"> {
+    return mappedOperator(HttpOperator, options, HttpOperator.mappableFields);
+  }
   readonly templateFields = ["endpoint", "data", "headers", "httpConnId"] as const;
   private readonly responseCheck: HttpOperatorOptions["responseCheck"];
   private readonly responseFilter: HttpOperatorOptions["responseFilter"];

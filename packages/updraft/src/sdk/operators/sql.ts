@@ -4,6 +4,7 @@ import type { Connection } from "../context.js";
 import { loadHooks, type StatementRows } from "../hooks.js";
 import type { TaskOptions } from "../options.js";
 import { sqlStatements } from "./sql-text.js";
+import { MAPPED_VALUE, mappedOperator, type MappedBuilder } from "../mapping.js";
 
 /** Options of {@link SQLExecuteQueryOperator}: Airflow's arguments in camelCase. */
 export interface SQLExecuteQueryOperatorOptions extends TaskOptions {
@@ -95,6 +96,21 @@ async function openSession(conn: Connection, database: unknown) {
  */
 export class SQLExecuteQueryOperator extends BaseOperator {
   readonly operatorName: string = "SQLExecuteQueryOperator";
+  static readonly mappableFields = ["sql", "parameters"] as const;
+
+  /**
+   * Starts a mapped SQLExecuteQueryOperator: fixed options now, one task instance per value in `expand`.
+   *
+   * @example
+   * ```ts
+   * SQLExecuteQueryOperator.partial({ taskId: "load", connId: "warehouse" }).expand({ sql: ["select 1", "select 2"] });
+   * ```
+   */
+  static partial(
+    options: Partial<SQLExecuteQueryOperatorOptions> & { taskId: string },
+  ): MappedBuilder<SQLExecuteQueryOperatorOptions, "sql" | "parameters"> {
+    return mappedOperator(SQLExecuteQueryOperator, options, SQLExecuteQueryOperator.mappableFields);
+  }
   readonly templateFields: readonly string[] = ["connId", "postgresConnId", "sql", "parameters", "database"];
 
   constructor(
@@ -159,6 +175,21 @@ export interface PostgresOperatorOptions extends Omit<SQLExecuteQueryOperatorOpt
  */
 export class PostgresOperator extends SQLExecuteQueryOperator {
   override readonly operatorName: string = "PostgresOperator";
+  static override readonly mappableFields = ["sql", "parameters"] as const;
+
+  /**
+   * Starts a mapped PostgresOperator: fixed options now, one task instance per value in `expand`.
+   *
+   * @example
+   * ```ts
+   * PostgresOperator.partial({ taskId: "load", postgresConnId: "warehouse" }).expand({ parameters: [["a"], ["b"]] });
+   * ```
+   */
+  static override partial(
+    options: Partial<PostgresOperatorOptions> & { taskId: string },
+  ): MappedBuilder<PostgresOperatorOptions, "sql" | "parameters"> {
+    return mappedOperator(PostgresOperator, options, PostgresOperator.mappableFields);
+  }
   constructor(options: PostgresOperatorOptions) {
     const { postgresConnId, ...rest } = options;
     super(rest, postgresConnId === undefined ? {} : { postgresConnId }, ["postgresConnId"]);
@@ -170,6 +201,7 @@ export class PostgresOperator extends SQLExecuteQueryOperator {
 
 /** Refuses at DAG load an empty `sql`. */
 export function checkSqlOption(op: BaseOperator, sql: unknown): void {
+  if (sql === MAPPED_VALUE) return;
   const list = Array.isArray(sql) ? sql : [sql];
   if (list.length === 0 || list.some((s) => typeof s !== "string" || s.trim() === ""))
     throw new UpdraftError(

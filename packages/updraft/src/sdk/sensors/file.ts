@@ -4,6 +4,7 @@ import { UpdraftError } from "../../common/errors.js";
 import type { ExecuteInput } from "../base-operator.js";
 import { pick } from "../operators/sql.js";
 import { BaseSensorOperator, type BaseSensorOptions } from "./base-sensor.js";
+import { mappedOperator, type MappedBuilder } from "../mapping.js";
 
 /** Options of {@link FileSensor}. */
 export interface FileSensorOptions extends BaseSensorOptions {
@@ -87,6 +88,21 @@ export async function globPaths(pattern: string, recursive: boolean): Promise<st
  */
 export class FileSensor extends BaseSensorOperator {
   readonly operatorName = "FileSensor";
+  static readonly mappableFields = ["filepath"] as const;
+
+  /**
+   * Starts a mapped FileSensor: fixed options now, one task instance per value in `expand`.
+   *
+   * @example
+   * ```ts
+   * FileSensor.partial({ taskId: "wait", pokeInterval: "30s" }).expand({ filepath: ["a.csv", "b.csv"] });
+   * ```
+   */
+  static partial(
+    options: Partial<FileSensorOptions> & { taskId: string },
+  ): MappedBuilder<FileSensorOptions, "filepath"> {
+    return mappedOperator(FileSensor, options, FileSensor.mappableFields);
+  }
   readonly templateFields = ["filepath"] as const;
   constructor(options: FileSensorOptions) {
     super(options, pick(options, ["filepath", "fsConnId", "recursive"]), [

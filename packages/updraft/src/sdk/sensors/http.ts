@@ -4,6 +4,7 @@ import type { HttpResponse } from "../hooks.js";
 import { httpRequest } from "../operators/http.js";
 import { pick } from "../operators/sql.js";
 import { BaseSensorOperator, type BaseSensorOptions } from "./base-sensor.js";
+import { mappedOperator, type MappedBuilder } from "../mapping.js";
 
 /** Options of {@link HttpSensor}. */
 export interface HttpSensorOptions extends BaseSensorOptions {
@@ -43,6 +44,21 @@ const FIELDS = [
  */
 export class HttpSensor extends BaseSensorOperator {
   readonly operatorName = "HttpSensor";
+  static readonly mappableFields = ["endpoint", "requestParams"] as const;
+
+  /**
+   * Starts a mapped HttpSensor: fixed options now, one task instance per value in `expand`.
+   *
+   * @example
+   * ```ts
+   * HttpSensor.partial({ taskId: "wait", httpConnId: "api" }).expand({ endpoint: ["/a", "/b"] });
+   * ```
+   */
+  static partial(
+    options: Partial<HttpSensorOptions> & { taskId: string },
+  ): MappedBuilder<HttpSensorOptions, "endpoint" | "requestParams"> {
+    return mappedOperator(HttpSensor, options, HttpSensor.mappableFields);
+  }
   readonly templateFields = ["endpoint", "requestParams", "headers", "httpConnId"] as const;
   private readonly responseCheck: HttpSensorOptions["responseCheck"];
 

@@ -3,6 +3,7 @@ import type { ExecuteInput } from "../base-operator.js";
 import { checkSqlOption, pick, withPostgres } from "../operators/sql.js";
 import { pythonTruthy, sqlStatements } from "../operators/sql-text.js";
 import { BaseSensorOperator, type BaseSensorOptions } from "./base-sensor.js";
+import { mappedOperator, type MappedBuilder } from "../mapping.js";
 
 /** Options of {@link SqlSensor}. */
 export interface SqlSensorOptions extends BaseSensorOptions {
@@ -30,6 +31,21 @@ export interface SqlSensorOptions extends BaseSensorOptions {
  */
 export class SqlSensor extends BaseSensorOperator {
   readonly operatorName = "SqlSensor";
+  static readonly mappableFields = ["sql", "parameters"] as const;
+
+  /**
+   * Starts a mapped SqlSensor: fixed options now, one task instance per value in `expand`.
+   *
+   * @example
+   * ```ts
+   * SqlSensor.partial({ taskId: "wait", connId: "warehouse", sql: "select count(*) from t where day = $1" }).expand({ parameters: [["a"], ["b"]] });
+   * ```
+   */
+  static partial(
+    options: Partial<SqlSensorOptions> & { taskId: string },
+  ): MappedBuilder<SqlSensorOptions, "sql" | "parameters"> {
+    return mappedOperator(SqlSensor, options, SqlSensor.mappableFields);
+  }
   readonly templateFields = ["connId", "sql", "parameters"] as const;
   private readonly success: SqlSensorOptions["success"];
   private readonly failure: SqlSensorOptions["failure"];

@@ -3,6 +3,7 @@ import { UpdraftError } from "../../common/errors.js";
 import type { ExecuteInput } from "../base-operator.js";
 import { pick } from "../operators/sql.js";
 import { BaseSensorOperator, type BaseSensorOptions } from "./base-sensor.js";
+import { mappedOperator, type MappedBuilder } from "../mapping.js";
 
 /** Options of {@link DateTimeSensor}. */
 export interface DateTimeSensorOptions extends BaseSensorOptions {
@@ -30,6 +31,21 @@ function toDate(v: unknown, taskId: string): Date {
  */
 export class DateTimeSensor extends BaseSensorOperator {
   readonly operatorName = "DateTimeSensor";
+  static readonly mappableFields = ["targetTime"] as const;
+
+  /**
+   * Starts a mapped DateTimeSensor: fixed options now, one task instance per value in `expand`.
+   *
+   * @example
+   * ```ts
+   * DateTimeSensor.partial({ taskId: "wait" }).expand({ targetTime: ["{{ ds }}T06:00:00Z", "{{ ds }}T18:00:00Z"] });
+   * ```
+   */
+  static partial(
+    options: Partial<DateTimeSensorOptions> & { taskId: string },
+  ): MappedBuilder<DateTimeSensorOptions, "targetTime"> {
+    return mappedOperator(DateTimeSensor, options, DateTimeSensor.mappableFields);
+  }
   readonly templateFields = ["targetTime"] as const;
   constructor(options: DateTimeSensorOptions) {
     const targetTime =
