@@ -115,7 +115,16 @@ export class S3ToGCSOperator extends BaseOperator {
           input.signal.throwIfAborted();
           const target = toGcs(key);
           const body = await s3.getStream(key, bucket);
-          await gcs.uploadStream(dest.bucket, target, body, { ...(f.gzip === true ? { gzip: true } : {}) });
+          // A stopped try ends the copy in flight: the S3 body fails the GCS upload's pipeline.
+          const stop = () => body.destroy(new Error("The try was stopped during the copy."));
+          input.signal.addEventListener("abort", stop, { once: true });
+          try {
+            await gcs.uploadStream(dest.bucket, target, body, {
+              ...(f.gzip === true ? { gzip: true } : {}),
+            });
+          } finally {
+            input.signal.removeEventListener("abort", stop);
+          }
           console.log(`Copied s3://${bucket}/${key} to gs://${dest.bucket}/${target}`);
           copied.push(key);
         }
