@@ -128,3 +128,26 @@ export type {
   StateCounts,
   TriggerRunRequest,
 } from "./sdk/index.js";
+// Object storage (issue 13, decision 0032).
+export {
+  S3CreateObjectOperator,
+  S3CopyObjectOperator,
+  S3DeleteObjectsOperator,
+  S3ListOperator,
+  S3KeySensor,
+  S3ToGCSOperator,
+} from "./sdk/index.js";
+export type {
+  S3CreateObjectOperatorOptions,
+  S3CopyObjectOperatorOptions,
+  S3DeleteObjectsOperatorOptions,
+  S3ListOperatorOptions,
+  S3KeySensorOptions,
+  S3ToGCSOperatorOptions,
+  S3Hook,
+  S3ObjectInfo,
+  S3ListOptions,
+  S3UploadOptions,
+  GcsHook,
+  GcsUploadOptions,
+} from "./sdk/index.js";

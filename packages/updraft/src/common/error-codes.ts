@@ -222,6 +222,13 @@ export const ERROR_CODES = {
   // Reschedule, deferral and the triggerer (issue 13, helper "triggerer")
   // Assets and data-aware scheduling (issue 13, helper "assets")
   // Object storage: S3 and GCS (issue 13, helper "storage")
+  S3_BUCKET_MISSING: "invalid",
+  S3_KEY_EXISTS: "conflict",
+  S3_REQUEST_FAILED: "internal",
+  S3_DELETE_FAILED: "internal",
+  GCS_REQUEST_FAILED: "internal",
+  GCS_CONNECTION_INVALID: "invalid",
+  STORAGE_ARGUMENTS_INVALID: "invalid",
   // TriggerDagRunOperator, ExternalTaskSensor, templates (issue 13, helper "control")
   TRIGGERED_DAG_RUN_FAILED: "internal",
   EXTERNAL_TASK_FAILED: "internal",

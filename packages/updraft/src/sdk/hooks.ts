@@ -4,6 +4,7 @@
 // `await import()` on first use, so a DAG file that never touches a database loads none of it.
 import type * as HookModuleNs from "../hooks/index.js";
 import type { ConnectionAccessor } from "./context.js";
+import { lazyGcsHook, lazyS3Hook, type GcsHook, type S3Hook } from "./storage-hooks.js";
 
 /** A query's result rows: objects keyed by column (`rowMode: "object"`) or arrays of values. */
 export type Row = Record<string, unknown>;
@@ -119,6 +120,10 @@ export interface HookAccessor {
   postgres(connId?: string): PostgresHook;
   /** An HTTP hook on connection `connId` (default `http_default`). */
   http(connId?: string): HttpHook;
+  /** An S3 hook on connection `connId` (conn_type `aws`, default `aws_default`). */
+  s3(connId?: string): S3Hook;
+  /** A Google Cloud Storage hook on connection `connId` (conn_type `google_cloud_platform`, default `google_cloud_default`). */
+  gcs(connId?: string): GcsHook;
 }
 
 /** @internal */
@@ -179,6 +184,8 @@ export function createHooks(conn: ConnectionAccessor): HookAccessor {
         baseUrl: async () => (await get()).baseUrl(),
       };
     },
+    s3: (connId = "aws_default") => lazyS3Hook(conn, open, connId),
+    gcs: (connId = "google_cloud_default") => lazyGcsHook(conn, open, connId),
   };
   return accessor;
 }

@@ -113,3 +113,28 @@ export type {
   StateCounts,
   TriggerRunRequest,
 } from "./dag-runs.js";
+// Object storage (issue 13, decision 0032).
+export {
+  S3CreateObjectOperator,
+  S3CopyObjectOperator,
+  S3DeleteObjectsOperator,
+  S3ListOperator,
+} from "./operators/s3.js";
+export type {
+  S3CreateObjectOperatorOptions,
+  S3CopyObjectOperatorOptions,
+  S3DeleteObjectsOperatorOptions,
+  S3ListOperatorOptions,
+} from "./operators/s3.js";
+export { S3KeySensor } from "./sensors/s3-key.js";
+export type { S3KeySensorOptions } from "./sensors/s3-key.js";
+export { S3ToGCSOperator } from "./operators/s3-to-gcs.js";
+export type { S3ToGCSOperatorOptions } from "./operators/s3-to-gcs.js";
+export type {
+  S3Hook,
+  S3ObjectInfo,
+  S3ListOptions,
+  S3UploadOptions,
+  GcsHook,
+  GcsUploadOptions,
+} from "./storage-hooks.js";
