@@ -12,6 +12,9 @@ const enc = encodeURIComponent;
 function serverError(err: unknown): unknown {
   if (!(err instanceof UpdraftError)) return err;
   const code = err.details["problem_code"];
+  // A server failure (5xx) keeps the client's code, which says it is worth another attempt.
+  const status = err.details["status"];
+  if (typeof status === "number" && status >= 500) return err;
   if (typeof code !== "string" || !isErrorCode(code)) return err;
   const detail = err.details["detail"];
   const details = err.details["problem_details"];

@@ -34,3 +34,14 @@ export function checkStates(
       { details: { field: name } },
     );
 }
+
+/**
+ * True for an execution API call that got no answer or a server failure (5xx): a long wait goes
+ * on at the next check instead of failing the task because the API server restarted.
+ */
+export function isTransientApiError(err: unknown): boolean {
+  if (!(err instanceof UpdraftError)) return false;
+  if (err.code === "EXECUTION_API_UNREACHABLE") return true;
+  const status = err.details["status"];
+  return err.code === "EXECUTION_API_ERROR" && typeof status === "number" && status >= 500;
+}

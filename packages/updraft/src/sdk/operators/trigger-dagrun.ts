@@ -4,7 +4,7 @@ import { BaseOperator, type ExecuteInput } from "../base-operator.js";
 import { MAPPED_VALUE, mappedOperator, type MappedBuilder } from "../mapping.js";
 import type { TaskOptions } from "../options.js";
 import { TaskSkipped } from "../signals.js";
-import { abortableSleep, checkStates } from "./control-common.js";
+import { abortableSleep, checkStates, isTransientApiError } from "./control-common.js";
 import { pick } from "./sql.js";
 
 /** The DAG run states (Airflow's DagRunState). */
@@ -172,7 +172,13 @@ export class TriggerDagRunOperator extends BaseOperator {
         `Waiting for DAG "${dagId}" run ${run.run_id} to reach ${allowed.join(" or ")} (now ${run.state}).`,
       );
       await abortableSleep(this.pokeIntervalMs, signal);
-      run = await ctx.dagRuns.get(dagId, run.run_id);
+      try {
+        run = await ctx.dagRuns.get(dagId, run.run_id);
+      } catch (err) {
+        if (!isTransientApiError(err)) throw err;
+        console.log(`Could not read the run's state (${(err as Error).message}); trying again.`);
+        continue;
+      }
       if (failed.includes(run.state))
         throw new UpdraftError(
           "TRIGGERED_DAG_RUN_FAILED",

@@ -3,7 +3,7 @@ import { UpdraftError } from "../../common/errors.js";
 import type { ExecuteInput } from "../base-operator.js";
 import type { TaskContext } from "../context.js";
 import { MAPPED_VALUE, mappedOperator, type MappedBuilder } from "../mapping.js";
-import { checkStates } from "../operators/control-common.js";
+import { checkStates, isTransientApiError } from "../operators/control-common.js";
 import { pick } from "../operators/sql.js";
 import { DAG_RUN_STATES } from "../operators/trigger-dagrun.js";
 import { TaskSkipped } from "../signals.js";
@@ -209,6 +209,17 @@ export class ExternalTaskSensor extends BaseSensorOperator {
   }
 
   async poke(input: ExecuteInput): Promise<boolean> {
+    try {
+      return await this.pokeOnce(input);
+    } catch (err) {
+      // The API server restarting is "not yet", not a failure of the wait.
+      if (!isTransientApiError(err)) throw err;
+      console.log(`Could not read the states (${(err as Error).message}); trying again at the next poke.`);
+      return false;
+    }
+  }
+
+  private async pokeOnce(input: ExecuteInput): Promise<boolean> {
     const q = this.query(input);
     const what =
       q.taskGroupId !== null
