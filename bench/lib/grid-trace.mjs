@@ -87,6 +87,10 @@ export async function startGridTrace(page) {
           byKind[k] = (byKind[k] ?? 0) + ms;
           if (k === "gc") gcs[e.name] = (gcs[e.name] ?? 0) + ms;
         }
+        // How many elements had their style recomputed: what a style-heavy frame is made of.
+        const styled = inFrame
+          .filter((e) => e.name === "UpdateLayoutTree")
+          .reduce((n, e) => n + (e.args?.elementCount ?? e.args?.data?.elementCount ?? 0), 0);
         const top = [...inFrame]
           .filter((e) => e.name !== "RunTask")
           .sort((a, b) => (b.tdur ?? 0) - (a.tdur ?? 0))
@@ -99,7 +103,7 @@ export async function startGridTrace(page) {
           .map(([n, ms]) => `${n} ${ms.toFixed(1)}`)
           .join(", ");
         console.log(
-          `trace frame #${i} ${Math.round(len)} ms, CPU ${cpu[i].toFixed(0)} ms: ${kinds} | longest: ${top.join("; ")}${gc ? ` | gc: ${gc}` : ""}`,
+          `trace frame #${i} ${Math.round(len)} ms, CPU ${cpu[i].toFixed(0)} ms: ${kinds} (${styled} elements styled) | longest: ${top.join("; ")}${gc ? ` | gc: ${gc}` : ""}`,
         );
       });
       return cpu;

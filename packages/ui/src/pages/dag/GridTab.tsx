@@ -6,7 +6,7 @@
 // (aria-activedescendant, since a virtualized cell can leave the DOM), Enter opens it, Escape
 // closes the panel.
 import { useQuery } from "@tanstack/react-query";
-import { useVirtualizer } from "@tanstack/react-virtual";
+import { useVirtualizer, type VirtualItem } from "@tanstack/react-virtual";
 import { useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { ALL_STATES, StateMark, stateLook } from "../../components/state";
 import { api, unwrap } from "../../lib/api";
@@ -17,6 +17,8 @@ import { taskOrder, useGridFirstPage, useGridPages } from "./grid-data";
 import { RunPanel, TaskInstancePanel } from "./TaskInstancePanel";
 
 const HEAD_H = 150;
+/** Row elements kept for reuse: more than the rows a tall screen shows, with the overscan. */
+const ROW_SLOTS = 48;
 /** The height of an expanded task group's band in the header, one per nesting level. */
 const BAND_H = 20;
 
@@ -80,6 +82,11 @@ export function GridTab({ dagId }: { dagId: string }) {
     virtualRows.map((r) => r.index),
   );
   const virtualCols = cols.getVirtualItems();
+  const colFirst = virtualCols[0]?.index ?? 0;
+  const colLast = virtualCols.at(-1)?.index ?? -1;
+  const slots = Math.max(ROW_SLOTS, virtualRows.length);
+  const bySlot: (VirtualItem | undefined)[] = [];
+  for (const r of virtualRows) bySlot[r.index % slots] = r;
 
   const select = (runId: string | null, taskId: string | null) => {
     const next = new URLSearchParams(search);
@@ -159,7 +166,7 @@ export function GridTab({ dagId }: { dagId: string }) {
                 select(labelRun, null);
                 return;
               }
-              const cell = (e.target as HTMLElement).closest<HTMLElement>(".grid-cell");
+              const cell = cellAt(e.target as HTMLElement, e.clientX);
               const runId = cell?.dataset["run"];
               const taskId = cell?.dataset["task"];
               const groupId = cell?.dataset["group"];
@@ -235,20 +242,43 @@ export function GridTab({ dagId }: { dagId: string }) {
                   );
                 })}
               </div>
-              {virtualRows.map((r) => {
+              {/* Keyed by screen slot, not by run: the row scrolled out is reused for the row
+                  scrolled in, its elements kept (a new row's elements and their style were most of
+                  a scroll frame). The rendered rows are contiguous and fewer than `slots`, so slot
+                  i holds the one whose index is i modulo `slots`; a slot without one is parked
+                  out of sight, mounted, for the next scroll. */}
+              {Array.from({ length: slots }, (_, slot) => {
+                const r = bySlot[slot];
+                if (r === undefined) {
+                  return (
+                    <GridRow
+                      key={slot}
+                      index={-1}
+                      top={-2 * ROW_H}
+                      width={width}
+                      run={undefined}
+                      page={undefined}
+                      columns={columns}
+                      colFirst={colFirst}
+                      colLast={colLast}
+                      selected={null}
+                      activeCol={-1}
+                    />
+                  );
+                }
                 const run = grid.run(r.index);
                 const isSelected = run !== undefined && run.dag_run_id === selectedRun;
                 return (
                   <GridRow
-                    key={r.key}
+                    key={slot}
                     index={r.index}
                     top={HEAD_H + r.start}
                     width={width}
                     run={run}
                     page={grid.page(r.index)}
                     columns={columns}
-                    colFirst={virtualCols[0]?.index ?? 0}
-                    colLast={virtualCols.at(-1)?.index ?? -1}
+                    colFirst={colFirst}
+                    colLast={colLast}
                     selected={isSelected ? selectedRow : null}
                     activeCol={active !== null && active.row === r.index ? active.col : -1}
                   />
@@ -277,6 +307,20 @@ export function GridTab({ dagId }: { dagId: string }) {
       )}
     </div>
   );
+}
+
+/**
+ * The cell a click landed on: the target itself, or, for a click between two marks (a cell is its
+ * mark, with margins), the cell of the column under the pointer.
+ */
+function cellAt(target: HTMLElement, clientX: number): HTMLElement | null {
+  const cell = target.closest<HTMLElement>(".grid-cell");
+  if (cell !== null) return cell;
+  const cells = target.closest(".grid-row")?.querySelector(".grid-cells");
+  if (cells === null || cells === undefined) return null;
+  const i = Math.floor((clientX - cells.getBoundingClientRect().left) / COL_W);
+  const hit = i >= 0 ? cells.children[i] : undefined;
+  return hit instanceof HTMLElement && hit.matches(".grid-cell[role=gridcell]") ? hit : null;
 }
 
 /** A task's name without its groups' prefix (the band above says which group it is in). */
