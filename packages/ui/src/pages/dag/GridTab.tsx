@@ -6,7 +6,7 @@
 // (aria-activedescendant, since a virtualized cell can leave the DOM), Enter opens it, Escape
 // closes the panel.
 import { useQuery } from "@tanstack/react-query";
-import { useVirtualizer, type VirtualItem } from "@tanstack/react-virtual";
+import { useVirtualizer } from "@tanstack/react-virtual";
 import { useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { ALL_STATES, StateMark, stateLook } from "../../components/state";
 import { api, unwrap } from "../../lib/api";
@@ -19,6 +19,8 @@ import { RunPanel, TaskInstancePanel } from "./TaskInstancePanel";
 const HEAD_H = 150;
 /** Row elements kept for reuse: more than the rows a tall screen shows, with the overscan. */
 const ROW_SLOTS = 48;
+/** Where a row element without a run waits: above the grid, out of the scrollable area. */
+const PARKED_TOP = -10_000;
 /** The height of an expanded task group's band in the header, one per nesting level. */
 const BAND_H = 20;
 
@@ -85,8 +87,6 @@ export function GridTab({ dagId }: { dagId: string }) {
   const colFirst = virtualCols[0]?.index ?? 0;
   const colLast = virtualCols.at(-1)?.index ?? -1;
   const slots = Math.max(ROW_SLOTS, virtualRows.length);
-  const bySlot: (VirtualItem | undefined)[] = [];
-  for (const r of virtualRows) bySlot[r.index % slots] = r;
 
   const select = (runId: string | null, taskId: string | null) => {
     const next = new URLSearchParams(search);
@@ -242,48 +242,33 @@ export function GridTab({ dagId }: { dagId: string }) {
                   );
                 })}
               </div>
-              {/* Keyed by screen slot, not by run: the row scrolled out is reused for the row
-                  scrolled in, its elements kept (a new row's elements and their style were most of
-                  a scroll frame). The rendered rows are contiguous and fewer than `slots`, so slot
-                  i holds the one whose index is i modulo `slots`; a slot without one is parked
-                  out of sight, mounted, for the next scroll. */}
-              {Array.from({ length: slots }, (_, slot) => {
-                const r = bySlot[slot];
-                if (r === undefined) {
+              {/* Rows are keyed by their place on screen, not by run: a scroll gives each row
+                  element another run, its elements kept (a new row's elements and their style were
+                  most of a scroll frame). The rows sit still in a band that moves (one element's
+                  style a frame, not a row's each); a place past the rendered rows is parked out of
+                  sight, mounted, for the next scroll. */}
+              <div className="grid-rows" style={{ top: HEAD_H + (virtualRows[0]?.start ?? 0), width }}>
+                {Array.from({ length: slots }, (_, place) => {
+                  const r = virtualRows[place];
+                  const run = r === undefined ? undefined : grid.run(r.index);
+                  const isSelected = run !== undefined && run.dag_run_id === selectedRun;
                   return (
                     <GridRow
-                      key={slot}
-                      index={-1}
-                      top={-2 * ROW_H}
+                      key={place}
+                      index={r?.index ?? -1}
+                      top={r === undefined ? PARKED_TOP : place * ROW_H}
                       width={width}
-                      run={undefined}
-                      page={undefined}
+                      run={run}
+                      page={r === undefined ? undefined : grid.page(r.index)}
                       columns={columns}
                       colFirst={colFirst}
                       colLast={colLast}
-                      selected={null}
-                      activeCol={-1}
+                      selected={isSelected ? selectedRow : null}
+                      activeCol={r !== undefined && active?.row === r.index ? active.col : -1}
                     />
                   );
-                }
-                const run = grid.run(r.index);
-                const isSelected = run !== undefined && run.dag_run_id === selectedRun;
-                return (
-                  <GridRow
-                    key={slot}
-                    index={r.index}
-                    top={HEAD_H + r.start}
-                    width={width}
-                    run={run}
-                    page={grid.page(r.index)}
-                    columns={columns}
-                    colFirst={colFirst}
-                    colLast={colLast}
-                    selected={isSelected ? selectedRow : null}
-                    activeCol={active !== null && active.row === r.index ? active.col : -1}
-                  />
-                );
-              })}
+                })}
+              </div>
             </div>
           </div>
         )}
