@@ -152,7 +152,8 @@ export async function main(argv) {
       );
     }
     report(`Grid scroll through ${runs} runs: longest frame of ${passes[0].length}`, worst, 100);
-    await page.waitForSelector(".grid-cell[data-state]");
+    // A loaded cell (a cell of a run still loading is veiled and has no data-run).
+    await page.waitForSelector(".grid-cell[data-run][data-state]");
     await page.screenshot({ path: join(home, "..", "updraft-bench-ui-grid-bottom.png") });
 
     // The 50 MB log: first lines on screen, then (for the record) the whole log read in chunks.
