@@ -8,13 +8,13 @@
 //   - a 50 MB task log: navigation to the task instance page until its first log lines show
 //                                                                       (goal ≤ 1,000 ms)
 // Needs `npm run build` (the UI in packages/updraft/ui-dist) and /usr/bin/chromium.
-// Usage: npm run bench -- ui [--runs N] [--trace]
+// Usage: npm run bench -- ui [--runs N] [--scrolls N] [--trace]
 //   --trace records a Chromium trace of the Grid's scroll and prints, for each frame over 100 ms,
 //   where its time went (script, GC, style, layout, paint) — see grid-trace.mjs.
 /* global document, requestAnimationFrame -- in page.evaluate, which runs in the browser */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -39,9 +39,14 @@ function report(name, value, goal, unit = "ms") {
 export async function main(argv) {
   const { values } = parseArgs({
     args: argv,
-    options: { runs: { type: "string", default: "10000" }, trace: { type: "boolean", default: false } },
+    options: {
+      runs: { type: "string", default: "10000" },
+      scrolls: { type: "string", default: "1" },
+      trace: { type: "boolean", default: false },
+    },
   });
   const runs = Number(values.runs);
+  const scrolls = Math.max(1, Number(values.scrolls));
   const { loadConfig } = await load("config/index.js");
   const { openDatabase, migrate, saveDag } = await load("db/index.js");
   const { createApiServer } = await load("api/index.js");
@@ -111,33 +116,44 @@ export async function main(argv) {
     report(`Grid first render (${runs} runs × ${TASKS} tasks)`, performance.now() - t0, 1000);
 
     // Scroll a screen per frame to the oldest run, recording each frame's length (and, with
-    // --trace, a mark at each frame's start to find it in the trace).
-    const tracer = values.trace ? await startGridTrace(page) : null;
-    const frames = await page.evaluate(async () => {
-      const el = document.querySelector(".grid-scroll");
-      const lengths = [];
-      let last = performance.now();
-      performance.mark("grid-frame-0");
-      while (el.scrollTop + el.clientHeight < el.scrollHeight - 2) {
-        el.scrollTop += el.clientHeight;
-        await new Promise((r) => requestAnimationFrame(r));
-        const now = performance.now();
-        lengths.push(now - last);
-        performance.mark(`grid-frame-${lengths.length}`);
-        last = now;
+    // --trace, a mark at each frame's start to find it in the trace). --scrolls N repeats the pass
+    // from the top (the machine is noisy: one pass's longest frame says little on its own).
+    const passes = [];
+    const cpuLongest = [];
+    for (let pass = 0; pass < scrolls; pass++) {
+      if (pass > 0) {
+        await page.evaluate(() => {
+          document.querySelector(".grid-scroll").scrollTop = 0;
+        });
+        // Let the first screen's pages arrive and the scrolled-past pages leave the cache.
+        await page.waitForTimeout(5_000);
+        await page.waitForSelector(".grid-cell[data-state=success]");
       }
-      return lengths;
-    });
-    if (tracer !== null) await tracer.report(frames, 100);
-    const longest = Math.max(...frames);
-    const sorted = [...frames].sort((a, b) => a - b);
-    const p95 = sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)];
-    const long = frames.flatMap((f, i) => (f > 100 ? [`#${i} ${Math.round(f)} ms`] : []));
-    console.log(
-      `Grid scroll frames: p50 ${Math.round(sorted[Math.floor(sorted.length / 2)])} ms, p95 ${Math.round(p95)} ms, over 100 ms: ${long.length}${long.length > 0 ? ` (${long.join(", ")})` : ""}`,
-    );
-    report(`Grid scroll through ${runs} runs: longest frame of ${frames.length}`, longest, 100);
-    await page.waitForSelector(".grid-cell[data-state]");
+      const tracer = values.trace ? await startGridTrace(page) : null;
+      const frames = await page.evaluate(scrollToBottom);
+      const cpu = tracer === null ? null : await tracer.report(frames, 100);
+      if (cpu) cpuLongest.push(Math.max(...cpu));
+      passes.push(frames);
+      console.log(
+        `Grid scroll pass ${pass + 1} (load average ${loadavg()[0].toFixed(1)}): ${frameSummary(frames)}`,
+      );
+    }
+    const longests = passes.map((f) => Math.max(...f)).sort((a, b) => a - b);
+    const worst = longests.at(-1);
+    if (scrolls > 1) {
+      console.log(
+        `Grid scroll, ${scrolls} passes: longest frame median ${Math.round(longests[Math.floor(longests.length / 2)])} ms, worst ${Math.round(worst)} ms; all frames: ${frameSummary(passes.flat())}`,
+      );
+    }
+    if (cpuLongest.length > 0) {
+      cpuLongest.sort((a, b) => a - b);
+      console.log(
+        `Grid scroll, main-thread CPU of the longest frame: median ${Math.round(cpuLongest[Math.floor(cpuLongest.length / 2)])} ms, worst ${Math.round(cpuLongest.at(-1))} ms over ${cpuLongest.length} pass(es) (load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`,
+      );
+    }
+    report(`Grid scroll through ${runs} runs: longest frame of ${passes[0].length}`, worst, 100);
+    // A loaded cell (a cell of a run still loading is veiled and has no data-run).
+    await page.waitForSelector(".grid-cell[data-run][data-state]");
     await page.screenshot({ path: join(home, "..", "updraft-bench-ui-grid-bottom.png") });
 
     // The 50 MB log: first lines on screen, then (for the record) the whole log read in chunks.
@@ -171,6 +187,31 @@ export async function main(argv) {
     await pgdb.drop();
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** In the page: scroll a screen a frame from the current position to the bottom; each frame's length. */
+async function scrollToBottom() {
+  const el = document.querySelector(".grid-scroll");
+  const lengths = [];
+  let last = performance.now();
+  performance.mark("grid-frame-0");
+  while (el.scrollTop + el.clientHeight < el.scrollHeight - 2) {
+    el.scrollTop += el.clientHeight;
+    await new Promise((r) => requestAnimationFrame(r));
+    const now = performance.now();
+    lengths.push(now - last);
+    performance.mark(`grid-frame-${lengths.length}`);
+    last = now;
+  }
+  return lengths;
+}
+
+function frameSummary(frames) {
+  const sorted = [...frames].sort((a, b) => a - b);
+  const at = (q) => Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]);
+  const long = frames.flatMap((f, i) => (f > 100 ? [`#${i} ${Math.round(f)} ms`] : []));
+  const listed = long.length > 8 ? [...long.slice(0, 8), "…"] : long;
+  return `${frames.length} frames, p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, longest ${Math.round(sorted.at(-1))} ms, over 100 ms: ${long.length}${long.length > 0 ? ` (${listed.join(", ")})` : ""}`;
 }
 
 /**

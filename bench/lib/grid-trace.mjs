@@ -1,6 +1,7 @@
-// A Chromium trace of the Grid's scroll (bench/ui.mjs --trace): for every frame longer than the
-// goal, the time of the main thread's top-level tasks in it by kind, and the GCs in it, so that a
-// long frame can be told apart as script, garbage collection, style/layout or paint.
+// A Chromium trace of the Grid's scroll (bench/ui.mjs --trace): each frame's main-thread CPU time
+// (which other processes' load does not inflate, unlike the frame's length), and for every frame
+// longer than the goal, the main thread's CPU time in it by kind and the GCs in it, so that a long
+// frame can be told apart as script, garbage collection, style/layout or paint. Times are in ms.
 const CATEGORIES = [
   "devtools.timeline",
   "disabled-by-default-devtools.timeline",
@@ -9,10 +10,12 @@ const CATEGORIES = [
   "v8",
 ].join(",");
 
+// Style before layout: "UpdateLayoutTree" (style recalculation and layout-object creation) would
+// match /Layout/.
 const KIND = [
   [/GC|Scavenge|MarkCompact|MinorGC|MajorGC/, "gc"],
-  [/Layout/, "layout"],
   [/UpdateLayoutTree|RecalculateStyles|ParseAuthorStyleSheet/, "style"],
+  [/Layout/, "layout"],
   [/Paint|Composite|Raster|Layerize|PrePaint/, "paint"],
   [
     /FunctionCall|EvaluateScript|TimerFire|EventDispatch|FireAnimationFrame|RunMicrotasks|v8\.run|V8\.Execute|XHRReadyStateChange|ParseHTML/,
@@ -48,6 +51,23 @@ export async function startGridTrace(page) {
         return;
       }
       const main = events.filter((e) => e.pid === markEvent.pid && e.tid === markEvent.tid && e.ph === "X");
+      // Each frame's main-thread CPU time (the thread clock, tdur, of its top-level tasks): unlike
+      // the frame's length, it does not grow when other processes take the cores.
+      const tasks = main.filter((e) => e.name === "RunTask");
+      const cpu = frames.map((_, i) => {
+        const from = marks.get(i);
+        const to = marks.get(i + 1);
+        if (from === undefined || to === undefined) return 0;
+        return (
+          tasks.filter((e) => e.ts >= from && e.ts < to).reduce((t, e) => t + (e.tdur ?? e.dur ?? 0), 0) /
+          1000
+        );
+      });
+      const sorted = [...cpu].sort((a, b) => a - b);
+      const at = (q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)].toFixed(0);
+      console.log(
+        `trace: main-thread CPU a frame: p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, most ${at(1)} ms, over ${goalMs} ms: ${cpu.filter((c) => c > goalMs).length}`,
+      );
       frames.forEach((len, i) => {
         if (len <= goalMs) return;
         const from = marks.get(i);
@@ -55,25 +75,38 @@ export async function startGridTrace(page) {
         if (from === undefined || to === undefined) return;
         const inFrame = main.filter((e) => e.ts >= from && e.ts < to);
         const byKind = {};
-        const gcs = [];
-        for (const e of inFrame) {
+        const gcs = {};
+        // An event inside another of its kind (FunctionCall in v8.callFunction, a GC phase in its
+        // GC) is already counted: only the outermost of each kind adds. Thread time (tdur).
+        const until = {};
+        for (const e of [...inFrame].sort((a, b) => a.ts - b.ts)) {
           const k = kindOf(e.name);
-          if (k === null) continue;
-          // Top-level only for script (nested FunctionCalls would count twice); GC and layout as they come.
-          byKind[k] = (byKind[k] ?? 0) + (e.dur ?? 0) / 1000;
-          if (k === "gc") gcs.push(`${e.name} ${((e.dur ?? 0) / 1000).toFixed(1)} ms`);
+          if (k === null || e.ts < (until[k] ?? 0)) continue;
+          until[k] = e.ts + (e.dur ?? 0);
+          const ms = (e.tdur ?? e.dur ?? 0) / 1000;
+          byKind[k] = (byKind[k] ?? 0) + ms;
+          if (k === "gc") gcs[e.name] = (gcs[e.name] ?? 0) + ms;
         }
+        // How many elements had their style recomputed: what a style-heavy frame is made of.
+        const styled = inFrame
+          .filter((e) => e.name === "UpdateLayoutTree")
+          .reduce((n, e) => n + (e.args?.elementCount ?? e.args?.data?.elementCount ?? 0), 0);
         const top = [...inFrame]
-          .sort((a, b) => (b.dur ?? 0) - (a.dur ?? 0))
-          .slice(0, 6)
-          .map((e) => `${e.name} ${((e.dur ?? 0) / 1000).toFixed(1)}`);
+          .filter((e) => e.name !== "RunTask")
+          .sort((a, b) => (b.tdur ?? 0) - (a.tdur ?? 0))
+          .slice(0, 4)
+          .map((e) => `${e.name} ${((e.tdur ?? e.dur ?? 0) / 1000).toFixed(1)}`);
         const kinds = Object.entries(byKind)
           .map(([k, v]) => `${k} ${v.toFixed(1)}`)
           .join(", ");
+        const gc = Object.entries(gcs)
+          .map(([n, ms]) => `${n} ${ms.toFixed(1)}`)
+          .join(", ");
         console.log(
-          `trace frame #${i} ${Math.round(len)} ms: ${kinds} | longest: ${top.join("; ")}${gcs.length ? ` | gc: ${gcs.join(", ")}` : ""}`,
+          `trace frame #${i} ${Math.round(len)} ms, CPU ${cpu[i].toFixed(0)} ms: ${kinds} (${styled} elements styled) | longest: ${top.join("; ")}${gc ? ` | gc: ${gc}` : ""}`,
         );
       });
+      return cpu;
     },
   };
 }

@@ -1,10 +1,11 @@
-// One run's row of the Grid: its label and the cells of the visible columns. Memoized on plain
-// props (the run and its page as fetched, the visible column range, this row's selection), so a
-// scroll renders only the rows that come into view, and a poll only the pages that changed.
+// One run's row of the Grid: its label and the cells of the visible columns. The Grid keys rows by
+// screen slot, not by run, so a scroll gives an existing row a new run instead of mounting a new one;
+// the row then rewrites its existing cell elements' attributes (patchCells), and only a cell whose
+// state changes needs its style recomputed. Memoized on plain props, so a scroll renders only the
+// rows whose run changed, and a poll only the pages that changed.
 import { memo, useLayoutEffect, useMemo, useRef } from "react";
 import { StateMark, stateLook } from "../../components/state";
 import { formatDate, formatSeconds } from "../../lib/format";
-import { escapeAttr } from "../../lib/html";
 import type { GridColumn } from "./grid-columns";
 import {
   cellOf,
@@ -37,38 +38,29 @@ interface GridRowProps {
 
 export const GridRow = memo(function GridRow(props: GridRowProps) {
   const { index, run, page, columns, colFirst, colLast, selected, activeCol } = props;
-  const html = useMemo(
-    () => cellsHtml(run, page, columns, colFirst, colLast),
-    [run, page, columns, colFirst, colLast],
-  );
   const cellsRef = useRef<HTMLDivElement>(null);
   const selectedTask = selected?.task ?? null;
-  // The selection and the keyboard's active cell are marked on the existing cell elements, not in
-  // the HTML: rewriting the row when a mouse press focuses the grid would replace the pressed
-  // element before its click (the click would then land on no cell).
+  // The cells are not React elements: a scroll frame brings ~1,000 new cells, and creating
+  // elements for them (React's or innerHTML's) and styling them was most of the frame (bench: Grid
+  // scroll at 10,000 runs). Clicks and keys are handled on the grid (event delegation).
   useLayoutEffect(() => {
     const el = cellsRef.current;
-    if (el === null) return;
-    for (const marked of el.querySelectorAll(".on, .active, [id]")) {
-      marked.classList.remove("on", "active");
-      marked.removeAttribute("id");
-      marked.removeAttribute("aria-selected");
-    }
-    const active = activeCol >= colFirst ? el.children[activeCol - colFirst] : undefined;
-    if (active !== undefined) {
-      active.id = `gc-${index}-${activeCol}`;
-      active.classList.add("active");
-    }
-    if (selectedTask !== null) {
-      const at = columns.findIndex((c) => c.id === selectedTask);
-      const on = at >= colFirst ? el.children[at - colFirst] : undefined;
-      on?.classList.add("on");
-      on?.setAttribute("aria-selected", "true");
-    }
-  }, [html, index, activeCol, colFirst, columns, selectedTask]);
+    if (el !== null) patchCells(el, index, run, page, columns, colFirst, colLast, activeCol, selectedTask);
+  }, [index, run, page, columns, colFirst, colLast, activeCol, selectedTask]);
+  // The few overlays a row has, as React elements: mapped tasks' counts, and the rings of the
+  // keyboard's active cell and of the selected one (a cell's shape is clipped, its own outline
+  // would be too).
+  const counts = useMemo(
+    () => mapCounts(run, page, columns, colFirst, colLast),
+    [run, page, columns, colFirst, colLast],
+  );
+  const selectedCol = selectedTask === null ? -1 : columns.findIndex((c) => c.id === selectedTask);
+  const at = (col: number) => ({ left: LABEL_W + col * COL_W });
   return (
     <div
       role="row"
+      // A parked row (index -1) waits out of sight for the next scroll.
+      aria-hidden={index < 0 ? true : undefined}
       data-index={index}
       className={`grid-row ${props.selected !== null ? "on" : ""}`}
       style={{ top: props.top, height: ROW_H, width: props.width }}
@@ -90,51 +82,159 @@ export const GridRow = memo(function GridRow(props: GridRowProps) {
           <span className="muted small">…</span>
         )}
       </button>
-      {/* The cells as one HTML string: a scroll frame brings ~1,300 new cells, and building them as
-          React elements was most of the frame (bench: Grid scroll at 10,000 runs). Clicks and keys
-          are handled on the grid (event delegation); every value is escaped. The visible columns are
-          contiguous, so the cells flow in a row from the first one's offset: no style attribute
-          per cell, which the page's Content-Security-Policy would refuse in HTML anyway. */}
-      <div
-        ref={cellsRef}
-        className="grid-cells"
-        style={{ left: LABEL_W + colFirst * COL_W }}
-        dangerouslySetInnerHTML={{ __html: html }}
-      />
+      {/* The visible columns are contiguous, so the cells flow in a line from the first one's
+          offset: child i is column colFirst + i. */}
+      <div ref={cellsRef} className="grid-cells" style={{ left: LABEL_W + colFirst * COL_W }} />
+      {(run === undefined || page === undefined) && <div className="grid-veil" />}
+      {counts.map(([col, count]) => (
+        <span key={col} className="map-count" style={at(col)} aria-hidden="true">
+          {count}
+        </span>
+      ))}
+      {selectedCol >= 0 && <div className="grid-ring on" style={at(selectedCol)} />}
+      {activeCol >= 0 && <div className="grid-ring active" style={at(activeCol)} />}
     </div>
   );
 });
 
-function cellsHtml(
+/** What one cell element shows; compared with what it showed, so unchanged attributes are not set. */
+interface CellLook {
+  className: string;
+  state: string;
+  run: string;
+  task: string;
+  group: string;
+  title: string;
+  id: string;
+  selected: boolean;
+}
+
+const EMPTY: CellLook = {
+  className: "grid-cell",
+  state: "",
+  run: "",
+  task: "",
+  group: "",
+  title: "",
+  id: "",
+  selected: false,
+};
+
+/** The looks last written to each cell element (an expando would be untyped). */
+const written = new WeakMap<Element, CellLook>();
+
+function patchCells(
+  el: HTMLDivElement,
+  index: number,
   run: GridRun | undefined,
   page: GridData | undefined,
   columns: readonly GridColumn[],
   colFirst: number,
   colLast: number,
-): string {
-  if (run === undefined || page === undefined) return "";
-  const runAttr = escapeAttr(run.dag_run_id);
-  let html = "";
+  activeCol: number,
+  selectedTask: string | null,
+): void {
+  // A row that has shown no run yet (a parked slot) gets its cells when it first does.
+  const want =
+    el.children.length === 0 && (run === undefined || page === undefined) ? 0 : colLast - colFirst + 1;
+  while (el.children.length > want) el.lastElementChild?.remove();
+  while (el.children.length < want) {
+    const cell = document.createElement("div");
+    cell.className = "grid-cell";
+    written.set(cell, EMPTY);
+    el.append(cell);
+  }
+  const children = el.children;
+  // A run still loading (a fast scroll outruns its page): its cells are covered (GridRow's veil),
+  // not removed or restyled, so that when the page comes the cells whose state is unchanged need no
+  // style. They lose their run meanwhile.
+  if (run === undefined || page === undefined) {
+    for (const cell of children) {
+      const was = written.get(cell) ?? EMPTY;
+      if (was.run === "") continue;
+      cell.removeAttribute("data-run");
+      written.set(cell, { ...was, run: "" });
+    }
+    return;
+  }
+  for (let i = 0; i < want; i++) {
+    const c = colFirst + i;
+    const cell = children[i];
+    if (cell === undefined) break;
+    const look = cellLook(run, page, columns[c], c === activeCol ? `gc-${index}-${c}` : "", selectedTask);
+    const was = written.get(cell) ?? EMPTY;
+    if (look.className !== was.className) cell.className = look.className;
+    if (look.state !== was.state) setOrRemove(cell, "data-state", look.state);
+    if (look.run !== was.run) setOrRemove(cell, "data-run", look.run);
+    if (look.task !== was.task) setOrRemove(cell, "data-task", look.task);
+    if (look.group !== was.group) setOrRemove(cell, "data-group", look.group);
+    if (look.title !== was.title) setOrRemove(cell, "title", look.title);
+    if (look.id !== was.id) setOrRemove(cell, "id", look.id);
+    if (look.selected !== was.selected) setOrRemove(cell, "aria-selected", look.selected ? "true" : "");
+    if (look.state !== "" && was.state === "") cell.setAttribute("role", "gridcell");
+    if (look.state === "" && was.state !== "") cell.removeAttribute("role");
+    written.set(cell, look);
+  }
+}
+
+function setOrRemove(el: Element, name: string, value: string): void {
+  if (value === "") el.removeAttribute(name);
+  else el.setAttribute(name, value);
+}
+
+function cellLook(
+  run: GridRun,
+  page: GridData,
+  column: GridColumn | undefined,
+  id: string,
+  selectedTask: string | null,
+): CellLook {
+  // A placeholder keeps the cells contiguous.
+  if (column === undefined) return EMPTY;
+  if (column.kind === "group") {
+    const g = groupCellOf(page, run.dag_run_id, column.id);
+    return {
+      className: "grid-cell grid-group-cell",
+      state: g?.state ?? "none",
+      run: run.dag_run_id,
+      task: "",
+      group: column.id,
+      title: groupTitle(column.id, g),
+      id,
+      selected: false,
+    };
+  }
+  const cell = cellOf(page, run.dag_run_id, column.id);
+  const selected = column.id === selectedTask;
+  return {
+    className: "grid-cell",
+    state: cell?.state ?? "none",
+    run: run.dag_run_id,
+    task: column.id,
+    group: "",
+    title: cellTitle(column.id, cell),
+    id,
+    selected,
+  };
+}
+
+/** The visible mapped tasks' counts: [column, count]. */
+function mapCounts(
+  run: GridRun | undefined,
+  page: GridData | undefined,
+  columns: readonly GridColumn[],
+  colFirst: number,
+  colLast: number,
+): [number, number][] {
+  const out: [number, number][] = [];
+  if (run === undefined || page === undefined) return out;
   for (let c = colFirst; c <= colLast; c++) {
     const column = columns[c];
-    // A placeholder keeps the cells contiguous (child i is column colFirst + i).
-    if (column === undefined) {
-      html += '<div class="grid-cell"></div>';
-    } else if (column.kind === "group") {
-      const g = groupCellOf(page, run.dag_run_id, column.id);
-      html +=
-        `<div role="gridcell" class="grid-cell grid-group-cell" title="${escapeAttr(groupTitle(column.id, g))}"` +
-        ` data-group="${escapeAttr(column.id)}" data-run="${runAttr}" data-state="${escapeAttr(g?.state ?? "none")}"></div>`;
-    } else {
-      const cell = cellOf(page, run.dag_run_id, column.id);
-      const count =
-        cell !== undefined && cell.map_count > 0 ? `<span class="map-count">${cell.map_count}</span>` : "";
-      html +=
-        `<div role="gridcell" class="grid-cell" title="${escapeAttr(cellTitle(column.id, cell))}"` +
-        ` data-task="${escapeAttr(column.id)}" data-run="${runAttr}" data-state="${escapeAttr(cell?.state ?? "none")}">${count}</div>`;
-    }
+    if (column?.kind !== "task") continue;
+    const n = cellOf(page, run.dag_run_id, column.id)?.map_count ?? 0;
+    if (n > 0) out.push([c, n]);
   }
-  return html;
+  return out;
 }
 
 function cellTitle(taskId: string, cell: GridCell | undefined): string {

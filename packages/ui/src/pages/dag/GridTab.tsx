@@ -17,6 +17,10 @@ import { taskOrder, useGridFirstPage, useGridPages } from "./grid-data";
 import { RunPanel, TaskInstancePanel } from "./TaskInstancePanel";
 
 const HEAD_H = 150;
+/** Row elements kept for reuse: more than the rows a tall screen shows, with the overscan. */
+const ROW_SLOTS = 48;
+/** Where a row element without a run waits: above the grid, out of the scrollable area. */
+const PARKED_TOP = -10_000;
 /** The height of an expanded task group's band in the header, one per nesting level. */
 const BAND_H = 20;
 
@@ -80,6 +84,9 @@ export function GridTab({ dagId }: { dagId: string }) {
     virtualRows.map((r) => r.index),
   );
   const virtualCols = cols.getVirtualItems();
+  const colFirst = virtualCols[0]?.index ?? 0;
+  const colLast = virtualCols.at(-1)?.index ?? -1;
+  const slots = Math.max(ROW_SLOTS, virtualRows.length);
 
   const select = (runId: string | null, taskId: string | null) => {
     const next = new URLSearchParams(search);
@@ -159,7 +166,7 @@ export function GridTab({ dagId }: { dagId: string }) {
                 select(labelRun, null);
                 return;
               }
-              const cell = (e.target as HTMLElement).closest<HTMLElement>(".grid-cell");
+              const cell = cellAt(e.target as HTMLElement, e.clientX);
               const runId = cell?.dataset["run"];
               const taskId = cell?.dataset["task"];
               const groupId = cell?.dataset["group"];
@@ -235,25 +242,33 @@ export function GridTab({ dagId }: { dagId: string }) {
                   );
                 })}
               </div>
-              {virtualRows.map((r) => {
-                const run = grid.run(r.index);
-                const isSelected = run !== undefined && run.dag_run_id === selectedRun;
-                return (
-                  <GridRow
-                    key={r.key}
-                    index={r.index}
-                    top={HEAD_H + r.start}
-                    width={width}
-                    run={run}
-                    page={grid.page(r.index)}
-                    columns={columns}
-                    colFirst={virtualCols[0]?.index ?? 0}
-                    colLast={virtualCols.at(-1)?.index ?? -1}
-                    selected={isSelected ? selectedRow : null}
-                    activeCol={active !== null && active.row === r.index ? active.col : -1}
-                  />
-                );
-              })}
+              {/* Rows are keyed by their place on screen, not by run: a scroll gives each row
+                  element another run, its elements kept (a new row's elements and their style were
+                  most of a scroll frame). The rows sit still in a band that moves (one element's
+                  style a frame, not a row's each); a place past the rendered rows is parked out of
+                  sight, mounted, for the next scroll. */}
+              <div className="grid-rows" style={{ top: HEAD_H + (virtualRows[0]?.start ?? 0), width }}>
+                {Array.from({ length: slots }, (_, place) => {
+                  const r = virtualRows[place];
+                  const run = r === undefined ? undefined : grid.run(r.index);
+                  const isSelected = run !== undefined && run.dag_run_id === selectedRun;
+                  return (
+                    <GridRow
+                      key={place}
+                      index={r?.index ?? -1}
+                      top={r === undefined ? PARKED_TOP : place * ROW_H}
+                      width={width}
+                      run={run}
+                      page={r === undefined ? undefined : grid.page(r.index)}
+                      columns={columns}
+                      colFirst={colFirst}
+                      colLast={colLast}
+                      selected={isSelected ? selectedRow : null}
+                      activeCol={r !== undefined && active?.row === r.index ? active.col : -1}
+                    />
+                  );
+                })}
+              </div>
             </div>
           </div>
         )}
@@ -277,6 +292,20 @@ export function GridTab({ dagId }: { dagId: string }) {
       )}
     </div>
   );
+}
+
+/**
+ * The cell a click landed on: the target itself, or, for a click between two marks (a cell is its
+ * mark, with margins), the cell of the column under the pointer.
+ */
+function cellAt(target: HTMLElement, clientX: number): HTMLElement | null {
+  const cell = target.closest<HTMLElement>(".grid-cell");
+  if (cell !== null) return cell;
+  const cells = target.closest(".grid-row")?.querySelector(".grid-cells");
+  if (cells === null || cells === undefined) return null;
+  const i = Math.floor((clientX - cells.getBoundingClientRect().left) / COL_W);
+  const hit = i >= 0 ? cells.children[i] : undefined;
+  return hit instanceof HTMLElement && hit.matches(".grid-cell[role=gridcell]") ? hit : null;
 }
 
 /** A task's name without its groups' prefix (the band above says which group it is in). */
