@@ -69,6 +69,8 @@ export class QueueExecutor implements Executor {
   /** Tries the alive, running workers take at once (their concurrency), at the last registry read; 0 unknown. */
   private workerCapacity = 0;
   private readonly missingSince = new Map<string, number>();
+  /** Tries already reported lost as maybe not started: a second loss uses up the try. */
+  private readonly requeuedOnce = new Set<string>();
   private client: Redis | null = null;
   private reader: Redis | null = null;
   private lastId = "0-0";
@@ -167,9 +169,32 @@ export class QueueExecutor implements Executor {
     return [...this.inFlight].map(([key, f]) => ({ key, worker: f.worker }));
   }
 
-  private emitLost(w: Workload, reason: string): void {
+  private emitLost(w: Workload, reason: string, maybeNotStarted = false): void {
     this.inFlight.delete(tryKey(w));
-    this.listeners.emit({ type: "lost", kind: w.kind, ti: w.ti, try_number: w.try_number, reason });
+    this.listeners.emit({
+      type: "lost",
+      kind: w.kind,
+      ti: w.ti,
+      try_number: w.try_number,
+      reason,
+      ...(maybeNotStarted ? { maybeNotStarted } : {}),
+    });
+  }
+
+  /**
+   * Whether a try lost with its worker may go back to the queue if it never started (the
+   * scheduler checks the server saw no start): once per try, so that a workload that kills every
+   * worker taking it still ends through its retries.
+   */
+  private mayRequeue(w: Workload): boolean {
+    if (w.kind !== "task") return false;
+    const key = tryKey(w);
+    if (this.requeuedOnce.has(key)) return false;
+    this.requeuedOnce.add(key);
+    // Bounded: the oldest entries go first (a try handed back that long ago has long settled).
+    if (this.requeuedOnce.size > 10_000)
+      this.requeuedOnce.delete(this.requeuedOnce.values().next().value as string);
+    return true;
   }
 
   /** Applies one message from the results stream. */
@@ -356,7 +381,7 @@ export class QueueExecutor implements Executor {
       if (f === undefined || !this.suspects.has(key)) continue;
       lost++;
       this.logger.error({ task_id: f.workload.ti.task_id, reason: why }, "try lost with its worker");
-      this.emitLost(f.workload, why);
+      this.emitLost(f.workload, why, this.mayRequeue(f.workload));
       suspects.delete(key);
     }
     this.suspects = suspects;
