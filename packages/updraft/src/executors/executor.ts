@@ -25,6 +25,12 @@ export type ExecutorEvent =
       try_number: number;
       /** Why the runner died: exit code or signal, out of memory, killed after its timeout. */
       reason: string;
+      /**
+       * Set when the try may never have started (its remote worker died holding it, before or
+       * after its runner's start): the scheduler hands it back to the queue without using up a try
+       * if the server never saw its start (still queued), and settles it as lost otherwise.
+       */
+      maybeNotStarted?: boolean;
     };
 
 export type ExecutorListener = (event: ExecutorEvent) => void;

@@ -21,6 +21,11 @@ export interface WorkerHeartbeat {
   pid: number;
   queues: string[];
   concurrency: number;
+  /**
+   * Tries the worker can start at once now: its warm runner pool, at most `concurrency` (absent
+   * from older workers: `concurrency`). Schedulers queue no more than the alive workers' sum.
+   */
+  capacity?: number;
   /** `running` takes work; `draining` finishes its tries after SIGTERM and takes none. */
   state: "running" | "draining";
   running: WorkerTry[];

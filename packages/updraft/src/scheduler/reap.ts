@@ -235,7 +235,10 @@ export async function goneSchedulers(ctx: SchedulerContext, owners: readonly str
  * Workloads an executor never started (on stop): their tries go back to scheduled, guarded by
  * try, without using up an attempt (see adoptOrphans).
  */
-export async function requeueNotStarted(db: Db, workloads: readonly Workload[]): Promise<number> {
+export async function requeueNotStarted(
+  db: Db,
+  workloads: readonly Pick<Workload, "kind" | "ti" | "try_number">[],
+): Promise<number> {
   const tasks = workloads
     .filter((w) => w.kind === "task")
     .map((w) => ({ ...w.ti, try_number: w.try_number }));

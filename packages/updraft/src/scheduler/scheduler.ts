@@ -101,7 +101,12 @@ export class Scheduler {
   private readonly pastDirty = new Set<string>();
   /** Ends seen before this process had the DAG's plan cached: looked at again after the pass. */
   private pastUnknown: { dagId: string; taskId: string | null }[] = [];
-  private readonly lost: { ti: TaskInstanceKey; try_number: number; reason: string }[] = [];
+  private readonly lost: {
+    ti: TaskInstanceKey;
+    try_number: number;
+    reason: string;
+    maybeNotStarted: boolean;
+  }[] = [];
   private wants: Wants = { full: false, create: false, start: false, queue: false, sla: false };
   /** The next SLA deadline of a running run (local clock), or null: the loop wakes for it. */
   private nextSlaAt: number | null = null;
@@ -275,7 +280,13 @@ export class Scheduler {
    */
   private onExecutorEvent(e: ExecutorEvent): void {
     if (e.type === "lost") {
-      if (e.kind === "task") this.lost.push({ ti: e.ti, try_number: e.try_number, reason: e.reason });
+      if (e.kind === "task")
+        this.lost.push({
+          ti: e.ti,
+          try_number: e.try_number,
+          reason: e.reason,
+          maybeNotStarted: e.maybeNotStarted === true,
+        });
       this.markDirty({ dagId: e.ti.dag_id, runId: e.ti.run_id });
     } else if (e.next !== null) {
       return; // The runner went on with a handed-over try: no slot freed.
@@ -454,6 +465,14 @@ export class Scheduler {
   /** Tries whose runner the executor saw die: failed or retried at once. */
   private async reapLost(summary: PassSummary, callbacks: Workload[]): Promise<void> {
     for (const l of this.lost.splice(0)) {
+      // A try its worker died holding, whose start the server never saw: queued again, same try.
+      if (l.maybeNotStarted && (await requeueNotStarted(this.ctx.db, [{ kind: "task", ...l }])) > 0) {
+        this.ctx.logger.warn(
+          { dag_id: l.ti.dag_id, task_id: l.ti.task_id, try_number: l.try_number, reason: l.reason },
+          "a try lost before it started is queued again without using up a try",
+        );
+        continue;
+      }
       const r = await reapLostTry(this.ctx, l.ti, l.try_number, l.reason);
       summary.reaped += r.reaped.length;
       // A runner the executor saw die mid-try is a zombie too, found sooner than by its heartbeat.

@@ -107,13 +107,28 @@ export class QueueWorker {
       this.loops.push(this.fetchLoop(w));
     }
     await this.beat();
-    this.heartbeat = setInterval(() => void this.beat(), this.o.heartbeatIntervalMs);
+    this.heartbeat = setInterval(() => {
+      void this.beat();
+      // The runner pool may have grown since the last end: loops waiting for a slot look again.
+      this.freeSlot();
+    }, this.o.heartbeatIntervalMs);
   }
 
+  /**
+   * Whether a fetch loop may reserve a slot: below --concurrency and below what the runner pool
+   * starts now (its warm processes; the pool grows for tries that mostly wait). A job taken beyond
+   * the pool would wait in the worker, and while anything waits there the runners may not take
+   * their next try with a finish (hand-over), which is what keeps a busy worker fast.
+   */
   private canTake(): boolean {
     if (this.state !== "running") return false;
     if (this.o.maxTasks > 0 && this.taken + this.reserved >= this.o.maxTasks) return false;
-    return this.running.size + this.reserved < this.o.concurrency;
+    return this.running.size + this.reserved < this.capacity();
+  }
+
+  /** Tries this worker can run at once now: min(--concurrency, the runner pool's size). */
+  private capacity(): number {
+    return Math.min(this.o.concurrency, this.running.size + Math.max(0, this.local.openSlots()));
   }
 
   private waitForSlot(): Promise<void> {
@@ -269,6 +284,7 @@ export class QueueWorker {
       pid: process.pid,
       queues: this.o.queues,
       concurrency: this.o.concurrency,
+      capacity: Math.max(1, this.capacity()),
       state: this.state === "running" || this.state === "starting" ? "running" : "draining",
       running,
       tries_finished: this.finished,

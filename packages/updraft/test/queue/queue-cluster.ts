@@ -1,5 +1,6 @@
 // A reliability Cluster (PostgreSQL, api-server, scheduler) whose scheduler runs the QueueExecutor,
 // plus `updraft worker` processes on a Redis key prefix of its own.
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventually } from "../e2e/helpers.js";
@@ -100,6 +101,15 @@ export default dag({ dagId: "drain", schedule: null, startDate: "2026-01-01" }, 
     })();
 });
 `,
+  "nostart.ts": `
+import { appendFileSync } from "node:fs";
+import { dag, task } from "updraft";
+export default dag({ dagId: "nostart", schedule: null, startDate: "2026-01-01" }, () => {
+  task({ taskId: "once", queue: "nostart", retries: 0 }, (ctx) => {
+    appendFileSync(${JSON.stringify(marker)}, "nostart " + ctx.ti.try_number + " " + process.env.WORKER_TAG + "\\n");
+  })();
+});
+`,
   "lonely.ts": `
 import { dag, task } from "updraft";
 export default dag({ dagId: "lonely", schedule: null, startDate: "2026-01-01" }, () => {
@@ -119,3 +129,15 @@ export default dag({ dagId: "recycle", schedule: null, startDate: "2026-01-01" }
 });
 
 export { join };
+
+/** The pids of a process's children (a worker's runner processes). */
+export function childPids(pid: number): number[] {
+  try {
+    return execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" })
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map(Number);
+  } catch {
+    return []; // pgrep exits 1 when there is none
+  }
+}

@@ -172,7 +172,7 @@ describeWithRedis("QueueExecutor", () => {
     expect(ex.tries().find((t) => t.key === tryKey(c))?.worker).toBe("alive");
     expect(ex.settleGone([gone, ok], now + 1000)).toBe(1);
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ type: "lost", ti: { task_id: "a" } });
+    expect(events[0]).toMatchObject({ type: "lost", ti: { task_id: "a" }, maybeNotStarted: true });
     expect((events[0] as { reason: string }).reason).toMatch(
       /worker dead \(host-a, pid 42\) is gone: last heartbeat 12 s ago/,
     );
@@ -188,6 +188,33 @@ describeWithRedis("QueueExecutor", () => {
       expect.stringMatching(/worker alive is gone/),
     ]);
     expect(ex.openSlots()).toBe(4);
+  });
+
+  test("a try lost with its worker may go back to the queue once: its second loss uses it up", () => {
+    const { ex, events } = make(2);
+    const a = workload("again");
+    const gone = record("dead", { alive: false, seconds_since_heartbeat: 12 });
+    const now = Date.now();
+    for (const round of [0, 1]) {
+      ex.queueWorkload(a);
+      ex.handleResult({ type: "taken", key: tryKey(a), worker: "dead" });
+      ex.settleGone([gone], now + round * 10_000);
+      ex.settleGone([gone], now + round * 10_000 + 1000);
+    }
+    expect(events.map((e) => [e.type, e.type === "lost" ? e.maybeNotStarted : undefined])).toEqual([
+      ["lost", true],
+      ["lost", undefined],
+    ]);
+  });
+
+  test("the alive workers' capacity (their runner pools) caps the open slots", () => {
+    const { ex } = make(10);
+    const stopped = record("w3", { alive: false });
+    ex.settleGone(
+      [record("w1", { concurrency: 8, capacity: 3 }), record("w2", { concurrency: 2 }), stopped],
+      Date.now(),
+    );
+    expect(ex.openSlots()).toBe(5);
   });
 
   test("a try an alive worker no longer lists (its result lost) frees its slot, silently, after two checks", () => {

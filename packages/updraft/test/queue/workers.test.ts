@@ -5,8 +5,11 @@ import { copyFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { EXAMPLES, eventually } from "../e2e/helpers.js";
 import { describeWithPostgres, type Cluster } from "../reliability/harness.js";
-import { describeWithRedis } from "../redis-testing.js";
+import { Redis } from "ioredis";
+import { listWorkers } from "../../src/queue/index.js";
+import { describeWithRedis, TEST_REDIS_URL } from "../redis-testing.js";
 import {
+  childPids,
   exitOf,
   join,
   MARKER_DAGS,
@@ -111,6 +114,41 @@ await describeWithPostgres("QueueExecutor with worker processes", () => {
       // Settled by the executor's registry check (the worker stopped heartbeating), or by the
       // runner's own heartbeat timeout when that came first: either way once.
       expect(history[0]?.error ?? "").toMatch(/worker .*(is gone|stopped)|heartbeat/i);
+    }, 60_000);
+
+    test("a worker killed after taking a try but before starting it: another worker runs it, same try, once", async () => {
+      const n1 = await startWorker(cluster, ["--queues", "nostart", "--concurrency", "1"], {
+        WORKER_TAG: "n1",
+      });
+      // Its warm runner is stopped: the workload the worker takes is handed to it and never started.
+      const stopped = childPids(n1.pid);
+      expect(stopped.length).toBeGreaterThan(0);
+      for (const pid of stopped) process.kill(pid, "SIGSTOP");
+      cluster.trigger("nostart", "r");
+      const redis = new Redis(TEST_REDIS_URL);
+      try {
+        await eventually(
+          async () => {
+            const records = await listWorkers(redis, String(cluster.env["UPDRAFT__QUEUE__KEY_PREFIX"]), 60);
+            const mine = records.find((r) => r.pid === n1.pid);
+            return mine?.running.some((t) => t.task_id === "once") === true ? true : undefined;
+          },
+          30_000,
+          `worker n1 to take the try\n${cluster.logs()}`,
+        );
+      } finally {
+        redis.disconnect();
+      }
+      const [ti] = await cluster.tis("nostart", "r");
+      expect([ti?.state, ti?.try_number]).toEqual(["queued", 1]);
+      for (const pid of childPids(n1.pid)) process.kill(pid, "SIGKILL");
+      await n1.kill();
+      await startWorker(cluster, ["--queues", "nostart", "--concurrency", "1"], { WORKER_TAG: "n2" });
+      await runSucceeds(cluster, "nostart", "r", 45_000);
+      expect(markerLines(marker, "nostart ")).toEqual(["nostart 1 n2"]);
+      const history = await cluster.history("nostart", "r");
+      expect(history.map((h) => [h.try_number, h.state])).toEqual([[1, "success"]]);
+      expect(cluster.logs(10_000_000)).toMatch(/lost before it started is queued again/);
     }, 60_000);
 
     test("SIGTERM drains: the running try finishes, no new one is taken, exit 0", async () => {

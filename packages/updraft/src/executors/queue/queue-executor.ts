@@ -20,6 +20,7 @@ import {
   type StopResult,
 } from "../executor.js";
 import { ExecutorListeners } from "../listeners.js";
+import { LostTries, type InFlight } from "./lost-tries.js";
 import type { QueueExecutorOptions } from "./options.js";
 import {
   bullPriority,
@@ -30,16 +31,6 @@ import {
   type QueueJobData,
   type QueueResult,
 } from "./protocol.js";
-
-interface InFlight {
-  workload: Workload;
-  /** The worker that took it, once known (its "taken" message or the registry). */
-  worker: string | null;
-  /** Since when (local clock) its job is gone from Redis with no worker known to run it. */
-  vanishedSince?: number;
-  /** When (local clock) its worker became known. */
-  assignedAt?: number;
-}
 
 /** ioredis reports every failed reconnect: one line per connection every 30 s is enough. */
 function throttledErrorLog(logger: ExecutorLogger, what: string): (err: Error) => void {
@@ -62,13 +53,9 @@ export class QueueExecutor implements Executor {
   private readonly listeners: ExecutorListeners;
   private readonly inFlight = new Map<string, InFlight>();
   private readonly queues = new Map<string, Queue>();
-  /** Tries found on a gone (or missing) worker at the last check: lost if still so at the next. */
-  private suspects = new Map<string, string>();
-  /** Tries an alive worker no longer lists, at the last check: their slot is freed if still so. */
-  private forgetting = new Set<string>();
-  /** Tries the alive, running workers take at once (their concurrency), at the last registry read; 0 unknown. */
+  private readonly lostTries: LostTries;
+  /** Tries the alive, running workers take at once (their capacity), at the last registry read; 0 unknown. */
   private workerCapacity = 0;
-  private readonly missingSince = new Map<string, number>();
   private client: Redis | null = null;
   private reader: Redis | null = null;
   private lastId = "0-0";
@@ -85,6 +72,7 @@ export class QueueExecutor implements Executor {
     this.owner = options.owner ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
     this.logger = options.logger ?? stderrLogger;
     this.listeners = new ExecutorListeners(this.logger);
+    this.lostTries = new LostTries(options.staleAfterS);
   }
 
   /** Connects (in the background: an unreachable Redis is retried, never fatal) and starts reading results. */
@@ -167,9 +155,16 @@ export class QueueExecutor implements Executor {
     return [...this.inFlight].map(([key, f]) => ({ key, worker: f.worker }));
   }
 
-  private emitLost(w: Workload, reason: string): void {
+  private emitLost(w: Workload, reason: string, maybeNotStarted = false): void {
     this.inFlight.delete(tryKey(w));
-    this.listeners.emit({ type: "lost", kind: w.kind, ti: w.ti, try_number: w.try_number, reason });
+    this.listeners.emit({
+      type: "lost",
+      kind: w.kind,
+      ti: w.ti,
+      try_number: w.try_number,
+      reason,
+      ...(maybeNotStarted ? { maybeNotStarted } : {}),
+    });
   }
 
   /** Applies one message from the results stream. */
@@ -183,7 +178,7 @@ export class QueueExecutor implements Executor {
       return;
     }
     this.inFlight.delete(r.key);
-    this.suspects.delete(r.key);
+    this.lostTries.settled(r.key);
     if (r.type === "lost") {
       this.listeners.emit({
         type: "lost",
@@ -250,7 +245,7 @@ export class QueueExecutor implements Executor {
    */
   async checkWorkers(): Promise<number> {
     if (this.client === null || this.client.status !== "ready") {
-      this.suspects.clear();
+      this.lostTries.reset();
       return 0;
     }
     let records: WorkerRecord[];
@@ -295,95 +290,22 @@ export class QueueExecutor implements Executor {
 
   /** The registry-based lost detection on given records (exported for unit tests through checkWorkers). */
   settleGone(records: WorkerRecord[], nowMs: number): number {
-    const byId = new Map(records.map((r) => [r.id, r]));
-    this.workerCapacity = records
-      .filter((r) => r.alive && r.state === "running")
-      .reduce((n, r) => n + r.concurrency, 0);
-    const runningOn = new Map<string, string>();
-    for (const r of records)
-      for (const t of r.running)
-        runningOn.set(
-          tryKey({
-            kind: "task",
-            ti: { dag_id: t.dag_id, run_id: t.run_id, task_id: t.task_id, map_index: t.map_index },
-            try_number: t.try_number,
-          }),
-          r.id,
-        );
-    const suspects = new Map<string, string>();
-    const seenWorkers = new Set<string>();
-    const forgotten = new Set<string>();
-    for (const [key, f] of this.inFlight) {
-      if (f.worker === null) {
-        f.worker = runningOn.get(key) ?? null;
-        if (f.worker !== null) f.assignedAt = nowMs;
-      }
-      if (f.worker === null) continue;
-      f.assignedAt ??= nowMs;
-      seenWorkers.add(f.worker);
-      const rec = byId.get(f.worker);
-      let why: string | null = null;
-      if (rec === undefined) {
-        // Missing after a Redis restart is normal until the worker's next heartbeat.
-        const since = this.missingSince.get(f.worker) ?? nowMs;
-        this.missingSince.set(f.worker, since);
-        if (nowMs - since >= this.staleAfterS * 1000)
-          why = `worker ${f.worker} is gone: not in the workers' registry for ${Math.round((nowMs - since) / 1000)} s`;
-      } else {
-        this.missingSince.delete(f.worker);
-        if (rec.stopped)
-          why = `worker ${rec.id} (${rec.hostname}, pid ${rec.pid}) stopped while running this try`;
-        else if (!rec.alive)
-          why = `worker ${rec.id} (${rec.hostname}, pid ${rec.pid}) is gone: last heartbeat ${Math.round(rec.seconds_since_heartbeat)} s ago (worker.stale_after ${this.staleAfterS} s)`;
-        else if (
-          f.workload.kind === "task" &&
-          runningOn.get(key) !== rec.id &&
-          nowMs - f.assignedAt >= this.staleAfterS * 1000
-        ) {
-          // Alive, and its heartbeats no longer list the try: the result never reached this
-          // executor (written to another owner's stream, or lost with Redis). The try is over on
-          // the worker; the server has its end, so only the slot is freed.
-          if (this.forgetting.has(key)) forgotten.add(key);
-          continue;
-        }
-      }
-      if (why !== null) suspects.set(key, why);
+    const { capacity, lost, forgotten } = this.lostTries.check(this.inFlight, records, nowMs);
+    this.workerCapacity = capacity;
+    for (const l of lost) {
+      this.logger.error({ task_id: l.workload.ti.task_id, reason: l.reason }, "try lost with its worker");
+      this.emitLost(l.workload, l.reason, l.maybeNotStarted);
     }
-    for (const w of this.missingSince.keys()) if (!seenWorkers.has(w)) this.missingSince.delete(w);
-    let lost = 0;
-    for (const [key, why] of suspects) {
+    for (const key of forgotten) {
       const f = this.inFlight.get(key);
-      if (f === undefined || !this.suspects.has(key)) continue;
-      lost++;
-      this.logger.error({ task_id: f.workload.ti.task_id, reason: why }, "try lost with its worker");
-      this.emitLost(f.workload, why);
-      suspects.delete(key);
+      if (f === undefined) continue;
+      this.logger.warn(
+        { task_id: f.workload.ti.task_id, worker: f.worker },
+        "the try's worker no longer runs it and its result never arrived: its slot is freed",
+      );
+      this.inFlight.delete(key);
     }
-    this.suspects = suspects;
-    const nextForgetting = new Set<string>();
-    for (const [key, f] of this.inFlight) {
-      if (forgotten.has(key)) {
-        this.logger.warn(
-          { task_id: f.workload.ti.task_id, worker: f.worker },
-          "the try's worker no longer runs it and its result never arrived: its slot is freed",
-        );
-        this.inFlight.delete(key);
-      }
-    }
-    // Seen so at this check: forgotten at the next one if still so.
-    for (const [key, f] of this.inFlight) {
-      const rec = f.worker === null ? undefined : byId.get(f.worker);
-      if (
-        rec !== undefined &&
-        rec.alive &&
-        f.workload.kind === "task" &&
-        runningOn.get(key) !== rec.id &&
-        nowMs - (f.assignedAt ?? nowMs) >= this.staleAfterS * 1000
-      )
-        nextForgetting.add(key);
-    }
-    this.forgetting = nextForgetting;
-    return lost;
+    return lost.length;
   }
 
   async stop(options: StopOptions = {}): Promise<StopResult> {

@@ -1,0 +1,153 @@
+// Which tries in flight are lost with their worker, read from the workers' registry (decision 0025
+// §4): a try whose worker stopped, stopped heartbeating for worker.stale_after, or has been missing
+// from the registry that long (Redis restarted and the worker has not written again) is lost, only
+// when seen so at two checks in a row, so that results written just before a clean stop are read
+// first. Also: tries an alive worker no longer lists (their result never arrived) free their slot,
+// and the alive workers' capacity caps what the executor queues.
+import type { Workload } from "../../model/execution-api.js";
+import type { WorkerRecord } from "../../queue/index.js";
+import { tryKey } from "./protocol.js";
+
+export interface InFlight {
+  workload: Workload;
+  /** The worker that took it, once known (its "taken" message or the registry). */
+  worker: string | null;
+  /** Since when (local clock) its job is gone from Redis with no worker known to run it. */
+  vanishedSince?: number;
+  /** When (local clock) its worker became known. */
+  assignedAt?: number;
+}
+
+export interface LostTry {
+  key: string;
+  workload: Workload;
+  reason: string;
+  /** Lost with its worker for the first time: the scheduler re-queues it if it never started. */
+  maybeNotStarted: boolean;
+}
+
+export interface CheckResult {
+  /** Tries the alive, running workers start at once (their capacity); 0 when none is known. */
+  capacity: number;
+  lost: LostTry[];
+  /** Tries an alive worker no longer runs and whose result never arrived: only their slot is freed. */
+  forgotten: string[];
+}
+
+export class LostTries {
+  /** Tries found on a gone (or missing) worker at the last check: lost if still so at the next. */
+  private suspects = new Map<string, string>();
+  /** Tries an alive worker no longer lists, at the last check: their slot is freed if still so. */
+  private forgetting = new Set<string>();
+  private readonly missingSince = new Map<string, number>();
+  /** Tries already reported lost as maybe not started: a second loss uses up the try. */
+  private readonly requeuedOnce = new Set<string>();
+
+  constructor(private readonly staleAfterS: number) {}
+
+  /** A result arrived for the try: whatever the last check thought of it is void. */
+  settled(key: string): void {
+    this.suspects.delete(key);
+  }
+
+  /** The registry could not be read: no suspicion carries over to the next check. */
+  reset(): void {
+    this.suspects.clear();
+  }
+
+  /** One check of `inFlight` against the registry's `records`; fills in workers known from it. */
+  check(inFlight: ReadonlyMap<string, InFlight>, records: WorkerRecord[], nowMs: number): CheckResult {
+    const staleMs = this.staleAfterS * 1000;
+    const byId = new Map(records.map((r) => [r.id, r]));
+    const capacity = records
+      .filter((r) => r.alive && r.state === "running")
+      .reduce((n, r) => n + Math.min(r.concurrency, r.capacity ?? r.concurrency), 0);
+    const runningOn = new Map<string, string>();
+    for (const r of records)
+      for (const t of r.running)
+        runningOn.set(
+          tryKey({
+            kind: "task",
+            ti: { dag_id: t.dag_id, run_id: t.run_id, task_id: t.task_id, map_index: t.map_index },
+            try_number: t.try_number,
+          }),
+          r.id,
+        );
+    const suspects = new Map<string, string>();
+    const seenWorkers = new Set<string>();
+    const forgotten = new Set<string>();
+    const noLongerListed = (key: string, f: InFlight, rec: WorkerRecord | undefined): boolean =>
+      rec !== undefined &&
+      rec.alive &&
+      f.workload.kind === "task" &&
+      runningOn.get(key) !== rec.id &&
+      nowMs - (f.assignedAt ?? nowMs) >= staleMs;
+    for (const [key, f] of inFlight) {
+      if (f.worker === null) {
+        f.worker = runningOn.get(key) ?? null;
+        if (f.worker !== null) f.assignedAt = nowMs;
+      }
+      if (f.worker === null) continue;
+      f.assignedAt ??= nowMs;
+      seenWorkers.add(f.worker);
+      const rec = byId.get(f.worker);
+      let why: string | null = null;
+      if (rec === undefined) {
+        // Missing after a Redis restart is normal until the worker's next heartbeat.
+        const since = this.missingSince.get(f.worker) ?? nowMs;
+        this.missingSince.set(f.worker, since);
+        if (nowMs - since >= staleMs)
+          why = `worker ${f.worker} is gone: not in the workers' registry for ${Math.round((nowMs - since) / 1000)} s`;
+      } else {
+        this.missingSince.delete(f.worker);
+        if (rec.stopped)
+          why = `worker ${rec.id} (${rec.hostname}, pid ${rec.pid}) stopped while running this try`;
+        else if (!rec.alive)
+          why = `worker ${rec.id} (${rec.hostname}, pid ${rec.pid}) is gone: last heartbeat ${Math.round(rec.seconds_since_heartbeat)} s ago (worker.stale_after ${this.staleAfterS} s)`;
+        else if (noLongerListed(key, f, rec)) {
+          // Alive, and its heartbeats no longer list the try: the result never reached this
+          // executor (written to another owner's stream, or lost with Redis). The try is over on
+          // the worker; the server has its end, so only the slot is freed.
+          if (this.forgetting.has(key)) forgotten.add(key);
+          continue;
+        }
+      }
+      if (why !== null) suspects.set(key, why);
+    }
+    for (const w of this.missingSince.keys()) if (!seenWorkers.has(w)) this.missingSince.delete(w);
+    const lost: LostTry[] = [];
+    for (const [key, why] of suspects) {
+      const f = inFlight.get(key);
+      if (f === undefined || !this.suspects.has(key)) continue;
+      lost.push({ key, workload: f.workload, reason: why, maybeNotStarted: this.mayRequeue(f.workload) });
+      suspects.delete(key);
+    }
+    this.suspects = suspects;
+    // Seen so at this check: forgotten at the next one if still so.
+    const gone = new Set([...forgotten, ...lost.map((l) => l.key)]);
+    const nextForgetting = new Set<string>();
+    for (const [key, f] of inFlight) {
+      if (gone.has(key)) continue;
+      const rec = f.worker === null ? undefined : byId.get(f.worker);
+      if (noLongerListed(key, f, rec)) nextForgetting.add(key);
+    }
+    this.forgetting = nextForgetting;
+    return { capacity, lost, forgotten: [...forgotten] };
+  }
+
+  /**
+   * Whether a try lost with its worker may go back to the queue if it never started (the
+   * scheduler checks the server saw no start): once per try, so that a workload that kills every
+   * worker taking it still ends through its retries.
+   */
+  private mayRequeue(w: Workload): boolean {
+    if (w.kind !== "task") return false;
+    const key = tryKey(w);
+    if (this.requeuedOnce.has(key)) return false;
+    this.requeuedOnce.add(key);
+    // Bounded: the oldest entries go first (a try handed back that long ago has long settled).
+    if (this.requeuedOnce.size > 10_000)
+      this.requeuedOnce.delete(this.requeuedOnce.values().next().value as string);
+    return true;
+  }
+}
