@@ -47,6 +47,9 @@ interface Running {
 
 export type WorkerState = "starting" | "running" | "draining" | "stopped";
 
+/** Every runner busy this long with no try ending: the tries are long, take up to --concurrency. */
+const STALL_MS = 1_000;
+
 export class QueueWorker {
   readonly id = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   state: WorkerState = "starting";
@@ -60,6 +63,8 @@ export class QueueWorker {
   private readonly bull: Worker[] = [];
   private readonly running = new Map<string, Running>();
   private reserved = 0;
+  /** When a try last ended here (or the worker started): see capacity(). */
+  private lastEndAt = Date.now();
   private slotWaiters: (() => void)[] = [];
   private loops: Promise<void>[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
@@ -126,9 +131,16 @@ export class QueueWorker {
     return this.running.size + this.reserved < this.capacity();
   }
 
-  /** Tries this worker can run at once now: min(--concurrency, the runner pool's size). */
+  /**
+   * Tries this worker can run at once now: min(--concurrency, the runner pool's size) while tries
+   * keep ending; --concurrency once every process has been busy for STALL_MS with none ending.
+   * Long tries (sensors, waits on other systems) then still reach --concurrency: the jobs taken
+   * beyond the pool wait in the LocalExecutor, which grows its pool for them.
+   */
   private capacity(): number {
-    return Math.min(this.o.concurrency, this.running.size + Math.max(0, this.local.openSlots()));
+    const pool = this.running.size + Math.max(0, this.local.openSlots());
+    const stalled = this.running.size >= pool && Date.now() - this.lastEndAt >= STALL_MS;
+    return stalled ? this.o.concurrency : Math.min(this.o.concurrency, pool);
   }
 
   private waitForSlot(): Promise<void> {
@@ -238,6 +250,7 @@ export class QueueWorker {
     const [key, r] = found;
     this.running.delete(key);
     this.finished++;
+    this.lastEndAt = Date.now();
     if (e.type === "lost") {
       this.send(r.owner, this.lostResult(r.workload, key, `${e.reason} (on worker ${this.id})`));
     } else {

@@ -116,6 +116,20 @@ export default dag({ dagId: "lonely", schedule: null, startDate: "2026-01-01" },
   task({ taskId: "on_gpu2", queue: "gpu2" }, () => "never run: no worker serves gpu2")();
 });
 `,
+  "wide.ts": `
+import { appendFileSync, readFileSync } from "node:fs";
+import { dag, task } from "updraft";
+const MARKER = ${JSON.stringify(marker)};
+const started = () => readFileSync(MARKER, "utf8").split("\\n").filter((l) => l.startsWith("wide start")).length;
+export default dag({ dagId: "wide", schedule: null, startDate: "2026-01-01" }, () => {
+  // Each task ends only once all eight have started: the worker must run eight at once.
+  for (let i = 1; i <= 8; i++)
+    task({ taskId: "w" + i, queue: "wide", executionTimeout: "60s" }, async () => {
+      appendFileSync(MARKER, "wide start w" + i + "\\n");
+      while (started() < 8) await new Promise((resolve) => setTimeout(resolve, 100));
+    })();
+});
+`,
   "recycle.ts": `
 import { appendFileSync } from "node:fs";
 import { dag, task } from "updraft";

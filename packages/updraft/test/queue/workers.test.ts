@@ -151,6 +151,13 @@ await describeWithPostgres("QueueExecutor with worker processes", () => {
       expect(cluster.logs(10_000_000)).toMatch(/lost before it started is queued again/);
     }, 60_000);
 
+    test("--concurrency 8 runs eight long tries at once, beyond the runner pool it starts with", async () => {
+      await startWorker(cluster, ["--queues", "wide", "--concurrency", "8"], { WORKER_TAG: "wide" });
+      cluster.trigger("wide", "r");
+      await runSucceeds(cluster, "wide", "r");
+      expect(markerLines(marker, "wide start")).toHaveLength(8);
+    }, 90_000);
+
     test("SIGTERM drains: the running try finishes, no new one is taken, exit 0", async () => {
       const d1 = await startWorker(cluster, ["--queues", "drain", "--concurrency", "1"], {
         WORKER_TAG: "d1",
