@@ -56,7 +56,7 @@ export function registerEngineCommands(program: Command): void {
   program
     .command("standalone")
     .description(
-      "run the API server, scheduler, DAG processor and a LocalExecutor in one process on the embedded database",
+      "run the API server, scheduler, DAG processor, triggerer and a LocalExecutor in one process on the embedded database",
     )
     .option("-p, --port <port>", "port of the API server (default: api.port, 8080)")
     .option("--host <host>", "address to listen on (default: 127.0.0.1; standalone is for one machine)")
@@ -78,7 +78,7 @@ export function registerEngineCommands(program: Command): void {
       const engine = await startEngine({
         config,
         dagsFolder,
-        parts: { api: true, scheduler: true, processor: true },
+        parts: { api: true, scheduler: true, processor: true, triggerer: true },
         logger,
         secretKey,
         port: parsePort(opts.port, config.api.port),
@@ -156,4 +156,9 @@ export function registerEngineCommands(program: Command): void {
     scheduler: false,
     processor: true,
   });
+  component(
+    "triggerer",
+    "run deferred tasks' triggers in one event loop (triggerer.capacity at once; several triggerers share the work)",
+    { api: false, scheduler: false, processor: false, triggerer: true },
+  );
 }
