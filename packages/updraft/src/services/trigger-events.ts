@@ -27,10 +27,11 @@ function wakeSchedulers(events: EngineEvents | null, rows: readonly ResumedTi[])
 }
 
 /**
- * Settles fired triggers held by `triggererId`: each trigger row is deleted only if that triggerer
- * still holds it (a triggerer whose triggers were taken over changes nothing), and its deferred
- * task instances go `deferred → scheduled` with `next_kwargs.event` = the payload. A trigger is
- * thereby settled exactly once, whichever triggerer ran it.
+ * Settles fired triggers held by `triggererId`: only a trigger that triggerer still holds counts
+ * (one whose triggers were taken over changes nothing), and its task instance goes `deferred →
+ * scheduled` only while it still waits on that trigger, with `next_kwargs.event` = the payload —
+ * so each deferral resumes exactly once, whichever triggerer ran it. The settled trigger rows are
+ * deleted by a second statement (no task refers to them any more; the clean-up would get them too).
  */
 export async function submitTriggerEvents(
   db: Executor,
@@ -46,8 +47,8 @@ export async function submitTriggerEvents(
     with ev as (
       select * from jsonb_to_recordset(${json}::jsonb) as e(trigger_id int, payload jsonb, error text)
     ), held as (
-      delete from trigger t using ev where t.id = ev.trigger_id and t.triggerer_id = ${triggererId}
-      returning t.id, ev.payload, ev.error
+      select t.id, ev.payload, ev.error from trigger t join ev on t.id = ev.trigger_id
+      where t.triggerer_id = ${triggererId}
     )
     update task_instance ti set state = 'scheduled', trigger_id = null, trigger_timeout = null,
       scheduled_dttm = now(),
@@ -59,6 +60,8 @@ export async function submitTriggerEvents(
     from held h where ti.trigger_id = h.id and ti.state = 'deferred'
     returning ti.dag_id, ti.run_id, ti.task_id, ti.map_index`.execute(db);
   wakeSchedulers(events, result.rows);
+  const ids = fired.map((f) => f.trigger_id);
+  await sql`delete from trigger where triggerer_id = ${triggererId} and id = any(${ids}::int[])`.execute(db);
   return result.rows;
 }
 

@@ -61,6 +61,7 @@ export class Triggerer {
   private pending: FiredTrigger[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  private flushActive = false;
   private loop: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private stopping = false;
@@ -188,32 +189,43 @@ export class Triggerer {
       }
       if (abort.signal.aborted || this.running.get(t.id)?.abort !== abort) return;
       this.pending.push(fired);
-      this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
+      if (!this.flushActive) this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
     })();
   }
 
-  /** Settles the fired triggers gathered so far in one statement. */
+  /**
+   * Settles the fired triggers gathered so far in one statement; while one runs, the next events
+   * gather, and the next statement takes them all (batches grow with the load instead of queueing).
+   */
   private flush(): void {
     this.flushTimer = null;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0 || this.jobId === null) return;
+    if (this.flushActive || this.jobId === null) return;
+    this.flushActive = true;
     const id = this.jobId;
-    this.flushing = this.flushing.then(async () => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await submitTriggerEvents(this.o.db, id, batch, this.o.events);
-          break;
-        } catch (err) {
-          if (attempt >= 5) {
-            // Still claimed by this triggerer: after a restart another one runs them again.
-            this.o.logger.error({ err: String(err), count: batch.length }, "Settling fired triggers failed");
-            return;
+    this.flushing = (async () => {
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await submitTriggerEvents(this.o.db, id, batch, this.o.events);
+            break;
+          } catch (err) {
+            if (attempt >= 5) {
+              // Still claimed by this triggerer: after a restart another one runs them again.
+              this.o.logger.error(
+                { err: String(err), count: batch.length },
+                "Settling fired triggers failed",
+              );
+              break;
+            }
+            await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
           }
-          await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
         }
+        for (const f of batch) this.running.delete(f.trigger_id);
       }
-      for (const f of batch) this.running.delete(f.trigger_id);
+    })().finally(() => {
+      this.flushActive = false;
     });
   }
 
