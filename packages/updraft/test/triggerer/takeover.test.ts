@@ -103,8 +103,11 @@ describe("triggerer takeover", () => {
         ? r.rows[0].triggerer_id
         : undefined;
     });
-    await until("the early triggers to fire", async () =>
-      (await count(sql`select count(*)::int as n from resume_log`)) === EARLY ? true : undefined,
+    await until("the early triggers to fire and be deleted", async () =>
+      (await count(sql`select count(*)::int as n from resume_log`)) === EARLY &&
+      (await count(sql`select count(*)::int as n from trigger`)) === COUNT - EARLY
+        ? true
+        : undefined,
     );
     a.kill("SIGKILL");
     await new Promise((r) => a.once("exit", r));
