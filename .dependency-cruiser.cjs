@@ -96,6 +96,16 @@ module.exports = {
       to: { path: `${S}(processor|runner|api|cli)/|${S}sdk/(dag|taskflow|operators)` },
     },
     {
+      name: "triggerer-runs-trigger-code-only",
+      severity: "error",
+      comment:
+        "The triggerer imports trigger modules, never DAG files: no DAG processor, runner, scheduler or API (decision 0030).",
+      from: { path: `${S}triggerer/` },
+      to: {
+        path: `${S}(processor|runner|scheduler|api|cli|executors)/|${S}sdk/(dag|taskflow|operators/(?!sql-text))`,
+      },
+    },
+    {
       name: "notify-below-components",
       comment:
         "Notifications are sent beside the scheduler from the database's outbox; they know no component.",

@@ -5,7 +5,16 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { createApiServer, type ApiServer } from "../api/index.js";
 import type { UpdraftConfig } from "../config/index.js";
-import { endJob, heartbeatJob, migrate, openDatabase, startJob, type Database } from "../db/index.js";
+import {
+  createCipher,
+  endJob,
+  heartbeatJob,
+  migrate,
+  openDatabase,
+  startJob,
+  type Database,
+} from "../db/index.js";
+import { Triggerer } from "../triggerer/index.js";
 import { EngineEvents } from "../events/engine-events.js";
 import { Notifier } from "../notify/notifier.js";
 import {
@@ -30,6 +39,8 @@ export interface EngineParts {
   api: boolean;
   scheduler: boolean;
   processor: boolean;
+  /** Run a triggerer for deferred tasks (standalone, `updraft triggerer`). Default false. */
+  triggerer?: boolean;
 }
 
 export interface StartEngineOptions {
@@ -288,6 +299,22 @@ export async function startEngine(o: StartEngineOptions): Promise<Engine> {
       engine.url = await api.listen(o.port ?? o.config.api.port, o.host ?? o.config.api.host);
       apiUrl ??= engine.url;
       engine.onStop(() => api.close());
+    }
+    if (o.parts.triggerer === true) {
+      const t = o.config.triggerer;
+      const triggerer = new Triggerer({
+        db: database.db,
+        cipher: createCipher(o.config.core.fernet_key),
+        events,
+        logger: o.logger.child({ component: "triggerer" }),
+        capacity: t.capacity,
+        heartbeatIntervalS: t.heartbeat_interval,
+        staleAfterS: t.stale_after,
+        pollIntervalS: t.poll_interval,
+        cacheDir: `${o.config.home}/cache/triggers`,
+      });
+      await triggerer.start();
+      engine.onStop(() => triggerer.stop());
     }
     if (o.parts.scheduler) {
       if (!apiUrl) {

@@ -220,6 +220,12 @@ export const ERROR_CODES = {
   SENSOR_MODE_UNSUPPORTED: "invalid",
   EXTERNAL_PROCESS_FAILED: "internal",
   // Reschedule, deferral and the triggerer (issue 13, helper "triggerer")
+  TRIGGER_INVALID: "invalid",
+  TRIGGER_NOT_FOUND: "not_found",
+  TRIGGER_FAILED: "internal",
+  TASK_DEFERRAL_INVALID: "invalid",
+  TASK_DEFERRAL_TIMEOUT: "internal",
+  TRIGGERER_OPTION_INVALID: "invalid",
   // Assets and data-aware scheduling (issue 13, helper "assets")
   // Object storage: S3 and GCS (issue 13, helper "storage")
   S3_BUCKET_MISSING: "invalid",

@@ -312,6 +312,28 @@ export const SETTINGS = {
       description: "Tries after which a worker exits to be restarted (recycling); 0 never.",
     }),
   },
+  triggerer: {
+    capacity: integer({
+      default: 1000,
+      min: 1,
+      description:
+        "Triggers one triggerer runs at once (Airflow's triggerer.capacity); the rest wait for another triggerer or for room.",
+    }),
+    heartbeat_interval: seconds({
+      default: 5,
+      description: "Seconds between a triggerer's job heartbeats.",
+    }),
+    stale_after: seconds({
+      default: 30,
+      description:
+        "Seconds without a heartbeat after which a triggerer counts as gone and other triggerers take its triggers over (Airflow's triggerer_health_check_threshold).",
+    }),
+    poll_interval: seconds({
+      default: 1,
+      description:
+        "Seconds between a triggerer's checks for new, taken-over and cleared triggers; a deferral also wakes it at once.",
+    }),
+  },
   logging: {
     base_log_folder: path({
       default: "$UPDRAFT_HOME/logs",

@@ -83,3 +83,11 @@ export {
 } from "./queries/user.js";
 export type { UserWithRoles, NewUser } from "./queries/user.js";
 export type { UserRow, ApiTokenRow } from "./schema.js";
+export {
+  TRIGGERER_JOB_TYPE,
+  claimTriggers,
+  heldTriggerIds,
+  deleteUnusedTriggers,
+  releaseTriggers,
+} from "./queries/trigger.js";
+export type { ClaimedTrigger } from "./queries/trigger.js";

@@ -203,6 +203,20 @@ export interface TriggerTable {
   triggerer_id: number | null;
 }
 
+/** A poke of a sensor in mode "reschedule" that was not done (migration 0013, Airflow's task_reschedule). */
+export interface TaskRescheduleTable {
+  id: Generated<number>;
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: number;
+  try_number: number;
+  start_date: Timestamp;
+  end_date: Timestamp;
+  duration: number;
+  reschedule_date: Timestamp;
+}
+
 export interface LogTable {
   id: Generated<number>;
   dttm: GeneratedTimestamp;
@@ -333,6 +347,7 @@ export interface Schema {
   import_error: ImportErrorTable;
   job: JobTable;
   trigger: TriggerTable;
+  task_reschedule: TaskRescheduleTable;
   log: LogTable;
   ab_role: RoleTable;
   dag_code: DagCodeTable;

@@ -23,7 +23,11 @@ export type EngineEvent =
   | { type: "ti_state_changed"; dag_id: string; run_id: string }
   | { type: "dag_run_created"; dag_id: string; run_id: string }
   | { type: "dag_changed"; dag_id: string }
-  | { type: "executor_slot_free" };
+  | { type: "executor_slot_free" }
+  /** A task deferred on a new trigger: triggerers claim it now rather than at their next poll. */
+  | { type: "trigger_created"; trigger_id: number }
+  /** A sensor's try is up_for_reschedule until `at` (ISO): the scheduler wakes for its run then. */
+  | { type: "ti_rescheduled"; dag_id: string; run_id: string; at: string };
 
 const CHANNEL = "updraft_events";
 

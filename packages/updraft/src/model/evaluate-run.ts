@@ -226,7 +226,8 @@ function visit(
 ): void {
   const pastReason = past.get(tp.id);
   for (const ti of list) {
-    if (ti.state === "up_for_retry" && ti.retry_due) {
+    // A sensor's reschedule date is kept where a retry's is (next_retry_at): both come due alike.
+    if ((ti.state === "up_for_retry" || ti.state === "up_for_reschedule") && ti.retry_due) {
       set(out, ti, "scheduled");
       continue;
     }

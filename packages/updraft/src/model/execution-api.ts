@@ -10,6 +10,8 @@ import { z } from "zod";
  * - `POST /execution/ti/heartbeat`  HeartbeatRequest → 204 | 409 (the try is no longer running: stop)
  * - `POST /execution/ti/finish`     FinishRequest → FinishResponse | 409 (late report: nothing changed)
  *   (may carry the return value as XCom, and hand the runner its next try: decision 0011)
+ * - `POST /execution/ti/defer`       DeferRequest → { state: "deferred" } | 409
+ * - `POST /execution/ti/reschedule`  RescheduleRequest → { state: "up_for_reschedule" } | 409
  * - `POST /execution/ti/rendered-fields` { fields } → 204
  * - `GET  /execution/xcom/:dagId/:runId/:taskId?key=&map_index=` → XComValue | 404
  *   (only XComs of the token's own DAG run can be read)
@@ -120,6 +122,14 @@ export const StartResponseSchema = z.object({
   prefetched_xcoms: z.record(z.string(), z.unknown()).optional(),
   /** Values to mask in logs (connection passwords, sensitive variables). */
   mask_secrets: z.array(z.string()).optional(),
+  /**
+   * Set when this start resumes a deferred try (decision 0030): the method to call and its kwargs
+   * (the trigger's event under `event`). `__fail__` means the trigger timed out: the try fails.
+   */
+  next_method: z.string().nullable().optional(),
+  next_kwargs: z.record(z.string(), z.unknown()).nullable().optional(),
+  /** A sensor in mode "reschedule": the start of the try's first poke and the pokes before this one. */
+  reschedules: z.object({ first_poke_at: z.string(), count: z.number().int() }).nullable().optional(),
 });
 export type StartResponse = z.infer<typeof StartResponseSchema>;
 
@@ -166,6 +176,24 @@ export const FinishResponseSchema = z.object({
   next: z.object({ workload: TaskWorkloadSchema, start: StartResponseSchema }).nullable().optional(),
 });
 export type FinishResponse = z.infer<typeof FinishResponseSchema>;
+
+/**
+ * `POST /execution/ti/defer`: the running try ends as `deferred` on a trigger (decision 0030). The
+ * try is not over: when the trigger fires it is scheduled again, and its runner calls next_method.
+ */
+export const DeferRequestSchema = z.object({
+  classpath: z.string().min(1).max(1000),
+  trigger_kwargs: z.record(z.string(), z.unknown()),
+  next_method: z.string().min(1).max(200),
+  next_kwargs: z.record(z.string(), z.unknown()).optional(),
+  /** Seconds the trigger may wait before the try fails; null for no limit. */
+  timeout_s: z.number().positive().nullable().optional(),
+});
+export type DeferRequest = z.infer<typeof DeferRequestSchema>;
+
+/** `POST /execution/ti/reschedule`: a sensor's poke was not done; poke again at reschedule_date. */
+export const RescheduleRequestSchema = z.object({ reschedule_date: z.iso.datetime({ offset: true }) });
+export type RescheduleRequest = z.infer<typeof RescheduleRequestSchema>;
 
 export const XComPushRequestSchema = z.object({ key: z.string().min(1), value: z.unknown() });
 export const XComValueSchema = z.object({ key: z.string(), value: z.unknown() });

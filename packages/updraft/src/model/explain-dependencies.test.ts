@@ -112,6 +112,18 @@ describe("explainDependencies", () => {
     ]);
   });
 
+  it("says when an up_for_reschedule sensor is poked again (its reschedule date)", () => {
+    const at = new Date("2024-05-01T12:05:00Z");
+    const waiting = explainDependencies(facts({ ti: { state: "up_for_reschedule", next_retry_at: at } }));
+    expect(waiting.dependencies[0]?.reason).toContain(
+      "waiting to be rescheduled at 2024-05-01T12:05:00.000Z",
+    );
+    const due = explainDependencies(
+      facts({ ti: { state: "up_for_reschedule", next_retry_at: new Date("2024-05-01T11:59:00Z") } }),
+    );
+    expect(due.dependencies[0]?.reason).toContain("has come");
+  });
+
   it("gives the retry time of an up_for_retry instance, from next_retry_at or the retry delay", () => {
     const at = new Date(NOW.getTime() + 60_000);
     const stored = explainDependencies(

@@ -118,7 +118,7 @@ export function explainDependencies(f: DependencyFacts): DependencyExplanation {
         message: `Task is in the 'queued' state on queue ${f.workers.queue} of the QueueExecutor, but no live worker takes work from that queue.`,
       };
   }
-  const own = ownState(state);
+  const own = ownState(state, f);
   if (own !== null) return own;
 
   const deps: Dependency[] = [];
@@ -158,7 +158,7 @@ export function explainDependencies(f: DependencyFacts): DependencyExplanation {
 }
 
 /** States in which the instance is not waiting on the scheduler's dependencies at all. */
-function ownState(state: TaskInstanceState | null): DependencyExplanation | null {
+function ownState(state: TaskInstanceState | null, f: DependencyFacts): DependencyExplanation | null {
   const only = (reason: string, message = reason): DependencyExplanation => ({
     dependencies: [{ name: DEP.taskInstanceState, reason }],
     message,
@@ -178,10 +178,17 @@ function ownState(state: TaskInstanceState | null): DependencyExplanation | null
     );
   if (state === "deferred")
     return only("Task is in the 'deferred' state: it resumes when its trigger fires.");
-  if (state === "up_for_reschedule")
+  if (state === "up_for_reschedule") {
+    // The reschedule date is kept in next_retry_at (decision 0030).
+    const at = f.ti.next_retry_at;
     return only(
-      "Task is in the 'up_for_reschedule' state: the sensor is poked again at its reschedule time.",
+      at === null
+        ? "Task is in the 'up_for_reschedule' state: the sensor is poked again at its reschedule time."
+        : at.getTime() > f.now.getTime()
+          ? `Task is in the 'up_for_reschedule' state: waiting to be rescheduled at ${at.toISOString()} (now ${f.now.toISOString()}); the sensor is poked again then.`
+          : `Task is in the 'up_for_reschedule' state: its reschedule time ${at.toISOString()} has come; the scheduler queues it at its next pass.`,
     );
+  }
   if (state === "restarting")
     return only(
       "Task is in the 'restarting' state: it was cleared while running and returns to no state once its runner has stopped.",

@@ -10,6 +10,8 @@ import {
   StartResponseSchema,
   XComValueSchema,
   type ConnectionPayload,
+  type DeferRequest,
+  type RescheduleRequest,
   type FinishRequest,
   type FinishResponse,
   type StartRequest,
@@ -177,6 +179,16 @@ export class ExecutionApiClient {
 
   async finish(req: FinishRequest): Promise<FinishResponse> {
     return FinishResponseSchema.parse(await this.call("POST", "/ti/finish", req));
+  }
+
+  /** Ends this run of the try as deferred on a trigger (decision 0030). */
+  async defer(req: DeferRequest): Promise<{ state: string }> {
+    return (await this.call("POST", "/ti/defer", req)) as { state: string };
+  }
+
+  /** Ends this run of a sensor's try as up_for_reschedule until the date. */
+  async reschedule(req: RescheduleRequest): Promise<{ state: string }> {
+    return (await this.call("POST", "/ti/reschedule", req)) as { state: string };
   }
 
   async renderedFields(fields: Record<string, unknown>): Promise<void> {

@@ -10,7 +10,7 @@ import type { TaskContext } from "../sdk/context.js";
 import type { Dag } from "../sdk/dag.js";
 import { closeHooks } from "../sdk/hooks.js";
 import { TaskFailedNoRetry, TaskSkipped } from "../sdk/signals.js";
-import { API_CONFLICT, ExecutionApiClient } from "./api-client.js";
+import { API_CONFLICT, ExecutionApiClient, isTransient } from "./api-client.js";
 import {
   HOSTNAME,
   XComReader,
@@ -27,6 +27,7 @@ import { SecretMasker } from "./masker.js";
 import { callOnKill } from "./on-kill.js";
 import { enterTry, markProcessDirty, type Interrupt } from "./process-guard.js";
 import { resolveFields, templateSources } from "./resolve-fields.js";
+import { invokeTask, pauseRequest, resumeFields, type PauseRequest } from "./resume.js";
 import { captureInto, realStderr, stopCapture } from "./stdio-capture.js";
 import { TaskLog } from "./task-log.js";
 import { fetchXComs, xcomCalls, type FetchedXComs } from "./template-xcom.js";
@@ -221,7 +222,10 @@ class TryRun {
     const start = started.response;
     for (const s of start.mask_secrets ?? []) this.masker.add(s);
     this.taskLog.confirm();
-    this.log("INFO", `Starting attempt ${w.try_number} of ${start.max_tries + 1}`);
+    this.log(
+      "INFO",
+      `${start.next_method != null ? "Resuming" : "Starting"} attempt ${w.try_number} of ${start.max_tries + 1}`,
+    );
     this.log(
       "INFO",
       `Running ${w.ti.dag_id}.${w.ti.task_id} (run ${w.ti.run_id}${w.ti.map_index >= 0 ? `, map_index ${w.ti.map_index}` : ""}) on ${this.hostname}, pid ${this.pid}`,
@@ -240,6 +244,7 @@ class TryRun {
     await closeHooks(this.ctx?.hooks);
     if (request === null)
       return { state: null, dirty: true, totalMs: this.elapsed(), next: null, ...this.execTimes() };
+    if ("kind" in request) return this.pause(request);
     return this.report(request);
   }
 
@@ -302,12 +307,14 @@ class TryRun {
     }
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    const result = await task.execute({
+    // execute, or the method a deferral named when this run resumes one (decision 0030).
+    const result = await invokeTask(task, {
       ctx,
       fields: resolved.fields,
       signal: this.abort.signal,
       // Files named by a field (a SparkApplication manifest) render with the fields' scope.
       render: (text, field) => renderer.renderString(text, scope ?? { ...ctx }, field, task.taskId),
+      ...resumeFields(start),
     });
     const cpu = process.cpuUsage(cpu0);
     this.exec = { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
@@ -384,7 +391,7 @@ class TryRun {
    * What to report: the body's success, a task failure or skip, or an interruption (then the
    * process is not reused; after a 409 or a lost server nothing is reported: null).
    */
-  private async settle(body: Promise<FinishRequest>): Promise<FinishRequest | null> {
+  private async settle(body: Promise<FinishRequest>): Promise<FinishRequest | PauseRequest | null> {
     const settled = await Promise.race([
       body.then(
         (req) => ({ kind: "done" as const, req }),
@@ -406,6 +413,8 @@ class TryRun {
     }
     if (settled.kind === "done") return settled.req;
     const err = settled.kind === "error" ? settled.error : undefined;
+    const pause = pauseRequest(err, this.w.fileloc);
+    if (pause !== null) return pause;
     if (isSignal(err, TaskSkipped)) {
       this.log("INFO", `Task skipped: ${err instanceof Error ? err.message : ""}`);
       return { state: "skipped", ...this.renderMapIndexQuietly() };
@@ -460,6 +469,41 @@ class TryRun {
       if ((await runTaskCallback(fn.name, () => fn.call(withError), this.log)) === "hung") dirty = true;
     }
     return { state: recorded, dirty, totalMs, next, ...this.execTimes() };
+  }
+
+  /**
+   * A deferral or reschedule: this run ends, the try does not (no callbacks). A refusal (409) or a
+   * server that stays unreachable records nothing; the server's timeouts then decide.
+   */
+  private async pause(p: PauseRequest): Promise<TryOutcome> {
+    const w = this.w;
+    const what =
+      p.kind === "defer"
+        ? `DEFERRED on ${p.body.classpath}`
+        : `UP_FOR_RESCHEDULE until ${p.body.reschedule_date}`;
+    this.log(
+      "INFO",
+      `Pausing task as ${what}. dag_id=${w.ti.dag_id}, task_id=${w.ti.task_id}, run_id=${w.ti.run_id}, map_index=${w.ti.map_index}, try_number=${w.try_number}`,
+    );
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const answer =
+          p.kind === "defer" ? await this.client.defer(p.body) : await this.client.reschedule(p.body);
+        return {
+          state: answer.state,
+          dirty: this.callbackHung,
+          totalMs: this.elapsed(),
+          next: null,
+          ...this.execTimes(),
+        };
+      } catch (err) {
+        if (!isTransient(err) || attempt >= 4) {
+          this.log("ERROR", `The API server did not record the ${p.kind}: ${errorSummary(err)}`);
+          return { state: null, dirty: false, totalMs: this.elapsed(), next: null, ...this.execTimes() };
+        }
+        await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+      }
+    }
   }
 
   /** The task's callbacks, by the state the server records. */

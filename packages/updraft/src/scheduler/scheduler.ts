@@ -38,6 +38,7 @@ import { runningRuns } from "./running-runs.js";
 import { noopMetrics, type Metrics } from "../metrics/index.js";
 import { noopTraces, type Traces } from "../traces/index.js";
 import { emitExecutorMetrics, emitPoolMetrics } from "./emit-metrics.js";
+import { RescheduleTimers, timeOutDeferredTries } from "./deferrals.js";
 
 export interface SchedulerOptions {
   database: Database;
@@ -113,6 +114,8 @@ export class Scheduler {
   private pass: Promise<PassSummary> | null = null;
   private loopDone: Promise<void> | null = null;
   private wake: (() => void) | null = null;
+  /** Sensors' reschedule dates the loop wakes for (decision 0030). */
+  private readonly reschedules = new RescheduleTimers();
   private stopping = false;
   private soon: NodeJS.Timeout | undefined;
   /** When joins were last evaluated (local clock), for coalescing their requests. */
@@ -189,6 +192,7 @@ export class Scheduler {
   async stop(options: { stopExecutor?: boolean } = {}): Promise<void> {
     this.stopping = true;
     clearTimeout(this.soon);
+    this.reschedules.clear();
     this.wake?.();
     await this.loopDone;
     this.loopDone = null;
@@ -245,6 +249,11 @@ export class Scheduler {
       case "executor_slot_free":
         this.wants.queue = true;
         break;
+      case "ti_rescheduled":
+        this.reschedules.add(e.dag_id, e.run_id, e.at, (dagId, runId) => this.requestRun(dagId, runId));
+        return;
+      case "trigger_created":
+        return;
     }
     this.wake?.();
   }
@@ -509,6 +518,8 @@ export class Scheduler {
     if (reaped.reaped.length > 0) ctx.metrics.incr("zombies_killed", reaped.reaped.length);
     callbacks.push(...reaped.callbacks);
     summary.reaped += (await reapQueuedTooLong(ctx)).length;
+    // Scheduled here, they are queued by this same pass.
+    await timeOutDeferredTries(ctx);
     await releaseRestarting(ctx);
     const checks = await checkRunningRuns(ctx);
     callbacks.push(...this.dagCallbacks(checks.timedOut));

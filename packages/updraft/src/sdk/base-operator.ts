@@ -6,6 +6,7 @@ import type { TaskContext } from "./context.js";
 import type { Dag } from "./dag.js";
 import { TASK_OPTION_NAMES, type TaskOptions } from "./options.js";
 import type { TaskGroup } from "./task-group.js";
+import { TaskDeferred, type DeferOptions } from "./signals.js";
 
 /** Anything that can stand on either side of a dependency: a task, a task's output, a group. */
 export interface GraphNode {
@@ -44,6 +45,23 @@ export interface ExecuteInput {
    * connections a file names must also appear in a templated field to be fetched.
    */
   render?: (template: string, field: string) => string;
+  /**
+   * Set when this run of the try resumes a deferral: the trigger's event, and the kwargs given to
+   * `defer` (decision 0030). The method named by `defer` is called, not `execute` (unless named).
+   */
+  resume?: ResumeInput;
+  /**
+   * A sensor in mode "reschedule": when the first poke of this try started, and how many pokes
+   * came before (the sensor's timeout counts from that start across reschedules).
+   */
+  reschedules?: { firstPokeAt: Date; count: number };
+}
+
+/** What a resumed deferral gets (Airflow's next_method / next_kwargs with the event). */
+export interface ResumeInput {
+  method: string;
+  event: unknown;
+  kwargs: Record<string, unknown>;
 }
 
 /** Fields whose values are given by `expand`, per mapped instance. */
@@ -129,6 +147,30 @@ export abstract class BaseOperator implements GraphNode {
    * runner waits for it at most {@link ON_KILL_TIMEOUT_MS}; `execute`'s signal is aborted already.
    */
   onKill?(): Promise<void> | void;
+
+  /**
+   * Ends this run of the try as `deferred` (Airflow's `self.defer`): the runner exits and frees its
+   * slot, the triggerer waits on `trigger`, and when it fires the runner calls `method` (default
+   * `execute`) with `input.resume` set — the same try, not a new one. A trigger that times out
+   * fails the task (see {@link deferralTimedOut}).
+   */
+  protected defer(options: DeferOptions): never {
+    const method = options.method ?? "execute";
+    if (typeof (this as unknown as Record<string, unknown>)[method] !== "function")
+      throw new UpdraftError(
+        "TASK_DEFERRAL_INVALID",
+        `Task "${this.taskId}" defers to method "${method}", which ${this.operatorName} does not have: name a method of the operator.`,
+      );
+    throw new TaskDeferred({ ...options, method });
+  }
+
+  /**
+   * The error a try ends with when its trigger timed out; by default a failure that retries (as
+   * Airflow's TaskDeferralTimeout). Sensors fail without retry, or skip with softFail.
+   */
+  deferralTimedOut(message: string): Error {
+    return new UpdraftError("TASK_DEFERRAL_TIMEOUT", message);
+  }
 
   roots(): BaseOperator[] {
     return [this];

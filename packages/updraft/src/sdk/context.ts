@@ -118,4 +118,9 @@ export interface TaskContext<P extends Record<string, unknown> = Record<string, 
    * `context["exception"]`). Absent elsewhere.
    */
   exception?: string;
+  /**
+   * In a TaskFlow task resumed after `deferTask`: the trigger's event payload. Absent in the run
+   * that deferred (decision 0030).
+   */
+  trigger_event?: unknown;
 }

@@ -10,7 +10,14 @@ export type {
   TeardownTaskOptions,
 } from "./taskflow.js";
 export { BaseOperator, isOperator, wire } from "./base-operator.js";
-export type { ExecuteInput, GraphNode, Wireable, MappedInput, TeardownOptions } from "./base-operator.js";
+export type {
+  ExecuteInput,
+  ResumeInput,
+  GraphNode,
+  Wireable,
+  MappedInput,
+  TeardownOptions,
+} from "./base-operator.js";
 export { XComArg, isXComArg } from "./xcom-arg.js";
 export type { XComInput } from "./xcom-arg.js";
 export { chain } from "./chain.js";
@@ -38,7 +45,16 @@ export type {
   VariableAccessor,
   ConnectionAccessor,
 } from "./context.js";
-export { TaskSkipped, TaskFailedNoRetry } from "./signals.js";
+export { TaskSkipped, TaskFailedNoRetry, TaskDeferred, TaskRescheduled, deferTask } from "./signals.js";
+export type { DeferOptions } from "./signals.js";
+export { triggers, defineTrigger, userTrigger, BUILTIN_TRIGGERS } from "./triggers.js";
+export type {
+  TriggerSpec,
+  TriggerEventPayload,
+  TriggerRunContext,
+  UserTriggerDefinition,
+  ExternalTaskTriggerKwargs,
+} from "./triggers.js";
 export { EmptyOperator } from "./operators/empty.js";
 export { BashOperator } from "./operators/bash.js";
 export type { BashOperatorOptions } from "./operators/bash.js";

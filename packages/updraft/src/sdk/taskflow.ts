@@ -128,9 +128,13 @@ export class TaskFlowOperator extends BaseOperator {
     this.operatorName = DISPLAY_NAME[kind];
   }
 
-  async execute({ ctx, fields, signal }: ExecuteInput): Promise<unknown> {
+  async execute({ ctx, fields, signal, resume }: ExecuteInput): Promise<unknown> {
     const args = Array.isArray(fields.args) ? (fields.args as unknown[]) : [];
-    const result = await this.fn(ctx, ...args);
+    // A resumed deferral (deferTask) runs the function again with the trigger's event.
+    const result = await this.fn(
+      resume === undefined ? ctx : { ...ctx, trigger_event: resume.event },
+      ...args,
+    );
     if (this.kind === "bash") {
       if (typeof result !== "string" || result.trim() === "") {
         throw new UpdraftError(

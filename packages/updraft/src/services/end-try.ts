@@ -97,6 +97,8 @@ export function endTriesCtes(tries: readonly TryEnd[], guard: RawBuilder<unknown
           then t.end_date else now() end,
         duration = extract(epoch from (now() - coalesce(case when k.new_try then now() else t.start_date end, now())))::float8,
         scheduled_dttm = case when k.retry_as = 'scheduled' then now() else t.scheduled_dttm end,
+        -- A deferral ends with its try: a retry starts from execute, not from the resumed method.
+        next_method = null, next_kwargs = null, trigger_id = null, trigger_timeout = null,
         updated_at = now()
       from ending k
       where t.dag_id = k.dag_id and t.run_id = k.run_id and t.task_id = k.task_id and t.map_index = k.map_index

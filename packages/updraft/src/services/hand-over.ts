@@ -69,6 +69,8 @@ export function handOverCtes(runner: RunnerIdentity, excluded: readonly string[]
       from take k
       where t.dag_id = k.dag_id and t.run_id = k.run_id and t.task_id = k.task_id and t.map_index = k.map_index
         and t.try_number = k.try_number and t.state is not distinct from k.state
+        -- A resumed deferral needs its next_method in the start: the scheduler queues it instead.
+        and t.next_method is null
         and exists (select 1 from dag_run r where r.dag_id = t.dag_id and r.run_id = t.run_id and r.state = 'running')
       returning t.dag_id, t.run_id, t.task_id, t.map_index, t.try_number, t.max_tries, t.priority_weight, t.queue
     ), cleared as (

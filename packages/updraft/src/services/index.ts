@@ -58,3 +58,6 @@ export type { CreateUserInput, NewApiToken, NewSession } from "./users.js";
 export { updateUser, removeUser } from "./manage-users.js";
 export type { UserChanges } from "./manage-users.js";
 export { emitTiEnd, emitTiStart, type TiEndMetric } from "./ti-metrics.js";
+export { deferTaskInstance, rescheduleTaskInstance } from "./defer-task-instance.js";
+export { submitTriggerEvents, timeOutDeferred } from "./trigger-events.js";
+export type { FiredTrigger, ResumedTi } from "./trigger-events.js";

@@ -28,6 +28,11 @@ export interface StartRow {
   conf: Record<string, JsonValue>;
   /** [task_id, key, map_index, value] of the referenced tasks' XComs. */
   xcoms: [string, string, number, JsonValue][];
+  /** A resumed deferral's method and kwargs (decision 0030); absent where the start cannot resume. */
+  next_method?: string | null;
+  next_kwargs?: Record<string, JsonValue> | null;
+  /** [first poke's start, pokes before] of a rescheduled sensor's try, or null. */
+  reschedules?: [string, number] | null;
 }
 
 /** The SET list of a try that starts running now on `runner`, by the database's clock. */
@@ -39,14 +44,23 @@ export function runningSet(runner: RunnerIdentity): RawBuilder<unknown> {
 
 /**
  * The CTE `cleared` deleting the XComs an earlier try of `ti` pushed (as Airflow does), if the
- * CTE `started` changed a row. A first try has none (XComs are only pushed by a running try, and a
- * clear keeps try_number), so callers leave it out for try 1.
+ * CTE `started` changed a row and is not the resumption of a deferred try (whose XComs are this
+ * try's own). A first try has none (XComs are only pushed by a running try, and a clear keeps
+ * try_number), so callers leave it out for try 1.
  */
 export function clearEarlierXcoms(ti: TaskInstanceKey): RawBuilder<unknown> {
   return sql`cleared as (
       delete from xcom where dag_id = ${ti.dag_id} and run_id = ${ti.run_id} and task_id = ${ti.task_id}
-        and map_index = ${ti.map_index} and exists (select 1 from started)
+        and map_index = ${ti.map_index} and exists (select 1 from started where started.next_method is null)
     )`;
+}
+
+/** The column `reschedules`: [first poke's start (ISO), count] of this try's task_reschedule rows, or null. */
+export function reschedulesColumn(ti: TaskInstanceKey, tryNumber: number): RawBuilder<unknown> {
+  return sql`(select case when count(*) = 0 then null
+      else json_build_array(to_char(min(r.start_date) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), count(*)) end
+    from task_reschedule r where r.dag_id = ${ti.dag_id} and r.run_id = ${ti.run_id}
+      and r.task_id = ${ti.task_id} and r.map_index = ${ti.map_index} and r.try_number = ${tryNumber}) as reschedules`;
 }
 
 /** The run's columns of a StartRow, from `dag_run dr`, and the prefetched XComs as `xcoms`. */
@@ -94,6 +108,10 @@ export function startResponse(
     heartbeat_interval_s: heartbeatIntervalS,
     prefetched_xcoms: prefetched(refs, row.xcoms),
     mask_secrets: [],
+    ...(row.next_method == null ? {} : { next_method: row.next_method, next_kwargs: row.next_kwargs ?? {} }),
+    ...(row.reschedules == null
+      ? {}
+      : { reschedules: { first_poke_at: row.reschedules[0], count: Number(row.reschedules[1]) } }),
   };
 }
 

@@ -5,6 +5,7 @@ import { loadDag, peekDag } from "./dag-cache.js";
 import {
   clearEarlierXcoms,
   runContextColumns,
+  reschedulesColumn,
   runningSet,
   startResponse,
   xcomSubquery,
@@ -42,9 +43,10 @@ export async function startTaskInstance(
       update task_instance set ${runningSet(runner)}
       where dag_id = ${ti.dag_id} and run_id = ${ti.run_id} and task_id = ${ti.task_id}
         and map_index = ${ti.map_index} and state = 'queued' and try_number = ${claims.try_number}
-      returning max_tries
+      returning max_tries, next_method, next_kwargs
     )${claims.try_number > 1 ? sql`, ${clearEarlierXcoms(ti)}` : sql``}
-    select started.max_tries, ${runContextColumns(ti, refs)},
+    select started.max_tries, started.next_method, started.next_kwargs, ${reschedulesColumn(ti, claims.try_number)},
+      ${runContextColumns(ti, refs)},
       (select dag_hash from serialized_dag where dag_id = ${ti.dag_id}) as dag_hash
     from started join dag_run dr on dr.dag_id = ${ti.dag_id} and dr.run_id = ${ti.run_id}`.execute(db);
   const row = result.rows[0];

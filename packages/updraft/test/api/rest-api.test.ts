@@ -73,6 +73,12 @@ withTestDatabases("REST API", (getDb) => {
       scheduler: { status: "healthy" },
     });
     expect(health.json().scheduler.latest_scheduler_heartbeat).toMatch(/^\d{4}-/);
+    // A triggerer that never ran is not reported unhealthy; one that heartbeats is listed with its beat.
+    expect(health.json().triggerer).toEqual({ status: null, latest_triggerer_heartbeat: null });
+    await startJob(getDb().db, { jobType: "triggerer", hostname: "h", pid: 2 });
+    const after = (await req("GET", "/api/v1/health", undefined, {})).json();
+    expect(after.triggerer.status).toBe("healthy");
+    expect(after.triggerer.latest_triggerer_heartbeat).toMatch(/^\d{4}-/);
   });
 
   it("lists, shows, pauses and details DAGs", async () => {

@@ -180,8 +180,9 @@ describe("the default values", () => {
     expect(Buffer.from(fernet, "base64url")).toHaveLength(32);
   });
 
-  it("render no triggerer (Updraft has no `updraft triggerer` command yet)", () => {
-    expect(ms.some((m) => m.metadata.name === "airflow-triggerer")).toBe(false);
+  it("render the triggerer by default, running `updraft triggerer`", () => {
+    const c = container(find(ms, "Deployment", "airflow-triggerer"));
+    expect(c.args).toEqual(["triggerer"]);
   });
 });
 
@@ -278,6 +279,7 @@ describe("the tutorial's production values (airflow-values.yaml)", () => {
       "airflow-dag-processor",
       "airflow-migrate-database",
       "airflow-scheduler",
+      "airflow-triggerer",
     ]);
     for (const c of [...updraft.map((m) => container(m)), podTemplate(ms).spec.containers[0]!]) {
       expect(c.envFrom, c.name).toEqual([{ secretRef: { name: "airflow-connections" } }]);
@@ -293,8 +295,11 @@ describe("the tutorial's production values (airflow-values.yaml)", () => {
     expectSecretsNotInlined(ms, ["changeme"]);
   });
 
-  it("render no triggerer, whose command does not exist yet, even with its resources given", () => {
-    expect(ms.some((m) => m.metadata.name === "airflow-triggerer")).toBe(false);
+  it("render the triggerer with the tutorial's resources", () => {
+    const t = find(ms, "Deployment", "airflow-triggerer");
+    expect(replicas(t)).toBe(1);
+    expect(container(t).resources).toBeDefined();
+    expect(container(t).args).toEqual(["triggerer"]);
   });
 });
 

@@ -22,8 +22,9 @@ describe("updraft standalone", () => {
     // The server answers before the DAG folder is parsed; the commands below need the DAGs.
     await daemon.waitFor(/first parse of the DAG folder finished/, 120_000);
     const health = (await (await fetch(`${url}/api/v1/health`)).json()) as Record<string, { status: string }>;
-    // Every component standalone runs reports healthy; none it does not run (a triggerer) is listed.
-    expect(Object.keys(health).sort()).toEqual(["dag_processor", "metadatabase", "scheduler"]);
+    // Every component standalone runs reports healthy, the triggerer included.
+    expect(Object.keys(health).sort()).toEqual(["dag_processor", "metadatabase", "scheduler", "triggerer"]);
+    expect(health["triggerer"]?.status).toBe("healthy");
     expect(health["metadatabase"]?.status).toBe("healthy");
     expect(health["scheduler"]?.status).toBe("healthy");
     expect(health["dag_processor"]?.status).toBe("healthy");

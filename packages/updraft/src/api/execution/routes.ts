@@ -25,6 +25,7 @@ import { problem, sendProblem } from "../problem.js";
 import { parseBody, parseParams } from "../validate.js";
 import { bearerToken, claimsOf, taskClaimsOf, verifyExecutionToken } from "./auth.js";
 import { registerControlRoutes } from "./control.js";
+import { deferralRoutes } from "./deferral.js";
 
 export interface ExecutionRoutesOptions {
   database: Database;
@@ -104,6 +105,8 @@ export function executionRoutes(options: ExecutionRoutesOptions) {
       });
       return { state: result.state, next: result.next };
     });
+
+    deferralRoutes(app, { database, events, xcomMaxSize });
 
     app.post("/ti/rendered-fields", async (request, reply) => {
       const claims = taskClaimsOf(request);

@@ -8,12 +8,14 @@ import { route } from "./common.js";
 /** Each component: its status, and (but the database) its latest heartbeat as `latest_<name>_heartbeat`. */
 const Health = z.record(z.string(), z.record(z.string(), z.string().nullable())).meta({ id: "HealthInfo" });
 
+/** The components this version of Updraft runs, each a `job` row with heartbeats. */
+const COMPONENTS = ["scheduler", "dag_processor", "triggerer"] as const;
+
 /**
- * The components this version of Updraft runs, each a `job` row with heartbeats. Airflow also
- * lists a triggerer; Updraft has none yet, and reporting one that cannot exist as "unhealthy"
- * would page an operator for nothing. Add it here when it exists.
+ * Components a deployment may run without: with no job row ever, their status is null (as
+ * Airflow reports a triggerer that never ran) rather than "unhealthy", which would page for nothing.
  */
-const COMPONENTS = ["scheduler", "dag_processor"] as const;
+const OPTIONAL: ReadonlySet<string> = new Set(["triggerer"]);
 
 /**
  * Airflow's `/health`: the metadata database answers, and each component's latest heartbeat is
@@ -35,7 +37,7 @@ export function healthRoutes(database: Database, thresholdS: number) {
         for (const c of COMPONENTS) {
           const r = rows.rows.find((x) => x.job_type === c);
           out[c] = {
-            status: r?.healthy === true ? "healthy" : "unhealthy",
+            status: r?.healthy === true ? "healthy" : r === undefined && OPTIONAL.has(c) ? null : "unhealthy",
             [`latest_${c}_heartbeat`]: r === undefined ? null : r.latest.toISOString(),
           };
         }

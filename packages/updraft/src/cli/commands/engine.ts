@@ -71,7 +71,7 @@ export function registerEngineCommands(program: Command): void {
   program
     .command("standalone")
     .description(
-      "run the API server, scheduler, DAG processor and a LocalExecutor in one process on the embedded database",
+      "run the API server, scheduler, DAG processor, triggerer and a LocalExecutor in one process on the embedded database",
     )
     .option("-p, --port <port>", "port of the API server (default: api.port, 8080)")
     .option("--host <host>", "address to listen on (default: 127.0.0.1; standalone is for one machine)")
@@ -94,7 +94,7 @@ export function registerEngineCommands(program: Command): void {
       const engine = await startEngine({
         config,
         dagsFolder,
-        parts: { api: true, scheduler: true, processor: true },
+        parts: { api: true, scheduler: true, processor: true, triggerer: true },
         logger,
         secretKey,
         port: parsePort(opts.port, config.api.port),
@@ -173,4 +173,9 @@ export function registerEngineCommands(program: Command): void {
     scheduler: false,
     processor: true,
   });
+  component(
+    "triggerer",
+    "run deferred tasks' triggers in one event loop (triggerer.capacity at once; several triggerers share the work)",
+    { api: false, scheduler: false, processor: false, triggerer: true },
+  );
 }

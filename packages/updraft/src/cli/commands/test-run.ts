@@ -63,7 +63,7 @@ async function foregroundEngine(dagsFolderOption: string | undefined, dagId: str
     config,
     dagsFolder,
     database,
-    parts: { api: true, scheduler: true, processor: true },
+    parts: { api: true, scheduler: true, processor: true, triggerer: true },
     logger: terminalLogger(process.env.UPDRAFT_LOG_LEVEL ?? "warn"),
     secretKey: randomBytes(32).toString("base64url"),
     port: 0,

@@ -9,6 +9,7 @@ import { migration0009 } from "./0009-dag-code.js";
 import { migration0010 } from "./0010-notifications.js";
 import { migration0011 } from "./0011-sla-miss.js";
 import { migration0012 } from "./0012-deadline.js";
+import { migration0013 } from "./0013-triggerer.js";
 import type { Migration } from "./migration.js";
 
 export type { Migration } from "./migration.js";
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0010,
   migration0011,
   migration0012,
+  migration0013,
 ];

@@ -9,6 +9,7 @@ import type { TaskContext } from "../context.js";
 import { dag } from "../dag.js";
 import { FileSensor, globToRegExp } from "../sensors/file.js";
 import { TimeDeltaSensor } from "../sensors/time.js";
+import { HttpSensor } from "../sensors/http.js";
 import { lastJsonLine } from "./external-process.js";
 import { LatestOnlyOperator } from "./latest-only.js";
 import { BranchDayOfWeekOperator } from "./branch-day-of-week.js";
@@ -70,12 +71,12 @@ test("Python truthiness of database values", () => {
 });
 
 describe("sensors", () => {
-  test("reschedule and deferrable are refused at DAG load, naming the fallback", () => {
+  test("an unknown mode, and deferrable with functions the triggerer cannot run, are refused at DAG load", () => {
     let message = "";
     const code = codeOf(() =>
       dag({ dagId: "s1" }, () => {
         try {
-          new FileSensor({ taskId: "f", filepath: "/x", mode: "reschedule" });
+          new HttpSensor({ taskId: "h", endpoint: "/x", deferrable: true, responseCheck: () => true });
         } catch (err) {
           message = String(err);
           throw err;
@@ -83,12 +84,17 @@ describe("sensors", () => {
       }),
     );
     expect(code).toBe("SENSOR_MODE_UNSUPPORTED");
-    expect(message).toContain('Use mode "poke"');
+    expect(message).toContain('Use mode "reschedule"');
     expect(
       codeOf(() =>
-        dag({ dagId: "s2" }, () => new FileSensor({ taskId: "f", filepath: "/x", deferrable: true })),
+        dag({ dagId: "s2" }, () => new FileSensor({ taskId: "f", filepath: "/x", mode: "wait" as "poke" })),
       ),
     ).toBe("SENSOR_MODE_UNSUPPORTED");
+    // The modes that exist are accepted.
+    dag({ dagId: "s2b" }, () => {
+      new FileSensor({ taskId: "r", filepath: "/x", mode: "reschedule" });
+      new FileSensor({ taskId: "d", filepath: "/x", deferrable: true });
+    });
   });
 
   test("exponentialBackoff doubles the wait up to maxWait", () => {

@@ -3,6 +3,7 @@ import { isAbsolute, join, relative, sep } from "node:path";
 import { UpdraftError } from "../../common/errors.js";
 import type { ExecuteInput } from "../base-operator.js";
 import { pick } from "../operators/sql.js";
+import { triggers, type TriggerSpec } from "../triggers.js";
 import { BaseSensorOperator, type BaseSensorOptions } from "./base-sensor.js";
 import { mappedOperator, type MappedBuilder } from "../mapping.js";
 
@@ -112,7 +113,30 @@ export class FileSensor extends BaseSensorOperator {
     ]);
   }
 
+  protected override deferralRefusal(): string | null {
+    return null;
+  }
+
+  /** The trigger gets the full path, so the triggerer needs no connection. */
+  protected override async trigger(input: ExecuteInput): Promise<TriggerSpec> {
+    const f = input.fields;
+    return triggers.file({
+      filepath: await this.fullPath(input),
+      recursive: f.recursive === true,
+      pokeIntervalS: Math.max(0.05, this.pokeIntervalMs / 1000),
+    });
+  }
+
   async poke(input: ExecuteInput): Promise<boolean> {
+    const f = input.fields;
+    const full = await this.fullPath(input);
+    console.log(`Poking for file ${full}`);
+    const found = await fileFound(full, f.recursive === true);
+    if (found !== null) console.log(`Found ${found}`);
+    return found !== null;
+  }
+
+  private async fullPath(input: ExecuteInput): Promise<string> {
     const f = input.fields;
     let base = "";
     if (typeof f.fsConnId === "string") {
@@ -126,20 +150,16 @@ export class FileSensor extends BaseSensorOperator {
       base = typeof conn.extra["path"] === "string" ? conn.extra["path"] : "";
     }
     const filepath = String(f.filepath ?? "");
-    const full = base === "" || isAbsolute(filepath) ? filepath : join(base, filepath);
-    console.log(`Poking for file ${full}`);
-    for (const path of await globPaths(full, f.recursive === true)) {
-      const s = await stat(path).catch(() => null);
-      if (s === null) continue;
-      if (s.isFile()) {
-        console.log(`Found file ${path}`);
-        return true;
-      }
-      if (s.isDirectory() && (await readdir(path)).length > 0) {
-        console.log(`Found folder ${path} with content`);
-        return true;
-      }
-    }
-    return false;
+    return base === "" || isAbsolute(filepath) ? filepath : join(base, filepath);
   }
+}
+
+/** True when a file matches `full` (a path or glob), or a matching folder has content. */
+export async function fileFound(full: string, recursive: boolean): Promise<string | null> {
+  for (const path of await globPaths(full, recursive)) {
+    const s = await stat(path).catch(() => null);
+    if (s === null) continue;
+    if (s.isFile() || (s.isDirectory() && (await readdir(path)).length > 0)) return path;
+  }
+  return null;
 }

@@ -3,6 +3,7 @@ import type { TaskContext } from "../context.js";
 import type { HttpResponse } from "../hooks.js";
 import { httpRequest } from "../operators/http.js";
 import { pick } from "../operators/sql.js";
+import { triggers, type TriggerSpec } from "../triggers.js";
 import { BaseSensorOperator, type BaseSensorOptions } from "./base-sensor.js";
 import { mappedOperator, type MappedBuilder } from "../mapping.js";
 
@@ -65,6 +66,29 @@ export class HttpSensor extends BaseSensorOperator {
   constructor(options: HttpSensorOptions) {
     super(options, pick(options, FIELDS), [...FIELDS, "responseCheck"]);
     this.responseCheck = options.responseCheck;
+  }
+
+  protected override deferralRefusal(options: BaseSensorOptions): string | null {
+    return (options as HttpSensorOptions).responseCheck === undefined
+      ? null
+      : "responseCheck is a function, which the triggerer cannot run (it runs trigger code only).";
+  }
+
+  /** The triggerer reads the connection itself: no credentials in the trigger's kwargs. */
+  protected override trigger(input: ExecuteInput): TriggerSpec {
+    const f = input.fields;
+    return triggers.http({
+      httpConnId: typeof f.httpConnId === "string" ? f.httpConnId : "http_default",
+      endpoint: String(f.endpoint ?? ""),
+      method: typeof f.method === "string" ? f.method : "GET",
+      ...(f.headers === undefined ? {} : { headers: f.headers as Record<string, string> }),
+      ...(f.requestParams === undefined ? {} : { data: f.requestParams }),
+      notYetStatuses: (Array.isArray(f.responseErrorCodesAllowlist)
+        ? f.responseErrorCodesAllowlist
+        : ["404"]
+      ).map(String),
+      pokeIntervalS: Math.max(0.05, this.pokeIntervalMs / 1000),
+    });
   }
 
   async poke(input: ExecuteInput): Promise<boolean> {

@@ -2,6 +2,7 @@ import { UpdraftError } from "../../common/errors.js";
 import type { ExecuteInput } from "../base-operator.js";
 import { checkSqlOption, pick, withPostgres } from "../operators/sql.js";
 import { pythonTruthy, sqlStatements } from "../operators/sql-text.js";
+import { triggers, type TriggerSpec } from "../triggers.js";
 import { BaseSensorOperator, type BaseSensorOptions } from "./base-sensor.js";
 import { mappedOperator, type MappedBuilder } from "../mapping.js";
 
@@ -61,6 +62,26 @@ export class SqlSensor extends BaseSensorOperator {
     checkSqlOption(this, options.sql);
     this.success = options.success;
     this.failure = options.failure;
+  }
+
+  protected override deferralRefusal(options: BaseSensorOptions): string | null {
+    const o = options as SqlSensorOptions;
+    return o.success === undefined && o.failure === undefined
+      ? null
+      : "success and failure are functions, which the triggerer cannot run (it runs trigger code only).";
+  }
+
+  /** The triggerer reads the connection itself: no credentials in the trigger's kwargs. */
+  protected override trigger(input: ExecuteInput): TriggerSpec {
+    const f = input.fields;
+    const [sql = ""] = sqlStatements(this, input);
+    return triggers.sql({
+      connId: typeof f.connId === "string" ? f.connId : "postgres_default",
+      sql,
+      ...(Array.isArray(f.parameters) ? { parameters: f.parameters as unknown[] } : {}),
+      failOnEmpty: f.failOnEmpty === true,
+      pokeIntervalS: Math.max(0.05, this.pokeIntervalMs / 1000),
+    });
   }
 
   async poke(input: ExecuteInput): Promise<boolean> {

@@ -2,6 +2,7 @@ import { parseDuration, type Duration } from "../../common/duration.js";
 import { UpdraftError } from "../../common/errors.js";
 import type { ExecuteInput } from "../base-operator.js";
 import { pick } from "../operators/sql.js";
+import { triggers, type TriggerSpec } from "../triggers.js";
 import { BaseSensorOperator, type BaseSensorOptions } from "./base-sensor.js";
 import { mappedOperator, type MappedBuilder } from "../mapping.js";
 
@@ -52,6 +53,12 @@ export class DateTimeSensor extends BaseSensorOperator {
       options.targetTime instanceof Date ? options.targetTime.toISOString() : options.targetTime;
     super(options, { targetTime }, ["targetTime"]);
   }
+  protected override deferralRefusal(): string | null {
+    return null;
+  }
+  protected override trigger(input: ExecuteInput): TriggerSpec {
+    return triggers.dateTime(toDate(input.fields.targetTime, this.taskId));
+  }
   poke(input: ExecuteInput): Promise<boolean> {
     const target = toDate(input.fields.targetTime, this.taskId);
     console.log(`Checking if the time (${new Date().toISOString()}) has come (${target.toISOString()})`);
@@ -80,6 +87,12 @@ export class TimeDeltaSensor extends BaseSensorOperator {
   constructor(options: TimeDeltaSensorOptions) {
     super(options, pick(options, ["delta"]), ["delta"]);
     this.deltaMs = parseDuration(options.delta, `TimeDeltaSensor "${options.taskId}": delta`);
+  }
+  protected override deferralRefusal(): string | null {
+    return null;
+  }
+  protected override trigger(input: ExecuteInput): TriggerSpec {
+    return triggers.dateTime(new Date(input.ctx.data_interval_end.getTime() + this.deltaMs));
   }
   poke(input: ExecuteInput): Promise<boolean> {
     const target = input.ctx.data_interval_end.getTime() + this.deltaMs;
