@@ -46,6 +46,7 @@ export default dag({ dagId: "controller" }, () => {
   first.before([again, echo, fanOut]);
   again.before(skip);
   new TriggerDagRunOperator({ taskId: "trigger_fails", triggerDagId: "target_fails", waitForCompletion: true, pokeInterval: "200ms", failedStates: ["failed"] });
+  new TriggerDagRunOperator({ taskId: "trigger_deferred", triggerDagId: "target", triggerRunId: "deferred_{{ run_id }}", conf: { n: "d" }, waitForCompletion: true, deferrable: true, pokeInterval: "200ms" });
 });`,
   upstream: `import { BashOperator, dag } from "updraft";
 export default dag({ dagId: "upstream" }, () => {
@@ -56,6 +57,8 @@ export default dag({ dagId: "downstream" }, () => {
   new ExternalTaskSensor({ taskId: "wait_load", externalDagId: "upstream", externalTaskId: "load", executionDelta: "1h", pokeInterval: "200ms", timeout: "60s" });
   new ExternalTaskSensor({ taskId: "wait_boom", externalDagId: "upstream", externalTaskIds: ["boom"], executionDelta: "1h", failedStates: ["failed", "upstream_failed"], pokeInterval: "200ms", timeout: "60s", retries: 0 });
   new ExternalTaskSensor({ taskId: "wait_run", externalDagId: "upstream", executionDateFn: (d) => new Date(d.getTime() - 3600000), allowedStates: ["failed"], pokeInterval: "200ms", timeout: "60s" });
+  new ExternalTaskSensor({ taskId: "wait_load_deferred", externalDagId: "upstream", externalTaskId: "load", executionDelta: "1h", deferrable: true, pokeInterval: "200ms", timeout: "60s" });
+  new ExternalTaskSensor({ taskId: "wait_boom_deferred", externalDagId: "upstream", externalTaskIds: ["boom"], executionDelta: "1h", failedStates: ["failed", "upstream_failed"], deferrable: true, pokeInterval: "200ms", timeout: "60s", retries: 0 });
   new ExternalTaskSensor({ taskId: "missing", externalDagId: "upstream", externalTaskId: "nope", checkExistence: true, pokeInterval: "200ms", timeout: "60s", retries: 0 });
 });`,
   mapped_ops: `import { DateTimeSensor, ExternalProcessOperator, FileSensor, dag } from "updraft";
@@ -84,7 +87,7 @@ beforeAll(async () => {
     config,
     dagsFolder: folder,
     database,
-    parts: { api: true, scheduler: true, processor: true },
+    parts: { api: true, scheduler: true, processor: true, triggerer: true },
     logger: pino({ level: "warn" }),
     secretKey: randomBytes(32).toString("base64url"),
     port: 0,
@@ -139,6 +142,7 @@ describe("control operators through the engine", () => {
       "fan_out[0]": "success",
       "fan_out[1]": "success",
       trigger_fails: "failed",
+      trigger_deferred: "success",
     });
     // The triggered run: created by the task, then cleared once by "reset" and run again.
     const target = await getDagRun(db, { dagId: "target", runId: "from_ctl" });
@@ -147,9 +151,9 @@ describe("control operators through the engine", () => {
     expect(target?.clear_number).toBe(1);
     expect(target?.conf).toEqual({ n: "20260304" });
     const fans = (await listDagRuns(db, { dagId: "target" })).map((r) => r.run_id).sort();
-    expect(fans).toEqual(["fan_0_ctl", "fan_1_ctl", "from_ctl"]);
+    expect(fans).toEqual(["deferred_ctl", "fan_0_ctl", "fan_1_ctl", "from_ctl"]);
     const lines = readFileSync(out, "utf8").split("\n").filter(Boolean).sort();
-    expect(lines).toEqual(["n=20260304", "n=20260304", "n=a", "n=b", "pulled=from_ctl"]);
+    expect(lines).toEqual(["n=20260304", "n=20260304", "n=a", "n=b", "n=d", "pulled=from_ctl"]);
     const failedRuns = await listDagRuns(db, { dagId: "target_fails" });
     expect(failedRuns.map((r) => r.state)).toEqual(["failed"]);
     // The audit log names the task that triggered the run.
@@ -169,6 +173,13 @@ describe("control operators through the engine", () => {
       "utf8",
     );
     expect(log).toMatch(/DAG "target_fails" run manual__\S+ ended failed, one of failedStates \(failed\)/);
+    // The deferred wait: one try, waited in the triggerer, resumed to read the run's state.
+    const deferredLog = readFileSync(
+      join(home, "logs", "dag_id=controller", "run_id=ctl", "task_id=trigger_deferred", "attempt=1.log"),
+      "utf8",
+    );
+    expect(deferredLog).toMatch(/Deferring until DAG "target" run deferred_ctl reaches success/);
+    expect(deferredLog).toMatch(/DAG "target" run deferred_ctl is success/);
   }, 200_000);
 
   test("ExternalTaskSensor waits for another DAG's task an hour earlier and fails on failedStates", async () => {
@@ -192,6 +203,8 @@ describe("control operators through the engine", () => {
       wait_load: "success",
       wait_boom: "failed",
       wait_run: "success",
+      wait_load_deferred: "success",
+      wait_boom_deferred: "failed",
       missing: "failed",
     });
     const logOf = (task: string) =>
@@ -206,6 +219,11 @@ describe("control operators through the engine", () => {
       'Poking for task "load" of DAG "upstream" at 2026-05-01T09:00:00.000Z',
     );
     expect(logOf("missing")).toContain('DAG "upstream" has no task "nope".');
+    for (const task of ["wait_load_deferred", "wait_boom_deferred"])
+      expect(logOf(task)).toContain("deferring on updraft.triggers.ExternalTaskTrigger");
+    expect(logOf("wait_boom_deferred")).toContain(
+      'Some of task "boom" of DAG "upstream" at 2026-05-01T09:00:00.000Z ended in failed or upstream_failed.',
+    );
   }, 200_000);
 
   test("SQL-free operators added last session map with partial().expand()", async () => {

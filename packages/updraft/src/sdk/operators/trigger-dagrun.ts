@@ -4,6 +4,7 @@ import { BaseOperator, type ExecuteInput } from "../base-operator.js";
 import { MAPPED_VALUE, mappedOperator, type MappedBuilder } from "../mapping.js";
 import type { TaskOptions } from "../options.js";
 import { TaskSkipped } from "../signals.js";
+import { triggers } from "../triggers.js";
 import { abortableSleep, checkStates, isTransientApiError } from "./control-common.js";
 import { pick } from "./sql.js";
 
@@ -31,6 +32,11 @@ export interface TriggerDagRunOperatorOptions extends TaskOptions {
   allowedStates?: readonly string[];
   /** Run states that fail the task. Default `["failed"]`. */
   failedStates?: readonly string[];
+  /**
+   * With waitForCompletion: wait in the triggerer instead of holding a runner (needs
+   * `updraft triggerer`, part of standalone). Default false.
+   */
+  deferrable?: boolean;
   /** Skip this task (instead of failing) when the run exists and resetDagRun is false. Default false. */
   skipWhenAlreadyExists?: boolean;
 }
@@ -50,6 +56,7 @@ const FIELDS = [
   "allowedStates",
   "failedStates",
   "skipWhenAlreadyExists",
+  "deferrable",
 ] as const;
 
 type Mappable = "triggerDagId" | "triggerRunId" | "conf" | "logicalDate";
@@ -167,6 +174,20 @@ export class TriggerDagRunOperator extends BaseOperator {
 
     const allowed = fields["allowedStates"] as string[];
     const failed = fields["failedStates"] as string[];
+    if (fields["deferrable"] === true && !allowed.includes(run.state) && !failed.includes(run.state)) {
+      console.log(`Deferring until DAG "${dagId}" run ${run.run_id} reaches ${allowed.join(" or ")}.`);
+      return this.defer({
+        trigger: triggers.dagRunState({
+          dagId,
+          runIds: [run.run_id],
+          allowedStates: allowed,
+          failedStates: failed,
+          pokeIntervalS: this.pokeIntervalMs / 1000,
+        }),
+        method: "executeComplete",
+        kwargs: { dagId, runId: run.run_id },
+      });
+    }
     for (;;) {
       console.log(
         `Waiting for DAG "${dagId}" run ${run.run_id} to reach ${allowed.join(" or ")} (now ${run.state}).`,
@@ -190,5 +211,22 @@ export class TriggerDagRunOperator extends BaseOperator {
         return run.run_id;
       }
     }
+  }
+
+  /** Where a deferred wait resumes: the triggered run's state decides, as in the poking wait. */
+  async executeComplete({ ctx, fields, resume }: ExecuteInput): Promise<string> {
+    const { dagId, runId } = (resume?.kwargs ?? {}) as { dagId: string; runId: string };
+    const run = await ctx.dagRuns.get(dagId, runId);
+    const allowed = fields["allowedStates"] as string[];
+    const failed = fields["failedStates"] as string[];
+    if (allowed.includes(run.state)) {
+      console.log(`DAG "${dagId}" run ${run.run_id} is ${run.state}.`);
+      return run.run_id;
+    }
+    throw new UpdraftError(
+      "TRIGGERED_DAG_RUN_FAILED",
+      `DAG "${dagId}" run ${run.run_id} ended ${run.state}${failed.includes(run.state) ? `, one of failedStates (${failed.join(", ")})` : ""}.`,
+      { details: { dag_id: dagId, run_id: run.run_id, state: run.state } },
+    );
   }
 }

@@ -7,6 +7,7 @@ import { checkStates, isTransientApiError } from "../operators/control-common.js
 import { pick } from "../operators/sql.js";
 import { DAG_RUN_STATES } from "../operators/trigger-dagrun.js";
 import { TaskSkipped } from "../signals.js";
+import { triggers, type TriggerSpec } from "../triggers.js";
 import { BaseSensorOperator, type BaseSensorOptions } from "./base-sensor.js";
 
 /** Task instance states (Airflow's TaskInstanceState; the SDK cannot import model/states.ts). */
@@ -206,6 +207,33 @@ export class ExternalTaskSensor extends BaseSensorOperator {
       failedStates: f["failedStates"] as string[],
       skippedStates: f["skippedStates"] as string[],
     };
+  }
+
+  protected override deferralRefusal(options: BaseSensorOptions): string | null {
+    return given((options as ExternalTaskSensorOptions).externalTaskGroupId)
+      ? "the external task trigger watches tasks or runs, not task groups (externalTaskGroupId)."
+      : null;
+  }
+
+  /** The triggerer polls the same states: failed and skipped states both end its wait. */
+  protected override trigger(input: ExecuteInput): TriggerSpec {
+    const q = this.query(input);
+    const common = {
+      dagId: q.dagId,
+      logicalDates: q.logicalDates.map((d) => d.toISOString()),
+      allowedStates: q.allowedStates,
+      failedStates: [...q.failedStates, ...q.skippedStates],
+      pokeIntervalS: this.pokeIntervalMs / 1000,
+    };
+    return q.taskIds === null
+      ? triggers.dagRunState(common)
+      : triggers.externalTask({ ...common, taskIds: q.taskIds });
+  }
+
+  /** Resumed after the trigger fired: one last poke decides with the same rules (fail, skip or done). */
+  override async executeComplete(input: ExecuteInput): Promise<unknown> {
+    if (await this.poke(input)) return undefined;
+    return super.executeComplete(input);
   }
 
   async poke(input: ExecuteInput): Promise<boolean> {
