@@ -22,6 +22,7 @@ export const BUILTIN_TRIGGERS = {
   sql: "updraft.triggers.SqlTrigger",
   externalTask: "updraft.triggers.ExternalTaskTrigger",
   dagRunState: "updraft.triggers.DagRunStateTrigger",
+  s3Key: "updraft.triggers.S3KeyTrigger",
 } as const;
 
 /** The prefix of a user-written trigger's classpath: `module:<absolute path>#<export>`. */
@@ -101,6 +102,20 @@ export const triggers = {
     pokeIntervalS?: number;
   }): TriggerSpec {
     return { classpath: BUILTIN_TRIGGERS.sql, kwargs: { ...o } };
+  },
+  /**
+   * Fires when every key exists (S3KeySensor's check: wildcards, regular expressions). The
+   * connection is read by the triggerer. Payload `{ status: "success", files }`.
+   */
+  s3Key(o: {
+    awsConnId: string;
+    bucketKey: string | string[];
+    bucketName?: string;
+    wildcardMatch?: boolean;
+    useRegex?: boolean;
+    pokeIntervalS?: number;
+  }): TriggerSpec {
+    return { classpath: BUILTIN_TRIGGERS.s3Key, kwargs: { ...o } };
   },
   /**
    * Fires when the watched task instances (or, without taskIds, DAG runs) of another DAG are all

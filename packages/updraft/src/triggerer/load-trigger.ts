@@ -10,6 +10,7 @@ import { dateTimeTrigger } from "./builtin/date-time.js";
 import { dagRunStateTrigger, externalTaskTrigger } from "./builtin/external-task.js";
 import { fileTrigger } from "./builtin/file.js";
 import { httpTrigger } from "./builtin/http.js";
+import { s3KeyTrigger } from "./builtin/s3-key.js";
 import { sqlTrigger } from "./builtin/sql.js";
 import type { TriggerFn } from "./runtime.js";
 
@@ -20,6 +21,7 @@ const BUILTIN: Record<string, TriggerFn> = {
   [BUILTIN_TRIGGERS.sql]: sqlTrigger,
   [BUILTIN_TRIGGERS.externalTask]: externalTaskTrigger,
   [BUILTIN_TRIGGERS.dagRunState]: dagRunStateTrigger,
+  [BUILTIN_TRIGGERS.s3Key]: s3KeyTrigger,
 };
 
 function isDefinition(v: unknown): v is UserTriggerDefinition {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/index.js";
 import { LocalExecutor, type ExecutorEvent } from "../../src/executors/index.js";
 import { openS3 } from "../../src/hooks/s3.js";
+import { s3KeyTrigger } from "../../src/triggerer/builtin/s3-key.js";
 import type { TaskInstanceKey, TaskWorkload } from "../../src/model/execution-api.js";
 import type { Connection } from "../../src/sdk/context.js";
 import type { S3HookImpl } from "../../src/sdk/storage-hooks.js";
@@ -33,6 +34,7 @@ let api: ExecutionApiHarness;
 let executor: LocalExecutor;
 let s3server: S3rver;
 let s3: S3HookImpl;
+let s3Conn: Connection;
 let gcs: GcsFake;
 const events: ExecutorEvent[] = [];
 
@@ -195,6 +197,7 @@ beforeAll(async () => {
     getUri: () => "aws://",
   };
   s3 = openS3(conn);
+  s3Conn = conn;
   for (const b of ["raw", "landing", "big"]) await s3.createBucket(b);
   database = await openTestPGlite();
   api = await startExecutionApi(database, { home, heartbeatIntervalS: 0.5 });
@@ -259,6 +262,31 @@ describe("S3 operators against s3rver", () => {
     expect(r.ti.state).toBe("success");
     expect(r.log).toContain(`Poking for keys: s3://raw/sales/${DS}/*.csv, s3://raw/late/${DS}/*.json`);
     expect(r.log).toMatch(/Success criteria met after \d+ poke/);
+  });
+
+  it("the S3 key trigger (deferrable S3KeySensor) waits in the triggerer until every key has a match", async () => {
+    const abort = new AbortController();
+    const fired = s3KeyTrigger(
+      {
+        awsConnId: "s3",
+        bucketName: "raw",
+        bucketKey: ["deferred/*.csv"],
+        wildcardMatch: true,
+        pokeIntervalS: 0.05,
+      },
+      {
+        db: database.db,
+        connection: (id) => (id === "s3" ? Promise.resolve(s3Conn) : Promise.reject(new Error(id))),
+        signal: abort.signal,
+        log: () => undefined,
+      },
+    );
+    let settled = false;
+    void fired.finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(settled).toBe(false);
+    await s3.loadString("x", "deferred/one.csv", "raw");
+    await expect(fired).resolves.toEqual({ status: "success", files: ["deferred/one.csv"] });
   });
 
   it("S3KeySensor's checkFn decides on the matches' metadata; softFail skips on timeout", async () => {

@@ -4,6 +4,7 @@ import { withS3 } from "../operators/s3.js";
 import { pick } from "../operators/sql.js";
 import { loadS3Hooks, type S3ObjectInfo } from "../storage-hooks.js";
 import { BaseSensorOperator, type BaseSensorOptions } from "./base-sensor.js";
+import { triggers, type TriggerSpec } from "../triggers.js";
 
 /** Options of {@link S3KeySensor}. */
 export interface S3KeySensorOptions extends BaseSensorOptions {
@@ -43,6 +44,24 @@ export class S3KeySensor extends BaseSensorOperator {
   constructor(options: S3KeySensorOptions) {
     super(options, pick(options, FIELDS), [...FIELDS, "checkFn"]);
     this.checkFn = options.checkFn;
+  }
+
+  protected override deferralRefusal(options: BaseSensorOptions): string | null {
+    return (options as S3KeySensorOptions).checkFn === undefined
+      ? null
+      : "checkFn is a function of the DAG file, which the triggerer does not run.";
+  }
+
+  protected override trigger(input: ExecuteInput): TriggerSpec {
+    const f = input.fields;
+    return triggers.s3Key({
+      awsConnId: typeof f.awsConnId === "string" ? f.awsConnId : "aws_default",
+      bucketKey: (Array.isArray(f.bucketKey) ? f.bucketKey : [f.bucketKey]).map(String),
+      ...(typeof f.bucketName === "string" && f.bucketName !== "" ? { bucketName: f.bucketName } : {}),
+      wildcardMatch: f.wildcardMatch === true,
+      useRegex: f.useRegex === true,
+      pokeIntervalS: this.pokeIntervalMs / 1000,
+    });
   }
 
   async poke(input: ExecuteInput): Promise<boolean> {
