@@ -3,6 +3,7 @@ import { UpdraftError } from "../common/errors.js";
 import type { Connection } from "../sdk/context.js";
 import type { HttpHookImpl, HttpRequestOptions, HttpResponse } from "../sdk/hooks.js";
 import { expectConnType } from "./connection-type.js";
+import { abortableSleep as sleep } from "../common/abortable-sleep.js";
 
 /** Extras that configure the request in Airflow's HttpHook instead of becoming headers. */
 const NOT_HEADERS = new Set([
@@ -69,21 +70,6 @@ function joinUrl(base: string, endpoint: string): string {
   if (/^https?:\/\//.test(endpoint)) return endpoint;
   if (endpoint === "") return base;
   return `${base}/${endpoint.replace(/^\/+/, "")}`;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason as Error);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 export function openHttp(conn: Connection): HttpHookImpl {

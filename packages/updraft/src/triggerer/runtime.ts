@@ -3,6 +3,10 @@
 import type { Cipher, Executor } from "../db/index.js";
 import type { Connection } from "../sdk/context.js";
 import type { TriggerRunContext } from "../sdk/triggers.js";
+import { abortableSleep } from "../common/abortable-sleep.js";
+
+/** Sleeps `ms`, rejecting when `signal` aborts. */
+export const sleep = abortableSleep;
 
 /** What built-in triggers get besides the user-facing context. */
 export interface BuiltinContext extends TriggerRunContext {
@@ -17,22 +21,6 @@ export type TriggerFn = (kwargs: Record<string, unknown>, ctx: BuiltinContext) =
 export interface TriggerEnv {
   db: Executor;
   cipher: Cipher;
-}
-
-/** Sleeps `ms`, rejecting when `signal` aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** A poll interval from kwargs (seconds), with a floor that keeps thousands of triggers cheap. */

@@ -1,21 +1,8 @@
 // Pieces TriggerDagRunOperator and ExternalTaskSensor share.
 import { UpdraftError } from "../../common/errors.js";
+import { abortableSleep } from "../../common/abortable-sleep.js";
 
-/** Waits `ms`, or rejects with the signal's reason when the try is stopped. */
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason as Error);
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
+export { abortableSleep };
 
 /** INVALID_TASK unless every state is one of `known` (a typo would wait forever). */
 export function checkStates(

@@ -10,6 +10,7 @@ import { BaseOperator, type ExecuteInput } from "../base-operator.js";
 import type { TaskOptions } from "../options.js";
 import { TaskFailedNoRetry, TaskRescheduled, TaskSkipped } from "../signals.js";
 import type { TriggerSpec } from "../triggers.js";
+import { abortableSleep as sleep } from "../../common/abortable-sleep.js";
 
 /** Options every sensor takes (Airflow's BaseSensorOperator arguments in camelCase). */
 export interface BaseSensorOptions extends TaskOptions {
@@ -51,21 +52,6 @@ export const SENSOR_OPTION_NAMES = [
 
 const DEFAULT_POKE_MS = 60_000;
 const DEFAULT_TIMEOUT_MS = 7 * 86_400_000;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 /**
  * The base of sensors: subclasses implement `poke`, which returns true (or `{ isDone: true,
