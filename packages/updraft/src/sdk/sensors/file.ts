@@ -132,7 +132,11 @@ export class FileSensor extends BaseSensorOperator {
     const full = await this.fullPath(input);
     console.log(`Poking for file ${full}`);
     const found = await fileFound(full, f.recursive === true);
-    if (found !== null) console.log(`Found ${found}`);
+    // Airflow's FileSensor words, which users grep their logs for.
+    if (found !== null)
+      console.log(
+        found.kind === "file" ? `Found file ${found.path}` : `Found folder ${found.path} with content`,
+      );
     return found !== null;
   }
 
@@ -154,12 +158,16 @@ export class FileSensor extends BaseSensorOperator {
   }
 }
 
-/** True when a file matches `full` (a path or glob), or a matching folder has content. */
-export async function fileFound(full: string, recursive: boolean): Promise<string | null> {
+/** What matches `full` (a path or glob): a file, or a folder with content; null when nothing does yet. */
+export async function fileFound(
+  full: string,
+  recursive: boolean,
+): Promise<{ path: string; kind: "file" | "folder" } | null> {
   for (const path of await globPaths(full, recursive)) {
     const s = await stat(path).catch(() => null);
     if (s === null) continue;
-    if (s.isFile() || (s.isDirectory() && (await readdir(path)).length > 0)) return path;
+    if (s.isFile()) return { path, kind: "file" };
+    if (s.isDirectory() && (await readdir(path)).length > 0) return { path, kind: "folder" };
   }
   return null;
 }

@@ -7,7 +7,7 @@ export const fileTrigger: TriggerFn = async (kwargs, ctx) => {
   const interval = pollMs(kwargs, 5);
   for (;;) {
     const found = await fileFound(pattern, kwargs["recursive"] === true);
-    if (found !== null) return { status: "success", path: found };
+    if (found !== null) return { status: "success", path: found.path };
     await sleep(interval, ctx.signal);
   }
 };
