@@ -92,12 +92,19 @@ await describeWithPostgres("reliability: database connections terminated mid-run
       // The API server and the scheduler each hold pool connections and a LISTEN connection; after
       // the previous round they reconnect (the LISTEN one with backoff), so wait until both are
       // back before the next round: on a loaded CI machine the round could otherwise find none.
+      // Pooled connections also close when idle, so a backend counted a moment ago may be gone
+      // when the terminate runs: a round terminates until two or more went down.
+      let round = 0;
       await eventually(
-        async () => ((await connected()) >= 2 ? true : undefined),
+        async () => {
+          if ((await connected()) < 2) return undefined;
+          round += await terminateAll();
+          return round >= 2 ? true : undefined;
+        },
         20_000,
-        "reconnected components",
+        "reconnected components to terminate",
       );
-      terminated.push(await terminateAll());
+      terminated.push(round);
     }
     for (const n of terminated) expect(n, "backends terminated").toBeGreaterThanOrEqual(2);
 
