@@ -15,6 +15,7 @@ import { LocalExecutor, type ExecutorEvent } from "../../src/executors/index.js"
 import type { TaskInstanceKey, Workload } from "../../src/model/execution-api.js";
 import { PACKAGE_ROOT, cleanupTempDirs, tempDir } from "../helpers.js";
 import { startExecutionApi, type ExecutionApiHarness, type QueueOptions } from "./execution-api-harness.js";
+import { tryHarness } from "./executor-harness.js";
 
 const DAG_FILE = fileURLToPath(new URL("./fixtures/runner_dags.ts", import.meta.url));
 const RUNNER = join(PACKAGE_ROOT, "dist", "runner", "main.js");
@@ -26,11 +27,12 @@ let executor: LocalExecutor;
 let home: string;
 const events: ExecutorEvent[] = [];
 
-const key = (dagId: string, taskId: string, mapIndex = -1): TaskInstanceKey => ({
-  dag_id: dagId,
-  run_id: RUN,
-  task_id: taskId,
-  map_index: mapIndex,
+const { key, readLog, waitFor } = tryHarness({
+  api: () => api,
+  executor: () => executor,
+  events,
+  dagFile: DAG_FILE,
+  runId: RUN,
 });
 
 const sameTry = (w: Workload) => (r: { ti: TaskInstanceKey | null; tryNumber: number | null }) =>
@@ -40,31 +42,6 @@ const sameTry = (w: Workload) => (r: { ti: TaskInstanceKey | null; tryNumber: nu
   r.ti.task_id === w.ti.task_id &&
   r.ti.map_index === w.ti.map_index &&
   r.tryNumber === w.try_number;
-
-const readLog = (w: Workload) => (existsSync(w.log_path) ? readFileSync(w.log_path, "utf8") : "");
-
-function waitFor(w: Workload, timeoutMs = 20_000): Promise<ExecutorEvent> {
-  return new Promise((resolve, reject) => {
-    const match = (e: ExecutorEvent) =>
-      e.kind === w.kind &&
-      e.ti.dag_id === w.ti.dag_id &&
-      e.ti.task_id === w.ti.task_id &&
-      e.ti.map_index === w.ti.map_index &&
-      e.try_number === w.try_number;
-    const found = events.find(match);
-    if (found) return resolve(found);
-    const timer = setTimeout(
-      () => reject(new Error(`no event for ${w.ti.task_id} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const off = executor.onEvent((e) => {
-      if (!match(e)) return;
-      clearTimeout(timer);
-      off();
-      resolve(e);
-    });
-  });
-}
 
 /** Polls `check` until it holds; the processes under test answer in their own time. */
 async function until(

@@ -2,7 +2,7 @@
 // LocalExecutor from dist/runner/main.js against the API server (on PGlite), and talks to real
 // parts — a throwaway PostgreSQL database, an HTTP server on loopback, files in a temp folder,
 // python3. Outcomes are read back from what the server stored. Run `npm run build` first.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -13,11 +13,10 @@ import { SMTPServer } from "smtp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/index.js";
 import { LocalExecutor, type ExecutorEvent } from "../../src/executors/index.js";
-import type { TaskInstanceKey, TaskWorkload, Workload } from "../../src/model/execution-api.js";
-import { API_TOKEN } from "../api/helpers.js";
 import { createThrowawayDatabase, openTestPGlite, type ThrowawayDatabase } from "../db-testing.js";
 import { PACKAGE_ROOT, cleanupTempDirs, tempDir } from "../helpers.js";
 import { startExecutionApi, type ExecutionApiHarness } from "./execution-api-harness.js";
+import { addConnection as addConnectionVia, tryHarness } from "./executor-harness.js";
 
 const DAG_FILE = fileURLToPath(new URL("./fixtures/operators/operator_dags.ts", import.meta.url));
 const RUNNER = join(PACKAGE_ROOT, "dist", "runner", "main.js");
@@ -45,71 +44,14 @@ const hits: {
 let flakyCalls = 0;
 let readyCalls = 0;
 
-const key = (dagId: string, taskId: string): TaskInstanceKey => ({
-  dag_id: dagId,
-  run_id: RUN,
-  task_id: taskId,
-  map_index: -1,
+const { key, start, finish, run, logShows } = tryHarness({
+  api: () => api,
+  executor: () => executor,
+  events,
+  dagFile: DAG_FILE,
+  runId: RUN,
 });
-
-function waitFor(w: Workload, timeoutMs = 30_000): Promise<ExecutorEvent> {
-  return new Promise((resolve, reject) => {
-    const match = (e: ExecutorEvent) =>
-      e.kind === w.kind &&
-      e.ti.dag_id === w.ti.dag_id &&
-      e.ti.task_id === w.ti.task_id &&
-      e.try_number === w.try_number;
-    const found = events.find(match);
-    if (found) return resolve(found);
-    const timer = setTimeout(
-      () => reject(new Error(`no event for ${w.ti.task_id} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const off = executor.onEvent((e) => {
-      if (!match(e)) return;
-      clearTimeout(timer);
-      off();
-      resolve(e);
-    });
-  });
-}
-
-async function start(dagId: string, taskId: string): Promise<TaskWorkload> {
-  const w = await api.queueTry(key(dagId, taskId), DAG_FILE);
-  executor.queueWorkload(w);
-  return w;
-}
-
-async function finish(w: TaskWorkload) {
-  await waitFor(w);
-  const k = { ...w.ti };
-  return {
-    ti: await api.ti(k),
-    log: existsSync(w.log_path) ? readFileSync(w.log_path, "utf8") : "",
-    xcom: () => api.xcom(k),
-  };
-}
-
-const run = async (dagId: string, taskId: string) => finish(await start(dagId, taskId));
-
-/** Waits until `w`'s log contains `text` (the task is running and got that far). */
-async function logShows(w: TaskWorkload, text: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (existsSync(w.log_path) && readFileSync(w.log_path, "utf8").includes(text)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${w.ti.task_id}: the log never showed ${JSON.stringify(text)}`);
-}
-
-async function addConnection(conn: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${api.url}/api/v1/connections`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify(conn),
-  });
-  if (!res.ok) throw new Error(`creating ${String(conn.connection_id)}: ${res.status} ${await res.text()}`);
-}
+const addConnection = (conn: Record<string, unknown>) => addConnectionVia(api, conn);
 
 beforeAll(async () => {
   if (!existsSync(RUNNER))

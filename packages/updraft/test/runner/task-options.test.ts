@@ -12,11 +12,11 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/index.js";
 import { LocalExecutor, type ExecutorEvent } from "../../src/executors/index.js";
-import type { TaskInstanceKey, Workload } from "../../src/model/execution-api.js";
 import { openTestPGlite } from "../db-testing.js";
 import { PACKAGE_ROOT, cleanupTempDirs, tempDir } from "../helpers.js";
 import { API_TOKEN } from "../api/helpers.js";
 import { startExecutionApi, type ExecutionApiHarness } from "./execution-api-harness.js";
+import { addConnection, tryHarness } from "./executor-harness.js";
 
 const DAG_FILE = fileURLToPath(new URL("./fixtures/option_dags.ts", import.meta.url));
 const RUNNER = join(PACKAGE_ROOT, "dist", "runner", "main.js");
@@ -40,48 +40,13 @@ const events: ExecutorEvent[] = [];
 const received: { path: string; authorization: string | undefined; body: unknown }[] = [];
 let hookServer: Server;
 
-const key = (dagId: string, taskId: string, mapIndex = -1): TaskInstanceKey => ({
-  dag_id: dagId,
-  run_id: RUN,
-  task_id: taskId,
-  map_index: mapIndex,
+const { key, run } = tryHarness({
+  api: () => api,
+  executor: () => executor,
+  events,
+  dagFile: DAG_FILE,
+  runId: RUN,
 });
-
-function waitFor(w: Workload, timeoutMs = 20_000): Promise<ExecutorEvent> {
-  return new Promise((resolve, reject) => {
-    const match = (e: ExecutorEvent) =>
-      e.kind === w.kind &&
-      e.ti.dag_id === w.ti.dag_id &&
-      e.ti.task_id === w.ti.task_id &&
-      e.ti.map_index === w.ti.map_index &&
-      e.try_number === w.try_number;
-    const found = events.find(match);
-    if (found) return resolve(found);
-    const timer = setTimeout(
-      () => reject(new Error(`no event for ${w.ti.task_id} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const off = executor.onEvent((e) => {
-      if (!match(e)) return;
-      clearTimeout(timer);
-      off();
-      resolve(e);
-    });
-  });
-}
-
-/** Runs the next try of a task in the executor and reads back what was recorded. */
-async function run(dagId: string, taskId: string, mapIndex = -1) {
-  const k = key(dagId, taskId, mapIndex);
-  const w = await api.queueTry(k, DAG_FILE);
-  executor.queueWorkload(w);
-  await waitFor(w);
-  return {
-    ti: await api.ti(k),
-    history: await api.historyOf(k, w.try_number),
-    log: existsSync(w.log_path) ? readFileSync(w.log_path, "utf8") : "",
-  };
-}
 
 const noteOf = (taskId: string) => {
   const path = join(notes, `${taskId}.txt`);
@@ -121,12 +86,7 @@ beforeAll(async () => {
     { connection_id: "hook_test", conn_type: "http", host: "127.0.0.1", port, login: "bot", password: "pw" },
     { connection_id: "hook_empty", conn_type: "slackwebhook" },
   ]) {
-    const res = await fetch(`${api.url}/api/v1/connections`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify(conn),
-    });
-    if (!res.ok) throw new Error(`creating ${conn.connection_id}: ${res.status} ${await res.text()}`);
+    await addConnection(api, conn);
   }
   for (const dagId of DAGS) await api.triggerRun(dagId, RUN, "2026-02-03T00:00:00Z");
   const quiet = () => undefined;

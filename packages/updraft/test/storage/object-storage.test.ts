@@ -14,13 +14,13 @@ import type { Database } from "../../src/db/index.js";
 import { LocalExecutor, type ExecutorEvent } from "../../src/executors/index.js";
 import { openS3 } from "../../src/hooks/s3.js";
 import { s3KeyTrigger } from "../../src/triggerer/builtin/s3-key.js";
-import type { TaskInstanceKey, TaskWorkload } from "../../src/model/execution-api.js";
 import type { Connection } from "../../src/sdk/context.js";
 import type { S3HookImpl } from "../../src/sdk/storage-hooks.js";
-import { API_TOKEN } from "../api/helpers.js";
+
 import { openTestPGlite } from "../db-testing.js";
 import { PACKAGE_ROOT, cleanupTempDirs, tempDir } from "../helpers.js";
 import { startExecutionApi, type ExecutionApiHarness } from "../runner/execution-api-harness.js";
+import { addConnection as addConnectionVia, tryHarness } from "../runner/executor-harness.js";
 import { startGcsFake, type GcsFake } from "./gcs-fake.js";
 
 const DAG_FILE = fileURLToPath(new URL("./fixtures/storage_dags.ts", import.meta.url));
@@ -38,69 +38,15 @@ let s3Conn: Connection;
 let gcs: GcsFake;
 const events: ExecutorEvent[] = [];
 
-const key = (dagId: string, taskId: string): TaskInstanceKey => ({
-  dag_id: dagId,
-  run_id: RUN,
-  task_id: taskId,
-  map_index: -1,
+const { key, start, finish, run, logShows } = tryHarness({
+  api: () => api,
+  executor: () => executor,
+  events,
+  dagFile: DAG_FILE,
+  runId: RUN,
+  timeoutMs: 120_000,
 });
-
-function waitFor(w: TaskWorkload, timeoutMs = 120_000): Promise<ExecutorEvent> {
-  return new Promise((resolve, reject) => {
-    const match = (e: ExecutorEvent) =>
-      e.kind === w.kind &&
-      e.ti.task_id === w.ti.task_id &&
-      e.ti.dag_id === w.ti.dag_id &&
-      e.try_number === w.try_number;
-    const found = events.find(match);
-    if (found) return resolve(found);
-    const timer = setTimeout(
-      () => reject(new Error(`no event for ${w.ti.task_id} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const off = executor.onEvent((e) => {
-      if (!match(e)) return;
-      clearTimeout(timer);
-      off();
-      resolve(e);
-    });
-  });
-}
-
-async function start(dagId: string, taskId: string): Promise<TaskWorkload> {
-  const w = await api.queueTry(key(dagId, taskId), DAG_FILE);
-  executor.queueWorkload(w);
-  return w;
-}
-
-async function finish(w: TaskWorkload) {
-  await waitFor(w);
-  return {
-    ti: await api.ti({ ...w.ti }),
-    log: existsSync(w.log_path) ? readFileSync(w.log_path, "utf8") : "",
-    xcom: () => api.xcom({ ...w.ti }),
-  };
-}
-
-const run = async (dagId: string, taskId: string) => finish(await start(dagId, taskId));
-
-async function logShows(w: TaskWorkload, text: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (existsSync(w.log_path) && readFileSync(w.log_path, "utf8").includes(text)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${w.ti.task_id}: the log never showed ${JSON.stringify(text)}`);
-}
-
-async function addConnection(conn: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${api.url}/api/v1/connections`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify(conn),
-  });
-  if (!res.ok) throw new Error(`creating ${String(conn.connection_id)}: ${res.status} ${await res.text()}`);
-}
+const addConnection = (conn: Record<string, unknown>) => addConnectionVia(api, conn);
 
 /** Child processes of this test process (the runners the LocalExecutor forked), recursively. */
 function descendants(pid: number): number[] {
