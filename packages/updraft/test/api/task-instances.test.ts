@@ -182,6 +182,23 @@ withTestDatabases("task instance routes", (getDb) => {
       payload: { dag_run_ids: ["nope"] },
     });
     expect(none.json().total_entries).toBe(0);
+    // The total is the same on every page, past the last one too (it is counted apart there).
+    const page = async (page_offset: number) =>
+      (
+        await t.server.app.inject({
+          method: "POST",
+          url: "/api/v1/dags/~/dagRuns/~/taskInstances/list",
+          headers: { authorization: `Bearer ${API_TOKEN}` },
+          payload: { dag_ids: ["ti_dag"], page_limit: 3, page_offset },
+        })
+      ).json();
+    const pages = [await page(0), await page(3), await page(50)];
+    expect(pages.map((p) => [p.task_instances.length, p.total_entries])).toEqual([
+      [3, 4],
+      [1, 4],
+      [0, 4],
+    ]);
+    expect(pages[0].task_instances[0]).not.toHaveProperty("total_entries");
   });
 
   it("sets a note on an unmapped and on a mapped instance", async () => {
