@@ -22,3 +22,8 @@ export function expectConnType(conn: Connection, hook: string, accepted: readonl
     { details: { conn_id: conn.conn_id, conn_type: conn.conn_type, expected: accepted[0] } },
   );
 }
+
+/** A connection field or extra as a string, or undefined when it is missing, empty or not text. */
+export function nonEmptyString(v: unknown): string | undefined {
+  return typeof v === "string" && v !== "" ? v : undefined;
+}

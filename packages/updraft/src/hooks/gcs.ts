@@ -6,15 +6,11 @@ import { Storage, type StorageOptions } from "@google-cloud/storage";
 import { UpdraftError } from "../common/errors.js";
 import type { Connection } from "../sdk/context.js";
 import type { GcsHookImpl } from "../sdk/storage-hooks.js";
-import { expectConnType } from "./connection-type.js";
+import { expectConnType, nonEmptyString as str } from "./connection-type.js";
 
 /** An extra by its name or by Airflow's older prefixed name (`extra__google_cloud_platform__project`). */
 function extra(conn: Connection, name: string): unknown {
   return conn.extra[name] ?? conn.extra[`extra__google_cloud_platform__${name}`];
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === "string" && v !== "" ? v : undefined;
 }
 
 function truthy(v: unknown): boolean {

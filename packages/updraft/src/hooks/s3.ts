@@ -20,7 +20,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { UpdraftError } from "../common/errors.js";
 import type { Connection } from "../sdk/context.js";
 import type { S3HookImpl, S3ListOptions, S3ObjectInfo, S3UploadOptions } from "../sdk/storage-hooks.js";
-import { expectConnType } from "./connection-type.js";
+import { expectConnType, nonEmptyString as str } from "./connection-type.js";
 import { fnmatchToRegExp, literalPrefix } from "./fnmatch.js";
 import { bucketAndKey } from "./s3-url.js";
 
@@ -28,10 +28,6 @@ import { bucketAndKey } from "./s3-url.js";
 const PART_SIZE = 5 * 1024 * 1024;
 const QUEUE_SIZE = 2;
 const DELETE_BATCH = 1000;
-
-function str(v: unknown): string | undefined {
-  return typeof v === "string" && v !== "" ? v : undefined;
-}
 
 /** Airflow's `config_kwargs: { s3: { addressing_style } }`, or the flat `addressing_style` extra. */
 function addressingStyle(extra: Record<string, unknown>): string | undefined {
