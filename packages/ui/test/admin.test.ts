@@ -261,6 +261,21 @@ describe.skipIf(missing !== null)("Admin and Browse pages in Chromium", () => {
     await page.goto(`${ui.url}/browse/tasks?dag_id=data_pipeline_lab`);
     await page.waitForSelector('tr[data-task="notify"][data-state="success"]');
     await shot(page, "58-browse-tasks");
+    // A header sorts by its column; a second click reverses; the order is in the URL.
+    const taskOrder = () =>
+      page.locator("tr[data-task]").evaluateAll((trs) => trs.map((t) => t.getAttribute("data-task") ?? ""));
+    await page.click('th button:has-text("Task")');
+    await page.waitForURL(/order_by=task_id/);
+    await page.waitForSelector('th[aria-sort="ascending"] >> text=Task');
+    const ascending = await taskOrder();
+    expect(ascending).toEqual([...ascending].sort());
+    await page.click('th button:has-text("Task")');
+    await page.waitForURL(/order_by=-task_id/);
+    await page.waitForFunction(
+      (first) => document.querySelector("tr[data-task]")?.getAttribute("data-task") !== first,
+      ascending[0],
+    );
+    expect(await taskOrder()).toEqual([...ascending].reverse());
     await page.goto(`${ui.url}/browse/tasks?dag_id=data_pipeline_lab&task_id=notify`);
     await page.waitForSelector('tr[data-task="notify"][data-state="success"]');
     expect(await page.locator("tr[data-task]").count()).toBe(1);

@@ -3041,6 +3041,7 @@ export interface operations {
                 execution_date_lte?: string;
                 limit?: number;
                 offset?: number;
+                order_by?: "dag_id" | "-dag_id" | "dag_run_id" | "-dag_run_id" | "task_id" | "-task_id" | "map_index" | "-map_index" | "state" | "-state" | "try_number" | "-try_number" | "start_date" | "-start_date" | "end_date" | "-end_date" | "duration" | "-duration" | "pool" | "-pool" | "queue" | "-queue" | "priority_weight" | "-priority_weight" | "logical_date" | "-logical_date" | "execution_date" | "-execution_date";
                 pool?: string | string[];
                 queue?: string | string[];
                 start_date_gte?: string;
@@ -3542,6 +3543,11 @@ export interface operations {
                     execution_date_gte?: string;
                     /** Format: date-time */
                     execution_date_lte?: string;
+                    /**
+                     * @default dag_id
+                     * @enum {string}
+                     */
+                    order_by?: "dag_id" | "-dag_id" | "dag_run_id" | "-dag_run_id" | "task_id" | "-task_id" | "map_index" | "-map_index" | "state" | "-state" | "try_number" | "-try_number" | "start_date" | "-start_date" | "end_date" | "-end_date" | "duration" | "-duration" | "pool" | "-pool" | "queue" | "-queue" | "priority_weight" | "-priority_weight" | "logical_date" | "-logical_date" | "execution_date" | "-execution_date";
                     /** @default 100 */
                     page_limit?: number;
                     /** @default 0 */

@@ -201,6 +201,30 @@ withTestDatabases("task instance routes", (getDb) => {
     expect(pages[0].task_instances[0]).not.toHaveProperty("total_entries");
   });
 
+  it("sorts lists by order_by, with the key breaking ties, and names the allowed values otherwise", async () => {
+    const batch = async (order_by: string) =>
+      t.server.app.inject({
+        method: "POST",
+        url: "/api/v1/dags/~/dagRuns/~/taskInstances/list",
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+        payload: { dag_ids: ["ti_dag"], order_by },
+      });
+    const keys = (body: { task_instances: { task_id: string; map_index: number; state: string }[] }) =>
+      body.task_instances.map((ti) => `${ti.task_id}[${ti.map_index}]:${ti.state}`);
+    const byKey = keys((await batch("dag_id")).json());
+    const byStateDesc = keys((await batch("-state")).json());
+    expect(byStateDesc).toHaveLength(byKey.length);
+    const states = byStateDesc.map((k) => k.split(":")[1] ?? "");
+    expect(states).toEqual([...states].sort().reverse());
+    expect(new Set(byStateDesc)).toEqual(new Set(byKey));
+    const perRun = await get(`${BASE}?order_by=-map_index`);
+    const mapIndexes = perRun.json().task_instances.map((ti: { map_index: number }) => ti.map_index);
+    expect(mapIndexes).toEqual([...mapIndexes].sort((a, b) => b - a));
+    const bad = await batch("password");
+    expect(bad.statusCode).toBe(422);
+    expect(bad.body).toContain("start_date");
+  });
+
   it("sets a note on an unmapped and on a mapped instance", async () => {
     const patch = (url: string, payload: unknown) =>
       t.server.app.inject({

@@ -6,13 +6,14 @@ export function SortHeader(props: {
   column: string;
   orderBy: string;
   onOrderBy: (orderBy: string) => void;
+  className?: string;
   children: ReactNode;
 }) {
   const { column, orderBy } = props;
   const on = orderBy === column || orderBy === `-${column}`;
   const desc = orderBy === `-${column}`;
   return (
-    <th aria-sort={on ? (desc ? "descending" : "ascending") : "none"}>
+    <th aria-sort={on ? (desc ? "descending" : "ascending") : "none"} className={props.className}>
       <button
         type="button"
         className="sort-header"

@@ -1,11 +1,13 @@
 // Task instances across DAGs (POST /dags/~/dagRuns/~/taskInstances/list): filter by DAG, task,
-// state, pool, queue, start date and duration; 100 a page; each links to its task instance page.
+// state, pool, queue, start date and duration; sort by a column; 100 a page; each links to its task
+// instance page.
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import type { operations } from "updraft/client";
 import { StateBadge } from "../../components/state";
 import { DagIdOptions } from "../../components/table/DagIdOptions";
 import { ClearFilters, DateFilter, SelectFilter, TextFilter } from "../../components/table/filters";
 import { Pager } from "../../components/table/Pager";
+import { SortHeader } from "../../components/table/SortHeader";
 import { localToIso, useQueryParams } from "../../components/table/query-params";
 import { onRowKeys } from "../../components/table/row-keys";
 import { api, unwrap } from "../../lib/api";
@@ -13,6 +15,9 @@ import { formatDate } from "../../lib/format";
 import { Link } from "../../lib/router";
 
 const PAGE = 100;
+type TiOrder = NonNullable<
+  operations["get_task_instances_batch"]["requestBody"]["content"]["application/json"]["order_by"]
+>;
 type TiState = NonNullable<
   operations["get_task_instances_batch"]["requestBody"]["content"]["application/json"]["state"]
 >[number];
@@ -49,13 +54,19 @@ export function TasksSection() {
   const from = localToIso(q.get("from"));
   const to = localToIso(q.get("to"));
   const minDuration = Number(q.get("min_duration"));
+  const orderBy = (q.get("order_by") || "dag_id") as TiOrder;
   const offset = Number(q.get("offset")) || 0;
   const tis = useQuery({
-    queryKey: ["browse", "tasks", { dagId, taskId, state, pool, queue, from, to, minDuration, offset }],
+    queryKey: [
+      "browse",
+      "tasks",
+      { dagId, taskId, state, pool, queue, from, to, minDuration, orderBy, offset },
+    ],
     queryFn: () =>
       unwrap(
         api.POST("/api/v1/dags/~/dagRuns/~/taskInstances/list", {
           body: {
+            order_by: orderBy,
             page_limit: PAGE,
             page_offset: offset,
             ...(dagId ? { dag_ids: [dagId] } : {}),
@@ -77,6 +88,16 @@ export function TasksSection() {
   });
   const list = tis.data?.task_instances ?? [];
   const total = tis.data?.total_entries ?? 0;
+  const sort = (column: TiOrder, label: string, className?: string) => (
+    <SortHeader
+      column={column}
+      orderBy={orderBy}
+      onOrderBy={(o) => q.set({ order_by: o })}
+      {...(className ? { className } : {})}
+    >
+      {label}
+    </SortHeader>
+  );
   return (
     <section aria-label="Task instances">
       <div className="filters" role="search">
@@ -98,15 +119,15 @@ export function TasksSection() {
         <table className="table browse-tasks">
           <thead>
             <tr>
-              <th>DAG</th>
-              <th>Task</th>
-              <th>Run</th>
-              <th>State</th>
-              <th className="num">Try</th>
-              <th>Pool</th>
-              <th>Queue</th>
-              <th>Started</th>
-              <th className="num">Duration</th>
+              {sort("dag_id", "DAG")}
+              {sort("task_id", "Task")}
+              {sort("dag_run_id", "Run")}
+              {sort("state", "State")}
+              {sort("try_number", "Try", "num")}
+              {sort("pool", "Pool")}
+              {sort("queue", "Queue")}
+              {sort("start_date", "Started")}
+              {sort("duration", "Duration", "num")}
               <th>Host</th>
             </tr>
           </thead>

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { DAG_RUN_STATES, DagRunType, TASK_INSTANCE_STATES } from "../../model/states.js";
 import { DateTime, Id, Page, Text, collection, orderBy } from "./common.js";
+import { TI_ORDER } from "./list-task-instances.js";
 
 export const DagRunJson = z
   .object({
@@ -118,6 +119,7 @@ export const TisQuery = Page.extend({
   state: oneOrMany(z.enum(TASK_INSTANCE_STATES)).optional(),
   pool: oneOrMany(Id).optional(),
   queue: oneOrMany(Id).optional(),
+  order_by: orderBy(TI_ORDER, "dag_id"),
   ...TiFilters,
 });
 export const TisBatchBody = z
@@ -129,6 +131,7 @@ export const TisBatchBody = z
     state: z.array(z.enum(TASK_INSTANCE_STATES)).optional(),
     pool: z.array(Id).optional(),
     queue: z.array(Id).optional(),
+    order_by: orderBy(TI_ORDER, "dag_id"),
     ...TiFilters,
   })
   .strict();

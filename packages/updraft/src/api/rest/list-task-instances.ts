@@ -3,6 +3,7 @@
 import { sql } from "kysely";
 import type { Executor, TaskInstanceRow } from "../../db/index.js";
 import type { TaskInstanceState } from "../../model/states.js";
+import { sortOf } from "./common.js";
 
 export interface TiListFilters {
   dag_ids?: readonly string[] | undefined;
@@ -19,9 +20,29 @@ export interface TiListFilters {
   start_date_lte?: string | undefined;
   end_date_gte?: string | undefined;
   end_date_lte?: string | undefined;
+  /** One of {@link TI_ORDER}'s names, `-name` for descending; by key when absent. */
+  order_by?: string | undefined;
   limit: number;
   offset: number;
 }
+
+/** The columns a list of task instances sorts by (`order_by`), by their names in the API. */
+export const TI_ORDER = {
+  dag_id: "dag_id",
+  dag_run_id: "run_id",
+  task_id: "task_id",
+  map_index: "map_index",
+  state: "state",
+  try_number: "try_number",
+  start_date: "start_date",
+  end_date: "end_date",
+  duration: "duration",
+  pool: "pool",
+  queue: "queue",
+  priority_weight: "priority_weight",
+  logical_date: "run_logical_date",
+  execution_date: "run_logical_date",
+} as const;
 
 const LISTS = [
   ["dag_ids", "dag_id"],
@@ -60,9 +81,12 @@ export async function listTis(
   // The total comes with the page (a window count over the same rows the sort reads anyway):
   // one scan of the matching instances instead of two. A page past the end has no row to carry
   // it, so only then is it counted on its own.
+  // The key breaks ties, so pages of a sort by state (or any column) neither repeat nor skip rows.
+  const sort = sortOf(TI_ORDER, f.order_by ?? "dag_id");
   const page = await q
     .selectAll()
     .select(sql<string>`count(*) over ()`.as("total_entries"))
+    .orderBy(sort.column, sort.direction)
     .orderBy("dag_id")
     .orderBy("run_id")
     .orderBy("task_id")
