@@ -2190,6 +2190,7 @@ export interface components {
             version: string;
         };
         Worker: {
+            capacity: number;
             concurrency: number;
             hostname: string;
             id: string;
@@ -2218,6 +2219,7 @@ export interface components {
             workers: components["schemas"]["WorkerInput"][];
         };
         WorkerInput: {
+            capacity: number;
             concurrency: number;
             hostname: string;
             id: string;

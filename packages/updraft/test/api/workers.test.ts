@@ -44,6 +44,7 @@ withTestDatabases(
           heartbeat({
             id: "host-a:1:x",
             concurrency: 8,
+            capacity: 6,
             running: [{ dag_id: "d", run_id: "r", task_id: "t", map_index: -1, try_number: 2 }],
             tries_finished: 5,
           }),
@@ -80,11 +81,14 @@ withTestDatabases(
           pid: 100,
           queues: ["default"],
           concurrency: 8,
+          capacity: 6,
           running: [{ dag_id: "d", run_id: "r", task_id: "t", map_index: -1, try_number: 2 }],
           tries_finished: 5,
           version: "0.1.0",
           server_url: null,
         });
+        // A worker that reports no capacity (an older one) can start `concurrency` tries.
+        expect(body.workers[1].capacity).toBe(body.workers[1].concurrency);
         expect(body.workers[0].seconds_since_heartbeat).toBeLessThan(10);
         expect(Date.parse(body.workers[0].last_seen)).not.toBeNaN();
       });

@@ -86,7 +86,13 @@ export function WorkersSection() {
                     </span>
                   ))}
                 </td>
-                <td className="num">{w.concurrency}</td>
+                <td
+                  className="num"
+                  title={`${w.capacity} of ${w.concurrency} can start now (warm runners within the pool)`}
+                >
+                  {w.concurrency}
+                  {w.capacity < w.concurrency && <div className="muted small">{w.capacity} ready</div>}
+                </td>
                 <td
                   className="num"
                   title={w.running

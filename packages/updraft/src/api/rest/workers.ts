@@ -29,6 +29,8 @@ const Worker = z
     pid: z.number().int(),
     queues: z.array(z.string()),
     concurrency: z.number().int(),
+    /** Tries it can start at once now: its warm runner pool, at most `concurrency`. */
+    capacity: z.number().int(),
     /** The tries it runs now. */
     running: z.array(WorkerTry),
     tries_finished: z.number().int(),
@@ -74,6 +76,7 @@ export function workerJson(w: WorkerRecord): WorkerJson {
     pid: w.pid,
     queues: w.queues,
     concurrency: w.concurrency,
+    capacity: w.capacity ?? w.concurrency,
     running: w.running.map((t) => ({
       dag_id: t.dag_id,
       run_id: t.run_id,
