@@ -142,7 +142,11 @@ export async function main(argv) {
       const cpu0 = cpuSnapshot(pgPids);
       const requests0 = gridRequests;
       const frames = await page.evaluate(scrollToBottom);
-      const cpuUsed = cpuBetween(cpu0, cpuSnapshot(pgPids));
+      // Backends the pool opened during the pass count too (from their start).
+      const pgPidsAfter = (
+        await sql`select pid from pg_stat_activity where datname = current_database()`.execute(db)
+      ).rows.map((r) => r.pid);
+      const cpuUsed = cpuBetween(cpu0, cpuSnapshot([...new Set([...pgPids, ...pgPidsAfter])]));
       const cpu = tracer === null ? null : await tracer.report(frames, 100);
       if (cpu) cpuLongest.push(Math.max(...cpu));
       passes.push(frames);
