@@ -22,6 +22,7 @@ import { chromium } from "playwright-core";
 import { bigDag, seed } from "./api.mjs";
 import { throwawayPostgres } from "./lib/peers.mjs";
 import { startGridTrace } from "./lib/grid-trace.mjs";
+import { cpuBetween, cpuSnapshot } from "./lib/proc-cpu.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, "..", "packages", "updraft", "dist");
@@ -120,6 +121,11 @@ export async function main(argv) {
     // from the top (the machine is noisy: one pass's longest frame says little on its own).
     const passes = [];
     const cpuLongest = [];
+    // Grid pages requested during a pass: each costs the server, PostgreSQL and the renderer CPU.
+    let gridRequests = 0;
+    page.on("request", (r) => {
+      if (r.url().includes("/api/v1/ui/grid/")) gridRequests++;
+    });
     for (let pass = 0; pass < scrolls; pass++) {
       if (pass > 0) {
         await page.evaluate(() => {
@@ -130,12 +136,25 @@ export async function main(argv) {
         await page.waitForSelector(".grid-cell[data-state=success]");
       }
       const tracer = values.trace ? await startGridTrace(page) : null;
+      const pgPids = (
+        await sql`select pid from pg_stat_activity where datname = current_database()`.execute(db)
+      ).rows.map((r) => r.pid);
+      const cpu0 = cpuSnapshot(pgPids);
+      const requests0 = gridRequests;
       const frames = await page.evaluate(scrollToBottom);
+      // Backends the pool opened during the pass count too (from their start).
+      const pgPidsAfter = (
+        await sql`select pid from pg_stat_activity where datname = current_database()`.execute(db)
+      ).rows.map((r) => r.pid);
+      const cpuUsed = cpuBetween(cpu0, cpuSnapshot([...new Set([...pgPids, ...pgPidsAfter])]));
       const cpu = tracer === null ? null : await tracer.report(frames, 100);
       if (cpu) cpuLongest.push(Math.max(...cpu));
       passes.push(frames);
       console.log(
         `Grid scroll pass ${pass + 1} (load average ${loadavg()[0].toFixed(1)}): ${frameSummary(frames)}`,
+      );
+      console.log(
+        `  CPU during the pass (${Math.round(frames.reduce((t, f) => t + f, 0) / 100) / 10} s): ${cpuUsed}; ${gridRequests - requests0} grid pages requested`,
       );
     }
     const longests = passes.map((f) => Math.max(...f)).sort((a, b) => a - b);

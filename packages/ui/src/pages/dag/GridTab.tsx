@@ -14,6 +14,7 @@ import { navigate, useLocation } from "../../lib/router";
 import { gridColumns, type GridColumn } from "./grid-columns";
 import { COL_W, GridRow, LABEL_W, ROW_H } from "./GridRow";
 import { taskOrder, useGridFirstPage, useGridPages } from "./grid-data";
+import { useFlying } from "./grid-flying";
 import { RunPanel, TaskInstancePanel } from "./TaskInstancePanel";
 
 const HEAD_H = 150;
@@ -78,10 +79,12 @@ export function GridTab({ dagId }: { dagId: string }) {
     useFlushSync: false,
   });
   const virtualRows = rows.getVirtualItems();
+  const flying = useFlying(virtualRows[0]?.index ?? 0);
   const grid = useGridPages(
     dagId,
     first,
     virtualRows.map((r) => r.index),
+    flying,
   );
   const virtualCols = cols.getVirtualItems();
   const colFirst = virtualCols[0]?.index ?? 0;

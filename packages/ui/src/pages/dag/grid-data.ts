@@ -47,10 +47,12 @@ export function taskOrder(tasks: readonly Record<string, unknown>[]): string[] {
 const unfinished = (runs: readonly GridRun[]) =>
   runs.some((r) => r.state === "running" || r.state === "queued");
 
-function fetchPage(dagId: string, page: number) {
+// The signal lets a page whose rows left the screen before it arrived be dropped unread.
+function fetchPage(dagId: string, page: number, signal?: AbortSignal) {
   return unwrap(
     api.GET("/api/v1/ui/grid/{dag_id}", {
       params: { path: { dag_id: dagId }, query: { limit: RUNS_PER_PAGE, offset: page * RUNS_PER_PAGE } },
+      ...(signal === undefined ? {} : { signal }),
     }),
   );
 }
@@ -110,11 +112,15 @@ export function useGridFirstPage(dagId: string) {
   });
 }
 
-/** The runs of the pages that cover the `visible` row indexes. */
+/**
+ * The runs of the pages that cover the `visible` row indexes. While `flying` (grid-flying.ts), pages
+ * not fetched yet wait: their rows stay veiled until the screen slows down.
+ */
 export function useGridPages(
   dagId: string,
   first: ReturnType<typeof useGridFirstPage>,
   visible: readonly number[],
+  flying: boolean,
 ): GridPages {
   // The pages on screen, and the next one above or below when the screen is within a few dozen
   // rows of it, so that scrolling on rarely meets rows still loading.
@@ -127,7 +133,8 @@ export function useGridPages(
   const others = useQueries({
     queries: wanted.map((page) => ({
       queryKey: ["dag", dagId, "grid", page],
-      queryFn: () => fetchPage(dagId, page),
+      queryFn: ({ signal }: { signal: AbortSignal }) => fetchPage(dagId, page, signal),
+      enabled: !flying,
       // Pages scrolled past leave the cache soon: 10,000 runs are a million cells, and a heap that
       // holds them all makes the browser's garbage collections long enough to drop frames.
       gcTime: PAGE_GC_MS,

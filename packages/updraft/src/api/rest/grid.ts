@@ -163,7 +163,13 @@ export function gridRoutes(database: Database) {
     const schema = { params: DagPath, querystring: Page, response: { 200: GridData } };
     app.get(
       "/ui/grid/:dag_id",
-      route("get_grid_data", "A page of a DAG's runs with one cell per task", ["UI"], schema),
+      {
+        ...route("get_grid_data", "A page of a DAG's runs with one cell per task", ["UI"], schema),
+        // Written as is, not encoded through the zod schema first: the handler's return type is the
+        // schema's (the type provider checks it), and encoding a page's 5,000 cells took 40–70 ms
+        // of the server's CPU a page against 7 ms for JSON.stringify, while the browser scrolled.
+        serializerCompiler: () => (data) => JSON.stringify(data),
+      },
       async (request) => {
         const { dag_id } = request.params;
         const { limit, offset } = request.query;
