@@ -8,7 +8,10 @@
 //   - a 50 MB task log: navigation to the task instance page until its first log lines show
 //                                                                       (goal ≤ 1,000 ms)
 // Needs `npm run build` (the UI in packages/updraft/ui-dist) and /usr/bin/chromium.
-// Usage: npm run bench -- ui [--runs N] [--scrolls N] [--trace]
+// Usage: npm run bench -- ui [--runs N] [--scrolls N] [--trace] [--ab DIR]
+//   --ab DIR serves a second build of the UI (a copy of packages/updraft/ui-dist, e.g. main's) from a
+//   second API server on the same database; the scroll passes alternate between the two (A: this
+//   tree's UI, B: DIR's), so that a change is compared under the same load, pass for pass.
 //   --trace records a Chromium trace of the Grid's scroll and prints, for each frame over 100 ms,
 //   where its time went (script, GC, style, layout, paint) — see grid-trace.mjs.
 /* global document, requestAnimationFrame -- in page.evaluate, which runs in the browser */
@@ -43,6 +46,7 @@ export async function main(argv) {
       runs: { type: "string", default: "10000" },
       scrolls: { type: "string", default: "1" },
       trace: { type: "boolean", default: false },
+      ab: { type: "string" },
     },
   });
   const runs = Number(values.runs);
@@ -63,6 +67,7 @@ export async function main(argv) {
   });
   const database = await openDatabase(config);
   let server = null;
+  let serverB = null;
   let browser = null;
   try {
     await migrate(database);
@@ -89,6 +94,17 @@ export async function main(argv) {
       secretKey: randomBytes(32).toString("base64url"),
     });
     const base = await server.listen(0, "127.0.0.1");
+    let baseB = null;
+    if (values.ab !== undefined) {
+      serverB = createApiServer({
+        database,
+        config,
+        events: null,
+        secretKey: randomBytes(32).toString("base64url"),
+        uiDir: values.ab,
+      });
+      baseB = await serverB.listen(0, "127.0.0.1");
+    }
 
     browser = await chromium.launch({
       executablePath: process.env["UPDRAFT_CHROMIUM"] ?? "/usr/bin/chromium",
@@ -120,8 +136,22 @@ export async function main(argv) {
     // from the top (the machine is noisy: one pass's longest frame says little on its own).
     const passes = [];
     const cpuLongest = [];
+    const byVariant = { A: [], B: [] };
+    if (baseB !== null) {
+      await page.goto(`${baseB}/login`);
+      await page.fill("input[name=username]", "bench");
+      await page.fill("input[name=password]", PASSWORD);
+      await page.click("button[type=submit]");
+      await page.waitForSelector("table.dags tr[data-dag-id]");
+    }
     for (let pass = 0; pass < scrolls; pass++) {
-      if (pass > 0) {
+      const variant = baseB !== null && pass % 2 === 1 ? "B" : "A";
+      if (baseB !== null) {
+        // Each pass on its own server's page (A: this tree's UI, B: --ab's), from the top.
+        await page.goto(`${variant === "B" ? baseB : base}/dags/${BIG_DAG}/grid`);
+        await page.waitForSelector(".grid-cell[data-state=success]");
+        await page.waitForTimeout(2_000);
+      } else if (pass > 0) {
         await page.evaluate(() => {
           document.querySelector(".grid-scroll").scrollTop = 0;
         });
@@ -134,8 +164,9 @@ export async function main(argv) {
       const cpu = tracer === null ? null : await tracer.report(frames, 100);
       if (cpu) cpuLongest.push(Math.max(...cpu));
       passes.push(frames);
+      byVariant[variant].push(frames);
       console.log(
-        `Grid scroll pass ${pass + 1} (load average ${loadavg()[0].toFixed(1)}): ${frameSummary(frames)}`,
+        `Grid scroll pass ${pass + 1}${baseB === null ? "" : ` [${variant}]`} (load average ${loadavg()[0].toFixed(1)}): ${frameSummary(frames)}`,
       );
     }
     const longests = passes.map((f) => Math.max(...f)).sort((a, b) => a - b);
@@ -144,6 +175,10 @@ export async function main(argv) {
       console.log(
         `Grid scroll, ${scrolls} passes: longest frame median ${Math.round(longests[Math.floor(longests.length / 2)])} ms, worst ${Math.round(worst)} ms; all frames: ${frameSummary(passes.flat())}`,
       );
+    }
+    if (baseB !== null) {
+      for (const [v, f] of Object.entries(byVariant))
+        if (f.length > 0) console.log(`Grid scroll [${v}], ${f.length} passes: ${frameSummary(f.flat())}`);
     }
     if (cpuLongest.length > 0) {
       cpuLongest.sort((a, b) => a - b);
@@ -183,6 +218,7 @@ export async function main(argv) {
   } finally {
     await browser?.close();
     await server?.close();
+    await serverB?.close();
     await database.close();
     await pgdb.drop();
     rmSync(home, { recursive: true, force: true });
