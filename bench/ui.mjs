@@ -11,7 +11,9 @@
 // Usage: npm run bench -- ui [--runs N] [--scrolls N] [--trace] [--ab DIR]
 //   --ab DIR serves a second build of the UI (a copy of packages/updraft/ui-dist, e.g. main's) from a
 //   second API server on the same database; the scroll passes alternate between the two (A: this
-//   tree's UI, B: DIR's), so that a change is compared under the same load, pass for pass.
+//   tree's UI, B: DIR's; A B B A …), so that a change is compared under the same load, pass for
+//   pass, and a summary per variant follows. Make DIR with `npm run build` on the base commit and
+//   `cp -r packages/updraft/ui-dist DIR`.
 //   --trace records a Chromium trace of the Grid's scroll and prints, for each frame over 100 ms,
 //   where its time went (script, GC, style, layout, paint) — see grid-trace.mjs.
 /* global document, requestAnimationFrame -- in page.evaluate, which runs in the browser */
@@ -145,7 +147,9 @@ export async function main(argv) {
       await page.waitForSelector("table.dags tr[data-dag-id]");
     }
     for (let pass = 0; pass < scrolls; pass++) {
-      const variant = baseB !== null && pass % 2 === 1 ? "B" : "A";
+      // A B B A A B B A…: each variant as often first after the other (the pass after another
+      // meets PostgreSQL's and the server's caches warmed by it).
+      const variant = baseB !== null && (pass % 4 === 1 || pass % 4 === 2) ? "B" : "A";
       if (baseB !== null) {
         // Each pass on its own server's page (A: this tree's UI, B: --ab's), from the top.
         await page.goto(`${variant === "B" ? baseB : base}/dags/${BIG_DAG}/grid`);

@@ -97,49 +97,31 @@ export const GridRow = memo(function GridRow(props: GridRowProps) {
   );
 });
 
-/**
- * What a row's cell elements show, cell i in slot i of each array, compared with what they are to
- * show so that unchanged attributes are not set. Parallel arrays of values the page data already
- * holds (its state and run strings, its cell objects), one record per row: a scroll frame writes
- * ~1,300 cells, and an object per cell (and a WeakMap entry per cell) a frame was garbage that
- * survived a frame, the kind the browser's young-generation collections must copy (bench: ui).
- */
-interface Written {
-  state: string[];
-  run: string[];
-  /** The task's or group's column id ("" for none), and whether it is a group. */
-  column: string[];
-  group: boolean[];
-  /** The cell data the title was made from: a title is rebuilt only when it changes. */
-  source: (GridCell | GridGroupCell | null | undefined)[];
-  id: string[];
-  selected: boolean[];
+/** What one cell element shows; compared with what it showed, so unchanged attributes are not set. */
+interface CellLook {
+  className: string;
+  state: string;
+  run: string;
+  task: string;
+  group: string;
+  title: string;
+  id: string;
+  selected: boolean;
 }
 
-const rows = new WeakMap<Element, Written>();
+const EMPTY: CellLook = {
+  className: "grid-cell",
+  state: "",
+  run: "",
+  task: "",
+  group: "",
+  title: "",
+  id: "",
+  selected: false,
+};
 
-function writtenOf(el: Element): Written {
-  let w = rows.get(el);
-  if (w === undefined) {
-    w = { state: [], run: [], column: [], group: [], source: [], id: [], selected: [] };
-    rows.set(el, w);
-  }
-  return w;
-}
-
-function addCell(el: HTMLDivElement, w: Written): void {
-  const cell = document.createElement("div");
-  cell.className = "grid-cell";
-  el.append(cell);
-  w.state.push("");
-  w.run.push("");
-  w.column.push("");
-  w.group.push(false);
-  // null: no title yet (undefined is a column's "no task instance").
-  w.source.push(null);
-  w.id.push("");
-  w.selected.push(false);
-}
+/** The looks last written to each cell element (an expando would be untyped). */
+const written = new WeakMap<Element, CellLook>();
 
 function patchCells(
   el: HTMLDivElement,
@@ -152,91 +134,88 @@ function patchCells(
   activeCol: number,
   selectedTask: string | null,
 ): void {
-  const w = writtenOf(el);
   // A row that has shown no run yet (a parked slot) gets its cells when it first does.
   const want =
     el.children.length === 0 && (run === undefined || page === undefined) ? 0 : colLast - colFirst + 1;
-  while (el.children.length > want) {
-    el.lastElementChild?.remove();
-    for (const a of Object.values(w) as unknown[][]) a.pop();
+  while (el.children.length > want) el.lastElementChild?.remove();
+  while (el.children.length < want) {
+    const cell = document.createElement("div");
+    cell.className = "grid-cell";
+    written.set(cell, EMPTY);
+    el.append(cell);
   }
-  while (el.children.length < want) addCell(el, w);
   const children = el.children;
   // A run still loading (a fast scroll outruns its page): its cells are covered (GridRow's veil),
   // not removed or restyled, so that when the page comes the cells whose state is unchanged need no
   // style. They lose their run meanwhile.
   if (run === undefined || page === undefined) {
-    for (let i = 0; i < children.length; i++) {
-      if (w.run[i] === "") continue;
-      children[i]?.removeAttribute("data-run");
-      w.run[i] = "";
+    for (const cell of children) {
+      const was = written.get(cell) ?? EMPTY;
+      if (was.run === "") continue;
+      cell.removeAttribute("data-run");
+      written.set(cell, { ...was, run: "" });
     }
     return;
   }
-  const runId = run.dag_run_id;
   for (let i = 0; i < want; i++) {
     const c = colFirst + i;
     const cell = children[i];
     if (cell === undefined) break;
-    const column = columns[c];
-    // A placeholder (no such column) keeps the cells contiguous: empty, no role.
-    const isGroup = column?.kind === "group";
-    const columnId = column?.id ?? "";
-    const source =
-      column === undefined
-        ? null
-        : isGroup
-          ? groupCellOf(page, runId, columnId)
-          : cellOf(page, runId, columnId);
-    const state = column === undefined ? "" : (source?.state ?? "none");
-    const id = c === activeCol && column !== undefined ? `gc-${index}-${c}` : "";
-    const selected = !isGroup && column !== undefined && columnId === selectedTask;
-    const columnChanged = columnId !== w.column[i] || isGroup !== w.group[i];
-    if (isGroup !== w.group[i]) {
-      cell.className = isGroup ? "grid-cell grid-group-cell" : "grid-cell";
-      w.group[i] = isGroup;
-    }
-    if (state !== w.state[i]) {
-      setOrRemove(cell, "data-state", state);
-      if (state === "") cell.removeAttribute("role");
-      else if (w.state[i] === "") cell.setAttribute("role", "gridcell");
-      w.state[i] = state;
-    }
-    const cellRun = column === undefined ? "" : runId;
-    if (cellRun !== w.run[i]) {
-      setOrRemove(cell, "data-run", cellRun);
-      w.run[i] = cellRun;
-    }
-    if (columnChanged) {
-      setOrRemove(cell, isGroup ? "data-group" : "data-task", columnId);
-      cell.removeAttribute(isGroup ? "data-task" : "data-group");
-      w.column[i] = columnId;
-    }
-    // The title (the cell's accessible name) is rebuilt only for other data or another column.
-    if (columnChanged || source !== w.source[i]) {
-      const title =
-        column === undefined
-          ? ""
-          : isGroup
-            ? groupTitle(columnId, source as GridGroupCell | undefined)
-            : cellTitle(columnId, source as GridCell | undefined);
-      setOrRemove(cell, "title", title);
-      w.source[i] = source;
-    }
-    if (id !== w.id[i]) {
-      setOrRemove(cell, "id", id);
-      w.id[i] = id;
-    }
-    if (selected !== w.selected[i]) {
-      setOrRemove(cell, "aria-selected", selected ? "true" : "");
-      w.selected[i] = selected;
-    }
+    const look = cellLook(run, page, columns[c], c === activeCol ? `gc-${index}-${c}` : "", selectedTask);
+    const was = written.get(cell) ?? EMPTY;
+    if (look.className !== was.className) cell.className = look.className;
+    if (look.state !== was.state) setOrRemove(cell, "data-state", look.state);
+    if (look.run !== was.run) setOrRemove(cell, "data-run", look.run);
+    if (look.task !== was.task) setOrRemove(cell, "data-task", look.task);
+    if (look.group !== was.group) setOrRemove(cell, "data-group", look.group);
+    if (look.title !== was.title) setOrRemove(cell, "title", look.title);
+    if (look.id !== was.id) setOrRemove(cell, "id", look.id);
+    if (look.selected !== was.selected) setOrRemove(cell, "aria-selected", look.selected ? "true" : "");
+    if (look.state !== "" && was.state === "") cell.setAttribute("role", "gridcell");
+    if (look.state === "" && was.state !== "") cell.removeAttribute("role");
+    written.set(cell, look);
   }
 }
 
 function setOrRemove(el: Element, name: string, value: string): void {
   if (value === "") el.removeAttribute(name);
   else el.setAttribute(name, value);
+}
+
+function cellLook(
+  run: GridRun,
+  page: GridData,
+  column: GridColumn | undefined,
+  id: string,
+  selectedTask: string | null,
+): CellLook {
+  // A placeholder keeps the cells contiguous.
+  if (column === undefined) return EMPTY;
+  if (column.kind === "group") {
+    const g = groupCellOf(page, run.dag_run_id, column.id);
+    return {
+      className: "grid-cell grid-group-cell",
+      state: g?.state ?? "none",
+      run: run.dag_run_id,
+      task: "",
+      group: column.id,
+      title: groupTitle(column.id, g),
+      id,
+      selected: false,
+    };
+  }
+  const cell = cellOf(page, run.dag_run_id, column.id);
+  const selected = column.id === selectedTask;
+  return {
+    className: "grid-cell",
+    state: cell?.state ?? "none",
+    run: run.dag_run_id,
+    task: column.id,
+    group: "",
+    title: cellTitle(column.id, cell),
+    id,
+    selected,
+  };
 }
 
 /** The visible mapped tasks' counts: [column, count]. */
