@@ -8,7 +8,12 @@
 //   - a 50 MB task log: navigation to the task instance page until its first log lines show
 //                                                                       (goal ≤ 1,000 ms)
 // Needs `npm run build` (the UI in packages/updraft/ui-dist) and /usr/bin/chromium.
-// Usage: npm run bench -- ui [--runs N] [--scrolls N] [--trace]
+// Usage: npm run bench -- ui [--runs N] [--scrolls N] [--trace] [--ab DIR]
+//   --ab DIR serves a second build of the UI (a copy of packages/updraft/ui-dist, e.g. main's) from a
+//   second API server on the same database; the scroll passes alternate between the two (A: this
+//   tree's UI, B: DIR's; A B B A …), so that a change is compared under the same load, pass for
+//   pass, and a summary per variant follows. Make DIR with `npm run build` on the base commit and
+//   `cp -r packages/updraft/ui-dist DIR`.
 //   --trace records a Chromium trace of the Grid's scroll and prints, for each frame over 100 ms,
 //   where its time went (script, GC, style, layout, paint) — see grid-trace.mjs.
 /* global document, requestAnimationFrame -- in page.evaluate, which runs in the browser */
@@ -44,6 +49,7 @@ export async function main(argv) {
       runs: { type: "string", default: "10000" },
       scrolls: { type: "string", default: "1" },
       trace: { type: "boolean", default: false },
+      ab: { type: "string" },
     },
   });
   const runs = Number(values.runs);
@@ -64,6 +70,7 @@ export async function main(argv) {
   });
   const database = await openDatabase(config);
   let server = null;
+  let serverB = null;
   let browser = null;
   try {
     await migrate(database);
@@ -90,6 +97,17 @@ export async function main(argv) {
       secretKey: randomBytes(32).toString("base64url"),
     });
     const base = await server.listen(0, "127.0.0.1");
+    let baseB = null;
+    if (values.ab !== undefined) {
+      serverB = createApiServer({
+        database,
+        config,
+        events: null,
+        secretKey: randomBytes(32).toString("base64url"),
+        uiDir: values.ab,
+      });
+      baseB = await serverB.listen(0, "127.0.0.1");
+    }
 
     browser = await chromium.launch({
       executablePath: process.env["UPDRAFT_CHROMIUM"] ?? "/usr/bin/chromium",
@@ -126,8 +144,24 @@ export async function main(argv) {
     page.on("request", (r) => {
       if (r.url().includes("/api/v1/ui/grid/")) gridRequests++;
     });
+    const byVariant = { A: [], B: [] };
+    if (baseB !== null) {
+      await page.goto(`${baseB}/login`);
+      await page.fill("input[name=username]", "bench");
+      await page.fill("input[name=password]", PASSWORD);
+      await page.click("button[type=submit]");
+      await page.waitForSelector("table.dags tr[data-dag-id]");
+    }
     for (let pass = 0; pass < scrolls; pass++) {
-      if (pass > 0) {
+      // A B B A A B B A…: each variant as often first after the other (the pass after another
+      // meets PostgreSQL's and the server's caches warmed by it).
+      const variant = baseB !== null && (pass % 4 === 1 || pass % 4 === 2) ? "B" : "A";
+      if (baseB !== null) {
+        // Each pass on its own server's page (A: this tree's UI, B: --ab's), from the top.
+        await page.goto(`${variant === "B" ? baseB : base}/dags/${BIG_DAG}/grid`);
+        await page.waitForSelector(".grid-cell[data-state=success]");
+        await page.waitForTimeout(2_000);
+      } else if (pass > 0) {
         await page.evaluate(() => {
           document.querySelector(".grid-scroll").scrollTop = 0;
         });
@@ -150,8 +184,9 @@ export async function main(argv) {
       const cpu = tracer === null ? null : await tracer.report(frames, 100);
       if (cpu) cpuLongest.push(Math.max(...cpu));
       passes.push(frames);
+      byVariant[variant].push(frames);
       console.log(
-        `Grid scroll pass ${pass + 1} (load average ${loadavg()[0].toFixed(1)}): ${frameSummary(frames)}`,
+        `Grid scroll pass ${pass + 1}${baseB === null ? "" : ` [${variant}]`} (load average ${loadavg()[0].toFixed(1)}): ${frameSummary(frames)}`,
       );
       console.log(
         `  CPU during the pass (${Math.round(frames.reduce((t, f) => t + f, 0) / 100) / 10} s): ${cpuUsed}; ${gridRequests - requests0} grid pages requested`,
@@ -163,6 +198,10 @@ export async function main(argv) {
       console.log(
         `Grid scroll, ${scrolls} passes: longest frame median ${Math.round(longests[Math.floor(longests.length / 2)])} ms, worst ${Math.round(worst)} ms; all frames: ${frameSummary(passes.flat())}`,
       );
+    }
+    if (baseB !== null) {
+      for (const [v, f] of Object.entries(byVariant))
+        if (f.length > 0) console.log(`Grid scroll [${v}], ${f.length} passes: ${frameSummary(f.flat())}`);
     }
     if (cpuLongest.length > 0) {
       cpuLongest.sort((a, b) => a - b);
@@ -202,6 +241,7 @@ export async function main(argv) {
   } finally {
     await browser?.close();
     await server?.close();
+    await serverB?.close();
     await database.close();
     await pgdb.drop();
     rmSync(home, { recursive: true, force: true });
