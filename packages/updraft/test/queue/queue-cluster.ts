@@ -110,6 +110,17 @@ export default dag({ dagId: "nostart", schedule: null, startDate: "2026-01-01" }
   })();
 });
 `,
+  "deferred_on_queue.ts": `
+import { appendFileSync } from "node:fs";
+import { TimeDeltaSensor, dag, task } from "updraft";
+export default dag({ dagId: "deferred_on_queue", schedule: null, startDate: "2026-01-01" }, () => {
+  const wait = new TimeDeltaSensor({ taskId: "wait", delta: "3s", deferrable: true });
+  const after = task({ taskId: "after" }, () => {
+    appendFileSync(${JSON.stringify(marker)}, "after " + process.env.WORKER_TAG + "\\n");
+  })();
+  wait.before(after);
+});
+`,
   "lonely.ts": `
 import { dag, task } from "updraft";
 export default dag({ dagId: "lonely", schedule: null, startDate: "2026-01-01" }, () => {

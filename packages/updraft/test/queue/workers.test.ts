@@ -4,7 +4,7 @@
 import { copyFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { EXAMPLES, eventually } from "../e2e/helpers.js";
-import { describeWithPostgres, type Cluster } from "../reliability/harness.js";
+import { Daemon, describeWithPostgres, type Cluster } from "../reliability/harness.js";
 import { Redis } from "ioredis";
 import { listWorkers } from "../../src/queue/index.js";
 import { describeWithRedis, TEST_REDIS_URL } from "../redis-testing.js";
@@ -59,6 +59,29 @@ await describeWithPostgres("QueueExecutor with worker processes", () => {
         ["validate", "success", 1],
       ]);
     }, 60_000);
+
+    test("a deferrable sensor on the QueueExecutor: it defers (its worker slot freed), a triggerer fires it, it resumes on a worker as the same try", async () => {
+      const triggerer = new Daemon(["triggerer"], cluster.env);
+      cluster.daemons.push(triggerer);
+      await triggerer.waitFor(/Triggerer started/, 30_000);
+      cluster.trigger("deferred_on_queue", "d1");
+      await eventually(
+        async () =>
+          (await cluster.tis("deferred_on_queue", "d1")).find((t) => t.task_id === "wait")?.state ===
+          "deferred"
+            ? true
+            : undefined,
+        30_000,
+        `the sensor to defer\n${cluster.logs()}`,
+      );
+      await runSucceeds(cluster, "deferred_on_queue", "d1");
+      const tis = await cluster.tis("deferred_on_queue", "d1");
+      expect(tis.map((t) => [t.task_id, t.state, t.try_number])).toEqual([
+        ["after", "success", 1],
+        ["wait", "success", 1],
+      ]);
+      expect(markerLines(marker, "after ")).toEqual(["after w-default"]);
+    }, 90_000);
 
     test("a task on a queue no worker serves waits, and the API says why", async () => {
       cluster.cli([
