@@ -16,6 +16,8 @@ interface Queued {
   asset_id: number;
   uri: string;
   created_at: Date;
+  /** created_at as PostgreSQL prints it: full microseconds, which a JS Date would cut to ms. */
+  created_text: string;
 }
 
 /** Creates the asset-triggered runs of up to `limit` DAGs whose condition holds; returns them. */
@@ -45,20 +47,27 @@ export async function createAssetTriggeredRuns(ctx: SchedulerContext, limit = 50
         continue;
       }
       const queued = await sql<Queued>`
-        select q.asset_id, a.uri, q.created_at from asset_dag_run_queue q join asset a on a.id = q.asset_id
+        select q.asset_id, a.uri, q.created_at, q.created_at::text as created_text
+        from asset_dag_run_queue q join asset a on a.id = q.asset_id
         where q.target_dag_id = ${d.dag_id}`.execute(trx);
       const uris = new Set(queued.rows.map((q) => q.uri));
       if (!evaluateAssetCondition(condition, uris)) continue;
-      const logical = new Date(Math.max(...queued.rows.map((q) => q.created_at.getTime())));
+      const latest = queued.rows.reduce((a, b) => (b.created_at.getTime() > a.created_at.getTime() ? b : a));
+      const logical = latest.created_at;
       const named = conditionUris(condition);
       const prev = await sql<{ logical_date: Date | null }>`
         select max(logical_date) as logical_date from dag_run
         where dag_id = ${d.dag_id} and run_type = 'asset_triggered'`.execute(trx);
       const after = prev.rows[0]?.logical_date ?? null;
+      // The events since the previous asset-triggered run, up to the latest queued update. Run
+      // dates are kept to the millisecond: events an earlier run linked are left out by id.
       const events = await sql<{ id: number; timestamp: Date }>`
         select e.id, e.timestamp from asset_event e join asset a on a.id = e.asset_id
-        where a.uri = any(${named}::text[]) and e.timestamp <= ${logical}
-          and (${after}::timestamptz is null or e.timestamp > ${after}::timestamptz)
+        where a.uri = any(${named}::text[])
+          and e.timestamp <= (select max(q.created_at) from asset_dag_run_queue q where q.target_dag_id = ${d.dag_id})
+          and (${after}::timestamptz is null or e.timestamp > ${after}::timestamptz - interval '1 millisecond')
+          and not exists (select 1 from dag_run_asset_event l join dag_run r on r.id = l.dag_run_id
+            where l.event_id = e.id and r.dag_id = ${d.dag_id})
         order by e.timestamp, e.id`.execute(trx);
       const times = events.rows.map((e) => e.timestamp.getTime());
       const runs = await insertRuns(trx, plan, [
@@ -86,7 +95,7 @@ export async function createAssetTriggeredRuns(ctx: SchedulerContext, limit = 50
       await sql`
         delete from asset_dag_run_queue q
         using jsonb_to_recordset(${JSON.stringify(
-          queued.rows.map((r) => ({ asset_id: r.asset_id, created_at: r.created_at.toISOString() })),
+          queued.rows.map((r) => ({ asset_id: r.asset_id, created_at: r.created_text })),
         )}::jsonb) as x(asset_id int, created_at timestamptz)
         where q.target_dag_id = ${d.dag_id} and q.asset_id = x.asset_id and q.created_at = x.created_at`.execute(
         trx,

@@ -6,10 +6,10 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { sql } from "kysely";
 import { z } from "zod";
 import { UpdraftError } from "../../common/errors.js";
-import type { Database, Executor, JsonValue } from "../../db/index.js";
+import { addAuditLog, type Database, type Executor, type JsonValue } from "../../db/index.js";
 import { normalizeAssetUri } from "../../model/asset-condition.js";
 import { createAssetEvent } from "../../services/index.js";
-import { Id, Page, RunPath, collection, orderBy, route, sortOf } from "./common.js";
+import { Id, Page, RunPath, actor, collection, orderBy, route, sortOf } from "./common.js";
 import { iso } from "./serialize.js";
 
 const json = z.record(z.string(), z.unknown());
@@ -264,6 +264,11 @@ export function assetRoutes(database: Database) {
         const created = await createAssetEvent(db, {
           uri: request.body.asset_uri,
           extra: (request.body.extra ?? {}) as Record<string, JsonValue>,
+        });
+        await addAuditLog(db, {
+          event: "asset_event.create",
+          owner: actor(request),
+          extra: JSON.stringify({ asset_uri: created.uri, queued_for: created.queued_for }),
         });
         return eventJson({
           id: created.id,
