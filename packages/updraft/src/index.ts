@@ -16,6 +16,14 @@ export {
   XComArg,
   isXComArg,
   chain,
+  asset,
+  assetAll,
+  assetAny,
+  and,
+  or,
+  isAsset,
+  Asset,
+  AssetBoolean,
   taskGroup,
   TaskGroup,
   TriggerRule,
@@ -54,6 +62,7 @@ export {
   ExternalProcessOperator,
   EmailOperator,
 } from "./sdk/index.js";
+export type { AssetOptions, AssetCondition, AssetOrTimeSchedule, AssetSchedule } from "./sdk/index.js";
 export type {
   TaskFn,
   TaskFlowOptions,
@@ -83,6 +92,8 @@ export type {
   DeadlineMiss,
   DeadlineReference,
   TaskContext,
+  TriggeringAssetEvent,
+  OutletEventAccessor,
   TaskInstanceInfo,
   DagRunInfo,
   Connection,

@@ -27,6 +27,7 @@ import { gridRoutes } from "./rest/grid.js";
 import { slaMissRoutes } from "./rest/sla-misses.js";
 import { deadlineRoutes } from "./rest/deadlines.js";
 import { healthRoutes } from "./rest/health.js";
+import { assetRoutes } from "./rest/assets.js";
 import { importErrorRoutes } from "./rest/import-errors.js";
 import { logRoutes } from "./rest/logs.js";
 import { podLogSource } from "./rest/pod-log.js";
@@ -235,6 +236,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       await rest.register(poolRoutes(database));
       await rest.register(workerRoutes(workers));
       await rest.register(importErrorRoutes(database));
+      await rest.register(assetRoutes(database));
       await rest.register(userRoutes(database));
       await rest.register(roleRoutes(database));
       await rest.register(tokenRoutes(database));

@@ -227,6 +227,9 @@ export const ERROR_CODES = {
   TASK_DEFERRAL_TIMEOUT: "internal",
   TRIGGERER_OPTION_INVALID: "invalid",
   // Assets and data-aware scheduling (issue 13, helper "assets")
+  ASSET_URI_INVALID: "invalid",
+  ASSET_INVALID: "invalid",
+  ASSET_NOT_FOUND: "not_found",
   // Object storage: S3 and GCS (issue 13, helper "storage")
   S3_BUCKET_MISSING: "invalid",
   S3_KEY_EXISTS: "conflict",

@@ -23,6 +23,12 @@ withTestDatabases("cleanDatabase", (getDb) => {
     await addAuditLog(db, { event: "old" });
     await addAuditLog(db, { event: "new" });
     await sql`update log set dttm = now() - interval '40 days' where event = 'old'`.execute(db);
+    // Asset events go by their own time (decision 0031); the asset stays.
+    await sql`insert into asset (uri, name) values ('s3://b/k', 's3://b/k')`.execute(db);
+    await sql`insert into asset_event (asset_id, timestamp) select id, now() - interval '40 days' from asset`.execute(
+      db,
+    );
+    await sql`insert into asset_event (asset_id) select id from asset`.execute(db);
 
     const snapshot = async () =>
       Promise.all(
@@ -33,12 +39,22 @@ withTestDatabases("cleanDatabase", (getDb) => {
       );
     const before = await snapshot();
     const dry = await cleanDatabase(getDb(), { olderThanDays: 30, dryRun: true });
-    expect(dry).toMatchObject({ dag_run: 1, task_instance: 2, xcom: 1, log: 1, import_error: 0, job: 0 });
+    expect(dry).toMatchObject({
+      dag_run: 1,
+      task_instance: 2,
+      xcom: 1,
+      log: 1,
+      asset_event: 1,
+      import_error: 0,
+      job: 0,
+    });
     expect(await snapshot()).toEqual(before);
 
     expect(await cleanDatabase(getDb(), { olderThanDays: 30 })).toEqual(dry);
     const runs = await db.selectFrom("dag_run").select("run_id").orderBy("run_id").execute();
     expect(runs.map((r) => r.run_id)).toEqual(["new", "old_running"]);
+    expect(await db.selectFrom("asset_event").select("id").execute()).toHaveLength(1);
+    expect(await db.selectFrom("asset").select("id").execute()).toHaveLength(1);
     expect(await cleanDatabase(getDb(), { olderThanDays: 30 })).toMatchObject({
       dag_run: 0,
       task_instance: 0,

@@ -9,6 +9,7 @@ export const CLEANED_TABLES = [
   "task_instance_history",
   "task_instance",
   "dag_run",
+  "asset_event",
   "log",
   "import_error",
   "job",
@@ -25,7 +26,7 @@ export interface CleanOptions {
 
 /**
  * Deletes history older than N days: finished DAG runs (with their task instances, tries and
- * XComs), audit log entries, import errors, jobs and handled notifications. Returns the rows per table deleted (or, with
+ * XComs), asset events, audit log entries, import errors, jobs and handled notifications. Returns the rows per table deleted (or, with
  * dryRun, that would be). Runs that are queued or running are never touched.
  */
 export async function cleanDatabase(
@@ -49,6 +50,8 @@ export async function cleanDatabase(
     task_instance_history: inOldRun("task_instance_history"),
     task_instance: inOldRun("task_instance"),
     dag_run: inOldRun("dag_run"),
+    // Asset events by their own time (Airflow's db clean does the same); a run's link goes with them.
+    asset_event: sql`asset_event.timestamp < ${cutoff}`,
     log: sql`log.dttm < ${cutoff}`,
     import_error: sql`import_error.timestamp < ${cutoff}`,
     job: sql`job.latest_heartbeat < ${cutoff}`,

@@ -217,6 +217,54 @@ export interface TaskRescheduleTable {
   reschedule_date: Timestamp;
 }
 
+/** An asset any DAG names (migration 0014, decision 0031). */
+export interface AssetTable {
+  id: Generated<number>;
+  uri: string;
+  name: string;
+  group: string;
+  extra: ColumnType<Record<string, JsonValue>, string | undefined, string>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
+/** One update of an asset: a producing task's success, or an event posted through the API. */
+export interface AssetEventTable {
+  id: Generated<number>;
+  asset_id: number;
+  timestamp: GeneratedTimestamp;
+  source_dag_id: string | null;
+  source_run_id: string | null;
+  source_task_id: string | null;
+  source_map_index: Generated<number>;
+  extra: ColumnType<Record<string, JsonValue>, string | undefined, string>;
+}
+
+export interface DagScheduleAssetReferenceTable {
+  asset_id: number;
+  dag_id: string;
+  created_at: GeneratedTimestamp;
+}
+
+export interface TaskOutletAssetReferenceTable {
+  asset_id: number;
+  dag_id: string;
+  task_id: string;
+  created_at: GeneratedTimestamp;
+}
+
+/** An update a consumer DAG received and has not run for yet. */
+export interface AssetDagRunQueueTable {
+  asset_id: number;
+  target_dag_id: string;
+  created_at: GeneratedTimestamp;
+}
+
+export interface DagRunAssetEventTable {
+  dag_run_id: number;
+  event_id: number;
+}
+
 export interface LogTable {
   id: Generated<number>;
   dttm: GeneratedTimestamp;
@@ -348,6 +396,12 @@ export interface Schema {
   job: JobTable;
   trigger: TriggerTable;
   task_reschedule: TaskRescheduleTable;
+  asset: AssetTable;
+  asset_event: AssetEventTable;
+  dag_schedule_asset_reference: DagScheduleAssetReferenceTable;
+  task_outlet_asset_reference: TaskOutletAssetReferenceTable;
+  asset_dag_run_queue: AssetDagRunQueueTable;
+  dag_run_asset_event: DagRunAssetEventTable;
   log: LogTable;
   ab_role: RoleTable;
   dag_code: DagCodeTable;
@@ -374,6 +428,8 @@ export type ImportErrorRow = Selectable<ImportErrorTable>;
 export type JobRow = Selectable<JobTable>;
 export type TriggerRow = Selectable<TriggerTable>;
 export type LogRow = Selectable<LogTable>;
+export type AssetRow = Selectable<AssetTable>;
+export type AssetEventRow = Selectable<AssetEventTable>;
 export type NotificationRow = Selectable<NotificationTable>;
 export type UserRow = Selectable<UserTable>;
 export type ApiTokenRow = Selectable<ApiTokenTable>;

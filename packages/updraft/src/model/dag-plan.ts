@@ -219,7 +219,9 @@ function taskPlan(
       !t.has_on_retry_callback &&
       // airflow/models/dagrun.py: DagRun.schedule_tis runs an EmptyOperator with on_execute_callback.
       !t.has_on_execute_callback &&
-      !t.has_on_skipped_callback,
+      !t.has_on_skipped_callback &&
+      // Airflow runs an EmptyOperator with outlets, so that its success records asset events.
+      (t.outlets?.length ?? 0) === 0,
     weight: weights.get(t.task_id) ?? t.priority_weight,
   };
 }

@@ -112,6 +112,24 @@ export const StartResponseSchema = z.object({
     data_interval_end: z.string(),
     start_date: z.string().nullable(),
     conf: z.record(z.string(), z.unknown()),
+    /** An asset-triggered run: the events that triggered it, oldest first (decision 0031). */
+    triggering_asset_events: z
+      .array(
+        z.object({
+          id: z.number().int(),
+          uri: z.string(),
+          name: z.string(),
+          group: z.string(),
+          asset_extra: z.record(z.string(), z.unknown()),
+          extra: z.record(z.string(), z.unknown()),
+          timestamp: z.string(),
+          source_dag_id: z.string().nullable(),
+          source_run_id: z.string().nullable(),
+          source_task_id: z.string().nullable(),
+          source_map_index: z.number().int(),
+        }),
+      )
+      .optional(),
   }),
   /** DAG params with the run's conf applied (validated when the run was created). */
   params: z.record(z.string(), z.unknown()),
@@ -161,6 +179,14 @@ export const FinishRequestSchema = z.object({
     .optional(),
   /** The mapped instance's name, rendered from the task's mapIndexTemplate (Airflow rendered_map_index). */
   rendered_map_index: z.string().max(250).nullable().optional(),
+  /**
+   * Extra the task gave the asset events of its outlets (Airflow's `outlet_events[asset].extra`),
+   * by asset URI; only for a success, and only for the task's own outlets (decision 0031).
+   */
+  outlet_events: z
+    .array(z.object({ uri: z.string().max(1500), extra: z.record(z.string(), z.unknown()) }))
+    .max(1000)
+    .optional(),
   /**
    * The runner can run another try right away: the server may hand it the next try in the same
    * answer (already running, with its token and start), when that keeps every limit and priority.

@@ -6,6 +6,14 @@ import type { Dag } from "../sdk/dag.js";
 import { type DeadlineAlert, deadlineReferenceType } from "../sdk/deadline.js";
 import { MAPPED_VALUE } from "../sdk/mapping.js";
 import { isParam } from "../sdk/options.js";
+import { parseSchedule } from "./timetable.js";
+import {
+  assetList,
+  conditionAssets,
+  conditionJson,
+  splitSchedule,
+  type AssetCondition,
+} from "../sdk/assets.js";
 import { TaskFlowOperator } from "../sdk/taskflow.js";
 import { isXComArg } from "../sdk/xcom-arg.js";
 import { EXECUTOR_NAMES, knownExecutorName, type ExecutorName } from "./executor-names.js";
@@ -167,7 +175,24 @@ function serializeTask(task: BaseOperator, tz: string): SerializedTask {
     template_fields: [...task.templateFields],
     fields,
     expand,
+    ...taskAssets(o.outlets, o.inlets, where),
   } as SerializedTask;
+}
+
+/** A task's outlets and inlets; omitted when it has none, so that other DAGs keep their hash. */
+function taskAssets(outlets: unknown, inlets: unknown, where: string): Partial<SerializedTask> {
+  const out = assetList(outlets, `${where}: outlets`).map((a) => a.toRef());
+  const ins = assetList(inlets, `${where}: inlets`).map((a) => a.toRef());
+  return { ...(out.length > 0 ? { outlets: out } : {}), ...(ins.length > 0 ? { inlets: ins } : {}) };
+}
+
+/** The asset condition a DAG is scheduled on, and its assets; omitted for a DAG on time only. */
+function scheduleAssets(condition: AssetCondition | null): Partial<SerializedDag> {
+  if (condition === null) return {};
+  return {
+    asset_condition: conditionJson(condition),
+    schedule_assets: [...conditionAssets(condition).values()].map((a) => a.toRef()),
+  };
 }
 
 function serializeParams(params: Record<string, unknown> | undefined): SerializedDag["params"] {
@@ -197,6 +222,17 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
+ * The DAG's timetable summary; checks its schedule (INVALID_SCHEDULE). Airflow shows "Asset" for
+ * a DAG scheduled on assets and "Asset or <time>" for assets-or-time.
+ */
+export function timetableSummary(dag: Dag): string {
+  const split = splitSchedule(dag.options.schedule, dag.dagId);
+  const summary = parseSchedule(split.time, dag.options.timezone ?? "UTC").summary;
+  if (split.condition === null) return summary;
+  return split.time === null ? "Asset" : `Asset or ${summary}`;
+}
+
+/**
  * Turns a DAG built by the SDK into its serialized form. Throws an UpdraftError for values that
  * cannot be stored (a function as an argument, a bad duration or date).
  */
@@ -205,12 +241,13 @@ export function serializeDag(dag: Dag, fileloc: string, timetableSummary: string
   const tz = o.timezone ?? "UTC";
   const where = `DAG "${dag.dagId}"`;
   const tasks = [...dag.tasks.values()].map((t) => serializeTask(t, tz));
+  const split = splitSchedule(o.schedule, dag.dagId);
   const body: Omit<SerializedDag, "dag_hash"> = {
     __version: SERIALIZED_DAG_VERSION,
     dag_id: dag.dagId,
     fileloc,
     description: o.description ?? null,
-    schedule: o.schedule ?? null,
+    schedule: split.time,
     timetable_summary: timetableSummary,
     timezone: o.timezone ?? null,
     start_date: isoOrNull(o.startDate, tz, `${where}: startDate`),
@@ -229,6 +266,7 @@ export function serializeDag(dag: Dag, fileloc: string, timetableSummary: string
     ...serializeDeadlines(o.deadline, where),
     is_paused_upon_creation: o.isPausedUponCreation ?? null,
     ...(o.renderTemplateAsNativeObj === true ? { render_template_as_native_obj: true } : {}),
+    ...scheduleAssets(split.condition),
     fail_stop: o.failStop ?? false,
     max_consecutive_failed_dag_runs: o.maxConsecutiveFailedDagRuns ?? null,
     task_groups: [...dag.groups.values()].map((g) => ({

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { TRIGGER_RULES } from "../sdk/trigger-rule.js";
+import type { AssetConditionJson } from "./asset-condition.js";
 
 /**
  * The serialized DAG: everything the scheduler, API and UI need, as versioned JSON, so that they
@@ -28,6 +29,21 @@ export const ParamSpecSchema = z.object({
   title: z.string().optional(),
   description: z.string().optional(),
 });
+
+/** An asset as a DAG file declares it (decision 0031). */
+export const AssetRefSchema = z.object({
+  uri: z.string(),
+  name: z.string(),
+  group: z.string(),
+  extra: z.record(z.string(), json),
+});
+
+const AssetConditionSchema: z.ZodType<AssetConditionJson> = z.lazy(() =>
+  z.union([
+    z.object({ type: z.literal("asset"), uri: z.string() }),
+    z.object({ type: z.enum(["all", "any"]), objects: z.array(AssetConditionSchema) }),
+  ]),
+);
 
 export const SerializedTaskSchema = z.object({
   task_id: z.string(),
@@ -93,6 +109,10 @@ export const SerializedTaskSchema = z.object({
   fields: z.record(z.string(), json),
   /** For a mapped task: field (or argument position) → literal list or XCom reference. */
   expand: z.record(z.string(), json).nullable(),
+  /** Assets a success of this task updates (decision 0031); absent when none. */
+  outlets: z.array(AssetRefSchema).optional(),
+  /** Assets the task reads (informational); absent when none. */
+  inlets: z.array(AssetRefSchema).optional(),
 });
 export type SerializedTask = z.infer<typeof SerializedTaskSchema>;
 
@@ -140,6 +160,13 @@ export const SerializedDagSchema = z.object({
   is_paused_upon_creation: z.boolean().nullable(),
   /** Airflow's render_template_as_native_obj; present only when true, so other DAGs keep their hash. */
   render_template_as_native_obj: z.boolean().optional(),
+  /**
+   * The asset condition the DAG is scheduled on (decision 0031), with the assets it names; absent
+   * for a DAG scheduled on time only. `schedule` then holds the time part of an assets-or-time
+   * schedule, or null.
+   */
+  asset_condition: AssetConditionSchema.optional(),
+  schedule_assets: z.array(AssetRefSchema).optional(),
   /** Airflow fail_stop: a failed task instance stops the rest of the run. */
   fail_stop: z.boolean().default(false),
   /** Pause after this many consecutive failed runs (0: off); null: core.max_consecutive_failed_dag_runs_per_dag. */

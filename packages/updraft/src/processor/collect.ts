@@ -1,9 +1,8 @@
 // Bridges the SDK's registry (DAGs created while a file is imported) and the serialized form.
 // Runs only inside the evaluation child process, never in the scheduler.
 import { describeError, isUpdraftError } from "../common/errors.js";
-import { serializeDag } from "../model/serialize-dag.js";
+import { serializeDag, timetableSummary } from "../model/serialize-dag.js";
 import type { SerializedDag } from "../model/serialized-dag.js";
-import { parseSchedule } from "../model/timetable.js";
 import { validateSerializedDag } from "../model/validate-dag.js";
 import { takeRegisteredDags } from "../sdk/registry.js";
 
@@ -54,8 +53,7 @@ export function finishFileCollection(): CollectedFile {
     }
     seen.add(dag.dagId);
     try {
-      const timetable = parseSchedule(dag.options.schedule ?? null, dag.options.timezone ?? "UTC");
-      const serialized = serializeDag(dag, fileloc, timetable.summary);
+      const serialized = serializeDag(dag, fileloc, timetableSummary(dag));
       const problems = validateSerializedDag(serialized);
       if (problems.length > 0) {
         for (const p of problems) {

@@ -5,7 +5,15 @@ import { hostname } from "node:os";
 import { UpdraftError } from "../common/errors.js";
 import type { ConnectionPayload, StartResponse, TaskInstanceKey } from "../model/execution-api.js";
 import type { BaseOperator } from "../sdk/base-operator.js";
-import type { Connection, DagRunInfo, TaskContext, TaskInstanceInfo } from "../sdk/context.js";
+import { normalizeAssetUri } from "../model/asset-condition.js";
+import type {
+  Connection,
+  DagRunInfo,
+  OutletEventAccessor,
+  TaskContext,
+  TaskInstanceInfo,
+  TriggeringAssetEvent,
+} from "../sdk/context.js";
 import type { Dag } from "../sdk/dag.js";
 import { createHooks } from "../sdk/hooks.js";
 import type { ExecutionApiClient } from "./api-client.js";
@@ -101,9 +109,45 @@ export async function readConnection(input: ContextInput, connId: string): Promi
   return toConnection(payload);
 }
 
+/** The extra each outlet's event got from the task body, by context (read when the try succeeds). */
+const outletExtras = new WeakMap<TaskContext, Map<string, OutletEventAccessor>>();
+
+/** The `outlet_events` of a finish request: the extra the task gave its outlets' events (decision 0031). */
+export function outletEventsOf(ctx: TaskContext): { uri: string; extra: Record<string, unknown> }[] {
+  const events = outletExtras.get(ctx);
+  if (events === undefined) return [];
+  return [...events]
+    .filter(([, e]) => Object.keys(e.extra).length > 0)
+    .map(([uri, e]) => ({
+      uri,
+      extra: jsonSafe(e.extra, `the extra of asset "${uri}"`) as Record<string, unknown>,
+    }));
+}
+
+function triggeringEvents(run: StartResponse["dag_run"]): Record<string, TriggeringAssetEvent[]> {
+  const out: Record<string, TriggeringAssetEvent[]> = {};
+  for (const e of run.triggering_asset_events ?? []) {
+    (out[e.uri] ??= []).push({
+      id: e.id,
+      uri: e.uri,
+      asset: { uri: e.uri, name: e.name, group: e.group, extra: e.asset_extra },
+      extra: e.extra,
+      timestamp: parseDate(e.timestamp, "asset event timestamp"),
+      source_dag_id: e.source_dag_id,
+      source_run_id: e.source_run_id,
+      source_task_id: e.source_task_id,
+      source_map_index: e.source_map_index,
+    });
+  }
+  return out;
+}
+
 export function buildContext(input: ContextInput): TaskContext {
   const { start, ti, tryNumber, client, task } = input;
   const run = start.dag_run;
+  const extras = new Map<string, OutletEventAccessor>();
+  const outletUris = new Set((task?.options.outlets ?? []).map((a) => a.uri));
+  const triggering = triggeringEvents(run);
   const logicalDate = parseDate(run.logical_date, "logical_date");
   const dagRun: DagRunInfo = {
     dag_id: run.dag_id,
@@ -149,7 +193,7 @@ export function buildContext(input: ContextInput): TaskContext {
       await client.xcomPush(key, jsonSafe(value, `XCom "${key}"`));
     },
   };
-  return {
+  const ctx: TaskContext = {
     ds: toDs(logicalDate),
     ds_nodash: toDs(logicalDate).replace(/-/g, ""),
     ts: toTs(logicalDate),
@@ -197,7 +241,22 @@ export function buildContext(input: ContextInput): TaskContext {
     macros: { ds_add: dsAdd, ds_format: dsFormat },
     dag: { dag_id: run.dag_id },
     task: { task_id: ti.task_id, task_group_id: task?.group?.groupId ?? null },
+    triggering_asset_events: triggering,
+    triggeringAssetEvents: triggering,
+    outletEvents(asset: { uri: string } | string): OutletEventAccessor {
+      const uri = typeof asset === "string" ? normalizeAssetUri(asset) : asset.uri;
+      if (!outletUris.has(uri))
+        throw new UpdraftError(
+          "ASSET_INVALID",
+          `Asset "${uri}" is not an outlet of task "${ti.task_id}". Add it to the task's outlets to give its event extra.`,
+        );
+      let e = extras.get(uri);
+      if (e === undefined) extras.set(uri, (e = { extra: {} }));
+      return e;
+    },
   };
+  outletExtras.set(ctx, extras);
+  return ctx;
 }
 
 /** The value as it will travel (JSON), or a clear error for what JSON cannot carry. */

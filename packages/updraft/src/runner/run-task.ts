@@ -15,6 +15,7 @@ import {
   HOSTNAME,
   XComReader,
   buildContext,
+  outletEventsOf,
   readConnection,
   readVariable,
   type ContextInput,
@@ -321,6 +322,8 @@ class TryRun {
     clearTimeout(this.timeoutTimer);
     await postRendered;
     const req = successRequest(w, dag, task, result, this.log);
+    const outletEvents = outletEventsOf(ctx);
+    if (outletEvents.length > 0) req.outlet_events = outletEvents;
     // Rendered after the body (which may add to its context); an error here fails the task.
     const rendered = this.renderMapIndex();
     if (rendered !== null) req.rendered_map_index = rendered;

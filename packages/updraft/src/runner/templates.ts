@@ -86,6 +86,8 @@ export function templateScope(
     macros: templateMacros(),
     dag: ctx.dag,
     task: ctx.task,
+    // Airflow's triggering_asset_events (decision 0031): {{ triggering_asset_events['s3://b/k'][0].extra }}.
+    triggering_asset_events: ctx.triggering_asset_events,
   };
 }
 

@@ -17,6 +17,7 @@ import {
   type SchedulerHooks,
   type SchedulerLogger,
 } from "./context.js";
+import { createAssetTriggeredRuns } from "./asset-runs.js";
 import { createDagRuns } from "./create-dag-runs.js";
 import { queuePass } from "./queue-pass.js";
 import { adoptRunners } from "./adopt-runners.js";
@@ -492,7 +493,7 @@ export class Scheduler {
 
   /** Scheduled runs that are due; true when any was created. */
   private async createRuns(summary: PassSummary): Promise<boolean> {
-    const created = await createDagRuns(this.ctx);
+    const created = [...(await createDagRuns(this.ctx)), ...(await createAssetTriggeredRuns(this.ctx))];
     summary.created = created.length;
     for (const c of created)
       if (c.scheduleDelayMs !== null)

@@ -28,6 +28,26 @@ export interface DagRunInfo {
   start_date: Date | null;
 }
 
+/** An asset update that triggered the run (Airflow's AssetEvent, as `triggering_asset_events` holds it). */
+export interface TriggeringAssetEvent {
+  id: number;
+  uri: string;
+  asset: { uri: string; name: string; group: string; extra: Record<string, unknown> };
+  /** What the producing task (or the API call) gave the event. */
+  extra: Record<string, unknown>;
+  timestamp: Date;
+  source_dag_id: string | null;
+  source_run_id: string | null;
+  source_task_id: string | null;
+  source_map_index: number;
+}
+
+/** What a task may add to the event of one of its outlets (Airflow's `outlet_events[asset]`). */
+export interface OutletEventAccessor {
+  /** JSON facts stored with the asset event this success records. */
+  extra: Record<string, unknown>;
+}
+
 /** The running task instance: ids, the current try, and XCom access. */
 export interface TaskInstanceInfo {
   dag_id: string;
@@ -113,6 +133,18 @@ export interface TaskContext<P extends Record<string, unknown> = Record<string, 
   macros: Macros;
   dag: { dag_id: string };
   task: { task_id: string; task_group_id: string | null };
+  /**
+   * The asset events that triggered this run, by asset URI (Airflow's `triggering_asset_events`;
+   * `{}` for a run not triggered by assets). Templates see it too.
+   */
+  triggering_asset_events: Record<string, TriggeringAssetEvent[]>;
+  /** Same object as `triggering_asset_events`. */
+  triggeringAssetEvents: Record<string, TriggeringAssetEvent[]>;
+  /**
+   * The event a success of this task records for one of its outlets (an asset or its URI):
+   * `ctx.outletEvents(orders).extra = { rows: 42 }`. Throws for an asset that is not an outlet.
+   */
+  outletEvents(asset: { uri: string } | string): OutletEventAccessor;
   /**
    * In failure and retry callbacks: the error that ended the try, as its log shows it (Airflow's
    * `context["exception"]`). Absent elsewhere.

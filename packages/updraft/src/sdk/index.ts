@@ -21,6 +21,8 @@ export type {
 export { XComArg, isXComArg } from "./xcom-arg.js";
 export type { XComInput } from "./xcom-arg.js";
 export { chain } from "./chain.js";
+export { asset, assetAll, assetAny, and, or, isAsset, Asset, AssetBoolean } from "./assets.js";
+export type { AssetOptions, AssetCondition, AssetOrTimeSchedule, AssetSchedule } from "./assets.js";
 export { taskGroup, TaskGroup } from "./task-group.js";
 export type { TaskGroupOptions } from "./task-group.js";
 export { TriggerRule, TRIGGER_RULES, WeightRule } from "./trigger-rule.js";
@@ -38,6 +40,8 @@ export type {
 export type { DeadlineAlert, DeadlineMiss, DeadlineReference } from "./deadline.js";
 export type {
   TaskContext,
+  TriggeringAssetEvent,
+  OutletEventAccessor,
   TaskInstanceInfo,
   DagRunInfo,
   Connection,

@@ -1,3 +1,4 @@
+import type { Asset, AssetSchedule } from "./assets.js";
 import type { Duration } from "../common/duration.js";
 import type { DeadlineAlert } from "./deadline.js";
 import type { TaskContext } from "./context.js";
@@ -133,6 +134,10 @@ export interface TaskOptions {
   mapIndexTemplate?: string;
   /** Documentation shown in the UI. */
   docMd?: string;
+  /** Assets this task updates: each success records an asset event (decision 0031). */
+  outlets?: readonly Asset[];
+  /** Assets this task reads (shown in the API; informational, as in Airflow). */
+  inlets?: readonly Asset[];
 }
 
 /** The names of {@link TaskOptions}, used to reject typos such as `retires`. */
@@ -172,6 +177,8 @@ export const TASK_OPTION_NAMES = [
   "multipleOutputs",
   "mapIndexTemplate",
   "docMd",
+  "outlets",
+  "inlets",
 ] as const satisfies readonly (keyof TaskOptions)[];
 
 /** JSON-schema-like validation of one DAG param. */
@@ -234,9 +241,11 @@ export interface DagOptions {
   /**
    * A cron expression (`"0 6 * * *"`), a preset (`@once @hourly @daily @weekly @monthly @quarterly
    * @yearly`), a duration between runs (`"1h"`, or milliseconds), or `null` for manual runs only.
+   * Data-aware (decision 0031): a list of assets (a run once every one was updated), an
+   * `and(...)`/`or(...)` condition, or `{ timetable, assets }` (on the time or on the assets).
    * Default `null`.
    */
-  schedule?: string | number | null;
+  schedule?: string | number | null | AssetSchedule;
   /** First logical date. A string is read as ISO 8601 in the DAG's timezone when it has no offset. */
   startDate?: Date | string;
   endDate?: Date | string;

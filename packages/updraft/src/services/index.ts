@@ -61,3 +61,5 @@ export { emitTiEnd, emitTiStart, type TiEndMetric } from "./ti-metrics.js";
 export { deferTaskInstance, rescheduleTaskInstance } from "./defer-task-instance.js";
 export { submitTriggerEvents, timeOutDeferred } from "./trigger-events.js";
 export type { FiredTrigger, ResumedTi } from "./trigger-events.js";
+export { createAssetEvent } from "./asset-events.js";
+export type { NewAssetEvent, CreatedAssetEvent } from "./asset-events.js";

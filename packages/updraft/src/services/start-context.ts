@@ -26,6 +26,8 @@ export interface StartRow {
   start_date: Date | null;
   run_after: Date;
   conf: Record<string, JsonValue>;
+  /** An asset-triggered run's events (decision 0031), or null. */
+  asset_events?: NonNullable<StartResponse["dag_run"]["triggering_asset_events"]> | null;
   /** [task_id, key, map_index, value] of the referenced tasks' XComs. */
   xcoms: [string, string, number, JsonValue][];
   /** A resumed deferral's method and kwargs (decision 0030); absent where the start cannot resume. */
@@ -66,8 +68,18 @@ export function reschedulesColumn(ti: TaskInstanceKey, tryNumber: number): RawBu
 /** The run's columns of a StartRow, from `dag_run dr`, and the prefetched XComs as `xcoms`. */
 export function runContextColumns(ti: TaskInstanceKey, refs: readonly XComReference[]): RawBuilder<unknown> {
   return sql`dr.run_type, dr.logical_date, dr.data_interval_start, dr.data_interval_end, dr.start_date,
-    dr.run_after, dr.conf, ${xcomSubquery(ti.dag_id, ti.run_id, refs)} as xcoms`;
+    dr.run_after, dr.conf, ${xcomSubquery(ti.dag_id, ti.run_id, refs)} as xcoms,
+    case when dr.run_type = 'asset_triggered' then ${assetEventsSubquery} end as asset_events`;
 }
+
+/** The events linked to the run `dr` (decision 0031), oldest first, as the StartResponse carries them. */
+const assetEventsSubquery = sql`(select coalesce(json_agg(json_build_object('id', e.id, 'uri', a.uri,
+      'name', a.name, 'group', a."group", 'asset_extra', a.extra, 'extra', e.extra,
+      'timestamp', to_char(e.timestamp at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+      'source_dag_id', e.source_dag_id, 'source_run_id', e.source_run_id, 'source_task_id', e.source_task_id,
+      'source_map_index', e.source_map_index) order by e.timestamp, e.id), '[]'::json)
+    from dag_run_asset_event l join asset_event e on e.id = l.event_id join asset a on a.id = e.asset_id
+    where l.dag_run_id = dr.id)`;
 
 /** A JSON array of the XCom rows of the referenced tasks (empty when there are none). */
 export function xcomSubquery(
@@ -102,6 +114,7 @@ export function startResponse(
       data_interval_end: (row.data_interval_end ?? logical).toISOString(),
       start_date: row.start_date === null ? null : row.start_date.toISOString(),
       conf: row.conf,
+      ...(row.asset_events == null ? {} : { triggering_asset_events: row.asset_events }),
     },
     params: runParams(plan, row.conf),
     max_tries: row.max_tries,

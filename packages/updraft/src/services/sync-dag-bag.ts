@@ -14,6 +14,7 @@ import {
 import type { EngineEvents } from "../events/engine-events.js";
 import type { SerializedDag } from "../model/serialized-dag.js";
 import { parseSchedule } from "../model/timetable.js";
+import { syncAssetReferences } from "./asset-references.js";
 
 /**
  * What one refresh of the DAG processor found (the plain data of its `RefreshResult`, so that
@@ -84,6 +85,7 @@ export async function syncDagBag(
       );
       result.upserted.push(dag.dag_id);
       if (saved.serializedChanged) {
+        await syncAssetReferences(trx, dag);
         try {
           await updateNextDagrun(trx, dag, now, options.defaultTimezone ?? "UTC");
         } catch (err) {

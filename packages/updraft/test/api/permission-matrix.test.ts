@@ -24,6 +24,8 @@ function leastRole(method: string, url: string): Role {
   if (/^\/api\/v1\/pools\b/.test(url)) return reads ? "Viewer" : "Op";
   // The QueueExecutor's workers: read as pools are; forgetting one is an operator's act.
   if (/^\/api\/v1\/workers\b/.test(url)) return reads ? "Viewer" : "Op";
+  // Assets: read by a Viewer; creating an event by hand (it starts consumer runs) is an Op's.
+  if (/^\/api\/v1\/assets\b/.test(url)) return reads ? "Viewer" : "Op";
   // Everyone may see and end their own login.
   if (url.startsWith("/api/v1/auth/")) return "Viewer";
   // A batch list is a read sent as POST (Airflow's get_dag_runs_batch needs can_read on runs).

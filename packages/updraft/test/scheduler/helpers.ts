@@ -17,8 +17,7 @@ import type {
   TaskWorkload,
   Workload,
 } from "../../src/model/execution-api.js";
-import { serializeDag } from "../../src/model/serialize-dag.js";
-import { parseSchedule } from "../../src/model/timetable.js";
+import { serializeDag, timetableSummary } from "../../src/model/serialize-dag.js";
 import { Scheduler, type SchedulerHooks } from "../../src/scheduler/index.js";
 import type { Dag } from "../../src/sdk/index.js";
 import { finishTaskInstance, startTaskInstance, syncDagBag } from "../../src/services/index.js";
@@ -40,8 +39,7 @@ export function testConfig(overrides: Record<string, unknown> = {}): UpdraftConf
 
 /** Serializes an SDK DAG and writes it as the DAG processor does (unpaused, next run computed). */
 export async function saveSdkDag(database: Database, d: Dag): Promise<void> {
-  const summary = parseSchedule(d.options.schedule ?? null, d.options.timezone ?? "UTC").summary;
-  const serialized = serializeDag(d, `/dags/${d.dagId}.ts`, summary);
+  const serialized = serializeDag(d, `/dags/${d.dagId}.ts`, timetableSummary(d));
   const result = await syncDagBag(
     database.db,
     { upsertedDags: [serialized], removedDagIds: [], importErrorChanges: [] },

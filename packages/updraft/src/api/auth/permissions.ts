@@ -7,10 +7,11 @@
 // (airflow/providers/fab/auth_manager/security_manager/override.py: VIEWER_PERMISSIONS,
 // USER_PERMISSIONS, OP_PERMISSIONS, ADMIN_PERMISSIONS, ROLE_CONFIGS), each containing the one
 // below it:
-// - Viewer reads DAGs (and their code), runs, task instances, logs, pools, workers and import errors,
+// - Viewer reads DAGs (and their code), runs, task instances, logs, pools, workers, assets and import errors,
 //   and the metrics at GET /metrics (Updraft's own permission, metrics:read);
 // - User also triggers, clears and marks runs and task instances, pauses DAGs, deletes runs;
-// - Op also manages variables, connections and pools, forgets offline workers, and reads the configuration;
+// - Op also manages variables, connections and pools, forgets offline workers, reads the configuration,
+//   and creates asset events by hand;
 // - Admin also manages users and roles (and runs CLI commands through standalone).
 import { UpdraftError } from "../../common/errors.js";
 import { routeKey } from "./public-routes.js";
@@ -62,6 +63,13 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "GET /api/v1/ui/durations/:dag_id": "task_instances:read",
   "GET /api/v1/eventLogs": "audit_logs:read",
   "GET /api/v1/eventLogs/:event_log_id": "audit_logs:read",
+  // Assets (decision 0031): read as DAGs are; an event created by hand starts consumer runs, an
+  // operator's act (Airflow 2.9 gives can_create on Datasets to Op).
+  "GET /api/v1/assets": "assets:read",
+  "GET /api/v1/assets/:uri": "assets:read",
+  "GET /api/v1/assets/events": "assets:read",
+  "POST /api/v1/assets/events": "assets:create",
+  "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/upstreamAssetEvents": "dag_runs:read",
   "GET /api/v1/importErrors": "import_errors:read",
   "GET /api/v1/importErrors/:import_error_id": "import_errors:read",
   "GET /api/v1/pools": "pools:read",
@@ -119,6 +127,7 @@ const VIEWER: readonly Permission[] = [
   "pools:read",
   "workers:read",
   "import_errors:read",
+  "assets:read",
   "jobs:read",
   "audit_logs:read",
   "metrics:read",
@@ -151,6 +160,7 @@ const OP: readonly Permission[] = [
   "pools:delete",
   "workers:delete",
   "xcoms:delete",
+  "assets:create",
 ];
 const ADMIN: readonly Permission[] = [
   "users:read",

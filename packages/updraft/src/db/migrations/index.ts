@@ -10,6 +10,7 @@ import { migration0010 } from "./0010-notifications.js";
 import { migration0011 } from "./0011-sla-miss.js";
 import { migration0012 } from "./0012-deadline.js";
 import { migration0013 } from "./0013-triggerer.js";
+import { migration0014 } from "./0014-assets.js";
 import { migration0015 } from "./0015-run-order-index.js";
 import type { Migration } from "./migration.js";
 
@@ -29,5 +30,6 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0011,
   migration0012,
   migration0013,
+  migration0014,
   migration0015,
 ];
