@@ -141,12 +141,14 @@ export type { Duration } from "./common/duration.js";
 export {
   TriggerDagRunOperator,
   ExternalTaskSensor,
+  ExternalTaskMarker,
   XCOM_TRIGGER_RUN_ID,
   XCOM_TRIGGER_LOGICAL_DATE_ISO,
 } from "./sdk/index.js";
 export type {
   TriggerDagRunOperatorOptions,
   ExternalTaskSensorOptions,
+  ExternalTaskMarkerOptions,
   DagRunAccessor,
   DagRunStatus,
   StateCountQuery,

@@ -37,6 +37,7 @@ import { tokenRoutes } from "./rest/tokens.js";
 import { userRoutes } from "./rest/users.js";
 import { eventLogRoutes } from "./rest/event-logs.js";
 import { taskDependencyRoutes } from "./rest/task-dependencies.js";
+import { taskRescheduleRoutes } from "./rest/task-reschedules.js";
 import { taskInstanceStateRoutes } from "./rest/task-instance-state.js";
 import { taskInstanceRoutes } from "./rest/task-instances.js";
 import { variableRoutes } from "./rest/variables.js";
@@ -216,6 +217,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         }),
       );
       await rest.register(taskInstanceStateRoutes(database, { events }));
+      await rest.register(taskRescheduleRoutes(database));
       await rest.register(gridRoutes(database));
       await rest.register(calendarRoutes(database));
       await rest.register(ganttRoutes(database));

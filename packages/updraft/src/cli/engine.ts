@@ -312,6 +312,7 @@ export async function startEngine(o: StartEngineOptions): Promise<Engine> {
         staleAfterS: t.stale_after,
         pollIntervalS: t.poll_interval,
         cacheDir: `${o.config.home}/cache/triggers`,
+        metrics: engine.metrics.metrics,
       });
       await triggerer.start();
       engine.onStop(() => triggerer.stop());

@@ -506,6 +506,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/reschedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a task instance's reschedules */
+        get: operations["get_task_instance_reschedules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/setNote": {
         parameters: {
             query?: never;
@@ -2222,6 +2239,38 @@ export interface components {
             task_id: string;
             try_number: number;
         };
+        TaskReschedule: {
+            dag_id: string;
+            dag_run_id: string;
+            duration: number;
+            end_date: string | null;
+            id: number;
+            map_index: number;
+            reschedule_date: string | null;
+            start_date: string | null;
+            task_id: string;
+            try_number: number;
+        };
+        TaskRescheduleCollection: {
+            task_reschedules: components["schemas"]["TaskReschedule"][];
+            total_entries: number;
+        };
+        TaskRescheduleCollectionInput: {
+            task_reschedules: components["schemas"]["TaskRescheduleInput"][];
+            total_entries: number;
+        };
+        TaskRescheduleInput: {
+            dag_id: string;
+            dag_run_id: string;
+            duration: number;
+            end_date: string | null;
+            id: number;
+            map_index: number;
+            reschedule_date: string | null;
+            start_date: string | null;
+            task_id: string;
+            try_number: number;
+        };
         UpdateTaskInstance: {
             /** @default true */
             dry_run: boolean;
@@ -3596,6 +3645,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskInstanceLog"];
+                };
+            };
+        };
+    };
+    get_task_instance_reschedules: {
+        parameters: {
+            query?: {
+                map_index?: number;
+                try_number?: number;
+            };
+            header?: never;
+            path: {
+                dag_id: string;
+                dag_run_id: string;
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskRescheduleCollection"];
                 };
             };
         };

@@ -243,6 +243,10 @@ export const ERROR_CODES = {
   EXTERNAL_TASK_FAILED: "internal",
   TASK_GROUP_NOT_FOUND: "not_found",
   TEMPLATE_XCOM_NOT_FETCHED: "internal",
+  // ExternalTaskMarker and triggerer metrics (issue 13, helper "extras")
+  EXTERNAL_TASK_MARKER_DEPTH_EXCEEDED: "invalid",
+  EXTERNAL_TASK_MARKER_TARGET_NOT_FOUND: "not_found",
+  EXTERNAL_TASK_MARKER_DATE_INVALID: "invalid",
   // Tests of the project itself
   TEST_POSTGRES_UNREACHABLE: "unavailable",
   TEST_REDIS_UNREACHABLE: "unavailable",

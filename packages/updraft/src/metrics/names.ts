@@ -27,6 +27,8 @@ const BY_LABELS: Record<string, readonly string[]> = {
   "dagrun.schedule_delay": ["dag_id"],
   "ti.start": ["dag_id", "task_id"],
   "ti.finish": ["dag_id", "task_id", "state"],
+  "triggers.running": ["hostname"],
+  "triggerer.capacity_left": ["hostname"],
 };
 
 /**

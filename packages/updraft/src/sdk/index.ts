@@ -125,6 +125,8 @@ export {
 } from "./operators/trigger-dagrun.js";
 export type { TriggerDagRunOperatorOptions } from "./operators/trigger-dagrun.js";
 export { ExternalTaskSensor } from "./sensors/external-task.js";
+export { ExternalTaskMarker } from "./operators/external-task-marker.js";
+export type { ExternalTaskMarkerOptions } from "./operators/external-task-marker.js";
 export type { ExternalTaskSensorOptions, ExternalTaskQuery } from "./sensors/external-task.js";
 export type {
   DagRunAccessor,

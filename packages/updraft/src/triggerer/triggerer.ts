@@ -18,6 +18,7 @@ import {
   type Executor,
 } from "../db/index.js";
 import type { EngineEvents } from "../events/engine-events.js";
+import { noopMetrics, type Metrics } from "../metrics/index.js";
 import { getConnectionForTask, submitTriggerEvents, type FiredTrigger } from "../services/index.js";
 import type { Connection } from "../sdk/context.js";
 import { TriggerLoader } from "./load-trigger.js";
@@ -44,6 +45,8 @@ export interface TriggererOptions {
   pollIntervalS: number;
   /** Where user triggers' modules are transpiled to. */
   cacheDir: string;
+  /** Where Airflow's triggerer metrics go (default: nowhere). */
+  metrics?: Metrics;
 }
 
 interface Running {
@@ -53,6 +56,9 @@ interface Running {
 
 /** How long fired events are gathered before one statement settles them (many fire together). */
 const FLUSH_DELAY_MS = 5;
+/** How often the event loop's lag is measured, and the lag that counts as blocked (Airflow's 0.2 s). */
+const LAG_CHECK_MS = 100;
+const BLOCKED_AFTER_MS = 200;
 
 export class Triggerer {
   private jobId: number | null = null;
@@ -69,9 +75,13 @@ export class Triggerer {
   private ticks = 0;
   private unsubscribe: (() => void) | null = null;
   private claimSoon = false;
+  private lagCheck: NodeJS.Timeout | null = null;
+  private readonly metrics: Metrics;
+  private readonly host = hostname();
 
   constructor(private readonly o: TriggererOptions) {
     this.loader = new TriggerLoader(o.cacheDir);
+    this.metrics = o.metrics ?? noopMetrics;
   }
 
   /** The job id (for tests and logs); null before start. */
@@ -97,8 +107,37 @@ export class Triggerer {
         if (e.type === "trigger_created") this.kick();
       }) ?? null;
     this.o.logger.info({ job_id: job.id, capacity: this.o.capacity }, "Triggerer started");
+    this.watchLag();
     await this.tick();
     this.schedule();
+  }
+
+  /**
+   * Airflow's triggers.blocked_main_thread: every trigger shares this event loop, so one that
+   * computes synchronously delays all. A timer that fires more than 0.2 s late says so.
+   */
+  private watchLag(): void {
+    let expected = performance.now() + LAG_CHECK_MS;
+    this.lagCheck = setInterval(() => {
+      const now = performance.now();
+      const lagMs = now - expected;
+      expected = now + LAG_CHECK_MS;
+      if (lagMs > BLOCKED_AFTER_MS) {
+        this.metrics.incr("triggers.blocked_main_thread");
+        this.o.logger.warn(
+          { lag_ms: Math.round(lagMs), running: this.running.size },
+          "The triggerer's event loop was blocked; a trigger computes synchronously instead of awaiting",
+        );
+      }
+    }, LAG_CHECK_MS);
+    this.lagCheck.unref();
+  }
+
+  /** triggers.running and triggerer.capacity_left, per triggerer (hostname) as in Airflow. */
+  private emitGauges(): void {
+    const tags = { hostname: this.host };
+    this.metrics.gauge("triggers.running", this.running.size, tags);
+    this.metrics.gauge("triggerer.capacity_left", this.o.capacity - this.running.size, tags);
   }
 
   /** Claims new triggers soon (an event said one was created). */
@@ -134,6 +173,7 @@ export class Triggerer {
     if (Date.now() - this.lastBeat >= this.o.heartbeatIntervalS * 1000) {
       await heartbeatJob(db, { id, jobType: TRIGGERER_JOB_TYPE, hostname: hostname(), pid: process.pid });
       this.lastBeat = Date.now();
+      this.metrics.incr("triggerer_heartbeat");
     }
     if (this.running.size > 0) {
       const held = await heldTriggerIds(db, id);
@@ -151,6 +191,7 @@ export class Triggerer {
       if (claimed.length > 0)
         this.o.logger.info({ count: claimed.length, running: this.running.size }, "Claimed triggers");
     }
+    this.emitGauges();
     if (++this.ticks % 10 === 0) await deleteUnusedTriggers(db);
   }
 
@@ -181,8 +222,10 @@ export class Triggerer {
         const fn = await this.loader.load(t.classpath);
         const payload = await fn(t.kwargs, this.context(t.id, abort.signal));
         fired = { trigger_id: t.id, payload };
+        if (!abort.signal.aborted) this.metrics.incr("triggers.succeeded");
       } catch (err) {
         if (abort.signal.aborted) return;
+        this.metrics.incr("triggers.failed");
         const message = err instanceof Error ? err.message : String(err);
         this.o.logger.warn({ trigger_id: t.id, classpath: t.classpath, err: message }, "Trigger failed");
         fired = { trigger_id: t.id, payload: null, error: message };
@@ -223,6 +266,7 @@ export class Triggerer {
           }
         }
         for (const f of batch) this.running.delete(f.trigger_id);
+        this.emitGauges();
       }
     })().finally(() => {
       this.flushActive = false;
@@ -234,6 +278,7 @@ export class Triggerer {
     if (this.stopping) return;
     this.stopping = true;
     if (this.loop !== null) clearTimeout(this.loop);
+    if (this.lagCheck !== null) clearInterval(this.lagCheck);
     this.unsubscribe?.();
     await this.ticking;
     if (this.flushTimer !== null) {

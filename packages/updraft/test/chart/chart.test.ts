@@ -237,6 +237,24 @@ describe("the tutorial's production values (airflow-values.yaml)", () => {
     expect(envOf(init[0]!).get("GITSYNC_ONE_TIME")?.value).toBe("true");
   });
 
+  it("give the triggerer the DAGs (for userTrigger modules) as the DAG processor gets them", () => {
+    const processor = find(ms, "Deployment", "airflow-dag-processor");
+    const triggerer = find(ms, "Deployment", "airflow-triggerer");
+    const folder = (m: Manifest, name: string) =>
+      envOf(container(m, name)).get("UPDRAFT__CORE__DAGS_FOLDER")?.value;
+    expect(folder(triggerer, "triggerer")).toBe(folder(processor, "dag-processor"));
+    expect(container(triggerer, "triggerer").volumeMounts).toContainEqual({
+      name: "dags",
+      mountPath: "/opt/updraft/dags",
+      readOnly: true,
+    });
+    // Without a DAGs claim each reader syncs its own copy.
+    const sync = container(triggerer, "git-sync");
+    expect(envOf(sync).get("GITSYNC_REPO")?.value).toBe("https://github.com/your-org/airflow-dags.git");
+    expect(envOf(sync).get("GITSYNC_ONE_TIME")?.value).toBe("false");
+    expect(sync.volumeMounts).toEqual([{ name: "dags", mountPath: "/opt/updraft/dags" }]);
+  });
+
   it("run PostgreSQL with the tutorial's database and volume, reached through PgBouncer", () => {
     const pg = find(ms, "StatefulSet", "airflow-postgresql");
     const env = envOf(container(pg));
@@ -416,7 +434,12 @@ describe("other values", () => {
       .filter((m) => m.kind === "Deployment" && podSpec(m).containers.some((c) => c.name === "git-sync"))
       .map((m) => m.metadata.name);
     expect(syncing).toEqual(["airflow-dag-processor"]);
-    expect(find(ms, "Deployment", "airflow-triggerer")).toBeDefined();
+    // The triggerer reads the claim the DAG processor's git-sync fills.
+    const triggerer = find(ms, "Deployment", "airflow-triggerer");
+    expect(container(triggerer, "triggerer").volumeMounts?.map((v) => v.name)).toContain("dags");
+    expect(podSpec(triggerer).volumes?.find((v) => v.name === "dags")?.persistentVolumeClaim?.claimName).toBe(
+      "airflow-dags",
+    );
   });
 
   it("LocalExecutor: no pod template, and the scheduler reads the DAGs itself", () => {

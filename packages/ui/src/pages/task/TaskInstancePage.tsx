@@ -10,6 +10,7 @@ import { StateBadge, StateMark } from "../../components/state";
 import { formatDate, formatDuration } from "../../lib/format";
 import { Link, navigate } from "../../lib/router";
 import { RenderedFields } from "./RenderedFields";
+import { Reschedules } from "./Reschedules";
 import { FINISHED, LIVE, useTaskInstance, useTries, type TiKey } from "./ti-queries";
 import { WhyNotRunning } from "./WhyNotRunning";
 import { XComList } from "./XComList";
@@ -126,6 +127,7 @@ export function TaskInstancePage(props: { dagId: string; runId: string; taskId: 
                 {formatDate(shownTry.queued_when)}
               </p>
             )}
+            <Reschedules k={k} tryNumber={tryNumber} live={live && tryNumber === t.try_number} />
             <LogViewer
               key={tryNumber}
               logKey={{ ...k, tryNumber }}

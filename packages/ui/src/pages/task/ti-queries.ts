@@ -115,3 +115,17 @@ export function useXComs(k: TiKey, live: boolean) {
     refetchInterval: live ? POLL_MS : false,
   });
 }
+
+/** A try's reschedules (a sensor in mode "reschedule"); polled while the instance is live. */
+export function useReschedules(k: TiKey, tryNumber: number, live: boolean) {
+  return useQuery({
+    queryKey: keyOf(k, `reschedules-${tryNumber}`),
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/v1/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/reschedules", {
+          params: { path: base(k), query: { map_index: k.mapIndex, try_number: tryNumber } },
+        }),
+      ),
+    refetchInterval: live ? POLL_MS : false,
+  });
+}

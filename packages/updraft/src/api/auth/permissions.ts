@@ -42,6 +42,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/:map_index": "task_instances:read",
   "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/listMapped": "task_instances:read",
   "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/tries": "task_instances:read",
+  "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/reschedules": "task_instances:read",
   "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/dependencies": "task_instances:read",
   "GET /api/v1/dags/:dag_id/dagRuns/:dag_run_id/taskInstances/:task_id/:map_index/dependencies":
     "task_instances:read",

@@ -111,11 +111,19 @@ export function registerTasksCommands(program: Command, ctx: CliContext): void {
             ctx.io.out("No task instances to clear.\n");
             return;
           }
+          // ExternalTaskMarkers add other DAGs' task instances: name the DAG then.
+          const others = preview.taskInstances.some((t) => t.dag_id !== dagId);
           const list = (): void =>
             printTable(
               ctx,
-              ["run_id", "task_id", "map_index", "state"],
-              preview.taskInstances.map((t) => [t.run_id, t.task_id, String(t.map_index), t.state ?? "none"]),
+              [...(others ? ["dag_id"] : []), "run_id", "task_id", "map_index", "state"],
+              preview.taskInstances.map((t) => [
+                ...(others ? [t.dag_id] : []),
+                t.run_id,
+                t.task_id,
+                String(t.map_index),
+                t.state ?? "none",
+              ]),
             );
           if (opts.yes !== true) {
             ctx.io.out(`These ${preview.taskInstances.length} task instance(s) would be cleared:\n`);
@@ -123,8 +131,12 @@ export function registerTasksCommands(program: Command, ctx: CliContext): void {
             throw confirmationRequired(`\`updraft tasks clear\` would clear the task instances above.`);
           }
           const result = await clearTaskInstances(database.db, input, { events });
+          const requeued = [
+            ...result.dagRunsRequeued,
+            ...result.externalDagRunsRequeued.map((r) => `${r.dag_id}/${r.run_id}`),
+          ];
           ctx.io.out(
-            `Cleared ${result.taskInstances.length} task instance(s)${result.dagRunsRequeued.length > 0 ? `; DAG runs queued again: ${result.dagRunsRequeued.join(", ")}` : ""}.\n`,
+            `Cleared ${result.taskInstances.length} task instance(s)${requeued.length > 0 ? `; DAG runs queued again: ${requeued.join(", ")}` : ""}.\n`,
           );
         });
       }),
