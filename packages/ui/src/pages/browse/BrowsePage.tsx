@@ -1,8 +1,9 @@
-// Browse pages: /browse/{runs|tasks|audit|workers}: DAG runs and task instances across DAGs, the
-// audit log and the QueueExecutor's workers, each with filters in the URL (a filtered list is a link to share), paged by 100.
+// Browse pages: /browse/{runs|tasks|assets|audit|workers}: DAG runs and task instances across DAGs,
+// assets and their updates, the audit log and the QueueExecutor's workers, each with filters in the URL (a filtered list is a link to share), paged by 100.
 import "../../components/table/table.css";
 import { useCan } from "../../lib/auth";
 import { Link } from "../../lib/router";
+import { AssetsSection } from "./AssetsSection";
 import { AuditSection } from "./AuditSection";
 import { RunsSection } from "./RunsSection";
 import { TasksSection } from "./TasksSection";
@@ -11,6 +12,7 @@ import { WorkersSection } from "./WorkersSection";
 const SECTIONS = [
   { id: "runs", label: "DAG runs", permission: "dag_runs:read" },
   { id: "tasks", label: "Task instances", permission: "task_instances:read" },
+  { id: "assets", label: "Assets", permission: "assets:read" },
   { id: "audit", label: "Audit log", permission: "audit_logs:read" },
   { id: "workers", label: "Workers", permission: "workers:read" },
 ] as const;
@@ -19,6 +21,7 @@ export function BrowsePage({ section }: { section: string }) {
   const can = {
     runs: useCan("dag_runs:read"),
     tasks: useCan("task_instances:read"),
+    assets: useCan("assets:read"),
     audit: useCan("audit_logs:read"),
     workers: useCan("workers:read"),
   };
@@ -43,6 +46,7 @@ export function BrowsePage({ section }: { section: string }) {
       </nav>
       {current?.id === "runs" && <RunsSection />}
       {current?.id === "tasks" && <TasksSection />}
+      {current?.id === "assets" && <AssetsSection />}
       {current?.id === "audit" && <AuditSection />}
       {current?.id === "workers" && <WorkersSection />}
       {current === undefined && (
