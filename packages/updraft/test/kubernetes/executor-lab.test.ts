@@ -49,7 +49,18 @@ await describeWithPostgres("KubernetesExecutor: the tutorial's lab", () => {
     const tis = await kc.cluster.tis(LAB, "lab_1");
     expect(tis.map((t) => [t.task_id, t.state, t.try_number])).toEqual(TASKS.map((t) => [t, "success", 1]));
 
-    const pods = kc.pods(LAB);
+    // The executor labels a Pod done once it has read the Pod's end from the watch, which can come
+    // just after the run's end (the runner's finish ends the run).
+    const pods = await eventually(
+      () => {
+        const ps = kc.pods(LAB);
+        return ps.length === 4 && ps.every((p) => p.metadata.labels?.["updraft_executor_done"] === "True")
+          ? ps
+          : undefined;
+      },
+      30_000,
+      "every Pod labelled updraft_executor_done",
+    );
     expect(pods).toHaveLength(4);
     const jobs = await kc.cluster.query<{ id: number }>(
       "select id from job where job_type = 'scheduler' and state = 'running'",
