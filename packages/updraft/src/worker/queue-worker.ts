@@ -45,17 +45,6 @@ interface Running {
   owner: string;
 }
 
-/** BullMQ's Worker with its completion's fetch-next (what its own processing loop uses) exposed. */
-class FetchingWorker extends Worker {
-  /** Completes `job`; with `fetchNext`, the same script moves the next waiting job to active and returns it. */
-  async completeAndFetch(job: Job, token: string, fetchNext: boolean): Promise<Job | undefined> {
-    const reply = await job.moveToCompleted(null, token, fetchNext && !this.closing);
-    if (!Array.isArray(reply)) return undefined;
-    const [jobData, jobId] = reply as [Parameters<Worker["nextJobFromJobData"]>[0], string | undefined];
-    return this.nextJobFromJobData(jobData, jobId, token);
-  }
-}
-
 export type WorkerState = "starting" | "running" | "draining" | "stopped";
 
 /** Every runner busy this long with no try ending: the tries are long, take up to --concurrency. */
@@ -71,7 +60,7 @@ export class QueueWorker {
   private readonly startedAt = new Date().toISOString();
   private readonly client: Redis;
   private readonly local: LocalExecutor;
-  private readonly bull: FetchingWorker[] = [];
+  private readonly bull: Worker[] = [];
   private readonly running = new Map<string, Running>();
   private reserved = 0;
   /** When a try last ended here (or the worker started): see capacity(). */
@@ -108,7 +97,7 @@ export class QueueWorker {
     await this.local.start();
     this.state = "running";
     for (const name of this.o.queues) {
-      const w = new FetchingWorker(name, null, {
+      const w = new Worker(name, null, {
         connection: { ...this.o.redis, connectionName: "updraft-worker-fetch" } as ConnectionOptions,
         prefix: this.o.prefix,
         autorun: false,
@@ -162,14 +151,9 @@ export class QueueWorker {
     for (const w of this.slotWaiters.splice(0)) w();
   }
 
-  private async fetchLoop(w: FetchingWorker): Promise<void> {
+  private async fetchLoop(w: Worker): Promise<void> {
     const token = `${this.id}-${w.name}`;
-    let next: Job | undefined;
     while (this.state === "running") {
-      if (next !== undefined) {
-        next = await this.take(w, next, token);
-        continue;
-      }
       if (!this.canTake()) {
         await this.waitForSlot();
         continue;
@@ -187,21 +171,15 @@ export class QueueWorker {
         if (job === undefined) this.freeSlot();
       }
       this.reserved--;
-      if (job !== undefined) next = job;
+      if (job !== undefined) await this.take(w, job, token);
       // Let a loop woken by freeSlot reserve before this one blocks again: with fewer slots than
       // queues, the queues take turns instead of one starving the others.
       else await new Promise((r) => setImmediate(r));
     }
-    // Fetched with a completion while draining: it goes back to waiting for another worker.
-    if (next !== undefined) await next.moveToWait(token).catch(() => undefined);
   }
 
-  /**
-   * Hands a fetched job to a runner, tells its owner, and completes the job (the try is ours now).
-   * When a slot is left, the completion also fetches the next job (one round trip instead of two);
-   * that job is returned, to be taken next.
-   */
-  private async take(w: FetchingWorker, job: Job, token: string): Promise<Job | undefined> {
+  /** Hands a fetched job to a runner, tells its owner, and completes the job (the try is ours now). */
+  private async take(w: Worker, job: Job, token: string): Promise<void> {
     const data = job.data as QueueJobData;
     const key = tryKey(data.workload);
     this.running.set(key, { workload: data.workload, owner: data.owner });
@@ -218,22 +196,14 @@ export class QueueWorker {
     }
     // Completed (and removed) at once: from here a dead worker is found by the executor through
     // the registry, not by BullMQ's stalled check, and the job cannot be delivered again.
-    const fetchNext = this.canTake();
-    if (fetchNext) this.reserved++;
-    let next: Job | undefined;
-    try {
-      next = await w.completeAndFetch(job, token, fetchNext);
-    } catch (err) {
-      this.o.logger.warn(
-        { queue: w.name, err: err instanceof Error ? err.message : String(err) },
-        "could not complete the job (its try runs; a redelivery would be refused by the guarded start)",
+    await job
+      .moveToCompleted(null, token, false)
+      .catch((err: unknown) =>
+        this.o.logger.warn(
+          { queue: w.name, err: err instanceof Error ? err.message : String(err) },
+          "could not complete the job (its try runs; a redelivery would be refused by the guarded start)",
+        ),
       );
-    }
-    if (fetchNext) {
-      this.reserved--;
-      if (next === undefined) this.freeSlot();
-    }
-    return next;
   }
 
   private lostResult(w: Workload, key: string, reason: string): QueueResult {

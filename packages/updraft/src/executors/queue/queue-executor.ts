@@ -32,12 +32,6 @@ import {
   type QueueResult,
 } from "./protocol.js";
 
-interface PendingJob {
-  name: string;
-  data: QueueJobData;
-  opts: { jobId: string; priority: number; removeOnComplete: true; removeOnFail: true };
-}
-
 /** ioredis reports every failed reconnect: one line per connection every 30 s is enough. */
 function throttledErrorLog(logger: ExecutorLogger, what: string): (err: Error) => void {
   let last = 0;
@@ -59,10 +53,6 @@ export class QueueExecutor implements Executor {
   private readonly listeners: ExecutorListeners;
   private readonly inFlight = new Map<string, InFlight>();
   private readonly queues = new Map<string, Queue>();
-  /** Jobs queued in this tick, per queue: flushed together (see queueWorkload). */
-  private readonly pending = new Map<string, PendingJob[]>();
-  private flushQueued = false;
-  private lastFlush: Promise<void> = Promise.resolve();
   private readonly lostTries: LostTries;
   /** Tries the alive, running workers take at once (their capacity), at the last registry read; 0 unknown. */
   private workerCapacity = 0;
@@ -114,48 +104,20 @@ export class QueueExecutor implements Executor {
     }
     if (!this.inFlight.has(key)) this.inFlight.set(key, { workload, worker: null });
     const data: QueueJobData = { workload, owner: this.owner };
-    let batch = this.pending.get(queue);
-    if (batch === undefined) this.pending.set(queue, (batch = []));
-    batch.push({
-      name: "workload",
-      data,
-      opts: {
+    this.queueFor(queue)
+      .add("workload", data, {
         jobId: jobIdOf(workload),
         priority: bullPriority(workload),
         removeOnComplete: true,
         removeOnFail: true,
-      },
-    });
-    // A scheduler pass queues its workloads in one synchronous loop: they reach Redis together,
-    // one addBulk (one round trip) per queue instead of one add each.
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      this.lastFlush = Promise.resolve().then(() => this.flush());
-    }
-  }
-
-  /** Puts the workloads queued since the last flush on their queues. */
-  private async flush(): Promise<void> {
-    const batches = [...this.pending];
-    this.pending.clear();
-    this.flushQueued = false;
-    await Promise.all(
-      batches.map(([queue, jobs]) =>
-        this.queueFor(queue)
-          .addBulk(jobs)
-          .catch((err: unknown) =>
-            // Kept in flight: the scheduler's task_queued_timeout queues them again if no worker ever ran them.
-            this.logger.error(
-              {
-                queue,
-                task_ids: jobs.map((j) => j.data.workload.ti.task_id),
-                err: err instanceof Error ? err.message : String(err),
-              },
-              "could not put the workloads on their queue",
-            ),
-          ),
-      ),
-    );
+      })
+      .catch((err: unknown) =>
+        // Kept in flight: the scheduler's task_queued_timeout queues it again if no worker ever ran it.
+        this.logger.error(
+          { queue, task_id: workload.ti.task_id, err: err instanceof Error ? err.message : String(err) },
+          "could not put the workload on its queue",
+        ),
+      );
   }
 
   private queueFor(name: string): Queue {
@@ -350,8 +312,6 @@ export class QueueExecutor implements Executor {
     void options;
     this.stopping = true;
     clearInterval(this.checkTimer);
-    // What this tick queued reaches Redis first, so that it is taken back below like the rest.
-    await this.lastFlush;
     const notStarted: Workload[] = [];
     // Jobs no worker took yet are taken back, so that the next scheduler queues them afresh.
     if (this.client?.status === "ready") {
