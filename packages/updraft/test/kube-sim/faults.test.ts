@@ -96,12 +96,18 @@ describe("Pod faults", () => {
 
   it("activeDeadlineSeconds: the node kills the Pod, phase Failed, reason DeadlineExceeded", async () => {
     const body = pod("deadline", "sleep 30");
-    body.spec!.activeDeadlineSeconds = 1;
+    // 3 s, not 1: on a loaded machine the container must have started before the deadline for
+    // its kill (exit 137) to be what the node reports.
+    body.spec!.activeDeadlineSeconds = 3;
     await core.createNamespacedPod({ namespace: ns, body });
     await waitFor("Failed", () => podPhase(sim, "deadline", ns) === "Failed");
-    const p = await read("deadline");
-    expect(p.status?.reason).toBe("DeadlineExceeded");
-    expect(p.status?.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(137);
+    expect((await read("deadline")).status?.reason).toBe("DeadlineExceeded");
+    // The phase is published when the node kills the Pod; the container's exit follows it.
+    const terminated = await waitFor(
+      "the container's exit",
+      async () => (await read("deadline")).status?.containerStatuses?.[0]?.state?.terminated,
+    );
+    expect(terminated.exitCode).toBe(137);
   });
 
   it("Unschedulable: Pending with PodScheduled=False, until the fault is removed", async () => {
