@@ -10,7 +10,8 @@
 //                                                                  (goal p95 ≤ 150 ms)
 //   - the UI's Durations charts: GET /api/v1/ui/durations/{dag_id}?limit=100 (goal p95 ≤ 150 ms)
 //   - a 50 MB task log: time to the first byte, plain text and the first JSON chunk (goal ≤ 50 ms)
-// Usage: npm run bench -- api [--requests N] [--runs N]
+// Usage: npm run bench -- api [--requests N] [--runs N] [--only TEXT] (only the figures whose name
+// contains TEXT, e.g. to profile one path with `node --cpu-prof bench/run.mjs api --only …`)
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -107,7 +108,11 @@ export async function seed(db, sql, runs) {
 export async function main(argv) {
   const { values } = parseArgs({
     args: argv,
-    options: { requests: { type: "string", default: "200" }, runs: { type: "string", default: "10000" } },
+    options: {
+      requests: { type: "string", default: "200" },
+      runs: { type: "string", default: "10000" },
+      only: { type: "string", default: "" },
+    },
   });
   const n = Number(values.requests);
   const runs = Number(values.runs);
@@ -182,6 +187,7 @@ export async function main(argv) {
     const base = await server.listen(0, "127.0.0.1");
 
     const measure = async (name, goal, fn) => {
+      if (!name.includes(values.only)) return;
       for (let i = 0; i < 5; i++) await fn(); // warm up: JIT, statement plans, connections
       const times = [];
       for (let i = 0; i < n; i++) times.push(await fn());
