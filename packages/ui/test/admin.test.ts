@@ -2,7 +2,8 @@
 // and pools created, edited and deleted from the UI and checked through the API; a connection's
 // password in neither the page nor any response; an API token created in the UI working with
 // fetch and refused once revoked; Browse runs filtered by state; the audit log naming the admin;
-// a Viewer without the Users page nor create buttons. Screenshots 50–53 in test-artifacts.
+// users created, changed, deactivated and deleted; a Viewer without the Users page nor create
+// buttons. Screenshots 50–53 in test-artifacts.
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { updraft } from "../../updraft/test/e2e/helpers.js";
@@ -300,6 +301,52 @@ describe.skipIf(missing !== null)("Admin and Browse pages in Chromium", () => {
     expect(errors).toEqual([]);
     await context.close();
   }, 180_000);
+
+  test("users: create with a role, change the role, deactivate, delete; the last Admin cannot demote themself", async () => {
+    const { context, page, errors } = await ui.page();
+    await ui.login(page);
+    await page.goto(`${ui.url}/admin/users`);
+    await page.waitForSelector('tr[data-user="viewer"]');
+    await page.click("text=+ Add user");
+    await page.selectOption('.dialog [name="role"]', "Op");
+    await submitDialog(page, {
+      username: "ops_anna",
+      email: "anna@example.com",
+      first_name: "Anna",
+      password: "anna-secret-1",
+    });
+    await page.waitForSelector('tr[data-user="ops_anna"]');
+    type U = { roles: { name: string }[]; active: boolean };
+    expect(await ui.apiJson<U>("/api/v1/users/ops_anna")).toMatchObject({
+      roles: [{ name: "Op" }],
+      active: true,
+    });
+
+    await page.selectOption('select[aria-label="Role of ops_anna"]', "User");
+    await until(
+      "the role change",
+      async () => (await ui.apiJson<U>("/api/v1/users/ops_anna")).roles.map((r) => r.name).join() === "User",
+    );
+    await page.click('button[aria-label="Deactivate ops_anna"]');
+    await page.waitForSelector('button[aria-label="Activate ops_anna"]');
+    expect((await ui.apiJson<U>("/api/v1/users/ops_anna")).active).toBe(false);
+
+    // The admin is the last active Admin: no Delete nor Deactivate on their own row, and demoting
+    // themself is refused by the API, in words, on the page.
+    expect(await page.locator('button[aria-label="Delete admin"]').count()).toBe(0);
+    await page.selectOption('select[aria-label="Role of admin"]', "Viewer");
+    expect(await page.locator('[role="alert"]').textContent({ timeout: 10_000 })).toContain(
+      "last active Admin",
+    );
+    expect((await ui.apiJson<U>("/api/v1/users/admin")).roles.map((r) => r.name)).toEqual(["Admin"]);
+
+    await page.click('button[aria-label="Delete ops_anna"]');
+    await page.click('.dialog button[type="submit"]');
+    await page.waitForSelector('tr[data-user="ops_anna"]', { state: "detached" });
+    expect(await status("/api/v1/users/ops_anna")).toBe(404);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
 
   test("a Viewer sees no Users page and no create buttons; the API refuses anyway", async () => {
     const { context, page, errors } = await ui.page();

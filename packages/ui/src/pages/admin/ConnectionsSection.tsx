@@ -2,7 +2,6 @@
 // it) and extra comes back with its secret keys as "***": an edit sends only the fields that
 // changed, so hidden secrets stay as they are unless replaced. The API has no connection test
 // route yet, so there is no "Test" button.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { components } from "updraft/client";
 import { Pager } from "../../components/table/Pager";
@@ -10,8 +9,12 @@ import { useQueryParams } from "../../components/table/query-params";
 import { onRowKeys } from "../../components/table/row-keys";
 import { api, unwrap } from "../../lib/api";
 import { useCan } from "../../lib/auth";
-import { fetchAll, prettyJson } from "./fetch-all";
+import { useAdminCollection, useSave } from "./admin-collection";
+import { prettyJson } from "./fetch-all";
+import { FormFooter } from "./FormFooter";
 import { ConfirmDelete, Modal } from "./Modal";
+import { EmptyRow } from "../../components/table/EmptyRow";
+import { RowActions } from "./RowActions";
 
 type Connection = components["schemas"]["Connection"];
 const KEY = ["admin", "connections"] as const;
@@ -26,23 +29,18 @@ export function ConnectionsSection() {
   const canEdit = useCan("connections:edit");
   const canDelete = useCan("connections:delete");
   const [editing, setEditing] = useState<Connection | "new" | null>(null);
-  const [deleting, setDeleting] = useState<Connection | null>(null);
-  const client = useQueryClient();
-  const all = useQuery({
-    queryKey: KEY,
-    queryFn: () =>
-      fetchAll(async (o, limit) => {
-        const r = await unwrap(api.GET("/api/v1/connections", { params: { query: { offset: o, limit } } }));
-        return { items: r.connections, total: r.total_entries };
-      }),
-  });
-  const del = useMutation({
-    mutationFn: (id: string) =>
-      unwrap(api.DELETE("/api/v1/connections/{connection_id}", { params: { path: { connection_id: id } } })),
-    onSuccess: async () => {
-      setDeleting(null);
-      await client.invalidateQueries({ queryKey: KEY });
+  const { all, deleting, setDeleting, confirm } = useAdminCollection<Connection>({
+    key: KEY,
+    page: async (o, limit) => {
+      const r = await unwrap(api.GET("/api/v1/connections", { params: { query: { offset: o, limit } } }));
+      return { items: r.connections, total: r.total_entries };
     },
+    remove: (c) =>
+      unwrap(
+        api.DELETE("/api/v1/connections/{connection_id}", {
+          params: { path: { connection_id: c.connection_id } },
+        }),
+      ),
   });
   const matching = (all.data ?? []).filter(
     (c) =>
@@ -99,38 +97,18 @@ export function ConnectionsSection() {
                 <td>{c.schema ?? ""}</td>
                 <td className="clip mono small">{c.extra ?? ""}</td>
                 {(canEdit || canDelete) && (
-                  <td>
-                    <div className="row-actions">
-                      {canEdit && (
-                        <button
-                          type="button"
-                          onClick={() => setEditing(c)}
-                          aria-label={`Edit ${c.connection_id}`}
-                        >
-                          Edit
-                        </button>
-                      )}
-                      {canDelete && (
-                        <button
-                          type="button"
-                          className="danger"
-                          onClick={() => setDeleting(c)}
-                          aria-label={`Delete ${c.connection_id}`}
-                        >
-                          Delete
-                        </button>
-                      )}
-                    </div>
-                  </td>
+                  <RowActions
+                    name={c.connection_id}
+                    onEdit={canEdit && (() => setEditing(c))}
+                    onDelete={canDelete && (() => setDeleting(c))}
+                  />
                 )}
               </tr>
             ))}
             {all.data && shown.length === 0 && (
-              <tr>
-                <td colSpan={8} className="muted center">
-                  {all.data.length === 0 ? "No connections yet." : "No connection matches the search."}
-                </td>
-              </tr>
+              <EmptyRow columns={8}>
+                {all.data.length === 0 ? "No connections yet." : "No connection matches the search."}
+              </EmptyRow>
             )}
           </tbody>
         </table>
@@ -148,13 +126,7 @@ export function ConnectionsSection() {
         <ConfirmDelete
           what={`connection ${deleting.connection_id}`}
           detail="Tasks that use it will fail until it is created again."
-          pending={del.isPending}
-          error={del.error}
-          onConfirm={() => del.mutate(deleting.connection_id)}
-          onClose={() => {
-            del.reset();
-            setDeleting(null);
-          }}
+          {...confirm(deleting)}
         />
       )}
     </section>
@@ -180,7 +152,6 @@ function fieldsOf(c: Connection | null): Fields {
 }
 
 function ConnectionForm({ connection, onClose }: { connection: Connection | null; onClose: () => void }) {
-  const client = useQueryClient();
   const initial = fieldsOf(connection);
   const [f, setF] = useState(initial);
   const [password, setPassword] = useState("");
@@ -192,8 +163,9 @@ function ConnectionForm({ connection, onClose }: { connection: Connection | null
         ? 'Replace each "***" (a hidden secret) with its real value, or leave extra unchanged.'
         : null;
   const portError = f.port !== "" && !/^\d{1,5}$/.test(f.port) ? "A port is a number from 0 to 65535." : null;
-  const save = useMutation({
-    mutationFn: async () => {
+  const save = useSave(
+    KEY,
+    async () => {
       const orNull = (s: string) => (s.trim() === "" ? null : s);
       const all = {
         connection_id: f.connection_id,
@@ -221,11 +193,8 @@ function ConnectionForm({ connection, onClose }: { connection: Connection | null
         }),
       );
     },
-    onSuccess: async () => {
-      await client.invalidateQueries({ queryKey: KEY });
-      onClose();
-    },
-  });
+    onClose,
+  );
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (extraError === null && portError === null) save.mutate();
@@ -315,23 +284,12 @@ function ConnectionForm({ connection, onClose }: { connection: Connection | null
             </p>
           )}
         </div>
-        {save.isError && (
-          <p className="error" role="alert">
-            {save.error.message}
-          </p>
-        )}
-        <div className="actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            className="primary"
-            disabled={save.isPending || f.connection_id === "" || f.conn_type === ""}
-          >
-            Save
-          </button>
-        </div>
+        <FormFooter
+          error={save.error}
+          pending={save.isPending}
+          disabled={f.connection_id === "" || f.conn_type === ""}
+          onCancel={onClose}
+        />
       </form>
     </Modal>
   );

@@ -1,6 +1,7 @@
 // A modal dialog for the Admin forms: Escape or a click outside closes it, focus starts on its
 // first field, Enter submits the form inside.
 import { useEffect, useRef, type ReactNode } from "react";
+import { FormFooter } from "./FormFooter";
 
 export function Modal(props: { title: string; onClose: () => void; children: ReactNode }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -46,19 +47,13 @@ export function ConfirmDelete(props: {
         }}
       >
         <p>{props.detail ?? "This cannot be undone."}</p>
-        {props.error && (
-          <p className="error" role="alert">
-            {props.error.message}
-          </p>
-        )}
-        <div className="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary danger" disabled={props.pending}>
-            Delete
-          </button>
-        </div>
+        <FormFooter
+          error={props.error}
+          pending={props.pending}
+          submitLabel="Delete"
+          danger
+          onCancel={props.onClose}
+        />
       </form>
     </Modal>
   );

@@ -1,15 +1,16 @@
 // Pools: each pool's slots and their use (running, queued, scheduled, deferred, open) as numbers
 // and as a bar; create, edit slots and description, delete. default_pool cannot be deleted (the
 // API refuses it too).
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { components } from "updraft/client";
 import { onRowKeys } from "../../components/table/row-keys";
 import { api, unwrap } from "../../lib/api";
 import { useCan } from "../../lib/auth";
 import { Link } from "../../lib/router";
-import { fetchAll } from "./fetch-all";
+import { useAdminCollection, useSave } from "./admin-collection";
+import { FormFooter } from "./FormFooter";
 import { ConfirmDelete, Modal } from "./Modal";
+import { RowActions } from "./RowActions";
 
 type Pool = components["schemas"]["Pool"];
 const KEY = ["admin", "pools"] as const;
@@ -21,24 +22,15 @@ export function PoolsSection() {
   const canEdit = useCan("pools:edit");
   const canDelete = useCan("pools:delete");
   const [editing, setEditing] = useState<Pool | "new" | null>(null);
-  const [deleting, setDeleting] = useState<Pool | null>(null);
-  const client = useQueryClient();
-  const all = useQuery({
-    queryKey: KEY,
-    queryFn: () =>
-      fetchAll(async (o, limit) => {
-        const r = await unwrap(api.GET("/api/v1/pools", { params: { query: { offset: o, limit } } }));
-        return { items: r.pools, total: r.total_entries };
-      }),
-    refetchInterval: 5_000,
-  });
-  const del = useMutation({
-    mutationFn: (name: string) =>
-      unwrap(api.DELETE("/api/v1/pools/{pool_name}", { params: { path: { pool_name: name } } })),
-    onSuccess: async () => {
-      setDeleting(null);
-      await client.invalidateQueries({ queryKey: KEY });
+  const { all, deleting, setDeleting, confirm } = useAdminCollection<Pool>({
+    key: KEY,
+    page: async (o, limit) => {
+      const r = await unwrap(api.GET("/api/v1/pools", { params: { query: { offset: o, limit } } }));
+      return { items: r.pools, total: r.total_entries };
     },
+    remove: (p) =>
+      unwrap(api.DELETE("/api/v1/pools/{pool_name}", { params: { path: { pool_name: p.name } } })),
+    refetchInterval: 5_000,
   });
   return (
     <section aria-label="Pools">
@@ -89,25 +81,11 @@ export function PoolsSection() {
                 ))}
                 <td className="num">{p.slots < 0 ? "∞" : p.open_slots}</td>
                 {(canEdit || canDelete) && (
-                  <td>
-                    <div className="row-actions">
-                      {canEdit && (
-                        <button type="button" onClick={() => setEditing(p)} aria-label={`Edit ${p.name}`}>
-                          Edit
-                        </button>
-                      )}
-                      {canDelete && p.name !== DEFAULT_POOL && (
-                        <button
-                          type="button"
-                          className="danger"
-                          onClick={() => setDeleting(p)}
-                          aria-label={`Delete ${p.name}`}
-                        >
-                          Delete
-                        </button>
-                      )}
-                    </div>
-                  </td>
+                  <RowActions
+                    name={p.name}
+                    onEdit={canEdit && (() => setEditing(p))}
+                    onDelete={canDelete && p.name !== DEFAULT_POOL && (() => setDeleting(p))}
+                  />
                 )}
               </tr>
             ))}
@@ -121,13 +99,7 @@ export function PoolsSection() {
         <ConfirmDelete
           what={`pool ${deleting.name}`}
           detail="Tasks assigned to it will wait in “scheduled” until a pool of that name exists again."
-          pending={del.isPending}
-          error={del.error}
-          onConfirm={() => del.mutate(deleting.name)}
-          onClose={() => {
-            del.reset();
-            setDeleting(null);
-          }}
+          {...confirm(deleting)}
         />
       )}
     </section>
@@ -170,15 +142,15 @@ function UsageBar({ pool }: { pool: Pool }) {
 }
 
 function PoolForm({ pool, onClose }: { pool: Pool | null; onClose: () => void }) {
-  const client = useQueryClient();
   const [name, setName] = useState(pool?.name ?? "");
   const [slots, setSlots] = useState(String(pool?.slots ?? 1));
   const [description, setDescription] = useState(pool?.description ?? "");
   const [includeDeferred, setIncludeDeferred] = useState(pool?.include_deferred ?? false);
   const slotsError =
     /^-?\d+$/.test(slots) && Number(slots) >= -1 ? null : "Slots is a whole number, or -1 for unlimited.";
-  const save = useMutation({
-    mutationFn: () => {
+  const save = useSave(
+    KEY,
+    () => {
       const body = {
         slots: Number(slots),
         description: description === "" ? null : description,
@@ -189,11 +161,8 @@ function PoolForm({ pool, onClose }: { pool: Pool | null; onClose: () => void })
         api.PATCH("/api/v1/pools/{pool_name}", { params: { path: { pool_name: pool.name } }, body }),
       );
     },
-    onSuccess: async () => {
-      await client.invalidateQueries({ queryKey: KEY });
-      onClose();
-    },
-  });
+    onClose,
+  );
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (slotsError === null) save.mutate();
@@ -245,19 +214,7 @@ function PoolForm({ pool, onClose }: { pool: Pool | null; onClose: () => void })
           />{" "}
           Deferred tasks take slots
         </label>
-        {save.isError && (
-          <p className="error" role="alert">
-            {save.error.message}
-          </p>
-        )}
-        <div className="actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={save.isPending || name === ""}>
-            Save
-          </button>
-        </div>
+        <FormFooter error={save.error} pending={save.isPending} disabled={name === ""} onCancel={onClose} />
       </form>
     </Modal>
   );

@@ -6,7 +6,9 @@ import type { components } from "updraft/client";
 import { api, unwrap } from "../../lib/api";
 import { useCan } from "../../lib/auth";
 import { formatDate } from "../../lib/format";
+import { FormFooter } from "./FormFooter";
 import { Modal } from "./Modal";
+import { EmptyRow } from "../../components/table/EmptyRow";
 
 type NewToken = components["schemas"]["NewApiToken"];
 const KEY = ["admin", "tokens"] as const;
@@ -122,13 +124,7 @@ export function TokensSection() {
               </tr>
             );
           })}
-          {tokens.data && list.length === 0 && (
-            <tr>
-              <td colSpan={6} className="muted center">
-                No API tokens yet.
-              </td>
-            </tr>
-          )}
+          {tokens.data && list.length === 0 && <EmptyRow columns={6}>No API tokens yet.</EmptyRow>}
         </tbody>
       </table>
       {creating && <CreateToken onClose={() => setCreating(false)} />}
@@ -221,19 +217,12 @@ function CreateToken({ onClose }: { onClose: () => void }) {
             ))}
           </select>
         </div>
-        {create.isError && (
-          <p className="error" role="alert">
-            {create.error.message}
-          </p>
-        )}
-        <div className="actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={create.isPending}>
-            Create token
-          </button>
-        </div>
+        <FormFooter
+          error={create.error}
+          pending={create.isPending}
+          submitLabel="Create token"
+          onCancel={onClose}
+        />
       </form>
     </Modal>
   );

@@ -1,15 +1,17 @@
 // Users (Admin only): each user with their roles, active or not, and last login; create a user
 // with a role, change a user's role, deactivate or reactivate, delete. The API keeps the last
 // active Admin from being removed, disabled or demoted, and says so; that message shows here.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { components } from "updraft/client";
 import { onRowKeys } from "../../components/table/row-keys";
 import { api, unwrap } from "../../lib/api";
 import { useCan, useMe } from "../../lib/auth";
 import { formatDate } from "../../lib/format";
-import { fetchAll } from "./fetch-all";
+import { useAdminCollection, useSave } from "./admin-collection";
+import { FormFooter } from "./FormFooter";
 import { ConfirmDelete, Modal } from "./Modal";
+import { RowActions } from "./RowActions";
 
 type User = components["schemas"]["User"];
 const KEY = ["admin", "users"] as const;
@@ -21,15 +23,15 @@ export function UsersSection() {
   const canDelete = useCan("users:delete");
   const me = useMe();
   const [creating, setCreating] = useState(false);
-  const [deleting, setDeleting] = useState<User | null>(null);
   const client = useQueryClient();
-  const all = useQuery({
-    queryKey: KEY,
-    queryFn: () =>
-      fetchAll(async (o, limit) => {
-        const r = await unwrap(api.GET("/api/v1/users", { params: { query: { offset: o, limit } } }));
-        return { items: r.users, total: r.total_entries };
-      }),
+  const { all, deleting, setDeleting, confirm } = useAdminCollection<User>({
+    key: KEY,
+    page: async (o, limit) => {
+      const r = await unwrap(api.GET("/api/v1/users", { params: { query: { offset: o, limit } } }));
+      return { items: r.users, total: r.total_entries };
+    },
+    remove: (u) =>
+      unwrap(api.DELETE("/api/v1/users/{username}", { params: { path: { username: u.username } } })),
   });
   const patch = useMutation({
     mutationFn: (v: { username: string; mask: "roles" | "active"; roles?: string[]; active?: boolean }) =>
@@ -43,14 +45,6 @@ export function UsersSection() {
         }),
       ),
     onSettled: () => client.invalidateQueries({ queryKey: KEY }),
-  });
-  const del = useMutation({
-    mutationFn: (username: string) =>
-      unwrap(api.DELETE("/api/v1/users/{username}", { params: { path: { username } } })),
-    onSuccess: async () => {
-      setDeleting(null);
-      await client.invalidateQueries({ queryKey: KEY });
-    },
   });
   return (
     <section aria-label="Users">
@@ -120,32 +114,20 @@ export function UsersSection() {
                   <td>{u.active ? "active" : <span className="muted">deactivated</span>}</td>
                   <td title={u.last_login ?? ""}>{formatDate(u.last_login)}</td>
                   {(canEdit || canDelete) && (
-                    <td>
-                      <div className="row-actions">
-                        {canEdit && !self && (
-                          <button
-                            type="button"
-                            disabled={patch.isPending}
-                            onClick={() =>
-                              patch.mutate({ username: u.username, mask: "active", active: !u.active })
-                            }
-                            aria-label={`${u.active ? "Deactivate" : "Activate"} ${u.username}`}
-                          >
-                            {u.active ? "Deactivate" : "Activate"}
-                          </button>
-                        )}
-                        {canDelete && !self && (
-                          <button
-                            type="button"
-                            className="danger"
-                            onClick={() => setDeleting(u)}
-                            aria-label={`Delete ${u.username}`}
-                          >
-                            Delete
-                          </button>
-                        )}
-                      </div>
-                    </td>
+                    <RowActions name={u.username} onDelete={canDelete && !self && (() => setDeleting(u))}>
+                      {canEdit && !self && (
+                        <button
+                          type="button"
+                          disabled={patch.isPending}
+                          onClick={() =>
+                            patch.mutate({ username: u.username, mask: "active", active: !u.active })
+                          }
+                          aria-label={`${u.active ? "Deactivate" : "Activate"} ${u.username}`}
+                        >
+                          {u.active ? "Deactivate" : "Activate"}
+                        </button>
+                      )}
+                    </RowActions>
                   )}
                 </tr>
               );
@@ -158,13 +140,7 @@ export function UsersSection() {
         <ConfirmDelete
           what={`user ${deleting.username}`}
           detail="Their sessions and API tokens end with them. Deactivating keeps the record instead."
-          pending={del.isPending}
-          error={del.error}
-          onConfirm={() => del.mutate(deleting.username)}
-          onClose={() => {
-            del.reset();
-            setDeleting(null);
-          }}
+          {...confirm(deleting)}
         />
       )}
     </section>
@@ -172,7 +148,6 @@ export function UsersSection() {
 }
 
 function UserForm({ onClose }: { onClose: () => void }) {
-  const client = useQueryClient();
   const [f, setF] = useState({
     username: "",
     email: "",
@@ -183,8 +158,9 @@ function UserForm({ onClose }: { onClose: () => void }) {
   });
   const set = (k: keyof typeof f) => (e: { target: { value: string } }) =>
     setF({ ...f, [k]: e.target.value });
-  const save = useMutation({
-    mutationFn: () =>
+  const save = useSave(
+    KEY,
+    () =>
       unwrap(
         api.POST("/api/v1/users", {
           body: {
@@ -197,11 +173,8 @@ function UserForm({ onClose }: { onClose: () => void }) {
           },
         }),
       ),
-    onSuccess: async () => {
-      await client.invalidateQueries({ queryKey: KEY });
-      onClose();
-    },
-  });
+    onClose,
+  );
   const submit = (e: FormEvent) => {
     e.preventDefault();
     save.mutate();
@@ -255,19 +228,12 @@ function UserForm({ onClose }: { onClose: () => void }) {
             onChange={set("password")}
           />
         </div>
-        {save.isError && (
-          <p className="error" role="alert">
-            {save.error.message}
-          </p>
-        )}
-        <div className="actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={save.isPending}>
-            Create user
-          </button>
-        </div>
+        <FormFooter
+          error={save.error}
+          pending={save.isPending}
+          submitLabel="Create user"
+          onCancel={onClose}
+        />
       </form>
     </Modal>
   );

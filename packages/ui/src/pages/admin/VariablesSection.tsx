@@ -1,7 +1,6 @@
 // Variables: search by key or description, create, edit, delete. Values of keys that name a
 // secret come back from the API as "***" and stay hidden here: editing such a variable leaves
 // its value unchanged unless a new one is typed. JSON values are shown and checked as JSON.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { components } from "updraft/client";
 import { Pager } from "../../components/table/Pager";
@@ -9,8 +8,12 @@ import { useQueryParams } from "../../components/table/query-params";
 import { onRowKeys } from "../../components/table/row-keys";
 import { api, unwrap } from "../../lib/api";
 import { useCan } from "../../lib/auth";
-import { fetchAll, prettyJson } from "./fetch-all";
+import { useAdminCollection, useSave } from "./admin-collection";
+import { prettyJson } from "./fetch-all";
+import { FormFooter } from "./FormFooter";
 import { ConfirmDelete, Modal } from "./Modal";
+import { EmptyRow } from "../../components/table/EmptyRow";
+import { RowActions } from "./RowActions";
 
 type Variable = components["schemas"]["Variable"];
 const KEY = ["admin", "variables"] as const;
@@ -25,23 +28,13 @@ export function VariablesSection() {
   const canEdit = useCan("variables:edit");
   const canDelete = useCan("variables:delete");
   const [editing, setEditing] = useState<Variable | "new" | null>(null);
-  const [deleting, setDeleting] = useState<Variable | null>(null);
-  const client = useQueryClient();
-
-  const all = useQuery({
-    queryKey: KEY,
-    queryFn: () =>
-      fetchAll(async (o, limit) => {
-        const r = await unwrap(api.GET("/api/v1/variables", { params: { query: { offset: o, limit } } }));
-        return { items: r.variables, total: r.total_entries };
-      }),
-  });
-  const del = useMutation({
-    mutationFn: (key: string) => unwrap(api.DELETE("/api/v1/variables/{key}", { params: { path: { key } } })),
-    onSuccess: async () => {
-      setDeleting(null);
-      await client.invalidateQueries({ queryKey: KEY });
+  const { all, deleting, setDeleting, confirm } = useAdminCollection<Variable>({
+    key: KEY,
+    page: async (o, limit) => {
+      const r = await unwrap(api.GET("/api/v1/variables", { params: { query: { offset: o, limit } } }));
+      return { items: r.variables, total: r.total_entries };
     },
+    remove: (v) => unwrap(api.DELETE("/api/v1/variables/{key}", { params: { path: { key: v.key } } })),
   });
   const matching = (all.data ?? []).filter(
     (v) =>
@@ -87,36 +80,20 @@ export function VariablesSection() {
                 </td>
                 <td>{v.description ?? ""}</td>
                 {(canEdit || canDelete) && (
-                  <td>
-                    <div className="row-actions">
-                      {canEdit && (
-                        <button type="button" onClick={() => setEditing(v)} aria-label={`Edit ${v.key}`}>
-                          Edit
-                        </button>
-                      )}
-                      {canDelete && (
-                        <button
-                          type="button"
-                          className="danger"
-                          onClick={() => setDeleting(v)}
-                          aria-label={`Delete ${v.key}`}
-                        >
-                          Delete
-                        </button>
-                      )}
-                    </div>
-                  </td>
+                  <RowActions
+                    name={v.key}
+                    onEdit={canEdit && (() => setEditing(v))}
+                    onDelete={canDelete && (() => setDeleting(v))}
+                  />
                 )}
               </tr>
             ))}
             {all.data && shown.length === 0 && (
-              <tr>
-                <td colSpan={4} className="muted center">
-                  {all.data.length === 0
-                    ? "No variables yet. Tasks read them with Variable.get(key)."
-                    : "No variable matches the search."}
-                </td>
-              </tr>
+              <EmptyRow columns={4}>
+                {all.data.length === 0
+                  ? "No variables yet. Tasks read them with Variable.get(key)."
+                  : "No variable matches the search."}
+              </EmptyRow>
             )}
           </tbody>
         </table>
@@ -134,13 +111,7 @@ export function VariablesSection() {
         <ConfirmDelete
           what={`variable ${deleting.key}`}
           detail="Tasks that read it will fail or fall back to their default."
-          pending={del.isPending}
-          error={del.error}
-          onConfirm={() => del.mutate(deleting.key)}
-          onClose={() => {
-            del.reset();
-            setDeleting(null);
-          }}
+          {...confirm(deleting)}
         />
       )}
     </section>
@@ -167,7 +138,6 @@ function VariableValue({ value }: { value: string | null }) {
 }
 
 function VariableForm({ variable, onClose }: { variable: Variable | null; onClose: () => void }) {
-  const client = useQueryClient();
   const masked = variable?.value === MASK;
   const [key, setKey] = useState(variable?.key ?? "");
   const [value, setValue] = useState(masked ? "" : (variable?.value ?? ""));
@@ -175,8 +145,9 @@ function VariableForm({ variable, onClose }: { variable: Variable | null; onClos
   const looksJson = /^\s*[[{]/.test(value);
   const jsonError =
     looksJson && prettyJson(value) === null ? "This looks like JSON but does not parse." : null;
-  const save = useMutation({
-    mutationFn: async () => {
+  const save = useSave(
+    KEY,
+    async () => {
       const desc = description === "" ? null : description;
       if (variable === null)
         return unwrap(api.POST("/api/v1/variables", { body: { key, value, description: desc } }));
@@ -188,11 +159,8 @@ function VariableForm({ variable, onClose }: { variable: Variable | null; onClos
         }),
       );
     },
-    onSuccess: async () => {
-      await client.invalidateQueries({ queryKey: KEY });
-      onClose();
-    },
-  });
+    onClose,
+  );
   const submit = (e: FormEvent) => {
     e.preventDefault();
     save.mutate();
@@ -244,19 +212,7 @@ function VariableForm({ variable, onClose }: { variable: Variable | null; onClos
             onChange={(e) => setDescription(e.target.value)}
           />
         </div>
-        {save.isError && (
-          <p className="error" role="alert">
-            {save.error.message}
-          </p>
-        )}
-        <div className="actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={save.isPending || key === ""}>
-            Save
-          </button>
-        </div>
+        <FormFooter error={save.error} pending={save.isPending} disabled={key === ""} onCancel={onClose} />
       </form>
     </Modal>
   );

@@ -3,7 +3,8 @@
 // task that made each and the runs it triggered. Choosing an asset shows only its events.
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { ClearFilters, TextFilter } from "../../components/table/filters";
-import { Pager } from "../../components/table/Pager";
+import { EmptyRow } from "../../components/table/EmptyRow";
+import { countLabel, PagedTable } from "../../components/table/PagedTable";
 import { useQueryParams } from "../../components/table/query-params";
 import { onRowKeys } from "../../components/table/row-keys";
 import { api, unwrap } from "../../lib/api";
@@ -50,7 +51,7 @@ export function AssetsSection() {
     refetchInterval: 15_000,
   });
   const list = assets.data?.assets ?? [];
-  const total = assets.data?.total_entries ?? 0;
+  const total = assets.data?.total_entries;
   const chosen = list.find((a) => a.id === assetId);
   return (
     <section aria-label="Assets">
@@ -58,68 +59,62 @@ export function AssetsSection() {
         <TextFilter q={q} name="uri" label="URI contains" placeholder="any asset" />
         <ClearFilters q={q} />
         <div className="spacer" />
-        <span className="muted">{assets.data ? `${total} asset${total === 1 ? "" : "s"}` : ""}</span>
+        <span className="muted">{countLabel(total, "asset")}</span>
       </div>
-      {assets.isError && <p className="error">{assets.error.message}</p>}
-      <div className="table-wrap">
-        <table className="table assets">
-          <thead>
-            <tr>
-              <th>URI</th>
-              <th>Name</th>
-              <th>Updated by</th>
-              <th>Schedules</th>
-              <th>Last update</th>
-            </tr>
-          </thead>
-          <tbody onKeyDown={onRowKeys}>
-            {list.map((a) => (
-              <tr
-                key={a.id}
-                data-row=""
-                data-asset={a.uri}
-                tabIndex={0}
-                className={a.id === assetId ? "on" : ""}
+      <PagedTable
+        className="assets"
+        head={
+          <>
+            <th>URI</th>
+            <th>Name</th>
+            <th>Updated by</th>
+            <th>Schedules</th>
+            <th>Last update</th>
+          </>
+        }
+        columns={5}
+        error={assets.error}
+        empty={
+          <>
+            No asset yet. A task declares one with <code>outlets: [asset(&quot;s3://…&quot;)]</code>.
+          </>
+        }
+        rows={assets.data?.assets.length}
+        q={q}
+        limit={PAGE}
+        total={total ?? 0}
+      >
+        {list.map((a) => (
+          <tr key={a.id} data-row="" data-asset={a.uri} tabIndex={0} className={a.id === assetId ? "on" : ""}>
+            <td className="mono">
+              <button
+                type="button"
+                className="link"
+                title="Show this asset's updates"
+                onClick={() => q.set({ asset_id: a.id === assetId ? null : String(a.id) })}
               >
-                <td className="mono">
-                  <button
-                    type="button"
-                    className="link"
-                    title="Show this asset's updates"
-                    onClick={() => q.set({ asset_id: a.id === assetId ? null : String(a.id) })}
-                  >
-                    {a.uri}
-                  </button>
-                </td>
-                <td>{a.name === a.uri ? <span className="muted">—</span> : a.name}</td>
-                <td className="small">
-                  {a.producing_tasks.map((t) => (
-                    <div key={`${t.dag_id}.${t.task_id}`}>
-                      <Link to={dagLink(t.dag_id)}>{t.dag_id}</Link>.<span className="mono">{t.task_id}</span>
-                    </div>
-                  ))}
-                </td>
-                <td className="small">
-                  {a.consuming_dags.map((d) => (
-                    <div key={d.dag_id}>
-                      <Link to={dagLink(d.dag_id)}>{d.dag_id}</Link>
-                    </div>
-                  ))}
-                </td>
-                <td title={a.updated_at}>{formatDate(a.updated_at)}</td>
-              </tr>
-            ))}
-            {assets.data && list.length === 0 && (
-              <tr>
-                <td colSpan={5} className="muted center">
-                  No asset yet. A task declares one with <code>outlets: [asset(&quot;s3://…&quot;)]</code>.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
-      <Pager offset={offset} limit={PAGE} total={total} onOffset={(o) => q.set({ offset: String(o) })} />
+                {a.uri}
+              </button>
+            </td>
+            <td>{a.name === a.uri ? <span className="muted">—</span> : a.name}</td>
+            <td className="small">
+              {a.producing_tasks.map((t) => (
+                <div key={`${t.dag_id}.${t.task_id}`}>
+                  <Link to={dagLink(t.dag_id)}>{t.dag_id}</Link>.<span className="mono">{t.task_id}</span>
+                </div>
+              ))}
+            </td>
+            <td className="small">
+              {a.consuming_dags.map((d) => (
+                <div key={d.dag_id}>
+                  <Link to={dagLink(d.dag_id)}>{d.dag_id}</Link>
+                </div>
+              ))}
+            </td>
+            <td title={a.updated_at}>{formatDate(a.updated_at)}</td>
+          </tr>
+        ))}
+      </PagedTable>
 
       <h2 className="subhead">{chosen ? `Updates of ${chosen.uri}` : "Latest updates"}</h2>
       {events.isError && <p className="error">{events.error.message}</p>}
@@ -164,11 +159,7 @@ export function AssetsSection() {
               </tr>
             ))}
             {events.data && events.data.asset_events.length === 0 && (
-              <tr>
-                <td colSpan={5} className="muted center">
-                  No update yet.
-                </td>
-              </tr>
+              <EmptyRow columns={5}>No update yet.</EmptyRow>
             )}
           </tbody>
         </table>

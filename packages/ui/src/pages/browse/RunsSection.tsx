@@ -5,10 +5,9 @@ import type { operations } from "updraft/client";
 import { StateBadge } from "../../components/state";
 import { DagIdOptions } from "../../components/table/DagIdOptions";
 import { ClearFilters, DateFilter, SelectFilter, TextFilter } from "../../components/table/filters";
-import { Pager } from "../../components/table/Pager";
 import { localToIso, useQueryParams } from "../../components/table/query-params";
-import { onRowKeys } from "../../components/table/row-keys";
-import { SortHeader } from "../../components/table/SortHeader";
+import { countLabel, PagedTable } from "../../components/table/PagedTable";
+import { useSorting } from "../../components/table/sorting";
 import { api, unwrap } from "../../lib/api";
 import { formatDate, formatDuration } from "../../lib/format";
 import { Link } from "../../lib/router";
@@ -27,8 +26,7 @@ export function RunsSection() {
   const runType = q.get("run_type");
   const from = localToIso(q.get("from"));
   const to = localToIso(q.get("to"));
-  const orderBy = (q.get("order_by") || "-run_after") as RunOrder;
-  const offset = Number(q.get("offset")) || 0;
+  const { orderBy, offset, sort } = useSorting<RunOrder>(q, "-run_after");
 
   const runs = useQuery({
     queryKey: ["browse", "runs", { dagId, state, runType, from, to, orderBy, offset }],
@@ -56,12 +54,7 @@ export function RunsSection() {
       query.state.data?.dag_runs.some((r) => r.state === "running" || r.state === "queued") ? 5_000 : 30_000,
   });
   const list = runs.data?.dag_runs ?? [];
-  const total = runs.data?.total_entries ?? 0;
-  const sort = (column: string, label: string) => (
-    <SortHeader column={column} orderBy={orderBy} onOrderBy={(o) => q.set({ order_by: o })}>
-      {label}
-    </SortHeader>
-  );
+  const total = runs.data?.total_entries;
   return (
     <section aria-label="DAG runs">
       <div className="filters" role="search">
@@ -73,69 +66,63 @@ export function RunsSection() {
         <DateFilter q={q} name="to" label="to" />
         <ClearFilters q={q} />
         <div className="spacer" />
-        <span className="muted">{runs.data ? `${total} run${total === 1 ? "" : "s"}` : ""}</span>
+        <span className="muted">{countLabel(total, "run")}</span>
       </div>
-      {runs.isError && <p className="error">{runs.error.message}</p>}
-      <div className="table-wrap">
-        <table className="table browse-runs">
-          <thead>
-            <tr>
-              {sort("dag_id", "DAG")}
-              {sort("dag_run_id", "Run")}
-              {sort("state", "State")}
-              <th>Type</th>
-              {sort("logical_date", "Logical date")}
-              {sort("start_date", "Started")}
-              {sort("end_date", "Ended")}
-              <th className="num">Duration</th>
-            </tr>
-          </thead>
-          <tbody onKeyDown={onRowKeys}>
-            {list.map((r) => (
-              <tr
-                key={`${r.dag_id}/${r.dag_run_id}`}
-                data-row=""
-                data-run={r.dag_run_id}
-                data-state={r.state}
-                tabIndex={0}
+      <PagedTable
+        className="browse-runs"
+        head={
+          <>
+            {sort("dag_id", "DAG")}
+            {sort("dag_run_id", "Run")}
+            {sort("state", "State")}
+            <th>Type</th>
+            {sort("logical_date", "Logical date")}
+            {sort("start_date", "Started")}
+            {sort("end_date", "Ended")}
+            <th className="num">Duration</th>
+          </>
+        }
+        columns={8}
+        error={runs.error}
+        empty="No run matches these filters."
+        rows={runs.data?.dag_runs.length}
+        q={q}
+        limit={PAGE}
+        total={total ?? 0}
+      >
+        {list.map((r) => (
+          <tr
+            key={`${r.dag_id}/${r.dag_run_id}`}
+            data-row=""
+            data-run={r.dag_run_id}
+            data-state={r.state}
+            tabIndex={0}
+          >
+            <td>
+              <Link to={`/dags/${encodeURIComponent(r.dag_id)}/grid`} tabIndex={-1}>
+                {r.dag_id}
+              </Link>
+            </td>
+            <td className="mono clip">
+              <Link
+                to={`/dags/${encodeURIComponent(r.dag_id)}/grid?run=${encodeURIComponent(r.dag_run_id)}`}
+                data-primary=""
               >
-                <td>
-                  <Link to={`/dags/${encodeURIComponent(r.dag_id)}/grid`} tabIndex={-1}>
-                    {r.dag_id}
-                  </Link>
-                </td>
-                <td className="mono clip">
-                  <Link
-                    to={`/dags/${encodeURIComponent(r.dag_id)}/grid?run=${encodeURIComponent(r.dag_run_id)}`}
-                    data-primary=""
-                  >
-                    {r.dag_run_id}
-                  </Link>
-                  {r.note && <div className="muted small">{r.note}</div>}
-                </td>
-                <td>
-                  <StateBadge state={r.state} />
-                </td>
-                <td>{r.run_type}</td>
-                <td title={r.logical_date ?? ""}>{formatDate(r.logical_date)}</td>
-                <td title={r.start_date ?? ""}>{formatDate(r.start_date)}</td>
-                <td title={r.end_date ?? ""}>{formatDate(r.end_date)}</td>
-                <td className="num">
-                  {r.start_date === null ? "—" : formatDuration(r.start_date, r.end_date)}
-                </td>
-              </tr>
-            ))}
-            {runs.data && list.length === 0 && (
-              <tr>
-                <td colSpan={8} className="muted center">
-                  No run matches these filters.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
-      <Pager offset={offset} limit={PAGE} total={total} onOffset={(o) => q.set({ offset: String(o) })} />
+                {r.dag_run_id}
+              </Link>
+              {r.note && <div className="muted small">{r.note}</div>}
+            </td>
+            <td>
+              <StateBadge state={r.state} />
+            </td>
+            <td>{r.run_type}</td>
+            <td title={r.logical_date ?? ""}>{formatDate(r.logical_date)}</td>
+            <td title={r.start_date ?? ""}>{formatDate(r.start_date)}</td>
+            <td title={r.end_date ?? ""}>{formatDate(r.end_date)}</td>
+            <td className="num">{r.start_date === null ? "—" : formatDuration(r.start_date, r.end_date)}</td>
+          </tr>
+        ))}
+      </PagedTable>
     </section>
   );
 }

@@ -6,10 +6,9 @@ import type { operations } from "updraft/client";
 import { StateBadge } from "../../components/state";
 import { DagIdOptions } from "../../components/table/DagIdOptions";
 import { ClearFilters, DateFilter, SelectFilter, TextFilter } from "../../components/table/filters";
-import { Pager } from "../../components/table/Pager";
-import { SortHeader } from "../../components/table/SortHeader";
+import { useSorting } from "../../components/table/sorting";
 import { localToIso, useQueryParams } from "../../components/table/query-params";
-import { onRowKeys } from "../../components/table/row-keys";
+import { countLabel, PagedTable } from "../../components/table/PagedTable";
 import { api, unwrap } from "../../lib/api";
 import { formatDate } from "../../lib/format";
 import { Link } from "../../lib/router";
@@ -54,8 +53,7 @@ export function TasksSection() {
   const from = localToIso(q.get("from"));
   const to = localToIso(q.get("to"));
   const minDuration = Number(q.get("min_duration"));
-  const orderBy = (q.get("order_by") || "dag_id") as TiOrder;
-  const offset = Number(q.get("offset")) || 0;
+  const { orderBy, offset, sort } = useSorting<TiOrder>(q, "dag_id");
   const tis = useQuery({
     queryKey: [
       "browse",
@@ -87,17 +85,7 @@ export function TasksSection() {
         : 30_000,
   });
   const list = tis.data?.task_instances ?? [];
-  const total = tis.data?.total_entries ?? 0;
-  const sort = (column: TiOrder, label: string, className?: string) => (
-    <SortHeader
-      column={column}
-      orderBy={orderBy}
-      onOrderBy={(o) => q.set({ order_by: o })}
-      {...(className ? { className } : {})}
-    >
-      {label}
-    </SortHeader>
-  );
+  const total = tis.data?.total_entries;
   return (
     <section aria-label="Task instances">
       <div className="filters" role="search">
@@ -112,69 +100,65 @@ export function TasksSection() {
         <TextFilter q={q} name="min_duration" label="Min duration (s)" placeholder="0" />
         <ClearFilters q={q} />
         <div className="spacer" />
-        <span className="muted">{tis.data ? `${total} task instance${total === 1 ? "" : "s"}` : ""}</span>
+        <span className="muted">{countLabel(total, "task instance")}</span>
       </div>
-      {tis.isError && <p className="error">{tis.error.message}</p>}
-      <div className="table-wrap">
-        <table className="table browse-tasks">
-          <thead>
-            <tr>
-              {sort("dag_id", "DAG")}
-              {sort("task_id", "Task")}
-              {sort("dag_run_id", "Run")}
-              {sort("state", "State")}
-              {sort("try_number", "Try", "num")}
-              {sort("pool", "Pool")}
-              {sort("queue", "Queue")}
-              {sort("start_date", "Started")}
-              {sort("duration", "Duration", "num")}
-              <th>Host</th>
+      <PagedTable
+        className="browse-tasks"
+        head={
+          <>
+            {sort("dag_id", "DAG")}
+            {sort("task_id", "Task")}
+            {sort("dag_run_id", "Run")}
+            {sort("state", "State")}
+            {sort("try_number", "Try", "num")}
+            {sort("pool", "Pool")}
+            {sort("queue", "Queue")}
+            {sort("start_date", "Started")}
+            {sort("duration", "Duration", "num")}
+            <th>Host</th>
+          </>
+        }
+        columns={10}
+        error={tis.error}
+        empty="No task instance matches these filters."
+        rows={tis.data?.task_instances.length}
+        q={q}
+        limit={PAGE}
+        total={total ?? 0}
+      >
+        {list.map((t) => {
+          const href =
+            `/dags/${encodeURIComponent(t.dag_id)}/runs/${encodeURIComponent(t.dag_run_id)}/tasks/${encodeURIComponent(t.task_id)}` +
+            (t.map_index >= 0 ? `?map_index=${t.map_index}` : "");
+          return (
+            <tr
+              key={`${t.dag_id}/${t.dag_run_id}/${t.task_id}/${t.map_index}`}
+              data-row=""
+              data-task={t.task_id}
+              data-state={t.state ?? "none"}
+              tabIndex={0}
+            >
+              <td>{t.dag_id}</td>
+              <td className="mono">
+                <Link to={href}>
+                  {t.task_display_name}
+                  {t.map_index >= 0 && ` [${t.rendered_map_index ?? t.map_index}]`}
+                </Link>
+              </td>
+              <td className="mono small clip">{t.dag_run_id}</td>
+              <td>
+                <StateBadge state={t.state} />
+              </td>
+              <td className="num">{t.try_number}</td>
+              <td>{t.pool}</td>
+              <td>{t.queue}</td>
+              <td title={t.start_date ?? ""}>{formatDate(t.start_date)}</td>
+              <td className="num">{seconds(t.duration)}</td>
+              <td className="small">{t.hostname ?? ""}</td>
             </tr>
-          </thead>
-          <tbody onKeyDown={onRowKeys}>
-            {list.map((t) => {
-              const href =
-                `/dags/${encodeURIComponent(t.dag_id)}/runs/${encodeURIComponent(t.dag_run_id)}/tasks/${encodeURIComponent(t.task_id)}` +
-                (t.map_index >= 0 ? `?map_index=${t.map_index}` : "");
-              return (
-                <tr
-                  key={`${t.dag_id}/${t.dag_run_id}/${t.task_id}/${t.map_index}`}
-                  data-row=""
-                  data-task={t.task_id}
-                  data-state={t.state ?? "none"}
-                  tabIndex={0}
-                >
-                  <td>{t.dag_id}</td>
-                  <td className="mono">
-                    <Link to={href}>
-                      {t.task_display_name}
-                      {t.map_index >= 0 && ` [${t.rendered_map_index ?? t.map_index}]`}
-                    </Link>
-                  </td>
-                  <td className="mono small clip">{t.dag_run_id}</td>
-                  <td>
-                    <StateBadge state={t.state} />
-                  </td>
-                  <td className="num">{t.try_number}</td>
-                  <td>{t.pool}</td>
-                  <td>{t.queue}</td>
-                  <td title={t.start_date ?? ""}>{formatDate(t.start_date)}</td>
-                  <td className="num">{seconds(t.duration)}</td>
-                  <td className="small">{t.hostname ?? ""}</td>
-                </tr>
-              );
-            })}
-            {tis.data && list.length === 0 && (
-              <tr>
-                <td colSpan={10} className="muted center">
-                  No task instance matches these filters.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
-      <Pager offset={offset} limit={PAGE} total={total} onOffset={(o) => q.set({ offset: String(o) })} />
+          );
+        })}
+      </PagedTable>
     </section>
   );
 }

@@ -5,6 +5,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { components } from "updraft/client";
+import { EmptyRow } from "../../components/table/EmptyRow";
 import { StateMark } from "../../components/state";
 import "../../components/table/table.css";
 import { api, unwrap } from "../../lib/api";
@@ -147,13 +148,11 @@ export function DagsPage() {
             />
           ))}
           {dags.data && list.length === 0 && (
-            <tr>
-              <td colSpan={7} className="muted center">
-                {failed
-                  ? "No DAG whose latest run failed matches."
-                  : "No DAG matches. DAGs appear here once their files in the DAGs folder are parsed."}
-              </td>
-            </tr>
+            <EmptyRow columns={7}>
+              {failed
+                ? "No DAG whose latest run failed matches."
+                : "No DAG matches. DAGs appear here once their files in the DAGs folder are parsed."}
+            </EmptyRow>
           )}
         </tbody>
       </table>
