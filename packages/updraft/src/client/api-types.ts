@@ -1447,6 +1447,9 @@ export interface components {
             total_entries: number;
         };
         DAGDetail: {
+            asset_expression: {
+                [key: string]: unknown;
+            } | null;
             catchup: boolean;
             dag_display_name: string;
             dag_hash: string;
@@ -1491,6 +1494,9 @@ export interface components {
             timezone: string | null;
         };
         DAGDetailInput: {
+            asset_expression: {
+                [key: string]: unknown;
+            } | null;
             catchup: boolean;
             dag_display_name: string;
             dag_hash: string;

@@ -126,6 +126,27 @@ withTestDatabases("assets", (getDb) => {
     expect((await req("token-vera", "GET", "/assets?limit=1&offset=1")).json().assets).toHaveLength(1);
   });
 
+  it("a DAG's details show the asset condition it is scheduled on, as Airflow's asset_expression", async () => {
+    const details = async (dagId: string) => {
+      const r = await req("token-vera", "GET", `/dags/${dagId}/details`);
+      expect(r.statusCode, r.body).toBe(200);
+      return r.json<{ asset_expression: unknown; timetable_summary: string | null }>();
+    };
+    expect((await details("either")).asset_expression).toEqual({
+      type: "any",
+      objects: [
+        { type: "asset", uri: "s3://warehouse/refunds.parquet" },
+        { type: "asset", uri: "s3://warehouse/orders.parquet" },
+      ],
+    });
+    // A list of one asset is that asset.
+    expect((await details("consumer")).asset_expression).toEqual({
+      type: "asset",
+      uri: "s3://warehouse/orders.parquet",
+    });
+    expect((await details("producer")).asset_expression).toBeNull();
+  });
+
   it("an Op's POST of an event queues the consumers; a Viewer may not; events filter", async () => {
     const denied = await req("token-vera", "POST", "/assets/events", {
       asset_uri: "s3://warehouse/refunds.parquet",

@@ -91,6 +91,12 @@ const DagDetail = DagJson.extend({
   /** Each task as serialized (every option, snake_case); `/tasks` gives Airflow's Task shape. */
   tasks: z.array(z.record(z.string(), z.unknown())),
   dag_hash: z.string(),
+  /**
+   * Airflow 3's asset_expression (2.9's dataset_expression): the asset condition the DAG is
+   * scheduled on, as a tree of {type: "asset", uri} and {type: "all" | "any", objects}; null for a
+   * DAG scheduled on time only.
+   */
+  asset_expression: z.record(z.string(), z.unknown()).nullable(),
 }).meta({ id: "DAGDetail" });
 
 /** A task as Airflow 2's API shows it (`Task`), from the serialized DAG. */
@@ -295,6 +301,7 @@ export function dagRoutes(database: Database, events: EngineEvents | null, token
           task_groups: s.task_groups,
           tasks: s.tasks,
           dag_hash: dag.hash,
+          asset_expression: s.asset_condition ?? null,
         };
       },
     );
