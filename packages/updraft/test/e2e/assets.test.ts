@@ -5,21 +5,13 @@
 // triggering_asset_events, an and() consumer waits for both assets, a paused consumer keeps its
 // queue without running, and a DAG file naming a bad asset is an import error of its own.
 // Needs dist/ (npm run build).
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startEngine, type Engine } from "../../src/cli/engine.js";
-import { loadConfig } from "../../src/config/index.js";
-import { getDagRun, listDagRuns, openMemoryDatabase, type Database } from "../../src/db/index.js";
+import { getDagRun, listDagRuns, type Database } from "../../src/db/index.js";
 import { setDagPaused, triggerDagRun } from "../../src/services/index.js";
+import { startTestEngine, type TestEngine } from "../engine-harness.js";
 
-let engine: Engine;
+let t: TestEngine;
 let database: Database;
-const home = mkdtempSync(join(tmpdir(), "updraft-e2e-assets-"));
-const folder = mkdtempSync(join(tmpdir(), "updraft-e2e-assets-dags-"));
 
 // Each file declares the assets it names (the URI is what identifies an asset).
 const ORDERS = `const orders = asset("S3://Warehouse/orders.parquet", { group: "sales" });`;
@@ -65,37 +57,23 @@ export default dag({ dagId: "bad_asset", schedule: [asset("orders.parquet")] }, 
 };
 
 beforeAll(async () => {
-  for (const [name, text] of Object.entries(DAGS)) writeFileSync(join(folder, `${name}.ts`), text);
-  const config = loadConfig({
-    env: { UPDRAFT_HOME: home },
+  t = await startTestEngine({
+    name: "e2e-assets",
+    files: Object.fromEntries(Object.entries(DAGS).map(([name, text]) => [`${name}.ts`, text])),
     overrides: {
-      "logging.base_log_folder": join(home, "logs"),
       "core.executor": "LocalExecutor",
       "core.dags_are_paused_at_creation": true,
       "scheduler.scheduler_heartbeat_sec": 1,
     },
+    logLevel: "warn",
   });
-  database = await openMemoryDatabase(join(home, "cache"));
-  engine = await startEngine({
-    config,
-    dagsFolder: folder,
-    database,
-    parts: { api: true, scheduler: true, processor: true, triggerer: false },
-    logger: pino({ level: "warn" }),
-    secretKey: randomBytes(32).toString("base64url"),
-    port: 0,
-    host: "127.0.0.1",
-    awaitFirstParse: true,
-  });
+  database = t.database;
   for (const id of ["produce_orders", "produce_customers", "on_orders", "on_both"])
     await setDagPaused(database.db, id, false);
 }, 120_000);
 
 afterAll(async () => {
-  await engine?.stop();
-  await database?.close();
-  rmSync(home, { recursive: true, force: true });
-  rmSync(folder, { recursive: true, force: true });
+  await t?.stop();
 });
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {

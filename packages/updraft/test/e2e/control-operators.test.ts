@@ -4,27 +4,20 @@
 // an existing run, fans out with expand, and fails on a failed run; sensors wait for another
 // DAG's task an hour earlier and fail on its failure; templates read XComs with ti.xcom_pull.
 // Needs dist/ (npm run build).
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startEngine, type Engine } from "../../src/cli/engine.js";
-import { loadConfig } from "../../src/config/index.js";
-import {
-  getDagRun,
-  listDagRuns,
-  listTaskInstances,
-  openMemoryDatabase,
-  type Database,
-} from "../../src/db/index.js";
+import type { Engine } from "../../src/cli/engine.js";
+import { getDagRun, listDagRuns, listTaskInstances, type Database } from "../../src/db/index.js";
 import { setDagPaused, triggerDagRun } from "../../src/services/index.js";
+import { startTestEngine, type TestEngine } from "../engine-harness.js";
+import { tempDir } from "../helpers.js";
 
+let t: TestEngine;
 let engine: Engine;
 let database: Database;
-const home = mkdtempSync(join(tmpdir(), "updraft-e2e-control-"));
-const folder = mkdtempSync(join(tmpdir(), "updraft-e2e-control-dags-"));
+const home = tempDir("updraft-e2e-control-");
+const folder = join(home, "dags");
 const out = join(folder, "out");
 
 const DAGS = {
@@ -71,29 +64,19 @@ export default dag({ dagId: "mapped_ops" }, () => {
 };
 
 beforeAll(async () => {
-  for (const [name, text] of Object.entries(DAGS)) writeFileSync(join(folder, `${name}.ts`), text);
-  writeFileSync(out, "");
-  writeFileSync(join(folder, "echo.py"), 'import json, sys\nprint(json.dumps({"arg": sys.argv[1]}))\n');
-  const config = loadConfig({
-    env: { UPDRAFT_HOME: home },
-    overrides: {
-      "logging.base_log_folder": join(home, "logs"),
-      "core.executor": "LocalExecutor",
-      "core.dags_are_paused_at_creation": true,
+  t = await startTestEngine({
+    name: "e2e-control",
+    home,
+    files: {
+      ...Object.fromEntries(Object.entries(DAGS).map(([name, text]) => [`${name}.ts`, text])),
+      out: "",
+      "echo.py": 'import json, sys\nprint(json.dumps({"arg": sys.argv[1]}))\n',
     },
+    overrides: { "core.executor": "LocalExecutor", "core.dags_are_paused_at_creation": true },
+    parts: { triggerer: true },
+    logLevel: "warn",
   });
-  database = await openMemoryDatabase(join(home, "cache"));
-  engine = await startEngine({
-    config,
-    dagsFolder: folder,
-    database,
-    parts: { api: true, scheduler: true, processor: true, triggerer: true },
-    logger: pino({ level: "warn" }),
-    secretKey: randomBytes(32).toString("base64url"),
-    port: 0,
-    host: "127.0.0.1",
-    awaitFirstParse: true,
-  });
+  ({ engine, database } = t);
   const errors = await database.db.selectFrom("import_error").select(["filename", "stacktrace"]).execute();
   expect(errors).toEqual([]);
   await database.db.updateTable("dag").set({ next_dagrun_create_after: null }).execute();
@@ -101,10 +84,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await engine?.stop();
-  await database?.close();
-  rmSync(home, { recursive: true, force: true });
-  rmSync(folder, { recursive: true, force: true });
+  await t?.stop();
 });
 
 async function runToEnd(dagId: string, runId: string): Promise<string | undefined> {

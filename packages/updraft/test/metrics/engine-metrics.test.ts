@@ -3,17 +3,11 @@
 // whose second task fails, while a real UDP socket receives the StatsD lines and GET /metrics is
 // scraped and parsed. Then the same with metrics off: not one datagram. Run `npm run build`
 // first: runners are forked from dist/.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateFernetKey, type Database } from "../../src/db/index.js";
-import { loadConfig } from "../../src/config/index.js";
-import { startEngine, type Engine } from "../../src/cli/engine.js";
+import type { Engine } from "../../src/cli/engine.js";
 import { triggerDagRun } from "../../src/services/index.js";
 import { seedUserWithToken } from "../api/helpers.js";
-import { openTestPGlite } from "../db-testing.js";
-import { cleanupTempDirs, tempDir } from "../helpers.js";
+import { startTestEngine, type TestEngine } from "../engine-harness.js";
 import { parsePrometheusText } from "./prom-text.js";
 import { listenUdp, until, type Udp } from "./udp.js";
 
@@ -28,15 +22,10 @@ export default dag({ dagId: "metrics_fail", defaultArgs: { retries: 0 } }, () =>
 `;
 
 async function runFailingDag(o: { port: number; on: boolean }) {
-  const home = tempDir("updraft-metrics-");
-  const dags = join(home, "dags");
-  mkdirSync(dags);
-  writeFileSync(join(dags, "metrics_dag.ts"), DAG);
-  const config = loadConfig({
-    home,
-    env: {},
+  const t = await startTestEngine({
+    name: "metrics",
+    files: { "metrics_dag.ts": DAG },
     overrides: {
-      "core.fernet_key": generateFernetKey(),
       "core.dags_are_paused_at_creation": false,
       "scheduler.scheduler_heartbeat_sec": 1,
       "metrics.statsd_on": o.on,
@@ -45,18 +34,7 @@ async function runFailingDag(o: { port: number; on: boolean }) {
       "metrics.prometheus_on": o.on,
     },
   });
-  const database = await openTestPGlite();
-  const engine = await startEngine({
-    config,
-    dagsFolder: dags,
-    parts: { api: true, scheduler: true, processor: true },
-    logger: pino({ level: "silent" }),
-    secretKey: "metrics-test-secret-0123456789abcdef",
-    port: 0,
-    host: "127.0.0.1",
-    database,
-    awaitFirstParse: true,
-  });
+  const { engine, database } = t;
   await seedUserWithToken(database, "scraper", "Viewer", "scraper-token");
   const runId = "manual__metrics";
   await triggerDagRun(database.db, { dagId: "metrics_fail", runId }, { events: engine.events });
@@ -69,23 +47,21 @@ async function runFailingDag(o: { port: number; on: boolean }) {
       .executeTakeFirst();
     return r?.state === "failed" || r?.state === "success" ? r.state : undefined;
   });
-  return { engine, state, database };
+  return { t, engine, state };
 }
 
 describe("metrics on: StatsD lines and GET /metrics while a DAG with a failing task runs", () => {
   let udp: Udp;
+  let t: TestEngine;
   let engine: Engine;
-  let database: Database;
   let state: string;
   beforeAll(async () => {
     udp = await listenUdp();
-    ({ engine, state, database } = await runFailingDag({ port: udp.port, on: true }));
+    ({ t, engine, state } = await runFailingDag({ port: udp.port, on: true }));
   }, 120_000);
   afterAll(async () => {
-    await engine?.stop();
-    await database?.close();
+    await t?.stop();
     udp?.socket.close();
-    cleanupTempDirs();
   });
 
   it("sends Airflow's names with the airflow prefix over UDP", async () => {
@@ -150,7 +126,7 @@ describe("metrics on: StatsD lines and GET /metrics while a DAG with a failing t
 describe("metrics off", () => {
   it("sends not one datagram and serves no /metrics", async () => {
     const udp = await listenUdp();
-    const { engine, state, database } = await runFailingDag({ port: udp.port, on: false });
+    const { t, engine, state } = await runFailingDag({ port: udp.port, on: false });
     try {
       expect(state).toBe("failed");
       // Two periodic passes: time for any heartbeat or gauge to have been sent.
@@ -162,10 +138,8 @@ describe("metrics off", () => {
       expect(res.status).toBe(404);
       expect(((await res.json()) as { detail: string }).detail).toContain("metrics.prometheus_on");
     } finally {
-      await engine.stop();
-      await database.close();
+      await t.stop();
       udp.socket.close();
-      cleanupTempDirs();
     }
   }, 120_000);
 });

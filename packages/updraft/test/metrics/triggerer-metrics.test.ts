@@ -5,14 +5,11 @@
 // triggerer shares for 0.5 s, which Airflow counts as triggers.blocked_main_thread.
 import { sql } from "kysely";
 import { hostname } from "node:os";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateFernetKey, type Database } from "../../src/db/index.js";
-import { loadConfig } from "../../src/config/index.js";
-import { startEngine, type Engine } from "../../src/cli/engine.js";
+import type { Engine } from "../../src/cli/engine.js";
+import type { Database } from "../../src/db/index.js";
 import { seedUserWithToken } from "../api/helpers.js";
-import { openTestPGlite } from "../db-testing.js";
-import { cleanupTempDirs, tempDir } from "../helpers.js";
+import { startTestEngine, type TestEngine } from "../engine-harness.js";
 import { seedDeferred } from "../triggerer/seed-deferred.js";
 import { parsePrometheusText } from "./prom-text.js";
 import { listenUdp, until, type Udp } from "./udp.js";
@@ -21,16 +18,14 @@ const CAPACITY = 50;
 
 describe("triggerer metrics over StatsD and at GET /metrics", () => {
   let udp: Udp;
+  let t: TestEngine;
   let engine: Engine;
   let database: Database;
   beforeAll(async () => {
     udp = await listenUdp();
-    const home = tempDir("updraft-trigger-metrics-");
-    const config = loadConfig({
-      home,
-      env: {},
+    t = await startTestEngine({
+      name: "trigger-metrics",
       overrides: {
-        "core.fernet_key": generateFernetKey(),
         "triggerer.capacity": CAPACITY,
         "triggerer.heartbeat_interval": 0.2,
         "triggerer.poll_interval": 0.2,
@@ -39,33 +34,25 @@ describe("triggerer metrics over StatsD and at GET /metrics", () => {
         "metrics.statsd_port": udp.port,
         "metrics.prometheus_on": true,
       },
+      seed: async (database) => {
+        const now = Date.now();
+        await seedDeferred(database.db, "trigger_metrics", 3, (i) =>
+          i === 1 ? new Date(now - 1000) : new Date(now + 365 * 86_400_000),
+        );
+        await sql`update trigger set kwargs = '{"moment": "not a date"}'::jsonb
+          where id = (select trigger_id from task_instance where dag_id = 'trigger_metrics' and task_id = 't3')`.execute(
+          database.db,
+        );
+      },
+      parts: { scheduler: false, processor: false, triggerer: true },
+      awaitFirstParse: false,
     });
-    database = await openTestPGlite();
-    const now = Date.now();
-    await seedDeferred(database.db, "trigger_metrics", 3, (i) =>
-      i === 1 ? new Date(now - 1000) : new Date(now + 365 * 86_400_000),
-    );
-    await sql`update trigger set kwargs = '{"moment": "not a date"}'::jsonb
-      where id = (select trigger_id from task_instance where dag_id = 'trigger_metrics' and task_id = 't3')`.execute(
-      database.db,
-    );
-    engine = await startEngine({
-      config,
-      dagsFolder: home,
-      parts: { api: true, scheduler: false, processor: false, triggerer: true },
-      logger: pino({ level: "silent" }),
-      secretKey: "trigger-metrics-secret-0123456789abcdef",
-      port: 0,
-      host: "127.0.0.1",
-      database,
-    });
+    ({ engine, database } = t);
     await seedUserWithToken(database, "scraper", "Viewer", "scraper-token");
   }, 120_000);
   afterAll(async () => {
-    await engine?.stop();
-    await database?.close();
+    await t?.stop();
     udp?.socket.close();
-    cleanupTempDirs();
   });
 
   const has = (re: RegExp) => udp.lines.some((l) => re.test(l));

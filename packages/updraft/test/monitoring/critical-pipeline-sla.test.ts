@@ -3,17 +3,14 @@
 // whole engine of `updraft standalone` with real runner processes: the scheduler's timer records
 // the miss while the task still runs, and the DAG's slaMissCallback runs in a runner and logs its
 // line. Run `npm run build` first: runners are forked from dist/.
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEngine, type Engine } from "../../src/cli/engine.js";
-import { loadConfig } from "../../src/config/index.js";
-import { generateFernetKey, type Database } from "../../src/db/index.js";
+import type { Engine } from "../../src/cli/engine.js";
+import type { Database } from "../../src/db/index.js";
 import { triggerDagRun } from "../../src/services/index.js";
-import { openTestPGlite } from "../db-testing.js";
 import { EXAMPLES } from "../e2e/helpers.js";
-import { cleanupTempDirs, tempDir } from "../helpers.js";
+import { startTestEngine, type TestEngine } from "../engine-harness.js";
 import { until } from "../metrics/udp.js";
 
 const RUN_ID = "manual__sla_probe";
@@ -23,36 +20,21 @@ describe("critical_pipeline with its SLA shortened through configuration", () =>
   let engine: Engine;
   let database: Database;
   let home: string;
+  let t: TestEngine;
   beforeAll(async () => {
     // Read when the DAG file is parsed and when the task runs (child processes inherit them).
     process.env["CRITICAL_PIPELINE_SLA"] = "1s";
     process.env["CRITICAL_PIPELINE_WORK_MS"] = String(WORK_MS);
-    home = tempDir("updraft-critical-sla-");
-    const dags = join(home, "dags");
-    mkdirSync(dags);
-    copyFileSync(join(EXAMPLES, "critical_pipeline.ts"), join(dags, "critical_pipeline.ts"));
-    const config = loadConfig({
-      home,
-      env: {},
+    t = await startTestEngine({
+      name: "critical-sla",
+      files: { "critical_pipeline.ts": readFileSync(join(EXAMPLES, "critical_pipeline.ts"), "utf8") },
       overrides: {
-        "core.fernet_key": generateFernetKey(),
         "core.dags_are_paused_at_creation": false,
         // The periodic pass is a minute away: only the SLA timer can see the miss in time.
         "scheduler.scheduler_heartbeat_sec": 60,
       },
     });
-    database = await openTestPGlite();
-    engine = await startEngine({
-      config,
-      dagsFolder: dags,
-      parts: { api: true, scheduler: true, processor: true },
-      logger: pino({ level: "silent" }),
-      secretKey: "critical-sla-test-secret-0123456789ab",
-      port: 0,
-      host: "127.0.0.1",
-      database,
-      awaitFirstParse: true,
-    });
+    ({ engine, database, home } = t);
     await triggerDagRun(
       database.db,
       { dagId: "critical_pipeline", runId: RUN_ID },
@@ -62,9 +44,7 @@ describe("critical_pipeline with its SLA shortened through configuration", () =>
   afterAll(async () => {
     delete process.env["CRITICAL_PIPELINE_SLA"];
     delete process.env["CRITICAL_PIPELINE_WORK_MS"];
-    await engine?.stop();
-    await database?.close();
-    cleanupTempDirs();
+    await t?.stop();
   });
 
   it("records the miss while the task runs and runs slaMissCallback in a runner", async () => {

@@ -4,17 +4,15 @@
 // deadline callback runs once, in a runner, while the task still runs, within about a second of the
 // deadline; a real UDP socket receives `sla_missed` and `deadline_alerts.deadline_missed`; the
 // run's deadlines are listed by the REST API. Run `npm run build` first: runners are forked from dist/.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEngine, type Engine } from "../../src/cli/engine.js";
-import { loadConfig } from "../../src/config/index.js";
-import { generateFernetKey, type Database } from "../../src/db/index.js";
+import type { Engine } from "../../src/cli/engine.js";
+import type { Database } from "../../src/db/index.js";
 import { triggerDagRun } from "../../src/services/index.js";
 import { seedUserWithToken } from "../api/helpers.js";
-import { openTestPGlite } from "../db-testing.js";
-import { cleanupTempDirs, tempDir } from "../helpers.js";
+import { startTestEngine, type TestEngine } from "../engine-harness.js";
+import { tempDir } from "../helpers.js";
 import { listenUdp, until, type Udp } from "../metrics/udp.js";
 
 const DEADLINE_MS = 1500;
@@ -51,6 +49,7 @@ interface CallbackLine {
 
 describe("a run that passes its deadline while its task still runs", () => {
   let udp: Udp;
+  let t: TestEngine;
   let engine: Engine;
   let database: Database;
   let out: string;
@@ -58,15 +57,12 @@ describe("a run that passes its deadline while its task still runs", () => {
   beforeAll(async () => {
     udp = await listenUdp();
     const home = tempDir("updraft-deadline-");
-    const dags = join(home, "dags");
-    mkdirSync(dags);
     out = join(home, "deadline-callbacks.jsonl");
-    writeFileSync(join(dags, "late_dag.ts"), dagSource(out));
-    const config = loadConfig({
+    t = await startTestEngine({
+      name: "deadline",
       home,
-      env: {},
+      files: { "late_dag.ts": dagSource(out) },
       overrides: {
-        "core.fernet_key": generateFernetKey(),
         "core.dags_are_paused_at_creation": false,
         // The periodic pass is a minute away: only the deadline timer can see the deadline in time.
         "scheduler.scheduler_heartbeat_sec": 60,
@@ -75,26 +71,13 @@ describe("a run that passes its deadline while its task still runs", () => {
         "metrics.statsd_port": udp.port,
       },
     });
-    database = await openTestPGlite();
-    engine = await startEngine({
-      config,
-      dagsFolder: dags,
-      parts: { api: true, scheduler: true, processor: true },
-      logger: pino({ level: "silent" }),
-      secretKey: "deadline-test-secret-0123456789abcdef",
-      port: 0,
-      host: "127.0.0.1",
-      database,
-      awaitFirstParse: true,
-    });
+    ({ engine, database } = t);
     await seedUserWithToken(database, "watcher", "Viewer", "watcher-token");
     await triggerDagRun(database.db, { dagId: "late_dag", runId }, { events: engine.events });
   }, 120_000);
   afterAll(async () => {
-    await engine?.stop();
-    await database?.close();
+    await t?.stop();
     udp?.socket.close();
-    cleanupTempDirs();
   });
 
   it("runs the callback once, in a runner, within about a second, while the task runs", async () => {

@@ -4,19 +4,14 @@
 // pointing at a plain node:http server on loopback that decodes the OTLP/HTTP JSON it receives.
 // The run is one trace: its root span is the run, each try a child span with its state. Run
 // `npm run build` first: runners are forked from dist/.
-import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { pino } from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startEngine, type Engine } from "../../src/cli/engine.js";
-import { loadConfig } from "../../src/config/index.js";
-import { generateFernetKey, type Database } from "../../src/db/index.js";
+import type { Engine } from "../../src/cli/engine.js";
+import type { Database } from "../../src/db/index.js";
 import { triggerDagRun } from "../../src/services/index.js";
-import { openTestPGlite } from "../db-testing.js";
-import { cleanupTempDirs, tempDir } from "../helpers.js";
+import { startTestEngine, type TestEngine } from "../engine-harness.js";
 
 const DAG = `import { dag, task } from "updraft";
 export default dag({ dagId: "traced", defaultArgs: { retries: 0 } }, () => {
@@ -60,6 +55,7 @@ const valueOf = (v: OtlpValue): string | number | boolean =>
 let server: Server;
 let engine: Engine;
 let database: Database;
+let t: TestEngine;
 const spans: Span[] = [];
 const paths: string[] = [];
 const runId = "manual__traced";
@@ -101,40 +97,23 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
-  const home = tempDir("updraft-otel-");
-  const dags = join(home, "dags");
-  mkdirSync(dags);
-  writeFileSync(join(dags, "traced.ts"), DAG);
-  const config = loadConfig({
-    home,
+  t = await startTestEngine({
+    name: "otel",
+    files: { "traced.ts": DAG },
     env: { UPDRAFT__TRACES__OTEL_ON: "true", UPDRAFT__TRACES__OTEL_PORT: String(port) },
     overrides: {
-      "core.fernet_key": generateFernetKey(),
       "core.dags_are_paused_at_creation": false,
       "traces.otel_host": "127.0.0.1",
       "traces.otel_service": "updraft-test",
     },
   });
-  database = await openTestPGlite();
-  engine = await startEngine({
-    config,
-    dagsFolder: dags,
-    parts: { api: true, scheduler: true, processor: true },
-    logger: pino({ level: "silent" }),
-    secretKey: "otel-test-secret-0123456789abcdef0",
-    port: 0,
-    host: "127.0.0.1",
-    database,
-    awaitFirstParse: true,
-  });
+  ({ engine, database } = t);
   await triggerDagRun(database.db, { dagId: "traced", runId }, { events: engine.events });
 }, 120_000);
 
 afterAll(async () => {
-  await engine?.stop();
-  await database?.close();
+  await t?.stop();
   server?.close();
-  cleanupTempDirs();
 });
 
 it("exports the run as a trace whose root span is the run and whose children are the tries", async () => {

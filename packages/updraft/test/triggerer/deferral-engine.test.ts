@@ -1,24 +1,21 @@
 // Sensors in their three modes, deferral and trigger timeouts through the whole engine, against a
 // throwaway PostgreSQL: API server, scheduler, DAG processor, triggerer and a LocalExecutor (whose
 // runners come from dist/: npm run build) in this process, as `updraft standalone` assembles them.
-import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pino from "pino";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startEngine, type Engine } from "../../src/cli/engine.js";
-import { loadConfig } from "../../src/config/index.js";
-import { generateFernetKey, openDatabase, setPool, type Database } from "../../src/db/index.js";
+import type { Engine } from "../../src/cli/engine.js";
+import { openDatabase, setPool, type Database } from "../../src/db/index.js";
 import { setDagPaused, triggerDagRun } from "../../src/services/index.js";
 import { createThrowawayDatabase, type ThrowawayDatabase } from "../db-testing.js";
+import { startTestEngine, type TestEngine } from "../engine-harness.js";
+import { tempDir } from "../helpers.js";
 
 let meta: ThrowawayDatabase;
+let t: TestEngine;
 let engine: Engine;
 let database: Database;
-const home = mkdtempSync(join(tmpdir(), "updraft-deferral-"));
-const folder = mkdtempSync(join(tmpdir(), "updraft-deferral-dags-"));
+const home = tempDir("updraft-deferral-");
 const flag = join(home, "flag.txt");
 
 const DAGS = `import { BaseOperator, DateTimeSensor, EmptyOperator, FileSensor, TimeDeltaSensor, dag, deferTask, task, triggers, userTrigger, type ExecuteInput } from "updraft";
@@ -71,45 +68,34 @@ export default defineTrigger<{ value: string }>(async ({ value }) => ({ value, p
 
 beforeAll(async () => {
   meta = await createThrowawayDatabase();
-  writeFileSync(join(folder, "deferral_dags.ts"), DAGS);
-  mkdirSync(join(folder, "triggers"));
-  writeFileSync(join(folder, "triggers", "echo.ts"), TRIGGER);
-  // Trigger modules are no DAG files (docs/triggerer.md).
-  writeFileSync(join(folder, ".updraftignore"), "triggers/\n");
-  const config = loadConfig({
-    env: { UPDRAFT_HOME: home },
+  t = await startTestEngine({
+    name: "deferral",
+    home,
+    files: {
+      "deferral_dags.ts": DAGS,
+      "triggers/echo.ts": TRIGGER,
+      // Trigger modules are no DAG files (docs/triggerer.md).
+      ".updraftignore": "triggers/\n",
+    },
     overrides: {
       "database.sql_alchemy_conn": meta.url,
-      "logging.base_log_folder": join(home, "logs"),
       "core.executor": "LocalExecutor",
-      "core.fernet_key": generateFernetKey(),
       "core.dags_are_paused_at_creation": true,
       "scheduler.scheduler_heartbeat_sec": 1,
       "triggerer.poll_interval": 0.2,
     },
+    openDatabase,
+    parts: { triggerer: true },
+    logLevel: "warn",
   });
-  database = await openDatabase(config);
-  engine = await startEngine({
-    config,
-    dagsFolder: folder,
-    database,
-    parts: { api: true, scheduler: true, processor: true, triggerer: true },
-    logger: pino({ level: "warn" }),
-    secretKey: randomBytes(32).toString("base64url"),
-    port: 0,
-    host: "127.0.0.1",
-    awaitFirstParse: true,
-  });
+  ({ engine, database } = t);
   await setPool(database.db, { pool: "single", slots: 1, description: "one slot" });
   await database.db.updateTable("dag").set({ next_dagrun_create_after: null }).execute();
 }, 120_000);
 
 afterAll(async () => {
-  await engine?.stop();
-  await database?.close();
+  await t?.stop();
   await meta?.drop();
-  rmSync(home, { recursive: true, force: true });
-  rmSync(folder, { recursive: true, force: true });
 });
 
 interface Ti {
