@@ -43,6 +43,8 @@ export async function startQueueWorkers({ home, prefix, count = 2, concurrency =
     }),
   );
   return {
+    /** The worker processes' pids (their runner processes are their children). */
+    pids: children.map((c) => c.pid),
     async stop() {
       await Promise.all(
         children.map(
