@@ -249,6 +249,9 @@ function cpuDelta(a, b) {
   const d = { main: b.main - a.main, exited: b.reaped - a.reaped };
   for (const k of Object.values(CPU_PARTS)) d[k] ??= 0;
   for (const [k, v] of b.pids) d[CPU_PARTS[k[0]]] += v - (a.pids.get(k) ?? 0);
+  // A runner that exited meanwhile brought its whole life's CPU into its parent's cutime: what it
+  // had used before the first snapshot is not this run's.
+  for (const [k, v] of a.pids) if ((k[0] === "r" || k[0] === "v") && !b.pids.has(k)) d.exited -= v;
   d.total = Object.values(d).reduce((x, y) => x + y, 0);
   d.machine_busy = b.machine.busy - a.machine.busy;
   d.machine_total = b.machine.total - a.machine.total;
