@@ -6,6 +6,9 @@
 // Each runs the real engine in this process (API server, scheduler, LocalExecutor with warm
 // runner processes, execution API over HTTP) on PGlite and on PostgreSQL, side by side with a
 // peer (graphile-worker) in the same run. Prints one JSON line per workload and database.
+// With --executor queue, reps alternate local and queue (each in a fresh engine), and CPU per task
+// covers every process involved (workers, their runners, redis-server) beside the machine's busy
+// cores: `cores_busy.machine` near the core count means CPU-bound, well below it latency-bound.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
