@@ -6,13 +6,17 @@
 // Each runs the real engine in this process (API server, scheduler, LocalExecutor with warm
 // runner processes, execution API over HTTP) on PGlite and on PostgreSQL, side by side with a
 // peer (graphile-worker) in the same run. Prints one JSON line per workload and database.
+// With --executor queue, reps alternate local and queue (each in a fresh engine), and CPU per task
+// covers every process involved (workers, their runners, redis-server) beside the machine's busy
+// cores: `cores_busy.machine` near the core count means CPU-bound, well below it latency-bound.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import { runGraphileWorker, throwawayPostgres } from "./lib/peers.mjs";
+import { childPids, descendants, machineCpuMs, pidsNamed, procCpuMs } from "./lib/proc-cpu.mjs";
 import { writeBenchDags } from "./lib/dags.mjs";
 import { bareBullmq, benchKeyPrefix, BENCH_REDIS_URL, startQueueWorkers } from "./lib/queue-workers.mjs";
 
@@ -143,7 +147,7 @@ async function withEngine(dbKind, dagsFolder, executor, fn) {
       roles: ["Viewer"],
     });
     const { token: apiToken } = await createApiToken(db, "bench");
-    return await fn(Object.assign(engine, { home, apiToken }));
+    return await fn(Object.assign(engine, { home, apiToken, workerPids: workers?.pids ?? [] }));
   } finally {
     await workers?.stop();
     await engine.stop();
@@ -185,62 +189,75 @@ async function runOnce(engine, w, rep) {
     if (rows.length === ids.length && rows.every((r) => r.state === "success" || r.state === "failed")) {
       if (rows.some((r) => r.state === "failed")) throw new Error(`${w.dagId}: a run failed`);
       const end = Math.max(...rows.map((r) => r.end_date?.getTime() ?? Date.now()));
-      return { wall: end - t0, ids };
+      const last = await db
+        .selectFrom("task_instance")
+        .select((eb) => eb.fn.max("end_date").as("end"))
+        .where("dag_id", "=", w.dagId)
+        .where("run_id", "in", ids)
+        .executeTakeFirst();
+      const lastTask = last?.end ? new Date(last.end).getTime() - t0 : NaN;
+      return { wall: end - t0, lastTask, ids };
     }
   }
 }
 
-const CLK_TCK = 100;
-function procCpuMs(pid) {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const parts = f.slice(f.lastIndexOf(")") + 2).split(" ");
-    return ((Number(parts[11]) + Number(parts[12])) * 1000) / CLK_TCK;
-  } catch {
-    return 0;
-  }
-}
-function childPids(pid) {
-  try {
-    const out = [];
-    for (const t of readdirSync(`/proc/${pid}/task`))
-      out.push(
-        ...readFileSync(`/proc/${pid}/task/${t}/children`, "utf8")
-          .trim()
-          .split(/\s+/)
-          .filter(Boolean)
-          .map(Number),
-      );
-    return out;
-  } catch {
-    return [];
-  }
-}
 /**
- * CPU time used so far (ms) by this process, its runner children and (on PostgreSQL) the backends
- * of the bench database. CPU per task is steadier than wall time on a loaded machine. Runners that
- * exited during the measurement are not counted.
+ * CPU time used so far (ms) by every process a run involves, by part: `main` this process (engine
+ * and bench), `runners` the LocalExecutor's runner processes (its children, with the ones that
+ * exited), `workers` the `updraft worker` processes and `worker_runners` their runner processes,
+ * `redis` the redis-server, `pg` the bench database's backends and `pg_bg` PostgreSQL's background
+ * processes (WAL writer, checkpointer…); and the whole machine's busy and total CPU, so that idle
+ * cores show (a latency-bound run) beside CPU per task (a CPU-bound one). CPU per task is also
+ * steadier than wall time on a loaded machine.
  */
-async function cpuNow(engine, dbKind) {
+async function cpuNow(engine, dbKind, workerPids) {
   const self = process.cpuUsage();
-  const out = { main: (self.user + self.system) / 1000, runners: 0, pg: 0, pids: new Map() };
-  for (const c of childPids(process.pid)) out.pids.set(`r${c}`, procCpuMs(c));
+  // This process's exited children (retired runners) are in its cutime; its live ones below.
+  const reaped = procCpuMs(process.pid, { reaped: true }) - procCpuMs(process.pid);
+  const out = { main: (self.user + self.system) / 1000, pids: new Map(), reaped, machine: machineCpuMs() };
+  const workers = new Set(workerPids);
+  for (const c of childPids(process.pid)) {
+    if (workers.has(c)) {
+      out.pids.set(`w${c}`, procCpuMs(c));
+      out.pids.set(`e${c}`, procCpuMs(c, { reaped: true }) - procCpuMs(c));
+      for (const r of descendants(c)) out.pids.set(`v${r}`, procCpuMs(r));
+    } else {
+      out.pids.set(`r${c}`, procCpuMs(c));
+      for (const r of descendants(c)) out.pids.set(`r${r}`, procCpuMs(r));
+    }
+  }
+  for (const pid of pidsNamed("redis-server")) out.pids.set(`x${pid}`, procCpuMs(pid));
   if (dbKind === "postgres") {
     const { sql } = await import("kysely");
-    const r = await sql`select pid from pg_stat_activity where datname = current_database()`.execute(
-      engine.database.db,
-    );
-    for (const { pid } of r.rows) out.pids.set(`p${pid}`, procCpuMs(pid));
+    const r = await sql`select pid, datname = current_database() as mine, backend_type
+      from pg_stat_activity where pid is not null`.execute(engine.database.db);
+    for (const { pid, mine, backend_type } of r.rows) {
+      if (mine) out.pids.set(`p${pid}`, procCpuMs(pid));
+      else if (backend_type !== "client backend") out.pids.set(`b${pid}`, procCpuMs(pid));
+    }
   }
   return out;
 }
+const CPU_PARTS = {
+  r: "runners",
+  w: "workers",
+  v: "worker_runners",
+  e: "exited",
+  x: "redis",
+  p: "pg",
+  b: "pg_bg",
+};
 function cpuDelta(a, b) {
-  const d = { main: b.main - a.main, runners: 0, pg: 0 };
-  for (const [k, v] of b.pids) {
-    const dv = v - (a.pids.get(k) ?? 0);
-    if (k[0] === "r") d.runners += dv;
-    else d.pg += dv;
-  }
+  // exited: processes that ended during the run (retired runners, the DAG processor's evaluations).
+  const d = { main: b.main - a.main, exited: b.reaped - a.reaped };
+  for (const k of Object.values(CPU_PARTS)) d[k] ??= 0;
+  for (const [k, v] of b.pids) d[CPU_PARTS[k[0]]] += v - (a.pids.get(k) ?? 0);
+  // A runner that exited meanwhile brought its whole life's CPU into its parent's cutime: what it
+  // had used before the first snapshot is not this run's.
+  for (const [k, v] of a.pids) if ((k[0] === "r" || k[0] === "v") && !b.pids.has(k)) d.exited -= v;
+  d.total = Object.values(d).reduce((x, y) => x + y, 0);
+  d.machine_busy = b.machine.busy - a.machine.busy;
+  d.machine_total = b.machine.total - a.machine.total;
   return d;
 }
 
@@ -362,78 +379,127 @@ async function main(argv) {
     process.stderr.write("running bare BullMQ …\n");
     bare = await bareBullmq(reps);
   }
-  const results = [];
+  // Reps interleave the executors (local, queue; then queue, local; …), each in a fresh engine
+  // with its own warm-up, so that a machine shared with other work disturbs both alike.
+  const samples = new Map();
+  const sampleOf = (name, dbKind, executor) => {
+    const k = `${name} ${dbKind} ${executor}`;
+    if (!samples.has(k))
+      samples.set(k, {
+        walls: [],
+        lastTask: [],
+        gaps: [],
+        runnerEdges: [],
+        apiMs: [],
+        parts: { toQueued: [], toStart: [], run: [] },
+        cpus: [],
+        loads: [],
+        runnerProcs: [],
+      });
+    return samples.get(k);
+  };
+  const maxReps = Math.max(...names.map((n) => WORKLOADS[n].reps ?? reps));
   for (const dbKind of dbs)
-    for (const executor of executors) {
-      await withEngine(dbKind, dagsFolder, executor, async (engine) => {
-        for (const name of names) {
-          const w = WORKLOADS[name];
-          await runOnce(engine, { ...w, runs: Math.min(w.runs, 5) }, -1); // warm-up
-          const walls = [];
-          const gaps = [];
-          const runnerEdges = [];
-          const apiMs = [];
-          const parts = { toQueued: [], toStart: [], run: [] };
-          const cpus = [];
-          for (let rep = 0; rep < (w.reps ?? reps); rep++) {
-            const c0 = await cpuNow(engine, dbKind);
+    for (let rep = 0; rep < maxReps; rep++) {
+      const order = rep % 2 === 0 ? executors : [...executors].reverse();
+      for (const executor of order) {
+        const todo = names.filter((n) => rep < (WORKLOADS[n].reps ?? reps));
+        if (todo.length === 0) continue;
+        await withEngine(dbKind, dagsFolder, executor, async (engine) => {
+          for (const name of todo) {
+            const w = WORKLOADS[name];
+            const s = sampleOf(name, dbKind, executor);
+            await runOnce(engine, { ...w, runs: Math.min(w.runs, 5) }, -1); // warm-up
+            const c0 = await cpuNow(engine, dbKind, engine.workerPids);
             const measured = w.api
               ? await withApiPoller(engine, () => runOnce(engine, w, rep))
               : { result: await runOnce(engine, w, rep), latencies: [] };
-            const { wall, ids } = measured.result;
-            const c1 = await cpuNow(engine, dbKind);
-            apiMs.push(...measured.latencies);
-            cpus.push(cpuDelta(c0, c1));
-            walls.push(wall);
+            const { wall, lastTask, ids } = measured.result;
+            const c1 = await cpuNow(engine, dbKind, engine.workerPids);
+            s.loads.push(loadavg()[0]);
+            s.apiMs.push(...measured.latencies);
+            s.cpus.push({ ...cpuDelta(c0, c1), wall });
+            // Runner processes alive at the end: the parallelism each executor really used.
+            s.runnerProcs.push([...c1.pids.keys()].filter((k) => k[0] === "r" || k[0] === "v").length);
+            s.walls.push(wall);
+            s.lastTask.push(lastTask);
             const g = await edgeLatencies(engine, w, ids[0]);
-            gaps.push(...g);
-            runnerEdges.push(...logEdges(engine.home, w, ids[0]));
-            for (const k of Object.keys(parts)) parts[k].push(...(g[k] ?? []));
+            s.gaps.push(...g);
+            s.runnerEdges.push(...logEdges(engine.home, w, ids[0]));
+            for (const k of Object.keys(s.parts)) s.parts[k].push(...(g[k] ?? []));
+            process.stderr.write(
+              `rep ${rep} ${name} ${dbKind} ${executor}: ${wall} ms (last task ${lastTask} ms), load ${loadavg()[0].toFixed(1)}\n`,
+            );
           }
-          const wall = med(walls);
-          const r = {
-            workload: name,
-            db: dbKind,
-            executor,
-            wall_ms: +wall.toFixed(1),
-            tasks_per_s: +((w.tasks / wall) * 1000).toFixed(0),
-            walls_ms: walls.map((x) => +x.toFixed(1)),
-            // CPU per task (ms, medians over reps): engine process, runner processes, PostgreSQL backends.
-            cpu_per_task_ms: {
-              main: +(med(cpus.map((c) => c.main)) / w.tasks).toFixed(2),
-              runners: +(med(cpus.map((c) => c.runners)) / w.tasks).toFixed(2),
-              pg: +(med(cpus.map((c) => c.pg)) / w.tasks).toFixed(2),
-            },
-          };
-          if (apiMs.length > 0) {
-            r.api_p50_ms = +pct(apiMs, 0.5).toFixed(1);
-            r.api_p95_ms = +pct(apiMs, 0.95).toFixed(1);
-          }
-          if (runnerEdges.length > 0) {
-            // The edge as the runners saw it (task logs), and in the database's timestamps.
-            r.edge_p50_ms = +pct(runnerEdges, 0.5).toFixed(2);
-            r.edge_p90_ms = +pct(runnerEdges, 0.9).toFixed(2);
-          }
-          if (gaps.length > 0) {
-            r.db_edge_p50_ms = +pct(gaps, 0.5).toFixed(2);
-            r.db_edge_p90_ms = +pct(gaps, 0.9).toFixed(2);
-            // p50 of the edge's parts: finish → queued, queued → start, and start → end of a task.
-            r.finish_to_queued_p50_ms = +pct(parts.toQueued, 0.5).toFixed(2);
-            r.queued_to_start_p50_ms = +pct(parts.toStart, 0.5).toFixed(2);
-            r.start_to_end_p50_ms = +pct(parts.run, 0.5).toFixed(2);
-          }
-          const p = peerOf(name);
-          if (p) {
-            r.peer = `graphile-worker ${p.workload} (${p.tasks} tasks, concurrency 2)`;
-            r.peer_wall_ms = p.wall_ms_median;
-            // Same shape, different sizes: compare time per task.
-            r.ratio = +(wall / w.tasks / (p.wall_ms_median / p.tasks)).toFixed(2);
-          }
-          console.log(JSON.stringify(r));
-          results.push(r);
-        }
-      });
+        });
+      }
     }
+  const results = [];
+  for (const dbKind of dbs)
+    for (const executor of executors)
+      for (const name of names) {
+        const w = WORKLOADS[name];
+        const { walls, lastTask, gaps, runnerEdges, apiMs, parts, cpus, loads, runnerProcs } = sampleOf(
+          name,
+          dbKind,
+          executor,
+        );
+        const wall = med(walls);
+        const perTask = (k) => +(med(cpus.map((c) => c[k])) / w.tasks).toFixed(2);
+        const cores = (k) => +med(cpus.map((c) => c[k] / c.wall)).toFixed(2);
+        const r = {
+          workload: name,
+          db: dbKind,
+          executor,
+          wall_ms: +wall.toFixed(1),
+          tasks_per_s: +((w.tasks / wall) * 1000).toFixed(0),
+          walls_ms: walls.map((x) => +x.toFixed(1)),
+          // From the trigger to the last task's end (the run's end can come later: its check).
+          last_task_ms: lastTask,
+          // CPU per task (ms, medians over reps) of every process involved (see cpuNow).
+          cpu_per_task_ms: Object.fromEntries(
+            ["main", "runners", "workers", "worker_runners", "exited", "redis", "pg", "pg_bg", "total"].map(
+              (k) => [k, perTask(k)],
+            ),
+          ),
+          // Cores busy on average during the run: these processes, and the whole machine (of nproc).
+          cores_busy: {
+            ours: cores("total"),
+            machine: +med(
+              cpus.map((c) => (c.machine_busy / c.machine_total) * availableParallelism()),
+            ).toFixed(2),
+            of: availableParallelism(),
+          },
+          load_avg: loads.map((l) => +l.toFixed(1)),
+          runner_processes: med(runnerProcs),
+        };
+        if (apiMs.length > 0) {
+          r.api_p50_ms = +pct(apiMs, 0.5).toFixed(1);
+          r.api_p95_ms = +pct(apiMs, 0.95).toFixed(1);
+        }
+        if (runnerEdges.length > 0) {
+          // The edge as the runners saw it (task logs), and in the database's timestamps.
+          r.edge_p50_ms = +pct(runnerEdges, 0.5).toFixed(2);
+          r.edge_p90_ms = +pct(runnerEdges, 0.9).toFixed(2);
+        }
+        if (gaps.length > 0) {
+          r.db_edge_p50_ms = +pct(gaps, 0.5).toFixed(2);
+          r.db_edge_p90_ms = +pct(gaps, 0.9).toFixed(2);
+          // p50 of the edge's parts: finish → queued, queued → start, and start → end of a task.
+          r.finish_to_queued_p50_ms = +pct(parts.toQueued, 0.5).toFixed(2);
+          r.queued_to_start_p50_ms = +pct(parts.toStart, 0.5).toFixed(2);
+          r.start_to_end_p50_ms = +pct(parts.run, 0.5).toFixed(2);
+        }
+        const p = peerOf(name);
+        if (p) {
+          r.peer = `graphile-worker ${p.workload} (${p.tasks} tasks, concurrency 2)`;
+          r.peer_wall_ms = p.wall_ms_median;
+          // Same shape, different sizes: compare time per task.
+          r.ratio = +(wall / w.tasks / (p.wall_ms_median / p.tasks)).toFixed(2);
+        }
+        console.log(JSON.stringify(r));
+        results.push(r);
+      }
   rmSync(dagsFolder, { recursive: true, force: true });
   console.log("\nsummary (median of %d; ratio = time per task vs the peer's, < 1 is faster):", reps);
   for (const r of results) {
@@ -441,7 +507,12 @@ async function main(argv) {
       `  ${r.workload.padEnd(16)} ${r.db.padEnd(8)} ${r.executor.padEnd(5)} ${String(r.wall_ms).padStart(8)} ms  ${String(r.tasks_per_s).padStart(6)} tasks/s` +
         (r.edge_p50_ms !== undefined ? `  edge p50 ${r.edge_p50_ms} ms p90 ${r.edge_p90_ms} ms` : "") +
         (r.api_p95_ms !== undefined ? `  GET /dags p95 ${r.api_p95_ms} ms` : "") +
-        `  CPU/task engine ${r.cpu_per_task_ms.main} runners ${r.cpu_per_task_ms.runners} pg ${r.cpu_per_task_ms.pg} ms` +
+        `  CPU/task ${Object.entries(r.cpu_per_task_ms)
+          .filter(([, v]) => v > 0)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(
+            " ",
+          )} ms  cores busy ${r.cores_busy.ours} (machine ${r.cores_busy.machine} of ${r.cores_busy.of})` +
         (r.peer ? `  vs ${r.peer}: ${r.peer_wall_ms} ms, ratio ${r.ratio}` : ""),
     );
   }

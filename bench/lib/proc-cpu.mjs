@@ -7,17 +7,71 @@ import { readdirSync, readFileSync } from "node:fs";
 
 const CLK_TCK = 100;
 
-function procCpuMs(pid) {
+/**
+ * CPU ms of `pid` so far; with `reaped`, also of its children that exited and were waited for
+ * (cutime, cstime): runner processes that retired during a measurement still count.
+ */
+export function procCpuMs(pid, { reaped = false } = {}) {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, "utf8");
     const parts = f.slice(f.lastIndexOf(")") + 2).split(" ");
-    return ((Number(parts[11]) + Number(parts[12])) * 1000) / CLK_TCK;
+    const own = Number(parts[11]) + Number(parts[12]);
+    const children = reaped ? Number(parts[13]) + Number(parts[14]) : 0;
+    return ((own + children) * 1000) / CLK_TCK;
   } catch {
     return 0;
   }
 }
 
-function descendants(pid) {
+/** The pids of the processes whose command name (/proc/PID/comm) is `name`, e.g. "redis-server". */
+export function pidsNamed(name) {
+  const out = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, "utf8").trim() === name) out.push(Number(d));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * The whole machine's CPU time so far (/proc/stat, ms summed over all cores): `busy` (user, nice,
+ * system, irq, softirq, steal) and `total` (with idle and iowait).
+ */
+export function machineCpuMs() {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = v;
+    const busy = user + nice + system + irq + softirq + steal;
+    return { busy: (busy * 1000) / CLK_TCK, total: ((busy + idle + iowait) * 1000) / CLK_TCK };
+  } catch {
+    return { busy: 0, total: 0 };
+  }
+}
+
+/** The direct children of `pid` (every thread's). */
+export function childPids(pid) {
+  try {
+    const out = [];
+    for (const t of readdirSync(`/proc/${pid}/task`))
+      out.push(
+        ...readFileSync(`/proc/${pid}/task/${t}/children`, "utf8")
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean)
+          .map(Number),
+      );
+    return out;
+  } catch {
+    return [];
+  }
+}
+
+export function descendants(pid) {
   const out = [];
   const todo = [pid];
   while (todo.length > 0) {

@@ -18,7 +18,18 @@ export async function startQueueWorkers({ home, prefix, count = 2, concurrency =
     Array.from({ length: count }, () => {
       const child = spawn(
         process.execPath,
-        [BIN, "worker", "--queues", "default", "--concurrency", String(concurrency)],
+        [
+          // UPDRAFT_BENCH_CPU_PROF=DIR: a V8 CPU profile of each worker process (not its runners) in DIR.
+          ...(process.env.UPDRAFT_BENCH_CPU_PROF
+            ? ["--cpu-prof", `--cpu-prof-dir=${process.env.UPDRAFT_BENCH_CPU_PROF}`]
+            : []),
+          BIN,
+          "worker",
+          "--queues",
+          "default",
+          "--concurrency",
+          String(concurrency),
+        ],
         {
           env: {
             ...process.env,
@@ -43,6 +54,8 @@ export async function startQueueWorkers({ home, prefix, count = 2, concurrency =
     }),
   );
   return {
+    /** The worker processes' pids (their runner processes are their children). */
+    pids: children.map((c) => c.pid),
     async stop() {
       await Promise.all(
         children.map(

@@ -97,6 +97,10 @@ export async function finishTaskInstance(
         if (outcome.notified) options.events?.emitLocal(outcome.wake);
         else options.events?.emit(outcome.wake);
       }
+      if (outcome.tail && options.events) {
+        const over = await recheckRunEnd(db, claims, outcome.result.state);
+        if (over !== null) options.events.emit(over);
+      }
       return outcome.result;
     }
     if (outcome.storedHash === (plan?.hash ?? null) || attempt >= 3)
@@ -115,7 +119,7 @@ interface FinishInput {
 }
 
 type FinishOutcome =
-  | { kind: "done"; result: FinishResult; wake: TiFinished | null; notified: boolean }
+  | { kind: "done"; result: FinishResult; wake: TiFinished | null; notified: boolean; tail: boolean }
   | { kind: "refused"; storedHash: string | null };
 
 /** A decision with the downstream task's topological position (the tie-break of claim order). */
@@ -361,7 +365,8 @@ async function finished(
     (row.wake_scheduled > 0 || row.wake_run_check === true || pending.length > 0)
       ? wakeEvent(claims, state, row.wake_scheduled, row.wake_run_check === true, pending)
       : null;
-  return done(state, skipped, next, wake, typeof row.notified === "string");
+  const tail = row.wake_tail === true && row.wake_run_check !== true;
+  return done(state, skipped, next, wake, typeof row.notified === "string", tail);
 }
 
 function done(
@@ -370,8 +375,9 @@ function done(
   next: FinishResult["next"],
   wake: TiFinished | null,
   notified: boolean,
+  tail = false,
 ): FinishOutcome {
-  return { kind: "done", result: { state, skipped, next }, wake, notified };
+  return { kind: "done", result: { state, skipped, next }, wake, notified, tail };
 }
 
 function wakeEvent(
@@ -413,6 +419,8 @@ interface StatementRow {
   xcoms_complete: boolean | null;
   wake_scheduled: number | null;
   wake_run_check: boolean | null;
+  /** Every other unfinished instance of the run was running or queued (see recheckRunEnd). */
+  wake_tail: boolean | null;
   notified: string | null;
 }
 
@@ -487,13 +495,15 @@ async function runStatement(
         exists (select 1 from ended) and (${p.forceRunCheck}
           or (select state from ended) = 'up_for_retry'
           or ${unfinishedSql(input)} = 0
-          or ${decided} + ${handedFresh} < ${p.decisions.length}) as run_check
+          or ${decided} + ${handedFresh} < ${p.decisions.length}) as run_check,
+        exists (select 1 from ended) and ${inFlightOnlySql(input)} as tail
     )`);
   const cols: RawBuilder<unknown>[] = [
     sql`(select state from ended) as state, (select duration from ended) as duration,
       (select extract(epoch from (start_date - queued_dttm))::float8 from ended) as queued_s,
       (select dag_hash from serialized_dag where dag_id = ${ti.dag_id}) as dag_hash,
-      (select scheduled from wake) as wake_scheduled, (select run_check from wake) as wake_run_check`,
+      (select scheduled from wake) as wake_scheduled, (select run_check from wake) as wake_run_check,
+      (select tail from wake) as wake_tail`,
   ];
   if (p.skips.length > 0)
     cols.push(sql`(select json_agg(json_build_array(task_id, map_index)) from skipped) as skipped`);
@@ -527,6 +537,33 @@ async function runStatement(
  * decisions of this statement only ever make instances scheduled, never finished): if not, the
  * run may be over.
  */
+/**
+ * Whether every other unfinished instance of the run is in flight (running or queued), as the
+ * statement reads them: then another finish may run at the same time, and each statement, blind to
+ * the other's uncommitted end, sees the other still running; neither would ask for the run check.
+ */
+function inFlightOnlySql(input: FinishInput): RawBuilder<unknown> {
+  const { ti } = input.claims;
+  return sql`not exists (select 1 from task_instance u
+      where u.dag_id = ${ti.dag_id} and u.run_id = ${ti.run_id}
+        and (u.state is null or (u.state in (${UNFINISHED_SQL}) and u.state not in ('running', 'queued')))
+        and not (u.task_id = ${ti.task_id} and u.map_index = ${ti.map_index}))`;
+}
+
+/**
+ * After the finish committed, at the run's tail only: if no instance of the run is unfinished any
+ * more, the scheduler is asked for the run check that two concurrent finishes each left to the
+ * other (the later commit's re-read sees both ends). Without it the run waited for the periodic
+ * pass (scheduler_heartbeat_sec), up to 5 s after its last task.
+ */
+async function recheckRunEnd(db: Executor, claims: TokenClaims, state: string): Promise<TiFinished | null> {
+  const { ti } = claims;
+  const r = await sql<{ open: boolean }>`select exists (select 1 from task_instance u
+      where u.dag_id = ${ti.dag_id} and u.run_id = ${ti.run_id}
+        and (u.state is null or u.state in (${UNFINISHED_SQL}))) as open`.execute(db);
+  return r.rows[0]?.open === false ? wakeEvent(claims, state, 0, true) : null;
+}
+
 function unfinishedSql(input: FinishInput): RawBuilder<unknown> {
   const { ti } = input.claims;
   return sql`(select count(*)::int from (select 1 from task_instance u

@@ -207,6 +207,33 @@ describeWithRedis("QueueExecutor", () => {
     ]);
   });
 
+  test("a try re-queued after its worker died is not pinned on the dead worker's last heartbeat", () => {
+    // CI once saw it: the dead worker's record still lists the try (its last heartbeat), the
+    // re-queued try (same try number) waits for its "taken" message, and the registry read in
+    // between pinned it on the dead worker again: lost a second time, as started, and failed.
+    const { ex, events } = make(2);
+    const a = workload("requeued");
+    const gone = record("dead", {
+      alive: false,
+      seconds_since_heartbeat: 12,
+      running: [{ ...a.ti, try_number: 1 }],
+    });
+    const now = Date.now();
+    ex.queueWorkload(a);
+    ex.handleResult({ type: "taken", key: tryKey(a), worker: "dead" });
+    ex.settleGone([gone], now);
+    expect(ex.settleGone([gone], now + 1000)).toBe(1);
+    expect(events).toEqual([expect.objectContaining({ type: "lost", maybeNotStarted: true })]);
+    // The scheduler found it never started and queued it again: no worker has taken it yet.
+    ex.queueWorkload(a);
+    for (const t of [2000, 3000, 4000, 5000]) expect(ex.settleGone([gone], now + t)).toBe(0);
+    expect(events).toHaveLength(1);
+    expect(ex.tries()).toEqual([{ key: tryKey(a), worker: null }]);
+    // Another worker takes it: from there, it is that worker's.
+    ex.handleResult({ type: "taken", key: tryKey(a), worker: "n2" });
+    expect(ex.tries()).toEqual([{ key: tryKey(a), worker: "n2" }]);
+  });
+
   test("the alive workers' capacity (their runner pools) caps the open slots", () => {
     const { ex } = make(10);
     const stopped = record("w3", { alive: false });

@@ -3,7 +3,9 @@
 import { expect, it } from "vitest";
 import type { Database } from "../../src/db/index.js";
 import { dag, task, type Dag } from "../../src/sdk/index.js";
-import { heartbeatTaskInstance, triggerDagRun } from "../../src/services/index.js";
+import { sql } from "kysely";
+import { EngineEvents, type EngineEvent } from "../../src/events/engine-events.js";
+import { finishTaskInstance, heartbeatTaskInstance, triggerDagRun } from "../../src/services/index.js";
 import { withTestDatabases } from "../db-testing.js";
 import {
   drive,
@@ -215,6 +217,53 @@ withTestDatabases(
       }
       expect(await isPaused("by_config")).toBe(true);
       expect(await isPaused("config_off")).toBe(false);
+    });
+
+    it("the last two tries of a run finishing at once still ask for the run check", async () => {
+      // Each finish statement reads the other try as still running (neither sees the other's
+      // uncommitted end), so neither asked for the run check: the run ended only at the periodic
+      // pass. Made deterministic: a lock holds a's statement after it took its snapshot while b
+      // finishes and commits.
+      const database = getDb();
+      const d = dag({ dagId: "last_two", maxActiveTasks: 8 }, () => {
+        task("a", noop)();
+        task("b", noop)();
+      });
+      await saveSdkDag(database, d);
+      const exec = new TestExecutor(database);
+      const s = newScheduler(database, testConfig(), exec);
+      const ref = { dagId: "last_two", runId: `r${++hour}` };
+      await triggerDagRun(database.db, { ...ref, logicalDate: new Date(Date.UTC(2024, 0, 1, hour)) });
+      await s.runOnce();
+      const [a, b] = (await exec.startAll()).sort((x, y) => x.ti.task_id.localeCompare(y.ti.task_id));
+      if (a === undefined || b === undefined) throw new Error("both tries should have started");
+      const events = new EngineEvents(database);
+      const seen: EngineEvent[] = [];
+      events.on((e) => seen.push(e));
+      const claims = (w: typeof a) => ({
+        ti: w.ti,
+        try_number: w.try_number,
+        exp: Math.floor(Date.now() / 1000) + 3600,
+        scope: "task" as const,
+      });
+      let finishA: Promise<unknown> = Promise.resolve();
+      await database.db.transaction().execute(async (trx) => {
+        await sql`select 1 from task_instance where dag_id = 'last_two' and run_id = ${ref.runId}
+          and task_id = 'a' for update`.execute(trx);
+        finishA = finishTaskInstance(database.db, claims(a), { state: "success" }, { events });
+        for (let waited = 0; ; waited++) {
+          const r = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock' and query like '%ended%'`.execute(
+            database.db,
+          );
+          if ((r.rows[0]?.n ?? 0) > 0) break;
+          if (waited > 500) throw new Error("a's finish never waited for the lock");
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await finishTaskInstance(database.db, claims(b), { state: "success" }, { events });
+      });
+      await finishA;
+      expect(seen.filter((e) => e.type === "ti_finished" && e.run_check)).not.toEqual([]);
     });
   },
   { dialects: ["postgres"] },

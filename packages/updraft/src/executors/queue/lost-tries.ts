@@ -42,6 +42,13 @@ export class LostTries {
   private readonly missingSince = new Map<string, number>();
   /** Tries already reported lost as maybe not started: a second loss uses up the try. */
   private readonly requeuedOnce = new Set<string>();
+  /**
+   * The worker each try was reported lost with. That worker's last heartbeat in the registry
+   * still lists the try; once the scheduler queues it again (same try number), the registry must
+   * not pin it on the dead worker before the next worker's "taken" message: that was a second
+   * loss report, which failed a try another worker was about to run.
+   */
+  private readonly lostWith = new Map<string, string>();
 
   constructor(private readonly staleAfterS: number) {}
 
@@ -64,15 +71,14 @@ export class LostTries {
       .reduce((n, r) => n + Math.min(r.concurrency, r.capacity ?? r.concurrency), 0);
     const runningOn = new Map<string, string>();
     for (const r of records)
-      for (const t of r.running)
-        runningOn.set(
-          tryKey({
-            kind: "task",
-            ti: { dag_id: t.dag_id, run_id: t.run_id, task_id: t.task_id, map_index: t.map_index },
-            try_number: t.try_number,
-          }),
-          r.id,
-        );
+      for (const t of r.running) {
+        const key = tryKey({
+          kind: "task",
+          ti: { dag_id: t.dag_id, run_id: t.run_id, task_id: t.task_id, map_index: t.map_index },
+          try_number: t.try_number,
+        });
+        if (this.lostWith.get(key) !== r.id) runningOn.set(key, r.id);
+      }
     const suspects = new Map<string, string>();
     const seenWorkers = new Set<string>();
     const forgotten = new Set<string>();
@@ -120,6 +126,7 @@ export class LostTries {
       const f = inFlight.get(key);
       if (f === undefined || !this.suspects.has(key)) continue;
       lost.push({ key, workload: f.workload, reason: why, maybeNotStarted: this.mayRequeue(f.workload) });
+      if (f.worker !== null) this.remember(this.lostWith, key, f.worker);
       suspects.delete(key);
     }
     this.suspects = suspects;
@@ -144,10 +151,14 @@ export class LostTries {
     if (w.kind !== "task") return false;
     const key = tryKey(w);
     if (this.requeuedOnce.has(key)) return false;
-    this.requeuedOnce.add(key);
-    // Bounded: the oldest entries go first (a try handed back that long ago has long settled).
-    if (this.requeuedOnce.size > 10_000)
-      this.requeuedOnce.delete(this.requeuedOnce.values().next().value as string);
+    this.remember(this.requeuedOnce, key, key);
     return true;
+  }
+
+  /** Bounded: the oldest entries go first (a try handed back that long ago has long settled). */
+  private remember(into: Set<string> | Map<string, string>, key: string, value: string): void {
+    if (into instanceof Set) into.add(key);
+    else into.set(key, value);
+    if (into.size > 10_000) into.delete(into.keys().next().value as string);
   }
 }

@@ -42,6 +42,9 @@ function throttledErrorLog(logger: ExecutorLogger, what: string): (err: Error) =
   };
 }
 
+/** How often the executor trims what it read from its results stream. */
+const TRIM_EVERY_MS = 1000;
+
 export class QueueExecutor implements Executor {
   readonly name = "QueueExecutor";
   readonly owner: string;
@@ -59,6 +62,7 @@ export class QueueExecutor implements Executor {
   private client: Redis | null = null;
   private reader: Redis | null = null;
   private lastId = "0-0";
+  private lastTrimAt = 0;
   private stopping = false;
   private readLoop: Promise<void> | null = null;
   private checkTimer: NodeJS.Timeout | undefined;
@@ -233,8 +237,13 @@ export class QueueExecutor implements Executor {
           }
         }
       }
-      // What is read is applied: the stream need not keep it.
-      this.client?.xtrim(key, "MINID", this.lastId).catch(() => undefined);
+      // What is read is applied: the stream need not keep it. Trimmed about once a second, not
+      // after every read: under load a read brings a result or two, and a trim each doubled the
+      // Redis commands per try (the workers' MAXLEN bounds the stream meanwhile).
+      if (Date.now() - this.lastTrimAt >= TRIM_EVERY_MS) {
+        this.lastTrimAt = Date.now();
+        this.client?.xtrim(key, "MINID", this.lastId).catch(() => undefined);
+      }
     }
   }
 
