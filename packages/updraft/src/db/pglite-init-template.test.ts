@@ -87,6 +87,16 @@ describe("the initdb template of fresh PGlite data directories", () => {
     expect(statSync(templateFile()).size).toBeGreaterThan(1_000_000);
   }, 120_000);
 
+  it("a cache that cannot be written is no error", async () => {
+    const file = join(tempDir(), "a-file");
+    writeFileSync(file, "");
+    const database = await openDatabase({
+      dataDir: join(tempDir(), "db"),
+      initTemplateDir: join(file, "updraft"),
+    });
+    await database.close();
+  }, 120_000);
+
   it("is kept in $XDG_CACHE_HOME/updraft, else ~/.cache/updraft", () => {
     expect(defaultInitTemplateDir({ XDG_CACHE_HOME: "/x/cache" })).toBe("/x/cache/updraft");
     expect(defaultInitTemplateDir({})).toMatch(/\/\.cache\/updraft$/);

@@ -51,7 +51,11 @@ export function writeInitTemplate(dir: string, dump: Uint8Array): void {
     writeFileSync(partial, dump);
     renameSync(partial, file);
   } catch {
-    rmSync(partial, { force: true });
+    try {
+      rmSync(partial, { force: true });
+    } catch {
+      // The folder is not one (ENOTDIR): nothing was written.
+    }
   }
 }
 
