@@ -6,8 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { expect } from "vitest";
-import { Daemon, EXAMPLES, updraft } from "../../updraft/test/e2e/helpers.js";
+import { Daemon, EXAMPLES } from "../../updraft/test/e2e/helpers.js";
 import { ARTIFACTS, launchBrowser } from "./browser.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/dags/", import.meta.url));
@@ -43,24 +42,28 @@ export class UiStandalone {
       `import { dag } from "updraft";\nthrow new Error(${JSON.stringify(`broken on purpose ${XSS}`)});\nexport default dag({ dagId: "broken" }, () => {});\n`,
     );
     const daemon = new Daemon(["standalone", "--port", "0", "--dags-folder", folder], env);
-    const url = (await daemon.waitFor(/API and execution API: (http:\/\/[^\s]+)/, 120_000))[1] ?? "";
-    const password = (await daemon.waitFor(/Login with username: admin {2}password: (\S+)/, 5_000))[1] ?? "";
-    await daemon.waitFor(/first parse of the DAG folder finished/, 120_000);
-    const viewer = updraft(
-      [
-        "users",
-        "create",
-        "--username",
-        VIEWER.username,
-        "--email",
-        "viewer@example.com",
-        "--role",
-        "Viewer",
-      ].concat(["--password", VIEWER.password]),
-      env,
-    );
-    expect(viewer.code, viewer.stderr).toBe(0);
-    return new UiStandalone(daemon, await launchBrowser(), url, password, env);
+    // Chromium starts while the standalone does (each mostly waits on the other's CPU otherwise).
+    const browser = launchBrowser();
+    try {
+      const url = (await daemon.waitFor(/API and execution API: (http:\/\/[^\s]+)/, 120_000))[1] ?? "";
+      const password =
+        (await daemon.waitFor(/Login with username: admin {2}password: (\S+)/, 5_000))[1] ?? "";
+      await daemon.waitFor(/first parse of the DAG folder finished/, 120_000);
+      const ui = new UiStandalone(daemon, await browser, url, password, env);
+      // Through the API, not `updraft users create`: one CLI process less per file (the CLI's
+      // forwarding to standalone has tests of its own).
+      await ui.apiJson("/api/v1/users", "POST", {
+        username: VIEWER.username,
+        email: "viewer@example.com",
+        password: VIEWER.password,
+        roles: [{ name: "Viewer" }],
+      });
+      return ui;
+    } catch (err) {
+      await (await browser.catch(() => null))?.close();
+      await daemon.stop();
+      throw err;
+    }
   }
 
   async stop(): Promise<void> {

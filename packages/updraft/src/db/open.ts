@@ -9,6 +9,7 @@ import { trackOpenDatabase } from "./open-handles.js";
 import { describePgUrl, isConnectionError, unreachable } from "./pg-errors.js";
 import { PgListener } from "./pg-listener.js";
 import { openPGlite } from "./pglite-database.js";
+import { defaultInitTemplateDir } from "./pglite-init-template.js";
 import type { Schema } from "./schema.js";
 
 export type { Database, DialectName } from "./database.js";
@@ -21,6 +22,8 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** An in-memory PGlite database, for tests. */
   memory?: boolean;
+  /** Folder of the dump a fresh PGlite `dataDir` starts from instead of running initdb (pglite-init-template.ts). */
+  initTemplateDir?: string;
   /** Connections in the PostgreSQL pool (default 10). */
   poolSize?: number;
 }
@@ -33,6 +36,7 @@ function optionsFromConfig(config: UpdraftConfig): OpenDatabaseOptions {
   return {
     url: config.database.sql_alchemy_conn,
     dataDir: join(config.home, "db"),
+    initTemplateDir: defaultInitTemplateDir(),
     poolSize: config.database.sql_alchemy_pool_size,
   };
 }
@@ -66,7 +70,10 @@ export async function openDatabase(source: UpdraftConfig | OpenDatabaseOptions):
       "openDatabase needs a url, a dataDir or memory: true (or a loaded config).",
     );
   }
-  return openPGlite({ dataDir: resolve(options.dataDir) });
+  return openPGlite({
+    dataDir: resolve(options.dataDir),
+    ...(options.initTemplateDir !== undefined ? { initTemplateDir: options.initTemplateDir } : {}),
+  });
 }
 
 /** Prepared statements one connection keeps at most (each holds a plan in its backend). */

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Kysely } from "kysely";
 import { UpdraftError } from "../common/errors.js";
@@ -7,6 +7,12 @@ import type { Database } from "./database.js";
 import { checkChannel, notify } from "./notify.js";
 import { trackOpenDatabase } from "./open-handles.js";
 import { PGliteDialect } from "./pglite-dialect.js";
+import {
+  isFreshDataDir,
+  readInitTemplate,
+  removeInitTemplate,
+  writeInitTemplate,
+} from "./pglite-init-template.js";
 import { PGliteThread } from "./pglite-thread.js";
 import type { Schema } from "./schema.js";
 
@@ -21,6 +27,35 @@ export interface OpenPGliteOptions {
   readonly dataDir?: string;
   /** A dump (`dumpDataDir`) to start a memory database from. It is moved to the worker: unusable after. */
   readonly loadDataDir?: Uint8Array;
+  /**
+   * With `dataDir`: a folder for the dump of a fresh initdb (pglite-init-template.ts). A `dataDir`
+   * without a database starts from it, or, when there is none yet, leaves one there.
+   */
+  readonly initTemplateDir?: string;
+}
+
+/** Opens `pgdata`; a fresh one from the initdb template when there is one, else it makes it. */
+async function startOnDisk(pgdata: string, templateDir: string | undefined, where: string) {
+  if (templateDir === undefined || !isFreshDataDir(pgdata))
+    return PGliteThread.start({ dataDir: pgdata }, where);
+  const template = readInitTemplate(templateDir);
+  if (template !== undefined) {
+    try {
+      return await PGliteThread.start({ dataDir: pgdata, loadDataDir: template }, where);
+    } catch {
+      // A damaged dump (a disk that filled up): drop it and what it left, and run initdb below.
+      removeInitTemplate(templateDir);
+      rmSync(pgdata, { recursive: true, force: true });
+    }
+  }
+  const thread = await PGliteThread.start({ dataDir: pgdata }, where);
+  try {
+    writeInitTemplate(templateDir, await thread.dumpDataDir());
+  } catch (err) {
+    await thread.close();
+    throw err;
+  }
+  return thread;
 }
 
 /**
@@ -38,14 +73,13 @@ export async function openPGlite(options: OpenPGliteOptions): Promise<PGliteData
   }
   let thread: PGliteThread;
   try {
-    thread = await PGliteThread.start(
+    thread =
       dataDir !== undefined
-        ? { dataDir: join(dataDir, "pgdata") }
-        : options.loadDataDir !== undefined
-          ? { loadDataDir: options.loadDataDir }
-          : {},
-      where,
-    );
+        ? await startOnDisk(join(dataDir, "pgdata"), options.initTemplateDir, where)
+        : await PGliteThread.start(
+            options.loadDataDir !== undefined ? { loadDataDir: options.loadDataDir } : {},
+            where,
+          );
   } catch (err) {
     unlock();
     throw new UpdraftError(

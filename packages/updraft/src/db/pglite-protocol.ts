@@ -8,7 +8,10 @@
 export interface PGliteWorkerData {
   /** PGDATA directory; unset for a memory database. */
   readonly dataDir?: string;
-  /** A tar dump (`dumpDataDir`) to start the memory database from; transferred, not copied. */
+  /**
+   * A tar dump (`dumpDataDir`) to start from: the memory database, or a `dataDir` that holds no
+   * database yet. Transferred, not copied.
+   */
   readonly loadDataDir?: Uint8Array;
 }
 

@@ -24,9 +24,10 @@ function send(reply: PGliteReply, transfer: ArrayBuffer[] = []): void {
 }
 
 async function open(data: PGliteWorkerData): Promise<PGlite> {
-  if (data.dataDir !== undefined) return PGlite.create({ dataDir: data.dataDir });
-  if (data.loadDataDir !== undefined) return PGlite.create({ loadDataDir: new Blob([data.loadDataDir]) });
-  return PGlite.create();
+  return PGlite.create({
+    ...(data.dataDir !== undefined ? { dataDir: data.dataDir } : {}),
+    ...(data.loadDataDir !== undefined ? { loadDataDir: new Blob([data.loadDataDir]) } : {}),
+  });
 }
 
 /** Prepared statements kept on the session at most (each holds a plan). */
