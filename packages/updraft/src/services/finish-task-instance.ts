@@ -533,11 +533,6 @@ async function runStatement(
 }
 
 /**
- * Whether the run has another unfinished task instance (one probe of the partial index; the
- * decisions of this statement only ever make instances scheduled, never finished): if not, the
- * run may be over.
- */
-/**
  * Whether every other unfinished instance of the run is in flight (running or queued), as the
  * statement reads them: then another finish may run at the same time, and each statement, blind to
  * the other's uncommitted end, sees the other still running; neither would ask for the run check.
@@ -564,6 +559,11 @@ async function recheckRunEnd(db: Executor, claims: TokenClaims, state: string): 
   return r.rows[0]?.open === false ? wakeEvent(claims, state, 0, true) : null;
 }
 
+/**
+ * Whether the run has another unfinished task instance (one probe of the partial index; the
+ * decisions of this statement only ever make instances scheduled, never finished): if not, the
+ * run may be over.
+ */
 function unfinishedSql(input: FinishInput): RawBuilder<unknown> {
   const { ti } = input.claims;
   return sql`(select count(*)::int from (select 1 from task_instance u
