@@ -5,7 +5,6 @@ import { statSync } from "node:fs";
 import { UpdraftError } from "../../common/errors.js";
 import type { UpdraftConfig } from "../../config/index.js";
 import type { Database } from "../../db/index.js";
-import { parseDagFolder } from "../../processor/index.js";
 import { syncDagBag, type SyncDagBagResult } from "../../services/index.js";
 import { dagsSettings } from "../settings.js";
 import { resolvePath, type CliContext } from "./context.js";
@@ -38,6 +37,7 @@ export async function syncDagsFolder(
       { details: { folder: dir } },
     );
   }
+  const { parseDagFolder } = await import("../../processor/index.js");
   const bag = await parseDagFolder(dir, settings.processor);
   // Files that parsed cleanly lose any import error they had before.
   const byFile = new Map<string, { error: string; line?: number }[]>(bag.dags.map((d) => [d.fileloc, []]));

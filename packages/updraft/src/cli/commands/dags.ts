@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { UpdraftError } from "../../common/errors.js";
 import type { SerializedDag, SerializedTask } from "../../model/serialized-dag.js";
-import { parseDagFolder, type DagBag, type ImportError } from "../../processor/index.js";
+import type { DagBag, ImportError } from "../../processor/index.js";
 import { displayPath, formatLocated, formatTable, printJson, printTable } from "../output.js";
 import { dagsSettings } from "../settings.js";
 
@@ -29,6 +29,8 @@ async function parse(path: string | undefined, validating = false): Promise<DagB
       { details: { folder } },
     );
   }
+  // The processor (and esbuild) loads only for the commands that parse DAG files.
+  const { parseDagFolder } = await import("../../processor/index.js");
   return { ...(await parseDagFolder(folder, settings.processor)), folder };
 }
 

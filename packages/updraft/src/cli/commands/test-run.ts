@@ -23,7 +23,6 @@ import {
 } from "../../db/index.js";
 import type { TaskWorkload } from "../../model/execution-api.js";
 import { taskLogRelativePath } from "../../model/log-path.js";
-import { runWorkloadInThisProcess } from "../../runner/index.js";
 import { loadDag, setDagPaused, triggerDagRun } from "../../services/index.js";
 import { findStandalone } from "../forward.js";
 import { cliConfig, standaloneSecrets } from "../standalone-files.js";
@@ -31,7 +30,6 @@ import type { Engine } from "../engine.js";
 import { terminalLogger } from "../logger.js";
 import { formatTable } from "../output.js";
 import { dagsSettings } from "../settings.js";
-import { runPodWorkload } from "./tasks-run-workload.js";
 
 const FINISHED_RUN = new Set(["success", "failed"]);
 
@@ -310,6 +308,7 @@ export function registerTasksRunCommand(program: Command): void {
       }
       if (opts.workloadEnv !== undefined || opts.workloadFile !== undefined) {
         // A worker Pod: never the database (it has no credentials for it).
+        const { runPodWorkload } = await import("./tasks-run-workload.js");
         await runPodWorkload(
           { dagId, taskId, runId, mapIndex },
           {
@@ -370,6 +369,8 @@ export function registerTasksRunCommand(program: Command): void {
       } finally {
         await database.close();
       }
+      // The runner (and the SDK with it) loads only when a task runs here.
+      const { runWorkloadInThisProcess } = await import("../../runner/index.js");
       const outcome = await runWorkloadInThisProcess(workload, {
         cacheDir: join(config.home, "cache", "dags"),
       });

@@ -4,7 +4,7 @@
 import { Option, type Command } from "commander";
 import { UpdraftError } from "../../common/errors.js";
 import { loadConfig } from "../../config/index.js";
-import { workerJson, type WorkerJson } from "../../api/rest/workers.js";
+import type { WorkerJson } from "../../api/rest/workers.js";
 import { printJson, printTable, type CliContext } from "./context.js";
 
 // Loaded when a workers command runs: ioredis is for these commands only.
@@ -33,6 +33,7 @@ export function registerWorkersCommands(program: Command, ctx: CliContext): void
     )
     .action(async (opts: { queue?: string; alive?: boolean; output: string }) => {
       const { notConfiguredMessage, workerRegistry } = await registryModule();
+      const { workerJson } = await import("../../api/rest/workers.js");
       const registry = workerRegistry(loadConfig());
       try {
         if (!registry.configured) {
