@@ -50,6 +50,11 @@ describe.skipIf(missing !== null)("Admin and Browse pages in Chromium", () => {
     expect(await page.locator('tr[data-key="db_password"]').textContent()).toContain("*** hidden");
     expect(await page.content()).not.toContain("s3cr3t-value");
     expect(await page.locator('tr[data-key="etl_config"]').textContent()).toContain("JSON");
+    // A row's Delete is readable: two stylesheets once made it red text on a red button.
+    const [fg, bg] = await page
+      .locator('button[aria-label="Delete etl_config"]')
+      .evaluate((b) => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]);
+    expect(fg).not.toBe(bg);
 
     await page.click("text=+ Add variable");
     await submitDialog(page, { key: "ui_created", value: "first", description: "made in the UI" });
