@@ -34,6 +34,14 @@ export const DateTime = z.iso.datetime({ offset: true });
 
 export const DagPath = z.object({ dag_id: Id });
 export const RunPath = z.object({ dag_id: Id, dag_run_id: Id });
+export const TiPath = RunPath.extend({ task_id: Id });
+
+/** A map index in a path or query string (-1: the task is not mapped), coerced from text. */
+export const MapIndexParam = z.coerce
+  .number()
+  .int()
+  .min(-1)
+  .max(2 ** 31 - 1);
 
 /**
  * The list shape of Airflow's collections: `{ <name>: [...], total_entries }`, registered under

@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { Database } from "../../db/index.js";
 import { explainDependencies } from "../../model/explain-dependencies.js";
 import { TASK_INSTANCE_STATES } from "../../model/states.js";
-import { Id, route } from "./common.js";
+import { route, MapIndexParam, TiPath } from "./common.js";
 import { dependencyFacts } from "./dependency-facts.js";
 import { queueWorkerFacts, type WorkerRegistry } from "./workers-registry.js";
 import { parseExecutorSetting } from "../../executors/from-config.js";
@@ -23,13 +23,7 @@ function configuredExecutors(setting: string | undefined): readonly string[] | u
   }
 }
 
-const MapIndex = z.coerce
-  .number()
-  .int()
-  .min(-1)
-  .max(2 ** 31 - 1);
-const TiPath = z.object({ dag_id: Id, dag_run_id: Id, task_id: Id });
-const MappedTiPath = TiPath.extend({ map_index: MapIndex });
+const MappedTiPath = TiPath.extend({ map_index: MapIndexParam });
 
 const Dependency = z
   .object({

@@ -7,18 +7,12 @@ import { UpdraftError } from "../../common/errors.js";
 import { getDagRun, getTaskInstance, type Database, type TaskInstanceRow } from "../../db/index.js";
 import { TASK_INSTANCE_STATES } from "../../model/states.js";
 import { runNotFound } from "../../services/index.js";
-import { Id, Page, Text, collection, orderBy, route, sortOf } from "./common.js";
+import { Id, Page, Text, collection, orderBy, route, sortOf, MapIndexParam, TiPath } from "./common.js";
 import { iso, taskInstanceJson } from "./serialize.js";
 
-const MapIndex = z.coerce
-  .number()
-  .int()
-  .min(-1)
-  .max(2 ** 31 - 1);
-const TiPath = z.object({ dag_id: Id, dag_run_id: Id, task_id: Id });
-const MappedTiPath = TiPath.extend({ map_index: MapIndex });
+const MappedTiPath = TiPath.extend({ map_index: MapIndexParam });
 const XcomPath = TiPath.extend({ xcom_key: Id });
-const MapIndexQuery = z.object({ map_index: MapIndex.default(-1) });
+const MapIndexQuery = z.object({ map_index: MapIndexParam.default(-1) });
 const NoteBody = z.object({ note: Text.max(10_000) }).strict();
 
 const State = z.enum(TASK_INSTANCE_STATES).nullable();
@@ -101,7 +95,7 @@ const XcomEntry = z
   .meta({ id: "XComCollectionItem" });
 const XcomWithValue = XcomEntry.extend({ value: z.unknown() }).meta({ id: "XCom" });
 const XcomCollection = collection("xcom_entries", XcomEntry, "XComCollection");
-const XcomQuery = Page.extend({ map_index: MapIndex.optional(), xcom_key: Id.optional() });
+const XcomQuery = Page.extend({ map_index: MapIndexParam.optional(), xcom_key: Id.optional() });
 const XcomGetQuery = MapIndexQuery.extend({
   stringify: z
     .enum(["true", "false"])

@@ -5,18 +5,12 @@ import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { getTaskInstance, type Database } from "../../db/index.js";
-import { collection, Id, route } from "./common.js";
+import { collection, route, MapIndexParam, TiPath } from "./common.js";
 import { iso } from "./serialize.js";
 import { tiNotFound } from "./task-instances.js";
 
-const MapIndex = z.coerce
-  .number()
-  .int()
-  .min(-1)
-  .max(2 ** 31 - 1);
-const TiPath = z.object({ dag_id: Id, dag_run_id: Id, task_id: Id });
 const Query = z.object({
-  map_index: MapIndex.default(-1),
+  map_index: MapIndexParam.default(-1),
   /** Only this try's reschedules (default: every try's). */
   try_number: z.coerce
     .number()
