@@ -35,16 +35,8 @@ export interface ClearTaskInstancesInput {
   dryRun?: boolean;
 }
 
-export interface ClearedTaskInstance {
-  dag_id: string;
-  run_id: string;
-  task_id: string;
-  map_index: number;
-  /** The state before the clear. */
-  state: TaskInstanceState | null;
-  try_number: number;
-  logical_date: Date | null;
-}
+/** A task instance a clear reset (or would reset), with its state before the clear. */
+export type ClearedTaskInstance = MarkedRow;
 
 export interface ClearResult {
   /** This DAG's task instances first, then those of other DAGs reached through markers. */

@@ -10,6 +10,7 @@ import { loadDag } from "./dag-cache.js";
 /** The operator name ExternalTaskMarker serializes as (sdk/operators/external-task-marker.ts). */
 const MARKER = "ExternalTaskMarker";
 
+/** A task instance as a clear selects it: its key, state, try and its run's logical date. */
 export interface MarkedRow {
   dag_id: string;
   run_id: string;
