@@ -73,6 +73,8 @@ describe.skipIf(missing !== null)("the web UI in Chromium", () => {
       "data_pipeline_lab",
       "ml_training_pipeline",
       "sales_pipeline",
+      "warehouse_ingest",
+      "warehouse_report",
       "xss_probe",
     ]);
     // The import errors banner: the file and its message, as text.
@@ -169,7 +171,8 @@ describe.skipIf(missing !== null)("the web UI in Chromium", () => {
   test("a Viewer sees no trigger or pause controls, and the API refuses a trigger anyway", async () => {
     const { context, page } = await ui.page();
     await ui.login(page, VIEWER.username, VIEWER.password);
-    expect(await page.locator("table.dags tr[data-dag-id]").count()).toBe(5);
+    // The six example DAGs and the XSS probe.
+    expect(await page.locator("table.dags tr[data-dag-id]").count()).toBe(7);
     expect(await page.locator('button[aria-label^="Trigger"]').count()).toBe(0);
     expect(await page.locator('input[role="switch"]').count()).toBe(0);
     await shot(page, "07-viewer-dags");

@@ -99,6 +99,7 @@ export const ERROR_CODES = {
   CONNECTION_NOT_FOUND: "not_found",
   CONNECTION_EXISTS: "conflict",
   CONNECTION_INVALID: "unprocessable",
+  CONNECTION_ENV_INVALID: "unprocessable",
   CONNECTION_KEY_INVALID: "internal",
   CONNECTION_KEY_MISSING: "unavailable",
   POOL_NOT_FOUND: "not_found",

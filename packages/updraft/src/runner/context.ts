@@ -6,6 +6,7 @@ import { UpdraftError } from "../common/errors.js";
 import type { ConnectionPayload, StartResponse, TaskInstanceKey } from "../model/execution-api.js";
 import type { BaseOperator } from "../sdk/base-operator.js";
 import { normalizeAssetUri } from "../model/asset-condition.js";
+import { connEnvName } from "../model/env-connection.js";
 import type {
   Connection,
   DagRunInfo,
@@ -166,7 +167,7 @@ export function buildContext(input: ContextInput): TaskContext {
       if (c === undefined)
         throw new UpdraftError(
           "CONNECTION_NOT_FOUND",
-          `Connection "${connId}" does not exist. Create it with \`updraft connections add ${connId} ...\`.`,
+          `Connection "${connId}" does not exist. Create it with \`updraft connections add ${connId} ...\`, or set ${connEnvName(connId)} in the environment of the API server.`,
         );
       return c;
     },

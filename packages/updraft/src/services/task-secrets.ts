@@ -1,5 +1,6 @@
 import { UpdraftError } from "../common/errors.js";
 import { getConnection, getVariable, type Cipher, type Executor } from "../db/index.js";
+import { connEnvName, connectionFromEnv } from "../model/env-connection.js";
 import type { ConnectionPayload } from "../model/execution-api.js";
 
 /** A variable for a running task: `{ key, value }`, or VARIABLE_NOT_FOUND. */
@@ -16,16 +17,22 @@ export async function getVariableForTask(
 
 /**
  * A connection for a running task, password decrypted (the runner masks it in the task's log),
- * extra as an object. CONNECTION_NOT_FOUND when there is none.
+ * extra as an object. This serving process's `UPDRAFT_CONN_{CONN_ID}` comes first, then the
+ * database, as Airflow's secrets backends (decision 0039); CONNECTION_NOT_FOUND when neither has it.
+ * Every lookup for a task (execution API, triggerer) comes through here.
  */
 export async function getConnectionForTask(
   db: Executor,
   cipher: Cipher,
   connId: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<ConnectionPayload> {
-  const conn = await getConnection(db, cipher, connId);
+  const conn = connectionFromEnv(connId, env) ?? (await getConnection(db, cipher, connId));
   if (conn === undefined)
-    throw new UpdraftError("CONNECTION_NOT_FOUND", `Connection "${connId}" does not exist.`);
+    throw new UpdraftError(
+      "CONNECTION_NOT_FOUND",
+      `Connection "${connId}" does not exist: add it (updraft connections add ${connId} --conn-uri …) or set ${connEnvName(connId)} where the API server runs.`,
+    );
   return {
     conn_id: conn.connId,
     conn_type: conn.connType,

@@ -11,7 +11,7 @@ import {
 } from "../../db/index.js";
 import { redactSensitive, REDACTED } from "../../services/index.js";
 import { withDatabase } from "../database.js";
-import { parseConnectionUri, parseExtraOption, parsePort } from "./connection-uri.js";
+import { parseConnectionUri, parseExtraOption, parsePort } from "../../model/connection-uri.js";
 import { cell, printJson, printTable, usesDatabase, type CliContext } from "./context.js";
 
 interface AddOptions {

@@ -1,6 +1,21 @@
 // Airflow's connection URI: `conn-type://login:password@host:port/schema?extra_key=value`.
-import { UpdraftError } from "../../common/errors.js";
-import type { Connection } from "../../db/index.js";
+// Here, below the CLI and the services, because `connections add --conn-uri` and the
+// `UPDRAFT_CONN_*` environment variables read the same form.
+import { UpdraftError } from "../common/errors.js";
+
+/** A connection's fields as Airflow names them (the db module's `Connection` has this shape). */
+export interface ConnectionFields {
+  connId: string;
+  connType: string;
+  description: string | null;
+  host: string | null;
+  schema: string | null;
+  login: string | null;
+  password: string | null;
+  port: number | null;
+  /** JSON text of the extra fields. */
+  extra: string | null;
+}
 
 function invalid(message: string): UpdraftError {
   return new UpdraftError("CONNECTION_INVALID", message);
@@ -51,7 +66,7 @@ export function withoutPassword(uri: string): string {
  * as `postgres`), login, password, host and schema are percent-decoded, and query parameters
  * become the extra (or `__extra__` holds the extra's JSON).
  */
-export function parseConnectionUri(connId: string, uri: string): Connection {
+export function parseConnectionUri(connId: string, uri: string): ConnectionFields {
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#.*)?$/.exec(uri.trim());
   if (m === null) {
     const shown = withoutPassword(uri);

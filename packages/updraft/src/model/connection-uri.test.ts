@@ -1,7 +1,7 @@
 // A malformed connection URI is reported without the password it carries (a security review
 // found `postgres//alice:PASSWORD@host/db` echoed whole in the CLI's error).
 import { describe, expect, it } from "vitest";
-import { isUpdraftError } from "../../common/errors.js";
+import { isUpdraftError } from "../common/errors.js";
 import { parseConnectionUri } from "./connection-uri.js";
 
 function errorOf(uri: string): string {
