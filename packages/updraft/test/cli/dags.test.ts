@@ -53,6 +53,23 @@ describe("updraft dags list", () => {
     expect(r.stderr).toContain("2 DAG files failed to import");
   });
 
+  it("shows an asset schedule as its condition, not None", () => {
+    const folder = tempDir();
+    writeFileSync(
+      join(folder, "on_assets.ts"),
+      `import { and, asset, dag, task } from "updraft";
+const a = asset("s3://lake/a");
+const b = asset("s3://lake/b");
+export const onBoth = dag({ dagId: "on_both", schedule: [and(a, b)] }, () => { task("t", () => 1)(); });
+export const orDaily = dag({ dagId: "or_daily", schedule: { timetable: "@daily", assets: [a] }, startDate: "2026-01-01" }, () => { task("t", () => 1)(); });
+`,
+    );
+    const r = updraft("dags", "list", "--dags-folder", folder);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/on_both\s+Asset: s3:\/\/lake\/a & s3:\/\/lake\/b\s/);
+    expect(r.stdout).toMatch(/or_daily\s+Asset: s3:\/\/lake\/a or @daily\s/);
+  });
+
   it("fails clearly for a missing folder", () => {
     const r = updraft("dags", "list", "--dags-folder", join(home, "nope"));
     expect(r.code).toBe(1);

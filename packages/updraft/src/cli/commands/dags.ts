@@ -4,6 +4,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { UpdraftError } from "../../common/errors.js";
+import { describeAssetCondition } from "../../model/asset-condition.js";
 import type { SerializedDag, SerializedTask } from "../../model/serialized-dag.js";
 import type { DagBag, ImportError } from "../../processor/index.js";
 import { displayPath, formatLocated, formatTable, printJson, printTable } from "../output.js";
@@ -45,8 +46,12 @@ function summarizeImportErrors(errors: readonly ImportError[]): void {
   if (files.length > 10) process.stderr.write(`  … and ${files.length - 10} more\n`);
 }
 
+/** The time schedule, the asset condition (`Asset: a & b`), both (`Asset: a or @daily`), or None. */
 function schedule(dag: SerializedDag): string {
-  return dag.schedule === null ? "None" : String(dag.schedule);
+  const time = dag.schedule === null ? null : String(dag.schedule);
+  if (dag.asset_condition === undefined) return time ?? "None";
+  const assets = `Asset: ${describeAssetCondition(dag.asset_condition)}`;
+  return time === null ? assets : `${assets} or ${time}`;
 }
 
 function levenshtein(a: string, b: string): number {
