@@ -1,9 +1,9 @@
 // `updraft standalone` with the QueueExecutor and one `updraft worker`, as an Airflow user runs
 // `airflow standalone` beside a Celery worker: the embedded database in a temp home, the example
 // DAGs, the real Redis under a key prefix of this file's own. The worker has a home of its own
-// (another machine: no shared log folder), so the task log reaches the API through the worker's
-// log server, signed with standalone's generated secret key.
-import { mkdtempSync, readFileSync } from "node:fs";
+// (another machine: no shared log folder), so it writes the task logs in its own folder and the
+// API reads them through the worker's log server, signed with standalone's generated secret key.
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
@@ -102,6 +102,10 @@ describeWithRedis("updraft standalone with a QueueExecutor worker", () => {
     expect(log.status, text).toBe(200);
     expect(text).toContain(`Reading from worker`);
     expect(text).toContain("PIPELINE COMPLETE - NOTIFICATION");
+    // The worker wrote it under its own logging.base_log_folder, not at standalone's path.
+    const relative = "dag_id=data_pipeline_lab/run_id=on_worker/task_id=notify/attempt=1.log";
+    expect(existsSync(join(workerHome, "logs", relative))).toBe(true);
+    expect(existsSync(join(home, "logs", relative))).toBe(false);
 
     // `workers list` where standalone runs reads the same Redis, never the embedded database.
     const cli = updraft(["workers", "list", "--output", "json"], env);
