@@ -211,23 +211,36 @@ describeWithRedis("QueueExecutor", () => {
 
   test("a restarted scheduler's executor remembers, through Redis, that a try went back to the queue once", async () => {
     const a = workload("restarted");
-    const gone = record("dead", { alive: false, seconds_since_heartbeat: 12 });
+    // The dead workers' last heartbeats still list the try, as they do after a SIGKILL.
+    const dead1 = record("dead1", {
+      alive: false,
+      seconds_since_heartbeat: 12,
+      running: [{ ...a.ti, try_number: 1 }],
+    });
+    const dead2 = record("dead2", {
+      alive: false,
+      seconds_since_heartbeat: 5,
+      running: [{ ...a.ti, try_number: 1 }],
+    });
     const now = Date.now();
-    const loseOnce = async (ex: QueueExecutor): Promise<void> => {
-      ex.queueWorkload(a);
-      ex.handleResult({ type: "taken", key: tryKey(a), worker: "dead" });
-      await ex.settleGone([gone], now);
-      expect(await ex.settleGone([gone], now + 1000)).toBe(1);
-    };
     const first = make(2);
-    await loseOnce(first.ex);
+    first.ex.queueWorkload(a);
+    first.ex.handleResult({ type: "taken", key: tryKey(a), worker: "dead1" });
+    await first.ex.settleGone([dead1], now);
+    expect(await first.ex.settleGone([dead1], now + 1000)).toBe(1);
     expect(first.events).toEqual([expect.objectContaining({ type: "lost", maybeNotStarted: true })]);
     await first.ex.stop();
-    // The scheduler restarts: a new executor (new owner, empty memory) on the same Redis. The
-    // scheduler queued the try again; the worker that took it dies before it starts, too.
+    // The scheduler restarts: a new executor (new owner, empty memory) on the same Redis. It
+    // queues the handed-back try; the dead worker's record listing it does not make it lost.
     const second = make(2);
     expect(second.ex.owner).not.toBe(first.ex.owner);
-    await loseOnce(second.ex);
+    second.ex.queueWorkload(a);
+    for (const t of [2000, 3000, 4000, 5000]) expect(await second.ex.settleGone([dead1], now + t)).toBe(0);
+    expect(second.ex.tries()).toEqual([{ key: tryKey(a), worker: null }]);
+    // The worker that takes it dies before it starts, too: this loss uses the try up.
+    second.ex.handleResult({ type: "taken", key: tryKey(a), worker: "dead2" });
+    await second.ex.settleGone([dead1, dead2], now + 6000);
+    expect(await second.ex.settleGone([dead1, dead2], now + 7000)).toBe(1);
     expect(second.events).toEqual([expect.objectContaining({ type: "lost" })]);
     expect(second.events[0]).not.toHaveProperty("maybeNotStarted"); // settled by its retry rules
     // The fact expires, so that Redis does not keep it for ever.

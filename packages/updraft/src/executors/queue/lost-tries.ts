@@ -70,7 +70,11 @@ export class LostTries {
       .filter((r) => r.alive && r.state === "running")
       .reduce((n, r) => n + Math.min(r.concurrency, r.capacity ?? r.concurrency), 0);
     const runningOn = new Map<string, string>();
-    for (const r of records)
+    // Only a live worker's list says who runs a try: a gone worker's last heartbeat still lists
+    // the tries it had, and one of those may be queued again (handed back after that worker died,
+    // maybe by a scheduler since restarted, which remembers no lostWith): pinned on the gone
+    // worker, it was lost again before any worker took it.
+    for (const r of records.filter((rec) => rec.alive))
       for (const t of r.running) {
         const key = tryKey({
           kind: "task",
