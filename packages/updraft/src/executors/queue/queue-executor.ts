@@ -319,6 +319,7 @@ export class QueueExecutor implements Executor {
    * with records of their own). Resolves with the number of tries reported lost.
    */
   async settleGone(records: WorkerRecord[], nowMs: number): Promise<number> {
+    await this.recallLostWith(records).catch(() => undefined);
     const { capacity, lost, forgotten } = this.lostTries.check(this.inFlight, records, nowMs);
     this.workerCapacity = capacity;
     for (const key of forgotten) {
@@ -343,6 +344,25 @@ export class QueueExecutor implements Executor {
   }
 
   /**
+   * A try handed back by a scheduler since restarted (or another one) waits for a worker; the gone
+   * worker it was lost with still lists it in its last heartbeat. Which worker that was is read
+   * from the hand-back's key, so that the registry does not pin the try on it again (lost a
+   * second time before any worker took it). Only for tries a gone worker lists: rare, cheap.
+   */
+  private async recallLostWith(records: WorkerRecord[]): Promise<void> {
+    const keys = this.lostTries.listedByGoneWorkers(this.inFlight, records);
+    if (keys.length === 0 || this.client === null) return;
+    const workloads = keys.map((k) => this.inFlight.get(k)?.workload);
+    const values = await this.client.mget(
+      ...workloads.map((w) => (w === undefined ? `${this.prefix}:~none` : handedBackKey(this.prefix, w))),
+    );
+    keys.forEach((key, i) => {
+      const worker = values[i];
+      if (worker !== null && worker !== undefined) this.lostTries.lostWithElsewhere(key, worker);
+    });
+  }
+
+  /**
    * Which of these tries (each lost with its worker, maybe before it started) may go back to the
    * queue: those no scheduler handed back before (decision 0025 §4a). The fact is kept in Redis
    * (SET NX, HANDED_BACK_TTL_S) so that a restarted scheduler, or another one, does not hand the
@@ -352,8 +372,9 @@ export class QueueExecutor implements Executor {
     const first = new Set(tries.map((l) => l.key));
     if (tries.length === 0 || this.client === null) return first;
     const multi = this.client.multi();
+    // The value is the worker it was lost with (see recallLostWith).
     for (const l of tries)
-      multi.set(handedBackKey(this.prefix, l.workload), "1", "EX", HANDED_BACK_TTL_S, "NX");
+      multi.set(handedBackKey(this.prefix, l.workload), l.worker, "EX", HANDED_BACK_TTL_S, "NX");
     try {
       const replies = (await multi.exec()) ?? [];
       tries.forEach((l, i) => {
