@@ -55,6 +55,7 @@ describeWithRedis("Workers page", () => {
         heartbeat("gpu-box-1:4242:ab", {
           queues: ["default", "gpu"],
           concurrency: 8,
+          capacity: 3,
           running: [{ dag_id: "train", run_id: "r1", task_id: "fit", map_index: -1, try_number: 1 }],
           tries_finished: 12,
         }),
@@ -70,6 +71,9 @@ describeWithRedis("Workers page", () => {
       expect(text).toContain("gpu-box-1");
       expect(text).toContain("gpu");
       expect(text).toContain("1 / 8");
+      // Its capacity (tries it can start now) below its concurrency is shown under it.
+      expect(text).toContain("3 ready");
+      expect(await row.locator('td[title^="3 of 8 can start now"]').count()).toBe(1);
       expect(text).toContain("running");
       expect(await row.locator(".worker-mark").textContent()).toBe("●");
 
@@ -82,6 +86,8 @@ describeWithRedis("Workers page", () => {
       const second = page.locator('tr[data-worker="etl-box-2:7:cd"]');
       await second.waitFor({ timeout: 15_000 });
       expect(await second.textContent()).toContain("draining");
+      // No capacity reported (an older worker): its concurrency, nothing more to say.
+      expect(await second.textContent()).not.toContain("ready");
       expect(await second.locator(".worker-mark").textContent()).toBe("◐");
       await shot(page, "70-workers");
       expect(errors).toEqual([]);

@@ -1,6 +1,12 @@
 import { resolve, sep } from "node:path";
 import { describe, expect, it } from "vitest";
-import { logPathComponent, taskLogRelativePath } from "./log-path.js";
+import {
+  RUNNER_LOG_FOLDER_ENV,
+  localLogPath,
+  logPathComponent,
+  relocateLogPath,
+  taskLogRelativePath,
+} from "./log-path.js";
 
 const key = (run_id: string, over: Partial<{ dag_id: string; task_id: string; map_index: number }> = {}) => ({
   dag_id: "etl",
@@ -127,5 +133,30 @@ describe("logPathComponent", () => {
       expect(name.split("~")[0]).toMatch(/^(?:[A-Za-z0-9_.:+-]|%[0-9A-F]{2}|%u[0-9A-F]{4})*$/);
     }
     expect(logPathComponent("a".repeat(180))).toBe("a".repeat(180));
+  });
+});
+
+describe("relocateLogPath", () => {
+  it("moves the server's log path under a worker's own folder, keeping the relative part", () => {
+    const rel = taskLogRelativePath(key("manual__2026-01-01T00:00:00+00:00", { map_index: 3 }), 2);
+    expect(relocateLogPath(`/home/alice/.updraft/logs/${rel}`, "/srv/worker/logs/")).toBe(
+      `/srv/worker/logs/${rel}`,
+    );
+    // Ids that look like the marker are escaped (`=` and `/`), so the cut is at the real component.
+    const tricky = taskLogRelativePath(key("x/dag_id=evil", { task_id: "/dag_id=y" }), 1);
+    expect(relocateLogPath(`/a/dag_id=in-folder/logs/${tricky}`, "/w")).toBe(`/w/${tricky}`);
+    // A DAG-level callback's file beside the run's folders.
+    expect(relocateLogPath("/s/logs/dag_id=etl/run_id=r/callback=on_failure.log", "/w")).toBe(
+      "/w/dag_id=etl/run_id=r/callback=on_failure.log",
+    );
+    expect(relocateLogPath("/tmp/not-a-task-log.log", "/w")).toBe("/tmp/not-a-task-log.log");
+  });
+
+  it("applies only where the executor set the runner's log folder", () => {
+    const path = `/s/logs/${taskLogRelativePath(key("r"), 1)}`;
+    expect(localLogPath(path, {})).toBe(path);
+    expect(localLogPath(path, { [RUNNER_LOG_FOLDER_ENV]: "/w" })).toBe(
+      `/w/${taskLogRelativePath(key("r"), 1)}`,
+    );
   });
 });

@@ -45,6 +45,32 @@ export function taskLogRelativePath(ti: TaskInstanceKey, tryNumber: number): str
   return parts.join("/");
 }
 
+/**
+ * A log path chosen by the server (its logging.base_log_folder, then `taskLogRelativePath` or a
+ * DAG-level callback's file beside the run's folders) moved under `folder`: a QueueExecutor
+ * worker keeps its tries' logs in its own log folder, where its log server looks for them, not at
+ * the scheduler's path, which may not exist or be writable on the worker's machine. Ids are
+ * escaped (`=` and `/` never appear in one), so the last `/dag_id=` is where the relative part
+ * starts; a path without one is returned as it is.
+ */
+export function relocateLogPath(path: string, folder: string): string {
+  const at = path.lastIndexOf("/dag_id=");
+  if (at < 0) return path;
+  return `${folder.replace(/\/+$/, "")}${path.slice(at)}`;
+}
+
+/**
+ * Set in a runner's environment by an executor whose machine keeps task logs in a folder of its
+ * own (a QueueExecutor worker: its logging.base_log_folder).
+ */
+export const RUNNER_LOG_FOLDER_ENV = "UPDRAFT_RUNNER_LOG_FOLDER";
+
+/** Where a runner started with `env` writes the log the server placed at `path`. */
+export function localLogPath(path: string, env: NodeJS.ProcessEnv = process.env): string {
+  const folder = env[RUNNER_LOG_FOLDER_ENV];
+  return folder === undefined || folder === "" ? path : relocateLogPath(path, folder);
+}
+
 function isLoneSurrogate(ch: string): boolean {
   const code = ch.charCodeAt(0);
   return ch.length === 1 && code >= 0xd800 && code <= 0xdfff;

@@ -543,7 +543,7 @@ class TryRun {
     await this.taskLog.close();
     if (this.taskLog.openError !== null) {
       realStderr.write(
-        `${new Date().toISOString()} ERROR [runner] The log of ${w.ti.dag_id}.${w.ti.task_id} try ${w.try_number} could not be written to ${w.log_path}: ${errorSummary(this.taskLog.openError)}\n`,
+        `${new Date().toISOString()} ERROR [runner] The log of ${w.ti.dag_id}.${w.ti.task_id} try ${w.try_number} could not be written to ${this.taskLog.path}: ${errorSummary(this.taskLog.openError)}\n`,
       );
     }
   }

@@ -5,6 +5,7 @@
 import { closeSync, open, writeSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import { localLogPath } from "../model/log-path.js";
 import type { SecretMasker } from "./masker.js";
 
 export type LogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR";
@@ -34,8 +35,13 @@ export class TaskLog {
     this.masker = masker;
   }
 
+  /** The file written (the workload's log path, or where this machine keeps logs: localLogPath). */
+  path = "";
+
   /** Starts creating the file (and its folders); lines are held until it is open and confirmed. */
-  openInBackground(path: string): void {
+  openInBackground(serverPath: string): void {
+    const path = localLogPath(serverPath);
+    this.path = path;
     this.opening = mkdir(dirname(path), { recursive: true })
       // A raw descriptor (not a FileHandle, which would close itself on garbage collection).
       .then(

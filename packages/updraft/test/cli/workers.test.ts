@@ -44,7 +44,7 @@ describeWithRedis("updraft workers", () => {
     await writeHeartbeat(
       redis,
       prefix,
-      heartbeat({ id: "cli-a:1:x", queues: ["default", "gpu"], concurrency: 2 }),
+      heartbeat({ id: "cli-a:1:x", queues: ["default", "gpu"], concurrency: 2, capacity: 1 }),
     );
     await writeHeartbeat(redis, prefix, heartbeat({ id: "cli-b:2:y" }), true);
   });
@@ -57,12 +57,13 @@ describeWithRedis("updraft workers", () => {
   it("lists workers as a table and as JSON, with filters", async () => {
     const table = await cli(env, "workers", "list");
     expect(table.error).toBeNull();
-    expect(table.stdout).toMatch(/^id\s+hostname\s+queues\s+running\s+state/);
-    expect(table.stdout).toMatch(/cli-a:1:x\s+cli-a\s+default,gpu\s+0\/2\s+● running/);
-    expect(table.stdout).toMatch(/cli-b:2:y\s+cli-b\s+default\s+0\/4\s+○ offline/);
+    expect(table.stdout).toMatch(/^id\s+hostname\s+queues\s+running\s+capacity\s+state/);
+    // Capacity: what the worker reports (its warm runners), else its concurrency (older workers).
+    expect(table.stdout).toMatch(/cli-a:1:x\s+cli-a\s+default,gpu\s+0\/2\s+1\s+● running/);
+    expect(table.stdout).toMatch(/cli-b:2:y\s+cli-b\s+default\s+0\/4\s+4\s+○ offline/);
     const json = await cli(env, "workers", "list", "--alive", "-o", "json");
-    const rows = JSON.parse(json.stdout) as { id: string; state: string; queues: string[] }[];
-    expect(rows.map((r) => [r.id, r.state])).toEqual([["cli-a:1:x", "running"]]);
+    const rows = JSON.parse(json.stdout) as { id: string; state: string; capacity: number }[];
+    expect(rows.map((r) => [r.id, r.state, r.capacity])).toEqual([["cli-a:1:x", "running", 1]]);
     const gpu = JSON.parse((await cli(env, "workers", "list", "--queue", "gpu", "-o", "json")).stdout);
     expect(gpu).toHaveLength(1);
   });

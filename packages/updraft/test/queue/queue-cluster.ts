@@ -110,6 +110,15 @@ export default dag({ dagId: "nostart", schedule: null, startDate: "2026-01-01" }
   })();
 });
 `,
+  "nostart_twice.ts": `
+import { appendFileSync } from "node:fs";
+import { dag, task } from "updraft";
+export default dag({ dagId: "nostart_twice", schedule: null, startDate: "2026-01-01" }, () => {
+  task({ taskId: "once", queue: "nostart_twice", retries: 0 }, (ctx) => {
+    appendFileSync(${JSON.stringify(marker)}, "nostart_twice " + ctx.ti.try_number + " " + process.env.WORKER_TAG + "\\n");
+  })();
+});
+`,
   "deferred_on_queue.ts": `
 import { appendFileSync } from "node:fs";
 import { TimeDeltaSensor, dag, task } from "updraft";

@@ -6,7 +6,9 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { ExecutorEvent } from "../../src/executors/executor.js";
 import {
+  HANDED_BACK_TTL_S,
   QueueExecutor,
+  handedBackKey,
   jobIdOf,
   resultsKey,
   tryKey,
@@ -168,21 +170,21 @@ describeWithRedis("QueueExecutor", () => {
       running: [{ ...c.ti, try_number: 1 }],
     });
     const now = Date.now();
-    expect(ex.settleGone([gone, ok], now)).toBe(0); // suspect at the first check
+    expect(await ex.settleGone([gone, ok], now)).toBe(0); // suspect at the first check
     expect(ex.tries().find((t) => t.key === tryKey(c))?.worker).toBe("alive");
-    expect(ex.settleGone([gone, ok], now + 1000)).toBe(1);
+    expect(await ex.settleGone([gone, ok], now + 1000)).toBe(1);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: "lost", ti: { task_id: "a" }, maybeNotStarted: true });
     expect((events[0] as { reason: string }).reason).toMatch(
       /worker dead \(host-a, pid 42\) is gone: last heartbeat 12 s ago/,
     );
-    expect(ex.settleGone([gone, ok], now + 2000)).toBe(0); // once
+    expect(await ex.settleGone([gone, ok], now + 2000)).toBe(0); // once
     expect(ex.openSlots()).toBe(2);
     // A worker missing from the registry (Redis restarted) counts as gone only after stale_after.
-    expect(ex.settleGone([gone], now + 3000)).toBe(0);
-    expect(ex.settleGone([gone], now + 4000)).toBe(0);
-    expect(ex.settleGone([gone], now + 6500)).toBe(0); // missing 3.5 s: suspect
-    expect(ex.settleGone([gone], now + 7500)).toBe(2);
+    expect(await ex.settleGone([gone], now + 3000)).toBe(0);
+    expect(await ex.settleGone([gone], now + 4000)).toBe(0);
+    expect(await ex.settleGone([gone], now + 6500)).toBe(0); // missing 3.5 s: suspect
+    expect(await ex.settleGone([gone], now + 7500)).toBe(2);
     expect(events.slice(1).map((e) => (e as { reason: string }).reason)).toEqual([
       expect.stringMatching(/worker alive is gone: not in the workers' registry for \d s/),
       expect.stringMatching(/worker alive is gone/),
@@ -190,7 +192,7 @@ describeWithRedis("QueueExecutor", () => {
     expect(ex.openSlots()).toBe(4);
   });
 
-  test("a try lost with its worker may go back to the queue once: its second loss uses it up", () => {
+  test("a try lost with its worker may go back to the queue once: its second loss uses it up", async () => {
     const { ex, events } = make(2);
     const a = workload("again");
     const gone = record("dead", { alive: false, seconds_since_heartbeat: 12 });
@@ -198,8 +200,8 @@ describeWithRedis("QueueExecutor", () => {
     for (const round of [0, 1]) {
       ex.queueWorkload(a);
       ex.handleResult({ type: "taken", key: tryKey(a), worker: "dead" });
-      ex.settleGone([gone], now + round * 10_000);
-      ex.settleGone([gone], now + round * 10_000 + 1000);
+      await ex.settleGone([gone], now + round * 10_000);
+      await ex.settleGone([gone], now + round * 10_000 + 1000);
     }
     expect(events.map((e) => [e.type, e.type === "lost" ? e.maybeNotStarted : undefined])).toEqual([
       ["lost", true],
@@ -207,7 +209,47 @@ describeWithRedis("QueueExecutor", () => {
     ]);
   });
 
-  test("a try re-queued after its worker died is not pinned on the dead worker's last heartbeat", () => {
+  test("a restarted scheduler's executor remembers, through Redis, that a try went back to the queue once", async () => {
+    const a = workload("restarted");
+    // The dead workers' last heartbeats still list the try, as they do after a SIGKILL.
+    const dead1 = record("dead1", {
+      alive: false,
+      seconds_since_heartbeat: 12,
+      running: [{ ...a.ti, try_number: 1 }],
+    });
+    const dead2 = record("dead2", {
+      alive: false,
+      seconds_since_heartbeat: 5,
+      running: [{ ...a.ti, try_number: 1 }],
+    });
+    const now = Date.now();
+    const first = make(2);
+    first.ex.queueWorkload(a);
+    first.ex.handleResult({ type: "taken", key: tryKey(a), worker: "dead1" });
+    await first.ex.settleGone([dead1], now);
+    expect(await first.ex.settleGone([dead1], now + 1000)).toBe(1);
+    expect(first.events).toEqual([expect.objectContaining({ type: "lost", maybeNotStarted: true })]);
+    await first.ex.stop();
+    // The scheduler restarts: a new executor (new owner, empty memory) on the same Redis. It
+    // queues the handed-back try; the dead worker's record listing it does not make it lost.
+    const second = make(2);
+    expect(second.ex.owner).not.toBe(first.ex.owner);
+    second.ex.queueWorkload(a);
+    for (const t of [2000, 3000, 4000, 5000]) expect(await second.ex.settleGone([dead1], now + t)).toBe(0);
+    expect(second.ex.tries()).toEqual([{ key: tryKey(a), worker: null }]);
+    // The worker that takes it dies before it starts, too: this loss uses the try up.
+    second.ex.handleResult({ type: "taken", key: tryKey(a), worker: "dead2" });
+    await second.ex.settleGone([dead1, dead2], now + 6000);
+    expect(await second.ex.settleGone([dead1, dead2], now + 7000)).toBe(1);
+    expect(second.events).toEqual([expect.objectContaining({ type: "lost" })]);
+    expect(second.events[0]).not.toHaveProperty("maybeNotStarted"); // settled by its retry rules
+    // The fact expires, so that Redis does not keep it for ever.
+    const ttl = await redis.ttl(handedBackKey(PREFIX, a));
+    expect(ttl).toBeGreaterThan(HANDED_BACK_TTL_S - 60);
+    expect(ttl).toBeLessThanOrEqual(HANDED_BACK_TTL_S);
+  });
+
+  test("a try re-queued after its worker died is not pinned on the dead worker's last heartbeat", async () => {
     // CI once saw it: the dead worker's record still lists the try (its last heartbeat), the
     // re-queued try (same try number) waits for its "taken" message, and the registry read in
     // between pinned it on the dead worker again: lost a second time, as started, and failed.
@@ -221,12 +263,12 @@ describeWithRedis("QueueExecutor", () => {
     const now = Date.now();
     ex.queueWorkload(a);
     ex.handleResult({ type: "taken", key: tryKey(a), worker: "dead" });
-    ex.settleGone([gone], now);
-    expect(ex.settleGone([gone], now + 1000)).toBe(1);
+    await ex.settleGone([gone], now);
+    expect(await ex.settleGone([gone], now + 1000)).toBe(1);
     expect(events).toEqual([expect.objectContaining({ type: "lost", maybeNotStarted: true })]);
     // The scheduler found it never started and queued it again: no worker has taken it yet.
     ex.queueWorkload(a);
-    for (const t of [2000, 3000, 4000, 5000]) expect(ex.settleGone([gone], now + t)).toBe(0);
+    for (const t of [2000, 3000, 4000, 5000]) expect(await ex.settleGone([gone], now + t)).toBe(0);
     expect(events).toHaveLength(1);
     expect(ex.tries()).toEqual([{ key: tryKey(a), worker: null }]);
     // Another worker takes it: from there, it is that worker's.
@@ -234,29 +276,29 @@ describeWithRedis("QueueExecutor", () => {
     expect(ex.tries()).toEqual([{ key: tryKey(a), worker: "n2" }]);
   });
 
-  test("the alive workers' capacity (their runner pools) caps the open slots", () => {
+  test("the alive workers' capacity (their runner pools) caps the open slots", async () => {
     const { ex } = make(10);
     const stopped = record("w3", { alive: false });
-    ex.settleGone(
+    await ex.settleGone(
       [record("w1", { concurrency: 8, capacity: 3 }), record("w2", { concurrency: 2 }), stopped],
       Date.now(),
     );
     expect(ex.openSlots()).toBe(5);
   });
 
-  test("a try an alive worker no longer lists (its result lost) frees its slot, silently, after two checks", () => {
+  test("a try an alive worker no longer lists (its result lost) frees its slot, silently, after two checks", async () => {
     const { ex, events } = make(2);
     const a = workload("orphan");
     ex.queueWorkload(a);
     const now = Date.now();
     const w = record("w1", { running: [{ ...a.ti, try_number: 1 }] });
-    ex.settleGone([w], now); // assigned through the registry
+    await ex.settleGone([w], now); // assigned through the registry
     expect(ex.openSlots()).toBe(1);
     const idle = record("w1", { running: [] });
-    ex.settleGone([idle], now + 1000); // too soon after it was assigned
-    ex.settleGone([idle], now + 3500); // seen so once
+    await ex.settleGone([idle], now + 1000); // too soon after it was assigned
+    await ex.settleGone([idle], now + 3500); // seen so once
     expect(ex.openSlots()).toBe(1);
-    ex.settleGone([idle], now + 4500);
+    await ex.settleGone([idle], now + 4500);
     expect(ex.openSlots()).toBe(2);
     expect(events).toEqual([]);
   });

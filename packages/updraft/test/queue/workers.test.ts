@@ -219,5 +219,64 @@ await describeWithPostgres("QueueExecutor with worker processes", () => {
       await runSucceeds(cluster, "recycle", "r");
       expect(markerLines(marker, "recycle ")).toHaveLength(4);
     }, 60_000);
+
+    test("a scheduler restarted between two losses of a try before it started: the second loss uses the try up", async () => {
+      const prefix = String(cluster.env["UPDRAFT__QUEUE__KEY_PREFIX"]);
+      const redis = new Redis(TEST_REDIS_URL);
+      /** A worker whose runners are stopped: it takes the try and never starts it. */
+      const stalledWorker = async (tag: string) => {
+        const w = await startWorker(cluster, ["--queues", "nostart_twice", "--concurrency", "1"], {
+          WORKER_TAG: tag,
+        });
+        for (const pid of childPids(w.pid)) process.kill(pid, "SIGSTOP");
+        return w;
+      };
+      const tookIt = (w: Daemon) =>
+        eventually(
+          async () => {
+            const mine = (await listWorkers(redis, prefix, 60)).find((r) => r.pid === w.pid);
+            return mine?.running.some((t) => t.task_id === "once") === true ? true : undefined;
+          },
+          30_000,
+          `worker ${w.pid} to take the try\n${cluster.logs()}`,
+        );
+      const killWithRunners = async (w: Daemon) => {
+        for (const pid of childPids(w.pid)) process.kill(pid, "SIGKILL");
+        await w.kill();
+      };
+      try {
+        const before = cluster.daemons.find((d) => d.args[0] === "scheduler" && d.child.exitCode === null);
+        expect(before).toBeDefined();
+        const n1 = await stalledWorker("t1");
+        cluster.trigger("nostart_twice", "r");
+        await tookIt(n1);
+        await killWithRunners(n1);
+        await before?.waitFor(/lost before it started is queued again [^\n]*dag_id=nostart_twice/, 30_000);
+        // The scheduler restarts (SIGTERM takes its untaken jobs back). The next worker to take
+        // the try dies before starting it as well.
+        before?.child.kill("SIGTERM");
+        await exitOf(before as Daemon, 30_000);
+        const n2 = await stalledWorker("t2");
+        const after = await cluster.startScheduler();
+        await tookIt(n2);
+        await killWithRunners(n2);
+        const ti = await eventually(
+          async () => {
+            const [row] = await cluster.tis("nostart_twice", "r");
+            return row?.state === "failed" ? row : undefined;
+          },
+          30_000,
+          `the try to fail after its second loss\n${cluster.logs()}`,
+        );
+        expect(ti.try_number).toBe(1);
+        expect(after.output).not.toMatch(/lost before it started is queued again/);
+        expect(markerLines(marker, "nostart_twice ")).toEqual([]);
+        expect((await cluster.history("nostart_twice", "r")).map((h) => [h.try_number, h.state])).toEqual([
+          [1, "failed"],
+        ]);
+      } finally {
+        redis.disconnect();
+      }
+    }, 90_000);
   });
 });

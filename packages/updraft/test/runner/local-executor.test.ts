@@ -507,3 +507,32 @@ describe("failures that take the process down", () => {
     expect(await api.historyOf(k, w.try_number)).toMatchObject({ state: "success" });
   });
 });
+
+describe("a LocalExecutor with a log folder of its own (a QueueExecutor worker's)", () => {
+  it("writes the try's log there, at the same relative path, not where the server placed it", async () => {
+    const folder = tempDir("updraft-worker-logs-");
+    const own = new LocalExecutor({
+      parallelism: 1,
+      minWarm: 0,
+      env: { ...process.env, UPDRAFT_HOME: home },
+      logFolder: folder,
+      logger: quietLogger,
+    });
+    await own.start();
+    try {
+      const w = await api.queueTry(key("bash_dag", "echo_dates"), DAG_FILE);
+      const ended = new Promise<ExecutorEvent>((resolve) =>
+        own.onEvent((e) => {
+          if (e.ti.task_id === "echo_dates" && e.try_number === w.try_number) resolve(e);
+        }),
+      );
+      own.queueWorkload(w);
+      expect(await ended).toMatchObject({ type: "finished", state: "success" });
+      const relative = w.log_path.slice(w.log_path.lastIndexOf("/dag_id="));
+      expect(readFileSync(join(folder, relative), "utf8")).toContain("INFO [task] dates 2026-01-05");
+      expect(existsSync(w.log_path)).toBe(false);
+    } finally {
+      await own.stop({ graceful: false, timeoutMs: 2000 });
+    }
+  });
+});

@@ -4,6 +4,8 @@ import type { Command } from "commander";
 import { UpdraftError } from "../../common/errors.js";
 import { loadConfig, type UpdraftConfig } from "../../config/index.js";
 import { listUsers } from "../../db/index.js";
+import { parseExecutorSetting } from "../../executors/from-config.js";
+import { redactBrokerUrl } from "../../queue/connection.js";
 import type { Engine, EngineParts } from "../engine.js";
 import { terminalLogger } from "../logger.js";
 import { dagsSettings } from "../settings.js";
@@ -58,6 +60,16 @@ async function runUntilSignal(engine: Engine, cleanup: () => void = () => {}): P
   });
 }
 
+/**
+ * The banner's line about where tasks run. Standalone runs every executor `core.executor` lists;
+ * with the QueueExecutor no task runs until a worker takes it, so the line says how to start one.
+ */
+function standaloneExecutorLine(config: UpdraftConfig): string {
+  const names = parseExecutorSetting(config.core.executor);
+  if (!names.includes("QueueExecutor")) return `  Executor: ${names.join(", ")}\n`;
+  return `  Executor: ${names.join(", ")}: tasks on queues wait for workers; start one in another terminal with \`updraft worker --queues default\` (the same queue.broker_url, ${redactBrokerUrl(config.queue.broker_url)}, and queue.key_prefix "${config.queue.key_prefix}")\n`;
+}
+
 function parsePort(value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const port = Number(value);
@@ -71,7 +83,7 @@ export function registerEngineCommands(program: Command): void {
   program
     .command("standalone")
     .description(
-      "run the API server, scheduler, DAG processor, triggerer and a LocalExecutor in one process on the embedded database",
+      "run the API server, scheduler, DAG processor, triggerer and the executors of core.executor (LocalExecutor by default; QueueExecutor tasks need `updraft worker`) in one process on the embedded database",
     )
     .option("-p, --port <port>", "port of the API server (default: api.port, 8080)")
     .option("--host <host>", "address to listen on (default: 127.0.0.1; standalone is for one machine)")
@@ -122,7 +134,7 @@ export function registerEngineCommands(program: Command): void {
             ? `  Login with username: ${ADMIN_USERNAME}  password: ${admin.createdPassword}\n  (shown once; also in ${admin.passwordFile}, readable by you only)\n`
             : `  Login with username: ${ADMIN_USERNAME} (its first password is in ${admin.passwordFile})\n`;
       process.stderr.write(
-        `\nUpdraft standalone is ready in ${seconds} s\n  Web UI: ${engine.url}/ (log in with the admin below)\n  API and execution API: ${engine.url}\n  DAGs folder: ${dagsFolder} (DAGs appear as their files are parsed)\n  Data: ${config.home}\n${login}  In another terminal: npx updraft dags list-runs <dag_id>, npx updraft dags trigger <dag_id>\n\n`,
+        `\nUpdraft standalone is ready in ${seconds} s\n  Web UI: ${engine.url}/ (log in with the admin below)\n  API and execution API: ${engine.url}\n  DAGs folder: ${dagsFolder} (DAGs appear as their files are parsed)\n  Data: ${config.home}\n${standaloneExecutorLine(config)}${login}  In another terminal: npx updraft dags list-runs <dag_id>, npx updraft dags trigger <dag_id>\n\n`,
       );
       await runUntilSignal(engine, removeInfo);
     });

@@ -2,6 +2,7 @@
 // work from Redis, runs it in warm runner processes, reports to the scheduler that queued it.
 // Never opens the metadata database. SIGTERM or SIGINT drains, then the process exits 0.
 import { hostname } from "node:os";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { UpdraftError } from "../../common/errors.js";
 import { loadConfig } from "../../config/index.js";
@@ -84,6 +85,9 @@ export function registerWorkerCommand(program: Command): void {
           maxTasks: w.max_tasks,
           serverUrl,
           logger,
+          // Its runners write logs where its log server serves them: this machine's folder, not
+          // the scheduler's path (which need not exist here).
+          local: { logFolder: resolve(config.logging.base_log_folder) },
         });
         // Logs of the tries this worker ran, for the API server (signed with the shared api.secret_key).
         const routes: WorkerRoutes = {

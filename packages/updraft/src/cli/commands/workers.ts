@@ -52,12 +52,14 @@ export function registerWorkersCommands(program: Command, ctx: CliContext): void
         }
         printTable(
           ctx,
-          ["id", "hostname", "queues", "running", "state", "last_seen", "finished", "version"],
+          ["id", "hostname", "queues", "running", "capacity", "state", "last_seen", "finished", "version"],
           rows.map((w) => [
             w.id,
             w.hostname,
             w.queues.join(","),
             `${w.running.length}/${w.concurrency}`,
+            // Tries it can start now (its warm runners), which caps what schedulers queue.
+            String(w.capacity),
             `${STATE_MARK[w.state]} ${w.state}`,
             ago(w.seconds_since_heartbeat),
             String(w.tries_finished),

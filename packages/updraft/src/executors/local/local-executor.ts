@@ -7,6 +7,7 @@ import { availableParallelism } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Workload } from "../../model/execution-api.js";
+import { RUNNER_LOG_FOLDER_ENV, localLogPath } from "../../model/log-path.js";
 import {
   stderrLogger,
   type Executor,
@@ -62,6 +63,12 @@ export interface LocalExecutorOptions {
   stopTimeoutMs?: number;
   /** Environment of the runners; default this process's, without database and signing secrets. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Where this machine keeps task logs when not at the workloads' paths (the scheduler's folder):
+   * a QueueExecutor worker's own logging.base_log_folder, which its log server serves. Unset: the
+   * workloads' paths.
+   */
+  logFolder?: string;
   /** The runner entry; default `dist/runner/main.js` of this package. */
   runnerScript?: string;
   logger?: ExecutorLogger;
@@ -135,6 +142,7 @@ export class LocalExecutor implements Executor {
     this.stopTimeoutMs = options.stopTimeoutMs ?? 60_000;
     this.script = options.runnerScript ?? RUNNER_SCRIPT;
     this.env = runnerEnv(options.env ?? process.env);
+    if (options.logFolder !== undefined) this.env[RUNNER_LOG_FOLDER_ENV] = options.logFolder;
     this.logger = options.logger ?? stderrLogger;
     this.listeners = new ExecutorListeners(this.logger);
   }
@@ -403,15 +411,16 @@ export class LocalExecutor implements Executor {
   }
 
   private appendToTaskLog(w: Workload, reason: string): void {
+    const path = localLogPath(w.log_path, this.env);
     try {
-      mkdirSync(dirname(w.log_path), { recursive: true });
+      mkdirSync(dirname(path), { recursive: true });
       appendFileSync(
-        w.log_path,
+        path,
         `${new Date().toISOString()} ERROR [executor] The runner process died during this try: ${reason}\n`,
       );
     } catch (err) {
       this.logger.warn(
-        { path: w.log_path, err: err instanceof Error ? err.message : String(err) },
+        { path, err: err instanceof Error ? err.message : String(err) },
         "could not append to the task log",
       );
     }

@@ -24,6 +24,8 @@ export interface LostTry {
   reason: string;
   /** Lost with its worker for the first time: the scheduler re-queues it if it never started. */
   maybeNotStarted: boolean;
+  /** The worker it was lost with. */
+  worker: string;
 }
 
 export interface CheckResult {
@@ -51,6 +53,34 @@ export class LostTries {
   private readonly lostWith = new Map<string, string>();
 
   constructor(private readonly staleAfterS: number) {}
+
+  /**
+   * The worker a try was lost with, as another scheduler (or this one before a restart) recorded
+   * it in Redis: that worker's last heartbeat must not claim the try again (see lostWith).
+   */
+  lostWithElsewhere(key: string, worker: string): void {
+    if (!this.lostWith.has(key)) this.remember(this.lostWith, key, worker);
+  }
+
+  /**
+   * Tries waiting for a worker that a gone worker's last heartbeat lists, not known here to have
+   * been lost with it: whether they were is asked of Redis before the check.
+   */
+  listedByGoneWorkers(inFlight: ReadonlyMap<string, InFlight>, records: WorkerRecord[]): string[] {
+    const out = new Set<string>();
+    for (const r of records) {
+      if (r.alive) continue;
+      for (const t of r.running) {
+        const key = tryKey({
+          kind: "task",
+          ti: { dag_id: t.dag_id, run_id: t.run_id, task_id: t.task_id, map_index: t.map_index },
+          try_number: t.try_number,
+        });
+        if (inFlight.get(key)?.worker === null && !this.lostWith.has(key)) out.add(key);
+      }
+    }
+    return [...out];
+  }
 
   /** A result arrived for the try: whatever the last check thought of it is void. */
   settled(key: string): void {
@@ -125,8 +155,15 @@ export class LostTries {
     for (const [key, why] of suspects) {
       const f = inFlight.get(key);
       if (f === undefined || !this.suspects.has(key)) continue;
-      lost.push({ key, workload: f.workload, reason: why, maybeNotStarted: this.mayRequeue(f.workload) });
-      if (f.worker !== null) this.remember(this.lostWith, key, f.worker);
+      if (f.worker === null) continue; // suspects always have a worker
+      lost.push({
+        key,
+        workload: f.workload,
+        reason: why,
+        maybeNotStarted: this.mayRequeue(f.workload),
+        worker: f.worker,
+      });
+      this.remember(this.lostWith, key, f.worker);
       suspects.delete(key);
     }
     this.suspects = suspects;

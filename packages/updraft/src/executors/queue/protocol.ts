@@ -66,6 +66,18 @@ export function resultsKey(prefix: string, owner: string): string {
   return `${prefix}:~results:${owner}`;
 }
 
+/**
+ * How long Redis remembers that a try lost with its worker went back to the queue (decision 0025
+ * §4a): longer than any wait of a queued try for a worker (task_queued_timeout, 600 s by default)
+ * plus a worker's death going unnoticed (worker.stale_after), by far.
+ */
+export const HANDED_BACK_TTL_S = 24 * 3600;
+
+/** The key saying a try was handed back once (`~` keeps it apart from BullMQ's keys). */
+export function handedBackKey(prefix: string, w: Workload): string {
+  return `${prefix}:~handed-back:${jobIdOf(w)}`;
+}
+
 /** Results streams keep about this many entries (a reader gone that long lost nothing it needs). */
 export const RESULTS_MAXLEN = 10_000;
 

@@ -20,10 +20,12 @@ import {
   type StopResult,
 } from "../executor.js";
 import { ExecutorListeners } from "../listeners.js";
-import { LostTries, type InFlight } from "./lost-tries.js";
+import { LostTries, type InFlight, type LostTry } from "./lost-tries.js";
 import type { QueueExecutorOptions } from "./options.js";
 import {
   bullPriority,
+  HANDED_BACK_TTL_S,
+  handedBackKey,
   jobIdOf,
   queueOf,
   resultsKey,
@@ -66,6 +68,8 @@ export class QueueExecutor implements Executor {
   private stopping = false;
   private readLoop: Promise<void> | null = null;
   private checkTimer: NodeJS.Timeout | undefined;
+  /** The registry check under way: checks never overlap (a loss must not be reported twice). */
+  private checking: Promise<number> | null = null;
 
   constructor(private readonly options: QueueExecutorOptions) {
     this.parallelism = Math.max(1, Math.floor(options.parallelism));
@@ -87,7 +91,9 @@ export class QueueExecutor implements Executor {
     this.reader = new Redis({ ...this.options.redis, connectionName: "updraft-executor-results" });
     this.reader.on("error", throttledErrorLog(this.logger, "QueueExecutor results"));
     this.readLoop = this.readResults();
-    this.checkTimer = setInterval(() => void this.checkWorkers(), this.checkMs);
+    this.checkTimer = setInterval(() => {
+      if (this.checking === null) void this.checkWorkers();
+    }, this.checkMs);
     void this.checkWorkers();
     this.checkTimer.unref();
   }
@@ -250,9 +256,20 @@ export class QueueExecutor implements Executor {
   /**
    * Reads the registry: a try whose worker stopped heartbeating (or vanished from the registry
    * for stale_after) at two checks in a row is lost. Two checks, so that results the worker
-   * wrote just before it stopped are read first.
+   * wrote just before it stopped are read first. A check waits for the one under way.
    */
   async checkWorkers(): Promise<number> {
+    while (this.checking !== null) await this.checking.catch(() => 0);
+    const check = this.checkOnce();
+    this.checking = check;
+    try {
+      return await check;
+    } finally {
+      if (this.checking === check) this.checking = null;
+    }
+  }
+
+  private async checkOnce(): Promise<number> {
     if (this.client === null || this.client.status !== "ready") {
       this.lostTries.reset();
       return 0;
@@ -263,7 +280,7 @@ export class QueueExecutor implements Executor {
     } catch {
       return 0;
     }
-    const lost = this.settleGone(records, Date.now());
+    const lost = await this.settleGone(records, Date.now());
     await this.forgetVanished(Date.now()).catch(() => undefined);
     return lost;
   }
@@ -297,14 +314,14 @@ export class QueueExecutor implements Executor {
     });
   }
 
-  /** The registry-based lost detection on given records (exported for unit tests through checkWorkers). */
-  settleGone(records: WorkerRecord[], nowMs: number): number {
+  /**
+   * The registry-based lost detection on given records (called by checkWorkers; tests call it
+   * with records of their own). Resolves with the number of tries reported lost.
+   */
+  async settleGone(records: WorkerRecord[], nowMs: number): Promise<number> {
+    await this.recallLostWith(records).catch(() => undefined);
     const { capacity, lost, forgotten } = this.lostTries.check(this.inFlight, records, nowMs);
     this.workerCapacity = capacity;
-    for (const l of lost) {
-      this.logger.error({ task_id: l.workload.ti.task_id, reason: l.reason }, "try lost with its worker");
-      this.emitLost(l.workload, l.reason, l.maybeNotStarted);
-    }
     for (const key of forgotten) {
       const f = this.inFlight.get(key);
       if (f === undefined) continue;
@@ -314,7 +331,63 @@ export class QueueExecutor implements Executor {
       );
       this.inFlight.delete(key);
     }
-    return lost.length;
+    const firstHandBacks = await this.claimHandBacks(lost.filter((l) => l.maybeNotStarted));
+    let reported = 0;
+    for (const l of lost) {
+      // A result that arrived while Redis answered has settled the try already.
+      if (this.inFlight.get(l.key)?.workload !== l.workload) continue;
+      this.logger.error({ task_id: l.workload.ti.task_id, reason: l.reason }, "try lost with its worker");
+      this.emitLost(l.workload, l.reason, firstHandBacks.has(l.key));
+      reported++;
+    }
+    return reported;
+  }
+
+  /**
+   * A try handed back by a scheduler since restarted (or another one) waits for a worker; the gone
+   * worker it was lost with still lists it in its last heartbeat. Which worker that was is read
+   * from the hand-back's key, so that the registry does not pin the try on it again (lost a
+   * second time before any worker took it). Only for tries a gone worker lists: rare, cheap.
+   */
+  private async recallLostWith(records: WorkerRecord[]): Promise<void> {
+    const keys = this.lostTries.listedByGoneWorkers(this.inFlight, records);
+    if (keys.length === 0 || this.client === null) return;
+    const workloads = keys.map((k) => this.inFlight.get(k)?.workload);
+    const values = await this.client.mget(
+      ...workloads.map((w) => (w === undefined ? `${this.prefix}:~none` : handedBackKey(this.prefix, w))),
+    );
+    keys.forEach((key, i) => {
+      const worker = values[i];
+      if (worker !== null && worker !== undefined) this.lostTries.lostWithElsewhere(key, worker);
+    });
+  }
+
+  /**
+   * Which of these tries (each lost with its worker, maybe before it started) may go back to the
+   * queue: those no scheduler handed back before (decision 0025 §4a). The fact is kept in Redis
+   * (SET NX, HANDED_BACK_TTL_S) so that a restarted scheduler, or another one, does not hand the
+   * same try back a second time. Redis not answering falls back to this process's memory.
+   */
+  private async claimHandBacks(tries: readonly LostTry[]): Promise<Set<string>> {
+    const first = new Set(tries.map((l) => l.key));
+    if (tries.length === 0 || this.client === null) return first;
+    const multi = this.client.multi();
+    // The value is the worker it was lost with (see recallLostWith).
+    for (const l of tries)
+      multi.set(handedBackKey(this.prefix, l.workload), l.worker, "EX", HANDED_BACK_TTL_S, "NX");
+    try {
+      const replies = (await multi.exec()) ?? [];
+      tries.forEach((l, i) => {
+        const [err, reply] = replies[i] ?? [null, "OK"];
+        if (err === null && reply === null) first.delete(l.key);
+      });
+    } catch (err) {
+      this.logger.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        "could not record in Redis that lost tries go back to the queue; relying on this scheduler's memory",
+      );
+    }
+    return first;
   }
 
   async stop(options: StopOptions = {}): Promise<StopResult> {
