@@ -6,6 +6,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { browserMissing } from "./browser.js";
 import { shot, UiStandalone, until, VIEWER, waitForCell, XSS } from "./standalone.js";
+import { EXAMPLE_DAG_IDS } from "../../updraft/test/e2e/helpers.js";
 
 const missing = browserMissing();
 let ui: UiStandalone;
@@ -68,15 +69,7 @@ describe.skipIf(missing !== null)("the web UI in Chromium", () => {
     const ids = await page
       .locator("table.dags tr[data-dag-id]")
       .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-dag-id")));
-    expect(ids).toEqual([
-      "critical_pipeline",
-      "data_pipeline_lab",
-      "ml_training_pipeline",
-      "sales_pipeline",
-      "warehouse_ingest",
-      "warehouse_report",
-      "xss_probe",
-    ]);
+    expect(ids).toEqual([...EXAMPLE_DAG_IDS, "xss_probe"]);
     // The import errors banner: the file and its message, as text.
     await page.click('section[aria-label="Import errors"] button');
     const banner = (await page.locator('section[aria-label="Import errors"]').textContent()) ?? "";

@@ -3,7 +3,7 @@
 // `UPDRAFT_CONN_*` environment variables read the same form.
 import { UpdraftError } from "../common/errors.js";
 
-/** A connection's fields as Airflow names them (the db module's `Connection` has this shape). */
+/** A connection's fields as Airflow names them (the db module's `Connection` is this type). */
 export interface ConnectionFields {
   connId: string;
   connType: string;

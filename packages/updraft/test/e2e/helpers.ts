@@ -6,6 +6,16 @@ export const REPO = fileURLToPath(new URL("../../../../", import.meta.url));
 export const BIN = fileURLToPath(new URL("../../bin/updraft.js", import.meta.url));
 export const EXAMPLES = `${REPO}examples/dags`;
 
+/** The DAG ids of examples/dags, sorted (the tutorial's four and the warehouse example's two). */
+export const EXAMPLE_DAG_IDS = [
+  "critical_pipeline",
+  "data_pipeline_lab",
+  "ml_training_pipeline",
+  "sales_pipeline",
+  "warehouse_ingest",
+  "warehouse_report",
+];
+
 export interface CliResult {
   code: number | null;
   stdout: string;

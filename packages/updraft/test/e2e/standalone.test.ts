@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { Daemon, EXAMPLES, eventually, updraft } from "./helpers.js";
+import { Daemon, EXAMPLE_DAG_IDS, EXAMPLES, eventually, updraft } from "./helpers.js";
 
 const home = mkdtempSync(join(tmpdir(), "updraft-e2e-standalone-"));
 const env = { UPDRAFT_HOME: home, UPDRAFT__CORE__DAGS_FOLDER: EXAMPLES };
@@ -34,14 +34,7 @@ describe("updraft standalone", () => {
     const list = updraft(["dags", "list", "--output", "json"], env);
     expect(list.code, list.stderr).toBe(0);
     const ids = (JSON.parse(list.stdout) as { dag_id: string }[]).map((d) => d.dag_id).sort();
-    expect(ids).toEqual([
-      "critical_pipeline",
-      "data_pipeline_lab",
-      "ml_training_pipeline",
-      "sales_pipeline",
-      "warehouse_ingest",
-      "warehouse_report",
-    ]);
+    expect(ids).toEqual(EXAMPLE_DAG_IDS);
 
     const dags = ["data_pipeline_lab", "sales_pipeline", "critical_pipeline"];
     for (const dagId of dags) {

@@ -1,21 +1,11 @@
 import type { Selectable } from "kysely";
 import type { Cipher } from "../cipher.js";
 import type { Executor } from "../executor.js";
+import type { ConnectionFields } from "../../model/connection-uri.js";
 import type { ConnectionTable } from "../schema.js";
 
-/** A connection as callers see it: password and extra decrypted. */
-export interface Connection {
-  connId: string;
-  connType: string;
-  description: string | null;
-  host: string | null;
-  schema: string | null;
-  login: string | null;
-  password: string | null;
-  port: number | null;
-  /** JSON text of extra fields, as in Airflow. */
-  extra: string | null;
-}
+/** A connection as callers see it: password and extra decrypted (Airflow's fields, one shape). */
+export type Connection = ConnectionFields;
 
 function reveal(row: Selectable<ConnectionTable>, cipher: Cipher): Connection {
   return {
