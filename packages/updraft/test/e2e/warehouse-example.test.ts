@@ -145,5 +145,8 @@ describe.skipIf(problem !== null)("the warehouse example in standalone", () => {
     const reportLog = readFileSync(logOf("warehouse_report", runs[0]?.run_id ?? "", "report"), "utf8");
     expect(reportLog).toContain("updated by warehouse_ingest / e2e_ingest");
     expect(reportLog).toContain(keys[0]);
+
+    // A graceful stop takes the runner processes down with it (afterAll's SIGKILL would orphan them).
+    expect(await daemon.stop("SIGTERM")).toBe(0);
   }, 300_000);
 });
