@@ -3,6 +3,8 @@
 // never change the recorded state.
 import { isUpdraftError } from "../common/errors.js";
 import type { FinishRequest, FinishResponse } from "../model/execution-api.js";
+import type { BaseOperator } from "../sdk/base-operator.js";
+import type { TaskContext } from "../sdk/context.js";
 import { API_CONFLICT, API_TOO_LARGE, isTransient, type ExecutionApiClient } from "./api-client.js";
 import type { LogLevel } from "./task-log.js";
 import { formatUserError } from "./user-stack.js";
@@ -110,4 +112,27 @@ export async function runTaskCallback(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The task's callbacks, by the state the server records (none before the task is loaded). */
+export function taskCallbacks(task: BaseOperator | undefined): {
+  defined: boolean;
+  forState(state: string): { name: string; call: (ctx: TaskContext) => unknown } | undefined;
+} {
+  const o = task?.options;
+  const byState: Record<string, [string, ((ctx: TaskContext) => unknown) | undefined]> = {
+    success: ["onSuccessCallback", o?.onSuccessCallback],
+    failed: ["onFailureCallback", o?.onFailureCallback],
+    up_for_retry: ["onRetryCallback", o?.onRetryCallback],
+    // taskinstance.py _run_raw_task: on_skipped_callback runs when the task raised
+    // AirflowSkipException while running; a skip decided by the scheduler never reaches a runner.
+    skipped: ["onSkippedCallback", o?.onSkippedCallback],
+  };
+  return {
+    defined: Object.values(byState).some(([, fn]) => fn !== undefined),
+    forState(state) {
+      const [name, fn] = byState[state] ?? ["", undefined];
+      return fn === undefined ? undefined : { name, call: fn };
+    },
+  };
 }

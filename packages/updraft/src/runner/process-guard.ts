@@ -2,6 +2,8 @@
 // exception, an unhandled rejection and SIGTERM end that try (as failed) instead of silently
 // killing the runner or leaking into the next task. Outside a try they mark the process dirty so
 // that the worker retires it.
+import { formatDuration } from "../common/duration.js";
+import { errorSummary } from "./user-stack.js";
 
 /** Why a try was cut short. */
 export type Interrupt =
@@ -13,6 +15,24 @@ export type Interrupt =
   | { kind: "conflict" }
   /** Heartbeats kept failing: the server will declare the try lost, so stop before it does. */
   | { kind: "api_lost"; error: unknown };
+
+/** What the try's log and its failure say about an interrupt. */
+export function interruptMessage(i: Interrupt): string {
+  switch (i.kind) {
+    case "timeout":
+      return `Task exceeded its execution timeout of ${formatDuration(i.timeoutMs)}.`;
+    case "exit":
+      return `The task called process.exit(${i.code}); a task must return or throw instead.`;
+    case "uncaught":
+      return `An error escaped the task (uncaught exception or unhandled rejection): ${errorSummary(i.error)}`;
+    case "terminated":
+      return `The runner received ${i.signal} and stopped the task.`;
+    case "conflict":
+      return "The API server no longer considers this try running (heartbeat refused with 409): the task was stopped and nothing is reported.";
+    case "api_lost":
+      return `The runner lost contact with the API server (${errorSummary(i.error)}): the task was stopped; the server will time the try out.`;
+  }
+}
 
 /** Thrown inside the task by the overridden `process.exit`, to unwind its synchronous code. */
 export class ProcessExitCalled extends Error {

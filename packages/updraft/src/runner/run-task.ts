@@ -2,7 +2,6 @@
 // over with the previous finish), load the DAG, build the context, resolve and render the fields,
 // run `execute` under heartbeats and a timeout, report the end (with the return value), run the
 // task's callbacks. Only the execution API is touched (ARCHITECTURE.md boundary 2).
-import { formatDuration } from "../common/duration.js";
 import { UpdraftError, isUpdraftError } from "../common/errors.js";
 import type { FinishRequest, StartResponse, TaskWorkload } from "../model/execution-api.js";
 import type { BaseOperator } from "../sdk/base-operator.js";
@@ -10,29 +9,23 @@ import type { TaskContext } from "../sdk/context.js";
 import type { Dag } from "../sdk/dag.js";
 import { closeHooks } from "../sdk/hooks.js";
 import { TaskFailedNoRetry, TaskSkipped } from "../sdk/signals.js";
-import { API_CONFLICT, ExecutionApiClient, isTransient } from "./api-client.js";
-import {
-  HOSTNAME,
-  XComReader,
-  buildContext,
-  outletEventsOf,
-  readConnection,
-  readVariable,
-  type ContextInput,
-} from "./context.js";
+import { API_CONFLICT, ExecutionApiClient } from "./api-client.js";
+import { HOSTNAME, XComReader, buildContext, outletEventsOf, type ContextInput } from "./context.js";
 import { findTask } from "./dag-loader.js";
-import { finishWithRetry, runTaskCallback, type TryLog } from "./finish.js";
+import { finishWithRetry, runTaskCallback, taskCallbacks, type TryLog } from "./finish.js";
 import { allEmpty, successRequest, truncateRendered } from "./finish-request.js";
 import { startHeartbeat } from "./heartbeat.js";
+import { renderMapIndex, renderMapIndexQuietly, type MapIndexTemplate } from "./map-index.js";
 import { SecretMasker } from "./masker.js";
 import { callOnKill } from "./on-kill.js";
-import { enterTry, markProcessDirty, type Interrupt } from "./process-guard.js";
-import { resolveFields, templateSources } from "./resolve-fields.js";
+import { enterTry, interruptMessage, markProcessDirty, type Interrupt } from "./process-guard.js";
+import { reportPause } from "./pause-report.js";
+import { resolveFields } from "./resolve-fields.js";
 import { invokeTask, pauseRequest, resumeFields, type PauseRequest } from "./resume.js";
 import { captureInto, realStderr, stopCapture } from "./stdio-capture.js";
 import { TaskLog } from "./task-log.js";
-import { fetchXComs, xcomCalls, type FetchedXComs } from "./template-xcom.js";
-import { rendererFor, templateNeeds, templateScope, type TemplateRenderer } from "./templates.js";
+import { fetchTemplateScope } from "./template-fetch.js";
+import { rendererFor } from "./templates.js";
 import { errorSummary, formatUserError } from "./user-stack.js";
 
 export { XCOM_WARN_BYTES } from "./finish-request.js";
@@ -73,41 +66,6 @@ export interface TryOutcome {
 }
 
 type Loaded = { ok: true; dag: Dag; task: BaseOperator } | { ok: false; error: unknown };
-
-function interruptMessage(i: Interrupt): string {
-  switch (i.kind) {
-    case "timeout":
-      return `Task exceeded its execution timeout of ${formatDuration(i.timeoutMs)}.`;
-    case "exit":
-      return `The task called process.exit(${i.code}); a task must return or throw instead.`;
-    case "uncaught":
-      return `An error escaped the task (uncaught exception or unhandled rejection): ${errorSummary(i.error)}`;
-    case "terminated":
-      return `The runner received ${i.signal} and stopped the task.`;
-    case "conflict":
-      return "The API server no longer considers this try running (heartbeat refused with 409): the task was stopped and nothing is reported.";
-    case "api_lost":
-      return `The runner lost contact with the API server (${errorSummary(i.error)}): the task was stopped; the server will time the try out.`;
-  }
-}
-
-/** Airflow's rendered_map_index column holds 250 characters. */
-const MAX_RENDERED_MAP_INDEX = 250;
-
-/**
- * What mapIndexTemplate sees: the template context, the task's resolved fields (the mapped
- * arguments) under `task`, and what the body added to its context (Airflow's documented way:
- * `context["name"] = ...` then `map_index_template="{{ name }}"`). Built when rendered, after the body.
- */
-function mapIndexScope(
-  ctx: TaskContext,
-  scope: Record<string, unknown> | null,
-  fields: Record<string, unknown>,
-): Record<string, unknown> {
-  const base = scope ?? {};
-  const taskInfo = (base["task"] ?? ctx.task) as Record<string, unknown>;
-  return { ...ctx, ...base, task: { ...taskInfo, ...fields } };
-}
 
 function isSignal(err: unknown, cls: typeof TaskSkipped | typeof TaskFailedNoRetry): boolean {
   return err instanceof cls || (err instanceof Error && err.name === cls.name);
@@ -150,13 +108,7 @@ class TryRun {
   private loaded: Loaded | null = null;
   private exec: { ms: number; cpuMs: number } | null = null;
   /** What mapIndexTemplate renders with, once the fields are resolved. */
-  private mapIndex: {
-    template: string;
-    ctx: TaskContext;
-    scope: Record<string, unknown> | null;
-    fields: Record<string, unknown>;
-    renderer: TemplateRenderer;
-  } | null = null;
+  private mapIndex: MapIndexTemplate | null = null;
   /** A callback before the body overran its time limit: it may still run, so the process is not reused. */
   private callbackHung = false;
   readonly log: TryLog = (level, text) => this.taskLog.line(level, "runner", text);
@@ -275,7 +227,7 @@ class TryRun {
     };
     const ctx = (this.ctx = buildContext(input));
     const reader = new XComReader(input);
-    const scope = await this.templateScope(task, input, ctx);
+    const scope = await fetchTemplateScope(task, input, ctx);
     const renderer = rendererFor(dag.options);
     const resolved = await resolveFields(
       task,
@@ -325,69 +277,15 @@ class TryRun {
     const outletEvents = outletEventsOf(ctx);
     if (outletEvents.length > 0) req.outlet_events = outletEvents;
     // Rendered after the body (which may add to its context); an error here fails the task.
-    const rendered = this.renderMapIndex();
+    const rendered = renderMapIndex(this.mapIndex, w.ti.task_id, this.log);
     if (rendered !== null) req.rendered_map_index = rendered;
     return req;
-  }
-
-  /** The instance's name from mapIndexTemplate, or null without one (Airflow _render_map_index). */
-  private renderMapIndex(): string | null {
-    if (this.mapIndex === null) return null;
-    const { template, ctx, scope, fields, renderer } = this.mapIndex;
-    // With the DAG's own macros and filters, as every other template of the task.
-    const text = renderer.renderString(
-      template,
-      mapIndexScope(ctx, scope, fields),
-      "mapIndexTemplate",
-      this.w.ti.task_id,
-    );
-    this.log("INFO", `Map index rendered as ${text}`);
-    return text.length > MAX_RENDERED_MAP_INDEX ? text.slice(0, MAX_RENDERED_MAP_INDEX) : text;
   }
 
   /** The task's onKill after an interruption (see callOnKill). */
   private async killTask(): Promise<void> {
     const loaded = this.loaded;
     if (loaded !== null && loaded.ok) await callOnKill(loaded.task, (level, m) => this.log(level, m));
-  }
-
-  /** After a failure or skip the name is still rendered, its own errors ignored (they would hide the task's). */
-  private renderMapIndexQuietly(): { rendered_map_index?: string } {
-    try {
-      const rendered = this.renderMapIndex();
-      return rendered === null ? {} : { rendered_map_index: rendered };
-    } catch {
-      return {};
-    }
-  }
-
-  /** Template lookups are synchronous: the variables, connections and XComs templates name are fetched first. */
-  private async templateScope(
-    task: BaseOperator,
-    input: ContextInput,
-    ctx: TaskContext,
-  ): Promise<Record<string, unknown> | null> {
-    const mapIndexTemplate = task.options.mapIndexTemplate;
-    const sources = [...templateSources(task), ...(mapIndexTemplate === undefined ? [] : [mapIndexTemplate])];
-    if (sources.length === 0) return null;
-    const needs = templateNeeds(sources);
-    let xcoms: FetchedXComs = new Map();
-    const variables = new Map<string, string>();
-    const connections = new Map<string, Awaited<ReturnType<typeof readConnection>> & object>();
-    await Promise.all([
-      (async () => {
-        xcoms = await fetchXComs(xcomCalls(sources), ctx);
-      })(),
-      ...[...needs.variables].map(async (k) => {
-        const v = await readVariable(input, k);
-        if (v !== undefined) variables.set(k, v);
-      }),
-      ...[...needs.connections].map(async (k) => {
-        const c = await readConnection(input, k);
-        if (c !== undefined) connections.set(k, c);
-      }),
-    ]);
-    return templateScope(ctx, variables, connections, needs, xcoms);
   }
 
   /**
@@ -420,13 +318,13 @@ class TryRun {
     if (pause !== null) return pause;
     if (isSignal(err, TaskSkipped)) {
       this.log("INFO", `Task skipped: ${err instanceof Error ? err.message : ""}`);
-      return { state: "skipped", ...this.renderMapIndexQuietly() };
+      return { state: "skipped", ...renderMapIndexQuietly(this.mapIndex, this.w.ti.task_id, this.log) };
     }
     this.log("ERROR", `Task failed with exception:\n${formatUserError(err)}`);
     const req: FinishRequest = {
       state: "failed",
       error: this.masker.mask(errorSummary(err)),
-      ...this.renderMapIndexQuietly(),
+      ...renderMapIndexQuietly(this.mapIndex, this.w.ti.task_id, this.log),
     };
     if (isSignal(err, TaskFailedNoRetry)) req.no_retry = true;
     return req;
@@ -443,7 +341,8 @@ class TryRun {
       request.state === "failed" ? "ERROR" : "INFO",
       `Marking task as ${label}. dag_id=${w.ti.dag_id}, task_id=${w.ti.task_id}, run_id=${w.ti.run_id}, map_index=${w.ti.map_index}, try_number=${w.try_number}`,
     );
-    const callback = this.callbackFor();
+    const loaded = this.loaded;
+    const callback = taskCallbacks(loaded !== null && loaded.ok ? loaded.task : undefined);
     // A try with a callback to run afterwards does not take the next one: the callback comes first.
     if (!callback.defined && this.interrupted === null && this.deps.acceptNext?.() === true) {
       request.accept_next = { hostname: this.hostname, pid: this.pid };
@@ -474,63 +373,12 @@ class TryRun {
     return { state: recorded, dirty, totalMs, next, ...this.execTimes() };
   }
 
-  /**
-   * A deferral or reschedule: this run ends, the try does not (no callbacks). A refusal (409) or a
-   * server that stays unreachable records nothing; the server's timeouts then decide.
-   */
+  /** A deferral or reschedule: this run ends, the try does not (no callbacks; see reportPause). */
   private async pause(p: PauseRequest): Promise<TryOutcome> {
-    const w = this.w;
-    const what =
-      p.kind === "defer"
-        ? `DEFERRED on ${p.body.classpath}`
-        : `UP_FOR_RESCHEDULE until ${p.body.reschedule_date}`;
-    this.log(
-      "INFO",
-      `Pausing task as ${what}. dag_id=${w.ti.dag_id}, task_id=${w.ti.task_id}, run_id=${w.ti.run_id}, map_index=${w.ti.map_index}, try_number=${w.try_number}`,
-    );
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const answer =
-          p.kind === "defer" ? await this.client.defer(p.body) : await this.client.reschedule(p.body);
-        return {
-          state: answer.state,
-          dirty: this.callbackHung,
-          totalMs: this.elapsed(),
-          next: null,
-          ...this.execTimes(),
-        };
-      } catch (err) {
-        if (!isTransient(err) || attempt >= 4) {
-          this.log("ERROR", `The API server did not record the ${p.kind}: ${errorSummary(err)}`);
-          return { state: null, dirty: false, totalMs: this.elapsed(), next: null, ...this.execTimes() };
-        }
-        await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
-      }
-    }
-  }
-
-  /** The task's callbacks, by the state the server records. */
-  private callbackFor(): {
-    defined: boolean;
-    forState(state: string): { name: string; call: (ctx: TaskContext) => unknown } | undefined;
-  } {
-    const loaded = this.loaded;
-    const o = loaded !== null && loaded.ok ? loaded.task.options : undefined;
-    const byState: Record<string, [string, ((ctx: TaskContext) => unknown) | undefined]> = {
-      success: ["onSuccessCallback", o?.onSuccessCallback],
-      failed: ["onFailureCallback", o?.onFailureCallback],
-      up_for_retry: ["onRetryCallback", o?.onRetryCallback],
-      // taskinstance.py _run_raw_task: on_skipped_callback runs when the task raised
-      // AirflowSkipException while running; a skip decided by the scheduler never reaches a runner.
-      skipped: ["onSkippedCallback", o?.onSkippedCallback],
-    };
-    return {
-      defined: Object.values(byState).some(([, fn]) => fn !== undefined),
-      forState(state) {
-        const [name, fn] = byState[state] ?? ["", undefined];
-        return fn === undefined ? undefined : { name, call: fn };
-      },
-    };
+    const answer = await reportPause(this.client, this.w, p, this.log);
+    const totalMs = this.elapsed();
+    if (answer === null) return { state: null, dirty: false, totalMs, next: null, ...this.execTimes() };
+    return { state: answer.state, dirty: this.callbackHung, totalMs, next: null, ...this.execTimes() };
   }
 
   async close(): Promise<void> {

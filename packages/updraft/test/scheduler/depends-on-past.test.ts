@@ -194,8 +194,9 @@ withTestDatabases(
     });
 
     // Event-driven: the previous run's end of the task wakes the scheduler for the next run
-    // (prev_dagrun_dep.py semantics; Updraft's scheduler.ts notePast). The periodic pass is 30 s
-    // away, so finishing within the wait below means the finish re-evaluated the waiting run.
+    // (prev_dagrun_dep.py semantics; Updraft's scheduler/pending-work.ts notePast). The periodic
+    // pass is 30 s away, so finishing within the wait below means the finish re-evaluated the
+    // waiting run.
     it("starts the next run's instance promptly when the previous run's instance succeeds", async () => {
       const database = getDb();
       await saveSdkDag(database, pastDag("past_e"));
