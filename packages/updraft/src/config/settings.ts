@@ -282,6 +282,12 @@ export const SETTINGS = {
       min: 1,
       description: "Tries one worker runs at once (Airflow's celery.worker_concurrency).",
     }),
+    runner_processes: integer({
+      default: 0,
+      min: 0,
+      description:
+        "Warm runner processes a worker keeps for short tries (the pool still grows to concurrency for tries that mostly wait); 0: twice this machine's cores, shared among the workers alive on it.",
+    }),
     heartbeat_interval: seconds({
       default: 5,
       description: "Seconds between a worker's heartbeats in Redis.",

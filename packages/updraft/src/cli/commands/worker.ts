@@ -81,6 +81,8 @@ export function registerWorkerCommand(program: Command): void {
           queues,
           concurrency: w.concurrency,
           heartbeatIntervalMs: w.heartbeat_interval * 1000,
+          staleAfterS: w.stale_after,
+          runnerProcesses: w.runner_processes,
           drainTimeoutMs: w.drain_timeout * 1000,
           maxTasks: w.max_tasks,
           serverUrl,

@@ -130,10 +130,7 @@ export class LocalExecutor implements Executor {
     this.sizing = new PoolSizing({
       parallelism: this.parallelism,
       minWarm: this.minWarm,
-      eager: Math.min(
-        this.parallelism,
-        Math.max(this.minWarm, 1, Math.floor(options.eagerProcesses ?? 2 * availableParallelism())),
-      ),
+      eager: options.eagerProcesses ?? 2 * availableParallelism(),
     });
     this.growAfterMs = options.growAfterMs ?? 100;
     this.idleRetireMs = options.idleRetireMs ?? 60_000;
@@ -185,6 +182,12 @@ export class LocalExecutor implements Executor {
    */
   openSlots(): number {
     return Math.max(0, Math.min(this.parallelism, this.sizing.target) - this.assigned() - this.queue.length);
+  }
+
+  /** Changes eagerProcesses (see PoolSizing.setEager); warm processes beyond it retire when idle. */
+  setEagerProcesses(n: number): void {
+    this.sizing.setEager(n);
+    this.pump();
   }
 
   demand(waiting: number): void {

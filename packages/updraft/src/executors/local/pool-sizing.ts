@@ -17,12 +17,28 @@ export interface PoolSizingOptions {
 
 export class PoolSizing {
   private targetProcesses: number;
+  private eager: number;
   /** Exponential averages of recent task bodies' wall and CPU time. */
   private avgExecMs = 0;
   private avgExecCpuMs = 0;
 
   constructor(private readonly o: PoolSizingOptions) {
-    this.targetProcesses = o.eager;
+    this.eager = this.clamp(o.eager);
+    this.targetProcesses = this.eager;
+  }
+
+  private clamp(eager: number): number {
+    return Math.min(this.o.parallelism, Math.max(this.o.minWarm, 1, Math.floor(eager)));
+  }
+
+  /**
+   * A new eager size (a worker that learns how many workers share its machine): the target follows
+   * at once unless the pool has grown for the work; a grown target falls back to it when idle.
+   */
+  setEager(eager: number): void {
+    const grown = this.targetProcesses !== this.eager;
+    this.eager = this.clamp(eager);
+    if (!grown) this.targetProcesses = this.eager;
   }
 
   /** Processes to keep (warm or busy). */
@@ -54,6 +70,6 @@ export class PoolSizing {
 
   /** Processes sat idle: back to the eager size, unless tasks wait. */
   shrink(): void {
-    if (!this.tasksWait) this.targetProcesses = this.o.eager;
+    if (!this.tasksWait) this.targetProcesses = this.eager;
   }
 }
