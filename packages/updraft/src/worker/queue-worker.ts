@@ -165,9 +165,10 @@ export class QueueWorker {
    * With worker.runner_processes = 0, the runner pool's eager size is twice this machine's cores
    * (the LocalExecutor's own default, pool-sizing.ts) divided among the workers alive on it, read
    * from the registry at each heartbeat. Two workers on one machine each sized for the whole of it
-   * ran twice the processes the cores keep busy: on two cores the queue's throughput rose from
-   * 0.84× to about 0.95× the LocalExecutor's with the pools shared (npm run bench -- engine
-   * throughput --executor queue). The pool still grows past it for tries that mostly wait.
+   * ran twice the processes the cores keep busy: on two cores the queue's throughput went from
+   * 0.84× the LocalExecutor's to 0.85–0.99× (mean 0.92×, four runs) with the pools shared
+   * (npm run bench -- engine throughput --executor queue). The pool still grows past it for tries
+   * that mostly wait.
    */
   private async sizeRunnerPool(): Promise<void> {
     if (this.o.runnerProcesses > 0 || this.state !== "running") return;
