@@ -2,7 +2,11 @@
 // (pg_terminate_backend) while a 50-task run is in progress, four times. The API server and the
 // scheduler reconnect, no transition is half-applied, and the run completes with every task body
 // run exactly once. The PostgreSQL server itself is not restarted.
-import { existsSync, readFileSync } from "node:fs";
+// The run advances a fifth at a time: steps 2 and later wait for a gate file the test creates
+// after each round, so the run cannot end before the four rounds however fast the engine is or
+// however long a round waits for the components to reconnect (a faster engine once finished the
+// run between two rounds). Tasks waiting at a gate run, and heartbeat, through the terminations.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { eventually } from "../e2e/helpers.js";
@@ -14,7 +18,7 @@ const STEPS = 10;
 const TOTAL = CHAINS * STEPS;
 
 const DAG_SOURCE = `
-import { appendFileSync } from "node:fs";
+import { appendFileSync, existsSync } from "node:fs";
 import { chain, dag, task } from "updraft";
 
 export default dag({ dagId: "${DAG_ID}", schedule: null, startDate: "2026-01-01" }, () => {
@@ -23,6 +27,8 @@ export default dag({ dagId: "${DAG_ID}", schedule: null, startDate: "2026-01-01"
     for (let s = 0; s < ${STEPS}; s++) {
       steps.push(
         task("c" + c + "_s" + s, async (ctx) => {
+          const gate = process.env.RELIABILITY_MARKER! + ".gate" + Math.floor(s / 2);
+          while (s >= 2 && !existsSync(gate)) await new Promise((resolve) => setTimeout(resolve, 20));
           appendFileSync(process.env.RELIABILITY_MARKER!, ctx.ti.task_id + " " + ctx.ti.try_number + "\\n");
           await new Promise((resolve) => setTimeout(resolve, 40 + Math.floor(Math.random() * 40)));
         })(),
@@ -38,7 +44,9 @@ await describeWithPostgres("reliability: database connections terminated mid-run
   let marker: string;
 
   beforeAll(async () => {
-    cluster = await Cluster.create({ UPDRAFT__CORE__PARALLELISM: "4" });
+    // One slot per chain: a chain's task waiting at a gate must not keep another chain from
+    // reaching it.
+    cluster = await Cluster.create({ UPDRAFT__CORE__PARALLELISM: String(CHAINS) });
     marker = join(cluster.home, "marker.txt");
     cluster.writeDag("pg_terminate.ts", DAG_SOURCE);
     cluster.reserialize();
@@ -78,7 +86,7 @@ await describeWithPostgres("reliability: database connections terminated mid-run
     const started = Date.now();
     cluster.trigger(DAG_ID, "r");
     const terminated: number[] = [];
-    for (const fraction of [0.2, 0.4, 0.6, 0.8]) {
+    for (const [i, fraction] of [0.2, 0.4, 0.6, 0.8].entries()) {
       await eventually(
         () => (lines().length >= TOTAL * fraction ? true : undefined),
         30_000,
@@ -105,6 +113,8 @@ await describeWithPostgres("reliability: database connections terminated mid-run
         "reconnected components to terminate",
       );
       terminated.push(round);
+      // The next fifth of the run may go on.
+      writeFileSync(`${marker}.gate${i + 1}`, "");
     }
     for (const n of terminated) expect(n, "backends terminated").toBeGreaterThanOrEqual(2);
 
