@@ -5,7 +5,7 @@
 // workers' registry; SIGTERM drains. It talks to Redis and the execution API only, never to the
 // metadata database.
 import { randomBytes } from "node:crypto";
-import { availableParallelism, hostname } from "node:os";
+import { hostname } from "node:os";
 import { Worker, type ConnectionOptions, type Job } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
 import { UPDRAFT_VERSION } from "../common/version.js";
@@ -19,7 +19,8 @@ import {
   type QueueResult,
 } from "../executors/queue/protocol.js";
 import type { Workload } from "../model/execution-api.js";
-import { listWorkers, writeHeartbeat, type WorkerHeartbeat } from "../queue/index.js";
+import { writeHeartbeat, type WorkerHeartbeat } from "../queue/index.js";
+import { runnerShare } from "./runner-pool-share.js";
 
 export interface QueueWorkerOptions {
   redis: RedisOptions;
@@ -161,30 +162,19 @@ export class QueueWorker {
     return stalled ? this.o.concurrency : Math.min(this.o.concurrency, pool);
   }
 
-  /**
-   * With worker.runner_processes = 0, the runner pool's eager size is twice this machine's cores
-   * (the LocalExecutor's own default, pool-sizing.ts) divided among the workers alive on it, read
-   * from the registry at each heartbeat. Two workers on one machine each sized for the whole of it
-   * ran twice the processes the cores keep busy: on two cores the queue's throughput went from
-   * 0.84× the LocalExecutor's to 0.85–0.99× (mean 0.92×, four runs) with the pools shared
-   * (npm run bench -- engine throughput --executor queue). The pool still grows past it for tries
-   * that mostly wait.
-   */
+  /** With worker.runner_processes = 0: the pool's eager size is this worker's share of the machine (runner-pool-share.ts), read at each heartbeat; the pool still grows past it for tries that mostly wait. */
   private async sizeRunnerPool(): Promise<void> {
     if (this.o.runnerProcesses > 0 || this.state !== "running") return;
-    let sharing: number;
+    let eager: number;
     try {
-      const host = hostname();
-      const records = await listWorkers(this.client, this.o.prefix, this.o.staleAfterS);
-      sharing = records.filter((r) => r.alive && r.hostname === host).length;
+      eager = await runnerShare(this.client, this.o.prefix, this.o.staleAfterS);
     } catch {
       return; // Redis away: the size stays; the next heartbeat tries again.
     }
-    const eager = Math.max(1, Math.round((2 * availableParallelism()) / Math.max(1, sharing)));
     if (eager === this.eagerRunners) return;
     this.eagerRunners = eager;
     this.local.setEagerProcesses(eager);
-    this.o.logger.debug({ eager, workers_on_host: sharing }, "worker: runner pool sized for this machine");
+    this.o.logger.debug({ eager }, "worker: runner pool sized for this machine");
     this.freeSlot();
   }
 

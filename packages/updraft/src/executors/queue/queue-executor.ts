@@ -20,12 +20,11 @@ import {
   type StopResult,
 } from "../executor.js";
 import { ExecutorListeners } from "../listeners.js";
-import { LostTries, type InFlight, type LostTry } from "./lost-tries.js";
+import { claimHandBacks, recallLostWith } from "./hand-backs.js";
+import { LostTries, type InFlight } from "./lost-tries.js";
 import type { QueueExecutorOptions } from "./options.js";
 import {
   bullPriority,
-  HANDED_BACK_TTL_S,
-  handedBackKey,
   jobIdOf,
   queueOf,
   resultsKey,
@@ -319,7 +318,10 @@ export class QueueExecutor implements Executor {
    * with records of their own). Resolves with the number of tries reported lost.
    */
   async settleGone(records: WorkerRecord[], nowMs: number): Promise<number> {
-    await this.recallLostWith(records).catch(() => undefined);
+    if (this.client !== null)
+      await recallLostWith(this.client, this.prefix, this.lostTries, this.inFlight, records).catch(
+        () => undefined,
+      );
     const { capacity, lost, forgotten } = this.lostTries.check(this.inFlight, records, nowMs);
     this.workerCapacity = capacity;
     for (const key of forgotten) {
@@ -331,7 +333,12 @@ export class QueueExecutor implements Executor {
       );
       this.inFlight.delete(key);
     }
-    const firstHandBacks = await this.claimHandBacks(lost.filter((l) => l.maybeNotStarted));
+    const firstHandBacks = await claimHandBacks(
+      this.client,
+      this.prefix,
+      lost.filter((l) => l.maybeNotStarted),
+      this.logger,
+    );
     let reported = 0;
     for (const l of lost) {
       // A result that arrived while Redis answered has settled the try already.
@@ -341,53 +348,6 @@ export class QueueExecutor implements Executor {
       reported++;
     }
     return reported;
-  }
-
-  /**
-   * A try handed back by a scheduler since restarted (or another one) waits for a worker; the gone
-   * worker it was lost with still lists it in its last heartbeat. Which worker that was is read
-   * from the hand-back's key, so that the registry does not pin the try on it again (lost a
-   * second time before any worker took it). Only for tries a gone worker lists: rare, cheap.
-   */
-  private async recallLostWith(records: WorkerRecord[]): Promise<void> {
-    const keys = this.lostTries.listedByGoneWorkers(this.inFlight, records);
-    if (keys.length === 0 || this.client === null) return;
-    const workloads = keys.map((k) => this.inFlight.get(k)?.workload);
-    const values = await this.client.mget(
-      ...workloads.map((w) => (w === undefined ? `${this.prefix}:~none` : handedBackKey(this.prefix, w))),
-    );
-    keys.forEach((key, i) => {
-      const worker = values[i];
-      if (worker !== null && worker !== undefined) this.lostTries.lostWithElsewhere(key, worker);
-    });
-  }
-
-  /**
-   * Which of these tries (each lost with its worker, maybe before it started) may go back to the
-   * queue: those no scheduler handed back before (decision 0025 §4a). The fact is kept in Redis
-   * (SET NX, HANDED_BACK_TTL_S) so that a restarted scheduler, or another one, does not hand the
-   * same try back a second time. Redis not answering falls back to this process's memory.
-   */
-  private async claimHandBacks(tries: readonly LostTry[]): Promise<Set<string>> {
-    const first = new Set(tries.map((l) => l.key));
-    if (tries.length === 0 || this.client === null) return first;
-    const multi = this.client.multi();
-    // The value is the worker it was lost with (see recallLostWith).
-    for (const l of tries)
-      multi.set(handedBackKey(this.prefix, l.workload), l.worker, "EX", HANDED_BACK_TTL_S, "NX");
-    try {
-      const replies = (await multi.exec()) ?? [];
-      tries.forEach((l, i) => {
-        const [err, reply] = replies[i] ?? [null, "OK"];
-        if (err === null && reply === null) first.delete(l.key);
-      });
-    } catch (err) {
-      this.logger.warn(
-        { err: err instanceof Error ? err.message : String(err) },
-        "could not record in Redis that lost tries go back to the queue; relying on this scheduler's memory",
-      );
-    }
-    return first;
   }
 
   async stop(options: StopOptions = {}): Promise<StopResult> {
