@@ -196,7 +196,15 @@ async function runOnce(engine, w, rep) {
         .where("run_id", "in", ids)
         .executeTakeFirst();
       const lastTask = last?.end ? new Date(last.end).getTime() - t0 : NaN;
-      return { wall: end - t0, lastTask, ids };
+      // Tries a runner took with the finish of the one before (decision 0011) carry no scheduler job.
+      const handed = await db
+        .selectFrom("task_instance")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .where("dag_id", "=", w.dagId)
+        .where("run_id", "in", ids)
+        .where("queued_by_job_id", "is", null)
+        .executeTakeFirst();
+      return { wall: end - t0, lastTask, ids, handedOver: Number(handed?.n ?? 0) / w.tasks };
     }
   }
 }
@@ -395,6 +403,7 @@ async function main(argv) {
         cpus: [],
         loads: [],
         runnerProcs: [],
+        handedOver: [],
       });
     return samples.get(k);
   };
@@ -416,7 +425,8 @@ async function main(argv) {
             const measured = w.api
               ? await withApiPoller(engine, () => runOnce(engine, w, rep))
               : { result: await runOnce(engine, w, rep), latencies: [] };
-            const { wall, lastTask, ids } = measured.result;
+            const { wall, lastTask, ids, handedOver } = measured.result;
+            s.handedOver.push(handedOver);
             const c1 = await cpuNow(engine, dbKind, engine.workerPids);
             s.loads.push(loadavg()[0]);
             s.apiMs.push(...measured.latencies);
@@ -441,11 +451,8 @@ async function main(argv) {
     for (const executor of executors)
       for (const name of names) {
         const w = WORKLOADS[name];
-        const { walls, lastTask, gaps, runnerEdges, apiMs, parts, cpus, loads, runnerProcs } = sampleOf(
-          name,
-          dbKind,
-          executor,
-        );
+        const { walls, lastTask, gaps, runnerEdges, apiMs, parts, cpus, loads, runnerProcs, handedOver } =
+          sampleOf(name, dbKind, executor);
         const wall = med(walls);
         const perTask = (k) => +(med(cpus.map((c) => c[k])) / w.tasks).toFixed(2);
         const cores = (k) => +med(cpus.map((c) => c[k] / c.wall)).toFixed(2);
@@ -474,6 +481,8 @@ async function main(argv) {
           },
           load_avg: loads.map((l) => +l.toFixed(1)),
           runner_processes: med(runnerProcs),
+          // Share of the tries a runner took with its finish of the one before (no scheduler pass).
+          handed_over: +med(handedOver).toFixed(3),
         };
         if (apiMs.length > 0) {
           r.api_p50_ms = +pct(apiMs, 0.5).toFixed(1);
@@ -509,6 +518,7 @@ async function main(argv) {
       `  ${r.workload.padEnd(16)} ${r.db.padEnd(8)} ${r.executor.padEnd(5)} ${String(r.wall_ms).padStart(8)} ms  ${String(r.tasks_per_s).padStart(6)} tasks/s` +
         (r.edge_p50_ms !== undefined ? `  edge p50 ${r.edge_p50_ms} ms p90 ${r.edge_p90_ms} ms` : "") +
         (r.api_p95_ms !== undefined ? `  GET /dags p95 ${r.api_p95_ms} ms` : "") +
+        `  handed over ${(r.handed_over * 100).toFixed(1)}%` +
         `  CPU/task ${Object.entries(r.cpu_per_task_ms)
           .filter(([, v]) => v > 0)
           .map(([k, v]) => `${k} ${v}`)

@@ -185,6 +185,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       xcomMaxSize,
       heartbeatIntervalS,
       logFolder: config.logging.base_log_folder,
+      maxActiveTasksPerDag: config.core.max_active_tasks_per_dag,
       defaultTimezone: config.core.default_timezone,
       ...(options.metrics !== undefined ? { metrics: options.metrics.metrics } : {}),
       ...(options.traces !== undefined ? { traces: options.traces } : {}),

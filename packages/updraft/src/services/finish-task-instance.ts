@@ -21,7 +21,7 @@ import type {
 import { UNFINISHED_TI_STATES, type TaskInstanceState } from "../model/states.js";
 import { loadDag, peekDag } from "./dag-cache.js";
 import { endTriesCtes, retryDelaySeconds, type TryEnd } from "./end-try.js";
-import { handOverCtes, notHandedOver } from "./hand-over.js";
+import { crossRun, handOverCtes, notHandedOver } from "./hand-over.js";
 import { runContextColumns, startResponse, xcomSubquery, type StartRow } from "./start-context.js";
 import { xcomJson } from "./task-xcom.js";
 import type { Traces } from "../traces/index.js";
@@ -36,8 +36,11 @@ export interface FinishOptions {
   events?: EngineEvents | null;
   /** Largest return value a finish may carry, in JSON bytes (core.xcom_max_size). Default 1 MiB. */
   xcomMaxSize?: number;
-  /** Signs the workload of a try handed to the runner; without it no try is handed over. */
-  handOver?: { signer: WorkloadSigner; heartbeatIntervalS: number } | null;
+  /**
+   * Signs the workload of a try handed to the runner; without it no try is handed over.
+   * maxActiveTasksPerDag (core.max_active_tasks_per_dag) says whether it may cross runs (hand-over.ts).
+   */
+  handOver?: { signer: WorkloadSigner; heartbeatIntervalS: number; maxActiveTasksPerDag: number } | null;
   /** Where ti_successes, ti_failures, ti.finish, task.duration go (never awaited). */
   metrics?: Metrics;
   /** Where the ended try's span goes (OpenTelemetry, never awaited). */
@@ -327,7 +330,8 @@ async function finished(
   ) {
     const key = {
       dag_id: claims.ti.dag_id,
-      run_id: claims.ti.run_id,
+      // Another run of the DAG when no run of it can reach max_active_tasks (hand-over.ts).
+      run_id: row.next_run_id ?? claims.ti.run_id,
       task_id: row.next_task_id,
       map_index: row.next_map_index ?? -1,
     };
@@ -339,12 +343,15 @@ async function finished(
       xcoms = again.rows[0]?.xcoms ?? [];
     }
     // The value this finish stored is not visible to the statement's own reads.
-    const stored: [string, unknown][] = [
-      ...(req.return_value === undefined
+    const stored: [string, unknown][] =
+      key.run_id !== claims.ti.run_id
         ? []
-        : [["return_value", req.return_value.value] as [string, unknown]]),
-      ...(req.xcoms ?? []).map((x): [string, unknown] => [x.key, x.value]),
-    ];
+        : [
+            ...(req.return_value === undefined
+              ? []
+              : [["return_value", req.return_value.value] as [string, unknown]]),
+            ...(req.xcoms ?? []).map((x): [string, unknown] => [x.key, x.value]),
+          ];
     for (const [xkey, value] of stored) {
       xcoms = xcoms.filter(
         (x) => !(x[0] === claims.ti.task_id && x[1] === xkey && x[2] === claims.ti.map_index),
@@ -409,6 +416,7 @@ interface StatementRow {
   dag_hash: string | null;
   skipped: [string, number][] | null;
   next_task_id: string | null;
+  next_run_id: string | null;
   next_map_index: number | null;
   next_try_number: number | null;
   next_max_tries: number | null;
@@ -448,8 +456,8 @@ async function runStatement(
 ): Promise<StatementRow | undefined> {
   const { claims, plan, xcom, options } = input;
   const { ti } = claims;
-  const runner =
-    options.handOver === undefined || options.handOver === null ? null : (input.req.accept_next ?? null);
+  const handOverOptions = options.handOver ?? null;
+  const runner = handOverOptions === null ? null : (input.req.accept_next ?? null);
   const handOver = runner !== null && plan !== undefined;
   const guard = sql`t.state = 'running'
     and (select dag_hash from serialized_dag where dag_id = ${ti.dag_id}) is not distinct from ${plan?.hash ?? null}::text`;
@@ -466,14 +474,20 @@ async function runStatement(
     pos: d.pos,
   }));
   ctes.push(sql`dec as (${rowsSql(rows, DEC_COLUMNS, "d")})`);
-  if (handOver) {
+  if (handOver && handOverOptions !== null) {
     ctes.push(sql`freed as (select dag_id, run_id, pool, pool_slots, queue, executor from ended)`);
-    ctes.push(handOverCtes(runner, notHandedOver(plan, ti.task_id)));
+    ctes.push(
+      handOverCtes(
+        runner,
+        notHandedOver(plan, ti.task_id),
+        crossRun(plan, ti.task_id, handOverOptions.maxActiveTasksPerDag),
+      ),
+    );
   }
   // A decision applies only if the end did, and not to the try handed over (started above).
   const applies = handOver
-    ? sql`exists (select 1 from ended)
-        and not exists (select 1 from started s where s.task_id = c.task_id and s.map_index = c.map_index)`
+    ? sql`exists (select 1 from ended) and not exists (select 1 from started s
+        where s.run_id = ${ti.run_id} and s.task_id = c.task_id and s.map_index = c.map_index)`
     : sql`exists (select 1 from ended)`;
   const written = decisionCtes(
     [{ dag_id: ti.dag_id, run_id: ti.run_id, plan, changes: p.decisions }],
@@ -482,7 +496,8 @@ async function runStatement(
   if (written !== null) ctes.push(written.ctes);
   const decided = written === null ? sql`0` : sql`(select count(*)::int from (${written.decided}) x)`;
   const handedFresh = handOver
-    ? sql`(select count(*)::int from started s join dec d on d.task_id = s.task_id and d.map_index = s.map_index)`
+    ? sql`(select count(*)::int from started s join dec d on d.task_id = s.task_id and d.map_index = s.map_index
+        where s.run_id = ${ti.run_id})`
     : sql`0`;
   const scheduledLeft =
     written === null
@@ -509,10 +524,11 @@ async function runStatement(
     cols.push(sql`(select json_agg(json_build_array(task_id, map_index)) from skipped) as skipped`);
   if (handOver) {
     const refs = [...new Set(p.decisions.flatMap((d) => plan.xcomReferences(d.task_id)))];
-    cols.push(sql`s.task_id as next_task_id, s.map_index as next_map_index, s.try_number as next_try_number,
+    cols.push(sql`s.task_id as next_task_id, s.run_id as next_run_id, s.map_index as next_map_index,
+      s.try_number as next_try_number,
       s.max_tries as next_max_tries, s.priority_weight as next_priority_weight, s.queue as next_queue,
       ${runContextColumns(ti, refs)},
-      s.task_id = any(${p.decisions.map((d) => d.task_id)}::text[]) as xcoms_complete`);
+      (s.run_id = ${ti.run_id} and s.task_id = any(${p.decisions.map((d) => d.task_id)}::text[])) as xcoms_complete`);
   }
   const target = options.events?.notifyTarget() ?? null;
   if (target !== null) {

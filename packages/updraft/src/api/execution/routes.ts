@@ -40,6 +40,8 @@ export interface ExecutionRoutesOptions {
   heartbeatIntervalS: number;
   /** Where handed-over tries write their logs (logging.base_log_folder). */
   logFolder: string;
+  /** core.max_active_tasks_per_dag: whether a finish may hand a try of another run over. */
+  maxActiveTasksPerDag: number;
   /** Zone of a DAG without its own, for runs a task triggers (core.default_timezone). */
   defaultTimezone?: string;
 }
@@ -101,6 +103,7 @@ export function executionRoutes(options: ExecutionRoutesOptions) {
             now: Date.now,
           },
           heartbeatIntervalS: options.heartbeatIntervalS,
+          maxActiveTasksPerDag: options.maxActiveTasksPerDag,
         },
       });
       return { state: result.state, next: result.next };
