@@ -234,6 +234,8 @@ export class PendingWork {
   /** The scheduler stops: no timer wakes it any more. */
   stop(): void {
     clearTimeout(this.soon);
+    // Cleared, and forgotten: a handle kept here would make wakeSoon believe a wake-up is coming.
+    this.soon = undefined;
     this.reschedules.clear();
   }
 }

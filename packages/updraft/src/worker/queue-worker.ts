@@ -11,15 +11,10 @@ import { Redis, type RedisOptions } from "ioredis";
 import { UPDRAFT_VERSION } from "../common/version.js";
 import { LocalExecutor, type LocalExecutorOptions } from "../executors/local/index.js";
 import type { ExecutorEvent, ExecutorLogger } from "../executors/executor.js";
-import {
-  RESULTS_MAXLEN,
-  resultsKey,
-  tryKey,
-  type QueueJobData,
-  type QueueResult,
-} from "../executors/queue/protocol.js";
+import { tryKey, type QueueJobData, type QueueResult } from "../executors/queue/protocol.js";
 import type { Workload } from "../model/execution-api.js";
 import { writeHeartbeat, type WorkerHeartbeat } from "../queue/index.js";
+import { ResultsOutbox } from "./results-outbox.js";
 import { runnerShare } from "./runner-pool-share.js";
 
 export interface QueueWorkerOptions {
@@ -80,9 +75,8 @@ export class QueueWorker {
   private heartbeat: NodeJS.Timeout | undefined;
   private drained: Promise<void> | null = null;
   private readonly stoppedWaiters: (() => void)[] = [];
-  /** Results not yet written (see send). */
-  private readonly outbox: { owner: string; r: QueueResult }[] = [];
-  private outboxFlush: NodeJS.Immediate | undefined;
+  /** Results on their way to the executors' streams. */
+  private readonly outbox: ResultsOutbox;
 
   constructor(private readonly o: QueueWorkerOptions) {
     this.client = new Redis({ ...o.redis, connectionName: "updraft-worker" });
@@ -99,6 +93,7 @@ export class QueueWorker {
       logger: o.logger,
     });
     this.local.onEvent((e) => this.onLocalEvent(e));
+    this.outbox = new ResultsOutbox(this.client, o.prefix, o.logger);
   }
 
   /** True while connected to Redis. */
@@ -219,12 +214,12 @@ export class QueueWorker {
     const key = tryKey(data.workload);
     this.running.set(key, { workload: data.workload, owner: data.owner });
     this.taken++;
-    this.send(data.owner, { type: "taken", key, worker: this.id });
+    this.outbox.send(data.owner, { type: "taken", key, worker: this.id });
     try {
       this.local.queueWorkload(data.workload);
     } catch (err) {
       this.running.delete(key);
-      this.send(
+      this.outbox.send(
         data.owner,
         this.lostResult(data.workload, key, `the worker could not run it: ${String(err)}`),
       );
@@ -243,50 +238,6 @@ export class QueueWorker {
 
   private lostResult(w: Workload, key: string, reason: string): QueueResult {
     return { type: "lost", key, worker: this.id, kind: w.kind, ti: w.ti, try_number: w.try_number, reason };
-  }
-
-  /**
-   * Writes to an owner's results stream. The results of one turn of the event loop (runners'
-   * messages that arrived together) go to Redis in one pipeline, one socket write: on a busy
-   * machine the writes, not the commands, were most of this process's CPU per try. ioredis keeps
-   * commands while Redis is away and sends them in order.
-   */
-  private send(owner: string, r: QueueResult): void {
-    this.outbox.push({ owner, r });
-    this.outboxFlush ??= setImmediate(() => this.flushResults());
-  }
-
-  private flushResults(): void {
-    this.outboxFlush = undefined;
-    const batch = this.outbox.splice(0);
-    if (batch.length === 0) return;
-    const pipeline = this.client.pipeline();
-    for (const { owner, r } of batch)
-      pipeline.xadd(
-        resultsKey(this.o.prefix, owner),
-        "MAXLEN",
-        "~",
-        RESULTS_MAXLEN,
-        "*",
-        "m",
-        JSON.stringify(r),
-      );
-    const failed = (err: unknown, { owner, r }: { owner: string; r: QueueResult }): void =>
-      this.o.logger.error(
-        { owner, type: r.type, err: err instanceof Error ? err.message : String(err) },
-        "could not report a result to its scheduler",
-      );
-    pipeline
-      .exec()
-      .then((replies) =>
-        replies?.forEach(([err], i) => {
-          const item = batch[i];
-          if (err !== null && item !== undefined) failed(err, item);
-        }),
-      )
-      .catch((err: unknown) => {
-        for (const item of batch) failed(err, item);
-      });
   }
 
   private findRunning(e: ExecutorEvent): [string, Running] | undefined {
@@ -319,13 +270,13 @@ export class QueueWorker {
     this.finished++;
     this.lastEndAt = Date.now();
     if (e.type === "lost") {
-      this.send(r.owner, this.lostResult(r.workload, key, `${e.reason} (on worker ${this.id})`));
+      this.outbox.send(r.owner, this.lostResult(r.workload, key, `${e.reason} (on worker ${this.id})`));
     } else {
       if (e.next !== null) {
         this.running.set(tryKey(e.next), { workload: e.next, owner: r.owner });
         this.taken++;
       }
-      this.send(r.owner, {
+      this.outbox.send(r.owner, {
         type: "finished",
         key,
         worker: this.id,
@@ -405,8 +356,7 @@ export class QueueWorker {
     clearInterval(this.heartbeat);
     this.state = "stopped";
     // The results and the last heartbeat reach Redis before the connection closes (quit waits).
-    clearImmediate(this.outboxFlush);
-    this.flushResults();
+    this.outbox.flush();
     await this.beat(true);
     await Promise.race([this.client.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
     this.client.disconnect();

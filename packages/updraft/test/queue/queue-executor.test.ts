@@ -121,19 +121,24 @@ describeWithRedis("QueueExecutor", () => {
     const b = workload("b");
     ex.queueWorkload(a);
     expect(ex.openSlots()).toBe(1);
-    const send = (r: QueueResult) => redis.xadd(resultsKey(PREFIX, ex.owner), "*", "m", JSON.stringify(r));
-    await send({ type: "taken", key: tryKey(a), worker: "w1" });
-    await send({
-      type: "finished",
-      key: tryKey(a),
-      worker: "w1",
-      kind: "task",
-      ti: a.ti,
-      try_number: 1,
-      state: "success",
-      runner_ms: 5,
-      next: b,
-    });
+    // A worker writes the results that gathered since its last write as one entry, in order; an
+    // entry of one object (as workers before the batching wrote) is read as well.
+    const send = (r: QueueResult | QueueResult[]) =>
+      redis.xadd(resultsKey(PREFIX, ex.owner), "*", "m", JSON.stringify(r));
+    await send([
+      { type: "taken", key: tryKey(a), worker: "w1" },
+      {
+        type: "finished",
+        key: tryKey(a),
+        worker: "w1",
+        kind: "task",
+        ti: a.ti,
+        try_number: 1,
+        state: "success",
+        runner_ms: 5,
+        next: b,
+      },
+    ]);
     const deadline = Date.now() + 5000;
     while (events.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(events).toHaveLength(1);

@@ -13,7 +13,11 @@ export interface QueueJobData {
   owner: string;
 }
 
-/** A message on an owner's results stream (one `m` field holding this JSON). */
+/**
+ * A result on an owner's results stream. An entry's one `m` field holds a JSON array of them, in
+ * the order they happened (a worker writes what gathered since its last write as one entry); a
+ * single object is read as an array of one.
+ */
 export type QueueResult =
   | { type: "taken"; key: string; worker: string }
   | {

@@ -212,6 +212,17 @@ export class QueueExecutor implements Executor {
     });
   }
 
+  /** The results of one stream entry (protocol.ts: an array, or one object); none if unreadable. */
+  private parseResults(text: string): QueueResult[] {
+    try {
+      const parsed = JSON.parse(text) as QueueResult | QueueResult[];
+      return Array.isArray(parsed) ? parsed : [parsed];
+    } catch (err) {
+      this.logger.error({ err: err instanceof Error ? err.message : String(err) }, "bad result message");
+      return [];
+    }
+  }
+
   private async readResults(): Promise<void> {
     const key = resultsKey(this.prefix, this.owner);
     while (!this.stopping) {
@@ -232,13 +243,15 @@ export class QueueExecutor implements Executor {
           this.lastId = id;
           const text = fields[1];
           if (text === undefined) continue;
-          try {
-            this.handleResult(JSON.parse(text) as QueueResult);
-          } catch (err) {
-            this.logger.error(
-              { err: err instanceof Error ? err.message : String(err) },
-              "bad result message",
-            );
+          for (const r of this.parseResults(text)) {
+            try {
+              this.handleResult(r);
+            } catch (err) {
+              this.logger.error(
+                { err: err instanceof Error ? err.message : String(err) },
+                "bad result message",
+              );
+            }
           }
         }
       }
