@@ -379,9 +379,9 @@ describe("task runner in warm processes", () => {
 });
 
 describe("the warm pool sizes to the work, not to parallelism", () => {
-  /** Queues `n` tries of `taskId` at once on `exec` and waits until every one finished. */
   let burstNo = 0;
-  async function burst(exec: LocalExecutor, taskId: string, n: number): Promise<void> {
+  /** `n` queued tries of `taskId`, each in a run of its own. */
+  async function queuedTries(taskId: string, n: number): Promise<Workload[]> {
     const ws = [];
     burstNo++;
     for (let i = 0; i < n; i++) {
@@ -391,6 +391,12 @@ describe("the warm pool sizes to the work, not to parallelism", () => {
         await api.queueTry({ dag_id: "faults", run_id: runId, task_id: taskId, map_index: -1 }, DAG_FILE),
       );
     }
+    return ws;
+  }
+
+  /** Queues `n` tries of `taskId` at once on `exec` and waits until every one finished. */
+  async function burst(exec: LocalExecutor, taskId: string, n: number): Promise<void> {
+    const ws = await queuedTries(taskId, n);
     const done = new Set<string>();
     const all = new Promise<void>((resolve) =>
       exec.onEvent((e) => {
@@ -425,6 +431,29 @@ describe("the warm pool sizes to the work, not to parallelism", () => {
       // Their runners mostly wait for the API server, not for the task: more processes would not help.
       expect(exec.stats().spawned).toBeLessThanOrEqual(2);
     });
+  });
+
+  it("grows when long tries hold every process while work waits, once they held them a second", async () => {
+    const exec = new LocalExecutor({
+      parallelism: 4,
+      eagerProcesses: 2,
+      growAfterMs: 100,
+      env: { ...process.env, UPDRAFT_HOME: home },
+      logger: quietLogger,
+    });
+    try {
+      await exec.start();
+      // Tries that sleep a minute: none finishes, so only the wait for a free process can grow the pool.
+      for (const w of await queuedTries("sleeps", 4)) exec.queueWorkload(w);
+      await new Promise((r) => setTimeout(r, 500));
+      // Held for less than a second: as likely the engine's delay as the tasks' (no growth).
+      expect(exec.stats().spawned).toBe(2);
+      const deadline = Date.now() + 10_000;
+      while (exec.stats().spawned < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(exec.stats().spawned).toBe(4);
+    } finally {
+      await exec.stop({ graceful: false, timeoutMs: 1000 });
+    }
   });
 
   it("grows for tasks that mostly wait (sleeps, I/O)", async () => {

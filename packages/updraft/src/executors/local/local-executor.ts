@@ -327,8 +327,12 @@ export class LocalExecutor implements Executor {
     if (waiting <= spare) return;
     // Grow only when every process is busy and none finished meanwhile (long tasks hold them):
     // processes still starting are capacity on its way, not a reason to fork more.
-    const starting = [...this.processes].some((p) => !p.oneShot && p.state === "starting");
-    if (this.doneSinceArmed === 0 && !starting && spare === 0) this.sizing.grow();
+    const warm = [...this.processes].filter((p) => !p.oneShot);
+    const starting = warm.some((p) => p.state === "starting");
+    const now = Date.now();
+    const busy = warm.filter((p) => p.state === "busy");
+    const held = busy.length === 0 ? 0 : Math.min(...busy.map((p) => now - p.busySince));
+    if (this.doneSinceArmed === 0 && !starting && spare === 0) this.sizing.grow(held);
     this.keepWarm();
     this.armGrow();
   }
@@ -366,6 +370,7 @@ export class LocalExecutor implements Executor {
       // The server handed the process its next try with the finish: it holds that one now.
       p.current = m.next;
       p.state = "busy";
+      p.busySince = Date.now();
       this.watch(p, m.next);
     }
     this.doneSinceArmed++;

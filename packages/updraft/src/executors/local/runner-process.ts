@@ -36,6 +36,8 @@ export class RunnerProcess {
   stderrTail = "";
   tasksRun = 0;
   watchdog: NodeJS.Timeout | undefined;
+  /** When it took its current try (Date.now()): how long the try holds it (see PoolSizing.grow). */
+  busySince = 0;
   /** When it last became idle (Date.now()), for retiring processes the work no longer needs. */
   idleSince = Date.now();
   /** The kernel's OOM-kill count when the process started (see oom-kills.ts). */
@@ -92,6 +94,7 @@ export class RunnerProcess {
   run(w: Workload): void {
     this.current = w;
     this.state = "busy";
+    this.busySince = Date.now();
     this.send({ type: "run", workload: w });
   }
 
