@@ -408,12 +408,19 @@ describe("the warm pool sizes to the work, not to parallelism", () => {
     await all;
   }
 
-  /** An executor that starts with two processes and grows only for the tasks' sake (no timer). */
-  async function withPool(parallelism: number, fn: (exec: LocalExecutor) => Promise<void>): Promise<void> {
+  /**
+   * An executor that starts with two processes and grows only for the tasks' sake (no timer,
+   * unless `growAfterMs` is given).
+   */
+  async function withPool(
+    parallelism: number,
+    fn: (exec: LocalExecutor) => Promise<void>,
+    o: { growAfterMs?: number } = {},
+  ): Promise<void> {
     const exec = new LocalExecutor({
       parallelism,
       eagerProcesses: 2,
-      growAfterMs: 60_000,
+      growAfterMs: o.growAfterMs ?? 60_000,
       env: { ...process.env, UPDRAFT_HOME: home },
       logger: quietLogger,
     });
@@ -434,26 +441,20 @@ describe("the warm pool sizes to the work, not to parallelism", () => {
   });
 
   it("grows when long tries hold every process while work waits, once they held them a second", async () => {
-    const exec = new LocalExecutor({
-      parallelism: 4,
-      eagerProcesses: 2,
-      growAfterMs: 100,
-      env: { ...process.env, UPDRAFT_HOME: home },
-      logger: quietLogger,
-    });
-    try {
-      await exec.start();
-      // Tries that sleep a minute: none finishes, so only the wait for a free process can grow the pool.
-      for (const w of await queuedTries("sleeps", 4)) exec.queueWorkload(w);
-      await new Promise((r) => setTimeout(r, 500));
-      // Held for less than a second: as likely the engine's delay as the tasks' (no growth).
-      expect(exec.stats().spawned).toBe(2);
-      const deadline = Date.now() + 10_000;
-      while (exec.stats().spawned < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect(exec.stats().spawned).toBe(4);
-    } finally {
-      await exec.stop({ graceful: false, timeoutMs: 1000 });
-    }
+    await withPool(
+      4,
+      async (exec) => {
+        // Tries that sleep a minute: none finishes, so only the wait for a free process can grow the pool.
+        for (const w of await queuedTries("sleeps", 4)) exec.queueWorkload(w);
+        await new Promise((r) => setTimeout(r, 500));
+        // Held for less than a second: as likely the engine's delay as the tasks' (no growth).
+        expect(exec.stats().spawned).toBe(2);
+        const deadline = Date.now() + 10_000;
+        while (exec.stats().spawned < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        expect(exec.stats().spawned).toBe(4);
+      },
+      { growAfterMs: 100 },
+    );
   });
 
   it("grows for tasks that mostly wait (sleeps, I/O)", async () => {
