@@ -3,9 +3,9 @@
 // millisecond instead of a process spawn; each process retires after N tasks or after a try that
 // may have left it dirty. `fresh_process` workloads get a process of their own.
 import { appendFileSync, existsSync, mkdirSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cpuCores } from "../../common/cpu-cores.js";
 import type { Workload } from "../../model/execution-api.js";
 import { RUNNER_LOG_FOLDER_ENV, localLogPath } from "../../model/log-path.js";
 import {
@@ -130,7 +130,7 @@ export class LocalExecutor implements Executor {
     this.sizing = new PoolSizing({
       parallelism: this.parallelism,
       minWarm: this.minWarm,
-      eager: options.eagerProcesses ?? 2 * availableParallelism(),
+      eager: options.eagerProcesses ?? 2 * cpuCores(),
     });
     this.growAfterMs = options.growAfterMs ?? 100;
     this.idleRetireMs = options.idleRetireMs ?? 60_000;

@@ -1,8 +1,10 @@
 // How many warm runner processes the LocalExecutor aims for. Sized to the work, not to
 // `parallelism`: a fork costs ~100 ms of CPU (on two cores, the time of dozens of no-op tasks), and
-// more processes than cores do not run CPU-bound tasks faster. The target starts at twice the
-// number of cores (runners of short tasks wait for the API server half the time); it rises to `parallelism` for tasks that mostly wait (sleeps, I/O), doubles when work has
-// waited with no process freeing up, and falls back when processes sit idle.
+// more processes than cores do not run CPU-bound tasks faster. The target starts at twice the cores
+// it may use (common/cpu-cores.ts: a container's CPU limit counts; runners of short tasks wait for
+// the API server half the time); it rises to `parallelism` for tasks that mostly wait (sleeps,
+// I/O), doubles when work has waited with no process freeing up while long tries hold them all,
+// and falls back when processes sit idle.
 
 /** A task body shorter than this says nothing about waiting: its time is the engine's round trips. */
 const MEANINGFUL_EXEC_MS = 20;
