@@ -1,7 +1,7 @@
 // The web UI in a real browser against a real `updraft standalone` (the built binary, the example
 // DAGs and an XSS probe DAG): login, the DAGs list, pause, trigger from the params form, the run
-// in the Grid with its task log, a Viewer without controls (and the API refusing anyway), the
-// asset condition an asset-scheduled DAG runs on, markup
+// in the Grid with its task log, a Viewer without controls nor Admin (and the API refusing
+// anyway), the asset condition an asset-scheduled DAG runs on, markup
 // from DAG files shown as text, and the headers. Screenshots go to packages/ui/test-artifacts.
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -162,13 +162,14 @@ describe.skipIf(missing !== null)("the web UI in Chromium", () => {
     await context.close();
   }, 240_000);
 
-  test("a Viewer sees no trigger or pause controls, the asset schedules, and the API refuses a trigger anyway", async () => {
+  test("a Viewer sees no trigger or pause controls nor Admin, the asset schedules, and the API refuses a trigger anyway", async () => {
     const { context, page } = await ui.page();
     await ui.login(page, VIEWER.username, VIEWER.password);
     // The six example DAGs, the XSS probe and the wide asset condition.
     expect(await page.locator("table.dags tr[data-dag-id]").count()).toBe(8);
     expect(await page.locator('button[aria-label^="Trigger"]').count()).toBe(0);
     expect(await page.locator('input[role="switch"]').count()).toBe(0);
+    expect(await page.locator('nav[aria-label="Main"] a:has-text("Admin")').count()).toBe(0);
     // An asset-scheduled DAG names its asset as `updraft dags list` does; a condition too long
     // for the column is cut, whole in the tooltip.
     const ASSET = "Asset: postgres://warehouse/public/warehouse_orders";
