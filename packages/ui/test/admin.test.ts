@@ -2,8 +2,8 @@
 // and pools created, edited and deleted from the UI and checked through the API; a connection's
 // password in neither the page nor any response; an API token created in the UI working with
 // fetch and refused once revoked; Browse runs filtered by state; the audit log naming the admin;
-// users created, changed, deactivated and deleted; a Viewer without the Users page nor create
-// buttons. Screenshots 50–53 in test-artifacts.
+// users created, changed, deactivated and deleted; a Viewer without the Admin menu, nor create
+// buttons, told which permission the Users page needs. Screenshots 50–58 and 60 in test-artifacts.
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { updraft } from "../../updraft/test/e2e/helpers.js";
@@ -353,23 +353,37 @@ describe.skipIf(missing !== null)("Admin and Browse pages in Chromium", () => {
     await context.close();
   }, 60_000);
 
-  test("a Viewer sees no Users page and no create buttons; the API refuses anyway", async () => {
+  test("a Viewer has no Admin menu, reads pools without controls, and is told which permission Users needs", async () => {
     const { context, page, errors } = await ui.page();
     await ui.login(page, VIEWER.username, VIEWER.password);
-    // Viewer reads pools, so Admin shows, with Pools and API tokens only.
-    await page.click('nav[aria-label="Main"] >> text=Admin');
-    await page.waitForURL(/\/admin\/pools/);
-    await page.waitForSelector('tr[data-pool="default_pool"]');
+    // As in Airflow, Admin is Op's and Admin's: a Viewer may read pools but change nothing there.
+    const main = page.locator('nav[aria-label="Main"] a');
+    expect(await main.allTextContents()).toEqual(["DAGs", "Browse"]);
+    // Their own API tokens are behind their name.
+    await page.click('a.user:has-text("viewer")');
+    await page.waitForURL(/\/admin\/tokens$/);
+    await page.waitForSelector("text=+ Create token");
     const tabs = await page.locator('nav[aria-label="Admin sections"] a').allTextContents();
     expect(tabs).toEqual(["Pools", "API tokens"]);
+    await page.click('nav[aria-label="Admin sections"] >> text=Pools');
+    await page.waitForSelector('tr[data-pool="default_pool"]');
     expect(await page.locator("text=+ Add pool").count()).toBe(0);
     expect(await page.locator('button:has-text("Edit")').count()).toBe(0);
     expect(await page.locator('button:has-text("Delete")').count()).toBe(0);
+    // Opened by URL, a page the role may not read names the permission and the user's role.
     await page.goto(`${ui.url}/admin/users`);
-    await page.waitForSelector("text=No such Admin page for your role");
+    const denied = page.locator('[role="alert"][data-permission="users:read"]');
+    await denied.waitFor();
+    expect(await denied.textContent()).toContain("You may not see Users");
+    expect(await denied.textContent()).toMatch(
+      /permission users:read, and your role Viewer does not hold it/,
+    );
     expect(await page.locator("table.users").count()).toBe(0);
+    await shot(page, "60-viewer-no-users");
     await page.goto(`${ui.url}/admin/variables`);
-    await page.waitForSelector("text=No such Admin page for your role");
+    await page.waitForSelector('[role="alert"][data-permission="variables:read"]');
+    await page.goto(`${ui.url}/admin/nonsense`);
+    await page.waitForSelector("text=There is no Admin page");
     const basic = `Basic ${Buffer.from(`${VIEWER.username}:${VIEWER.password}`).toString("base64")}`;
     const refused = await fetch(`${ui.url}/api/v1/pools`, {
       method: "POST",

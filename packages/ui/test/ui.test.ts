@@ -1,6 +1,7 @@
 // The web UI in a real browser against a real `updraft standalone` (the built binary, the example
 // DAGs and an XSS probe DAG): login, the DAGs list, pause, trigger from the params form, the run
-// in the Grid with its task log, a Viewer without controls (and the API refusing anyway), markup
+// in the Grid with its task log, a Viewer without controls nor Admin (and the API refusing
+// anyway), the asset condition an asset-scheduled DAG runs on, markup
 // from DAG files shown as text, and the headers. Screenshots go to packages/ui/test-artifacts.
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -33,7 +34,7 @@ async function submitTrigger(page: Page, dagId: string): Promise<string> {
 
 describe.skipIf(missing !== null)("the web UI in Chromium", () => {
   beforeAll(async () => {
-    ui = await UiStandalone.start();
+    ui = await UiStandalone.start({ fixtures: ["wide_asset_condition.ts"] });
   }, 180_000);
 
   afterAll(async () => {
@@ -69,7 +70,7 @@ describe.skipIf(missing !== null)("the web UI in Chromium", () => {
     const ids = await page
       .locator("table.dags tr[data-dag-id]")
       .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-dag-id")));
-    expect(ids).toEqual([...EXAMPLE_DAG_IDS, "xss_probe"]);
+    expect(ids).toEqual([...EXAMPLE_DAG_IDS, "wide_asset_condition", "xss_probe"]);
     // The import errors banner: the file and its message, as text.
     await page.click('section[aria-label="Import errors"] button');
     const banner = (await page.locator('section[aria-label="Import errors"]').textContent()) ?? "";
@@ -161,14 +162,31 @@ describe.skipIf(missing !== null)("the web UI in Chromium", () => {
     await context.close();
   }, 240_000);
 
-  test("a Viewer sees no trigger or pause controls, and the API refuses a trigger anyway", async () => {
+  test("a Viewer sees no trigger or pause controls nor Admin, the asset schedules, and the API refuses a trigger anyway", async () => {
     const { context, page } = await ui.page();
     await ui.login(page, VIEWER.username, VIEWER.password);
-    // The six example DAGs and the XSS probe.
-    expect(await page.locator("table.dags tr[data-dag-id]").count()).toBe(7);
+    // The six example DAGs, the XSS probe and the wide asset condition.
+    expect(await page.locator("table.dags tr[data-dag-id]").count()).toBe(8);
     expect(await page.locator('button[aria-label^="Trigger"]').count()).toBe(0);
     expect(await page.locator('input[role="switch"]').count()).toBe(0);
+    expect(await page.locator('nav[aria-label="Main"] a:has-text("Admin")').count()).toBe(0);
+    // An asset-scheduled DAG names its asset as `updraft dags list` does; a condition too long
+    // for the column is cut, whole in the tooltip.
+    const ASSET = "Asset: postgres://warehouse/public/warehouse_orders";
+    const schedule = (dagId: string) => page.locator(`tr[data-dag-id="${dagId}"] .schedule-assets`);
+    const cut = (dagId: string) => schedule(dagId).evaluate((e) => e.scrollWidth > e.clientWidth);
+    expect(await schedule("warehouse_report").textContent()).toBe(ASSET);
+    expect(await cut("warehouse_report")).toBe(false);
+    const WIDE =
+      "Asset: postgres://warehouse/public/warehouse_orders & (postgres://warehouse/public/warehouse_refunds | s3://finance-exports/daily/exchange_rates.parquet)";
+    expect(await schedule("wide_asset_condition").getAttribute("title")).toBe(WIDE);
+    expect(await cut("wide_asset_condition")).toBe(true);
     await shot(page, "07-viewer-dags");
+    await page.goto(`${ui.url}/dags/warehouse_report/details`);
+    await page.waitForSelector(`.page-head >> text=${ASSET}`);
+    expect(await page.locator(".page-head").textContent()).not.toContain(`(Asset)`);
+    await page.goto(`${ui.url}/dags`);
+    await page.waitForSelector("table.dags tr[data-dag-id]");
     await page.click('a.dag-link:has-text("data_pipeline_lab")');
     await page.waitForSelector(".grid-scroll");
     expect(await page.locator('button[aria-label^="Trigger"]').count()).toBe(0);

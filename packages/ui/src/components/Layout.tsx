@@ -1,17 +1,18 @@
 // The frame of every page after login: the navigation bar (pages, theme toggle, user, logout).
-// Admin shows only for roles that may read one of its sections other than their own tokens.
+// Admin shows only for roles that may change something there (Op, Admin: as Airflow's Admin
+// menu); every user reaches their own API tokens from their name.
 import type { ReactNode } from "react";
 import { useLogout, useMe } from "../lib/auth";
 import { Link, navigate, useLocation } from "../lib/router";
 import { useTheme } from "../lib/theme";
-import { useAdminSections } from "../pages/admin/admin-sections";
+import { useAdminMenu } from "../pages/admin/admin-sections";
 
 export function Layout({ children }: { children: ReactNode }) {
   const me = useMe();
   const [theme, toggleTheme] = useTheme();
   const logout = useLogout();
   const { pathname } = useLocation();
-  const admin = useAdminSections().filter((s) => s.id !== "tokens");
+  const admin = useAdminMenu();
   const onLogout = async () => {
     await logout();
     navigate("/login");
@@ -47,9 +48,13 @@ export function Layout({ children }: { children: ReactNode }) {
         >
           {theme === "dark" ? "☀ Light" : "☾ Dark"}
         </button>
-        <span className="user" title={me.data?.roles.join(", ")}>
+        <Link
+          to="/admin/tokens"
+          className="user"
+          title={`Your API tokens. Role${me.data?.roles.length === 1 ? "" : "s"}: ${me.data?.roles.join(", ") ?? ""}`}
+        >
           {me.data?.username} <span className="muted">({me.data?.roles.join(", ")})</span>
-        </span>
+        </Link>
         <button type="button" className="ghost" onClick={() => void onLogout()}>
           Log out
         </button>

@@ -34,6 +34,8 @@ export {
 } from "./queries/dag.js";
 export type { DagUpsert, ListDagsOptions } from "./queries/dag.js";
 export { setImportErrors, listImportErrors } from "./queries/import-error.js";
+export { getAssetSchedules } from "./queries/serialized-dag.js";
+export type { AssetSchedule } from "./queries/serialized-dag.js";
 export { setDagCode, deleteDagCode, getDagCode, sourceHash } from "./queries/dag-code.js";
 export type { ImportErrorInput } from "./queries/import-error.js";
 export { createDagRun, getDagRun, listDagRuns, transitionDagRun } from "./queries/dag-run.js";

@@ -3,6 +3,7 @@ import { isUpdraftError } from "../common/errors.js";
 import {
   conditionUris,
   describeAssetCondition,
+  describeSchedule,
   evaluateAssetCondition,
   normalizeAssetUri,
   type AssetConditionJson,
@@ -89,5 +90,15 @@ describe("evaluateAssetCondition", () => {
       "s3://b/c",
     ]);
     expect(describeAssetCondition(nested)).toBe("s3://b/a | (s3://b/b & s3://b/c)");
+  });
+});
+
+describe("describeSchedule", () => {
+  const orders: AssetConditionJson = { type: "asset", uri: "postgres://warehouse/public/orders" };
+  it("names the assets as `updraft dags list` does, with the time schedule when there is one", () => {
+    expect(describeSchedule(null, orders)).toBe("Asset: postgres://warehouse/public/orders");
+    expect(describeSchedule("@daily", orders)).toBe("Asset: postgres://warehouse/public/orders or @daily");
+    expect(describeSchedule("0 6 * * *", undefined)).toBe("0 6 * * *");
+    expect(describeSchedule(null, null)).toBeNull();
   });
 });

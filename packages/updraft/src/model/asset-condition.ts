@@ -40,3 +40,17 @@ export function describeAssetCondition(condition: AssetConditionJson, nested = f
     .join(condition.type === "all" ? " & " : " | ");
   return nested && condition.objects.length > 1 ? `(${text})` : text;
 }
+
+/**
+ * A schedule in words as `updraft dags list` and the API's timetable_description show it: the time
+ * schedule, the asset condition (`Asset: a & b`), both (`Asset: a or @daily`), or null for none.
+ */
+export function describeSchedule(
+  time: string | number | null,
+  condition: AssetConditionJson | undefined | null,
+): string | null {
+  const when = time === null ? null : String(time);
+  if (condition === undefined || condition === null) return when;
+  const assets = `Asset: ${describeAssetCondition(condition)}`;
+  return when === null ? assets : `${assets} or ${when}`;
+}

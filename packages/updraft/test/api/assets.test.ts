@@ -147,6 +147,26 @@ withTestDatabases("assets", (getDb) => {
     expect((await details("producer")).asset_expression).toBeNull();
   });
 
+  it("the DAG list, one DAG and its details describe an asset schedule as `updraft dags list` does", async () => {
+    const list = await req("token-vera", "GET", "/dags?order_by=dag_id");
+    expect(list.statusCode, list.body).toBe(200);
+    type Dag = { dag_id: string; timetable_summary: string | null; timetable_description: string | null };
+    const described = list
+      .json<{ dags: Dag[] }>()
+      .dags.map((d) => [d.dag_id, d.timetable_summary, d.timetable_description]);
+    expect(described).toEqual([
+      ["consumer", "Asset", "Asset: s3://warehouse/orders.parquet"],
+      ["either", "Asset", "Asset: s3://warehouse/refunds.parquet | s3://warehouse/orders.parquet"],
+      ["producer", "None", "None"],
+    ]);
+    for (const path of ["/dags/either", "/dags/either/details"]) {
+      const r = await req("token-vera", "GET", path);
+      expect(r.json<Dag>().timetable_description, path).toBe(
+        "Asset: s3://warehouse/refunds.parquet | s3://warehouse/orders.parquet",
+      );
+    }
+  });
+
   it("an Op's POST of an event queues the consumers; a Viewer may not; events filter", async () => {
     const denied = await req("token-vera", "POST", "/assets/events", {
       asset_uri: "s3://warehouse/refunds.parquet",

@@ -2,6 +2,7 @@
 // when the role may read it; its create/edit/delete controls only when the role may use them.
 import "../../components/table/table.css";
 import "./admin.css";
+import { MissingSection } from "../../components/NoPermission";
 import { Link } from "../../lib/router";
 import { ConnectionsSection } from "./ConnectionsSection";
 import { PoolsSection } from "./PoolsSection";
@@ -32,14 +33,7 @@ export function AdminPage({ section }: { section: string }) {
         ))}
       </nav>
       {current === undefined ? (
-        <div className="empty">
-          <h2>No such Admin page for your role</h2>
-          <p>
-            {ADMIN_SECTIONS.some((s) => s.id === section)
-              ? `Your role may not see ${section}. An Admin can grant a role that does.`
-              : `There is no Admin page "${section}".`}
-          </p>
-        </div>
+        <MissingSection area="Admin" section={section} sections={ADMIN_SECTIONS} />
       ) : (
         <Section id={current.id} />
       )}

@@ -2,6 +2,7 @@
 // assets and their updates, the audit log and the QueueExecutor's workers, each with filters in the URL (a filtered list is a link to share), paged by 100.
 import "../../components/table/table.css";
 import { useCan } from "../../lib/auth";
+import { MissingSection } from "../../components/NoPermission";
 import { Link } from "../../lib/router";
 import { AssetsSection } from "./AssetsSection";
 import { AuditSection } from "./AuditSection";
@@ -49,12 +50,7 @@ export function BrowsePage({ section }: { section: string }) {
       {current?.id === "assets" && <AssetsSection />}
       {current?.id === "audit" && <AuditSection />}
       {current?.id === "workers" && <WorkersSection />}
-      {current === undefined && (
-        <div className="empty">
-          <h2>No such Browse page for your role</h2>
-          <p>There is no page &quot;{section}&quot; here that your role may see.</p>
-        </div>
-      )}
+      {current === undefined && <MissingSection area="Browse" section={section} sections={SECTIONS} />}
     </div>
   );
 }

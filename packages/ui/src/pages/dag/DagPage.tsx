@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Suspense, useState } from "react";
 import { api, unwrap } from "../../lib/api";
 import { useCan } from "../../lib/auth";
+import { scheduleText } from "../../lib/schedule";
 import { Link, navigate, useLocation } from "../../lib/router";
 import { TriggerDialog } from "../dags/TriggerDialog";
 import { lazyNamed } from "../../lib/lazy";
@@ -101,10 +102,4 @@ export function DagPage({ dagId, tab }: { dagId: string; tab: string }) {
       )}
     </div>
   );
-}
-
-/** The schedule in words and as written, once when they are the same; "manual only" for none. */
-function scheduleText(description: string | null, summary: string | null): string {
-  if (summary === null || summary === "None") return "manual only";
-  return description !== null && description !== summary ? `${description} (${summary})` : summary;
 }

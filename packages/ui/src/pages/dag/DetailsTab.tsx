@@ -3,6 +3,7 @@
 // the task defaults (what its tasks share), the file and when it was parsed.
 import type { ReactNode } from "react";
 import type { components } from "updraft/client";
+import { scheduleText } from "../../lib/schedule";
 import { useDagDetails } from "./graph-data";
 import { DocMarkdown } from "./details-markdown";
 import { taskDefaults, paramRows } from "./details-fields";
@@ -56,14 +57,8 @@ const when = (iso: string | null) => (iso === null ? "—" : new Date(iso).toLoc
 const orDefault = (n: number | null) => (n === null ? "default (server setting)" : String(n));
 
 function settingRows(d: Detail): [string, ReactNode][] {
-  const schedule =
-    d.timetable_summary === null || d.timetable_summary === "None"
-      ? "manual only"
-      : d.timetable_description && d.timetable_description !== d.timetable_summary
-        ? `${d.timetable_description} (${d.timetable_summary})`
-        : d.timetable_summary;
   return [
-    ["Schedule", schedule],
+    ["Schedule", scheduleText(d.timetable_description, d.timetable_summary)],
     ["Timezone", d.timezone ?? "default (server setting)"],
     ["Start date", when(d.start_date)],
     ["End date", when(d.end_date)],

@@ -11,6 +11,7 @@ import "../../components/table/table.css";
 import { api, unwrap } from "../../lib/api";
 import { useCan } from "../../lib/auth";
 import { formatDate } from "../../lib/format";
+import { scheduleText } from "../../lib/schedule";
 import { Link, navigate, useLocation } from "../../lib/router";
 import { ImportErrorsBanner } from "./ImportErrorsBanner";
 import { TriggerDialog } from "./TriggerDialog";
@@ -306,9 +307,20 @@ function DagRow(props: {
   );
 }
 
-/** The schedule in words and as written (cron), once when they are the same. */
+/**
+ * The schedule in words and as written (cron), once when they are the same; a DAG scheduled on
+ * assets shows its condition on one line, cut when long (styles.css), whole in the tooltip.
+ */
 function ScheduleCell({ description, summary }: { description: string | null; summary: string | null }) {
   if (summary === null || summary === "None") return <span className="muted">Manual only</span>;
+  if (summary.startsWith("Asset")) {
+    const text = scheduleText(description, summary);
+    return (
+      <div className="schedule-assets mono small" title={text}>
+        {text}
+      </div>
+    );
+  }
   return (
     <>
       {description !== null && description !== summary && <div>{description}</div>}

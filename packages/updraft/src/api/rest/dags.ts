@@ -5,8 +5,17 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { sql } from "kysely";
 import { z } from "zod";
 import { UpdraftError } from "../../common/errors.js";
-import { addAuditLog, getDag, type Database, type DagRow, type Executor } from "../../db/index.js";
+import {
+  addAuditLog,
+  getAssetSchedules,
+  getDag,
+  type Database,
+  type AssetSchedule,
+  type DagRow,
+  type Executor,
+} from "../../db/index.js";
 import type { EngineEvents } from "../../events/engine-events.js";
+import { describeSchedule } from "../../model/asset-condition.js";
 import type { SerializedTask } from "../../model/serialized-dag.js";
 import { DAG_RUN_STATES } from "../../model/states.js";
 import { dagNotFound, loadDag, setDagPaused } from "../../services/index.js";
@@ -61,6 +70,7 @@ export const DagJson = z
     owners: z.array(z.string()),
     description: z.string().nullable(),
     timetable_summary: z.string().nullable(),
+    /** The schedule in words; for a DAG scheduled on assets, its condition (`Asset: a & b`) as `dags list` prints it. */
     timetable_description: z.string().nullable(),
     tags: z.array(z.object({ name: z.string() })),
     max_active_tasks: z.number().int().nullable(),
@@ -214,11 +224,29 @@ async function page(db: Executor, f: DagFilters & { limit: number; offset: numbe
 
 export function dagRoutes(database: Database, events: EngineEvents | null, tokens: FileTokens) {
   const db = database.db;
-  /** A DAG as the API shows it, with the signed file_token of its file. */
-  const dagJson = (row: DagRow) => ({
-    ...dagRowJson(row),
-    file_token: row.fileloc === null ? null : tokens.sign(row.fileloc),
-  });
+  /**
+   * A DAG as the API shows it, with the signed file_token of its file; a DAG scheduled on assets
+   * is described by its condition (the dag table holds only the summary "Asset").
+   */
+  const dagJson = (row: DagRow, assets: ReadonlyMap<string, AssetSchedule>) => {
+    const a = assets.get(row.dag_id);
+    return {
+      ...dagRowJson(row),
+      ...(a === undefined ? {} : { timetable_description: describeSchedule(a.schedule, a.condition) }),
+      file_token: row.fileloc === null ? null : tokens.sign(row.fileloc),
+    };
+  };
+  /** The asset schedules of those of `rows` scheduled on assets, in one query. */
+  const assetSchedules = (rows: readonly DagRow[]) =>
+    getAssetSchedules(
+      db,
+      rows.filter((r) => r.timetable_summary?.startsWith("Asset") === true).map((r) => r.dag_id),
+    );
+  async function dagsJson(rows: readonly DagRow[]) {
+    const assets = await assetSchedules(rows);
+    return rows.map((row) => dagJson(row, assets));
+  }
+  const oneDagJson = async (row: DagRow) => dagJson(row, await assetSchedules([row]));
   async function mustHaveDag(dagId: string): Promise<DagRow> {
     const row = await getDag(db, dagId);
     if (row === undefined) throw dagNotFound(dagId);
@@ -236,7 +264,7 @@ export function dagRoutes(database: Database, events: EngineEvents | null, token
     const list = { querystring: ListQuery, response: { 200: DagCollection } };
     app.get("/dags", route("get_dags", "List DAGs", tags, list), async (request) => {
       const { rows, total } = await page(db, request.query);
-      return { dags: rows.map(dagJson), total_entries: total };
+      return { dags: await dagsJson(rows), total_entries: total };
     });
 
     const patchMany = { querystring: PatchManyQuery, body: PatchBody, response: { 200: DagCollection } };
@@ -254,13 +282,13 @@ export function dagRoutes(database: Database, events: EngineEvents | null, token
             owner: actor(request),
           });
         }
-        return { dags: changed.map(dagJson), total_entries: changed.length };
+        return { dags: await dagsJson(changed), total_entries: changed.length };
       },
     );
 
     const one = { params: DagPath, response: { 200: DagJson } };
     app.get("/dags/:dag_id", route("get_dag", "Get a DAG", tags, one), async (request) =>
-      dagJson(await mustHaveDag(request.params.dag_id)),
+      oneDagJson(await mustHaveDag(request.params.dag_id)),
     );
 
     const patch = { params: DagPath, querystring: PatchQuery, body: PatchBody, response: { 200: DagJson } };
@@ -272,7 +300,7 @@ export function dagRoutes(database: Database, events: EngineEvents | null, token
         dagId: dag_id,
         owner: actor(request),
       });
-      return dagJson(row);
+      return oneDagJson(row);
     });
 
     const details = { params: DagPath, response: { 200: DagDetail } };
@@ -285,7 +313,7 @@ export function dagRoutes(database: Database, events: EngineEvents | null, token
         const dag = await plan(dag_id);
         const s = dag.dag;
         return {
-          ...dagJson(row),
+          ...(await oneDagJson(row)),
           schedule: s.schedule,
           timezone: s.timezone,
           catchup: s.catchup,

@@ -4,7 +4,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { UpdraftError } from "../../common/errors.js";
-import { describeAssetCondition } from "../../model/asset-condition.js";
+import { describeSchedule } from "../../model/asset-condition.js";
 import type { SerializedDag, SerializedTask } from "../../model/serialized-dag.js";
 import type { DagBag, ImportError } from "../../processor/index.js";
 import { displayPath, formatLocated, formatTable, printJson, printTable } from "../output.js";
@@ -48,10 +48,7 @@ function summarizeImportErrors(errors: readonly ImportError[]): void {
 
 /** The time schedule, the asset condition (`Asset: a & b`), both (`Asset: a or @daily`), or None. */
 function schedule(dag: SerializedDag): string {
-  const time = dag.schedule === null ? null : String(dag.schedule);
-  if (dag.asset_condition === undefined) return time ?? "None";
-  const assets = `Asset: ${describeAssetCondition(dag.asset_condition)}`;
-  return time === null ? assets : `${assets} or ${time}`;
+  return describeSchedule(dag.schedule, dag.asset_condition) ?? "None";
 }
 
 function levenshtein(a: string, b: string): number {
