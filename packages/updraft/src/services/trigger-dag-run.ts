@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { UpdraftError } from "../common/errors.js";
 import { addAuditLog, inTransaction, type DagRunRow, type Executor, type JsonValue } from "../db/index.js";
 import type { EngineEvents } from "../events/engine-events.js";
+import type { DagPlan } from "../model/dag-plan.js";
 import { resolveParams } from "../model/params.js";
 import { generateRunId } from "../model/run-id.js";
 import { loadDag } from "./dag-cache.js";
@@ -83,9 +84,36 @@ export async function triggerDagRun(
       );
     }
   }
+  // A default logical date is "now"; JavaScript dates carry no microseconds, so two triggers of
+  // one DAG in the same millisecond (a mapped TriggerDagRunOperator) would clash on it. The later
+  // one takes the next free millisecond instead of failing.
+  const defaultDate = input.logicalDate === undefined || input.logicalDate === null;
+  for (let attempt = 0; ; attempt++) {
+    const outcome = await insertManualRun(db, dag, input, conf, logicalDate, options);
+    if ("run" in outcome) {
+      options.events?.emit({ type: "dag_run_created", dag_id: input.dagId, run_id: outcome.run.run_id });
+      return outcome.run;
+    }
+    if (!defaultDate || outcome.clash.sameId || attempt >= MAX_DATE_BUMPS) throw outcome.clash.error;
+    logicalDate = new Date(logicalDate.getTime() + 1);
+  }
+}
+
+/** Milliseconds a default logical date moves forward past runs triggered in the same instant. */
+const MAX_DATE_BUMPS = 100;
+
+/** The run and its audit entry in one transaction, or what clashed (nothing written). */
+async function insertManualRun(
+  db: Executor,
+  dag: DagPlan,
+  input: TriggerDagRunInput,
+  conf: Record<string, JsonValue>,
+  logicalDate: Date,
+  options: TriggerOptions,
+): Promise<{ run: DagRunRow } | { clash: Clash }> {
   const runId = checkRunId(input.runId ?? generateRunId("manual", logicalDate));
   const interval = dag.timetable(options.defaultTimezone ?? "UTC").inferManualDataInterval(logicalDate);
-  const run = await inTransaction(db, async (trx) => {
+  return inTransaction(db, async (trx) => {
     const [created] = await insertRuns(trx, dag, [
       {
         runId,
@@ -97,7 +125,7 @@ export async function triggerDagRun(
         externalTrigger: true,
       },
     ]);
-    if (created === undefined) throw await runExists(trx, input.dagId, runId, logicalDate);
+    if (created === undefined) return { clash: await runExists(trx, input.dagId, runId, logicalDate) };
     // Only a run triggered with a note pays the extra statement.
     const noted =
       input.note === undefined || input.note === null
@@ -115,29 +143,29 @@ export async function triggerDagRun(
       owner: input.owner ?? null,
       extra: input.note === undefined || input.note === null ? null : JSON.stringify({ note: input.note }),
     });
-    return noted;
+    return { run: noted };
   });
-  options.events?.emit({ type: "dag_run_created", dag_id: input.dagId, run_id: runId });
-  return run;
+}
+
+interface Clash {
+  /** The run id was taken (else the logical date). */
+  sameId: boolean;
+  error: UpdraftError;
 }
 
 /** DAG_RUN_EXISTS naming what clashed: the run id, or the logical date. */
-async function runExists(
-  db: Executor,
-  dagId: string,
-  runId: string,
-  logicalDate: Date,
-): Promise<UpdraftError> {
+async function runExists(db: Executor, dagId: string, runId: string, logicalDate: Date): Promise<Clash> {
   const sameId = await db
     .selectFrom("dag_run")
     .select("run_id")
     .where("dag_id", "=", dagId)
     .where("run_id", "=", runId)
     .executeTakeFirst();
-  return new UpdraftError(
+  const error = new UpdraftError(
     "DAG_RUN_EXISTS",
     sameId !== undefined
       ? `DAG "${dagId}" already has a run with id "${runId}". Pick another run id.`
       : `DAG "${dagId}" already has a run for logical date ${logicalDate.toISOString()}. Clear that run to run it again, or pick another logical date.`,
   );
+  return { sameId: sameId !== undefined, error };
 }

@@ -142,4 +142,23 @@ withTestDatabases("execution API control routes", (getDb) => {
     const noGroup = await count({ task_group_id: "nope", states: ["success"] });
     expect(noGroup).toMatchObject({ status: 404, body: { code: "TASK_GROUP_NOT_FOUND" } });
   });
+
+  it("gives runs triggered at once without a logical date each their own (a mapped TriggerDagRunOperator)", async () => {
+    // The default logical date is "now" to the millisecond: triggers arriving together would
+    // share it, and every one but the first failed with DAG_RUN_EXISTS.
+    const made = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        inject("POST", "/execution/control/dag-runs/ctl_target", auth, { run_id: `burst_${i}` }),
+      ),
+    );
+    expect(made.map((r) => [r.statusCode, (r.json() as { code?: string }).code])).toEqual(
+      Array.from({ length: 12 }, () => [201, undefined]),
+    );
+    const dates = made.map((r) => (r.json() as { logical_date: string }).logical_date);
+    expect(new Set(dates).size).toBe(12);
+    // A run id already taken still clashes: only a default date moves.
+    const again = await inject("POST", "/execution/control/dag-runs/ctl_target", auth, { run_id: "burst_3" });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ code: "DAG_RUN_EXISTS" });
+  });
 });
