@@ -2,7 +2,7 @@ import { UPDRAFT_VERSION } from "../common/version.js";
 import { UpdraftError } from "../common/errors.js";
 import type { UpdraftConfig } from "../config/index.js";
 import type { KubernetesExecutorOptions } from "./kubernetes/options.js";
-import type { LocalExecutorOptions } from "./local/local-executor.js";
+import type { LocalExecutorOptions } from "./local/local-executor-options.js";
 import { EXECUTOR_NAMES, knownExecutorName, type ExecutorName } from "../model/executor-names.js";
 
 export { EXECUTOR_NAMES, type ExecutorName };

@@ -1,2 +1,2 @@
-export { LocalExecutor, RUNNER_SCRIPT } from "./local-executor.js";
-export type { LocalExecutorOptions } from "./local-executor.js";
+export { LocalExecutor } from "./local-executor.js";
+export { RUNNER_SCRIPT, type LocalExecutorOptions } from "./local-executor-options.js";
