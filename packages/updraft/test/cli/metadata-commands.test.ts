@@ -211,6 +211,27 @@ describe("updraft connections on PostgreSQL", () => {
     expectCleanError(missing, "CONNECTION_NOT_FOUND");
     expectCleanError(noKey, "CONNECTION_KEY_MISSING");
     expect(await count("connection")).toBe(2);
+    // A connection the environment defines is the one a task's lookup gets: `get` shows that one
+    // (masked, as stored ones) and says where it comes from; a bad value names its variable.
+    const [fromEnv, badEnv] = await Promise.all([
+      updraft(
+        { ...env, UPDRAFT_CONN_WAREHOUSE: "http://svc:s3cret@api.internal:8080/v1" },
+        ["connections", "get", "warehouse", "-o", "json"],
+        home,
+      ),
+      updraft({ ...env, UPDRAFT_CONN_WAREHOUSE: "{not json" }, ["connections", "get", "warehouse"], home),
+    ]);
+    expect(JSON.parse(fromEnv.stdout), fromEnv.stderr).toMatchObject({
+      conn_id: "warehouse",
+      conn_type: "http",
+      host: "api.internal",
+      port: 8080,
+      password: "***",
+    });
+    expect(fromEnv.stderr).toContain("from the environment variable UPDRAFT_CONN_WAREHOUSE");
+    expect(fromEnv.stdout + fromEnv.stderr).not.toContain("s3cret");
+    expectCleanError(badEnv, "CONNECTION_ENV_INVALID");
+    expect(badEnv.stderr).toContain("UPDRAFT_CONN_WAREHOUSE");
     // The password is stored encrypted, and decrypts to the percent-decoded text.
     const stored = await client.query<{ password: string }>(
       "select password from connection where conn_id = 'warehouse'",

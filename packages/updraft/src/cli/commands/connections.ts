@@ -12,6 +12,7 @@ import {
 import { redactSensitive, REDACTED } from "../../services/index.js";
 import { withDatabase } from "../database.js";
 import { parseConnectionUri, parseExtraOption, parsePort } from "../../model/connection-uri.js";
+import { connEnvName, connectionFromEnv } from "../../model/env-connection.js";
 import { cell, printJson, printTable, usesDatabase, type CliContext } from "./context.js";
 
 interface AddOptions {
@@ -143,18 +144,34 @@ export function registerConnectionsCommands(program: Command, ctx: CliContext): 
   usesDatabase(
     connections
       .command("get")
-      .description("show a connection (the password as ***)")
+      .description(
+        "show a connection (the password as ***); one defined by UPDRAFT_CONN_<ID> in the environment comes first, as tasks get it",
+      )
       .argument("<conn_id>")
       .addOption(
         new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table"),
       )
       .action(async (connId: string, opts: { output: string }) => {
-        await withDatabase(ctx, async (database, config) => {
-          const conn = await getConnection(database.db, createCipher(config.core.fernet_key), connId);
-          if (conn === undefined) throw notFound(connId);
+        const print = (conn: Connection) => {
           const row = shown(conn, conn.password !== null);
           if (opts.output === "json") printJson(ctx, row);
           else printTable(ctx, COLUMNS, [COLUMNS.map((c) => cell(row[c]))]);
+        };
+        // As Airflow's `connections get`: the environment's connection is the one a lookup gets
+        // (decision 0039), so it is the one shown, and said to come from there. A bad value is
+        // CONNECTION_ENV_INVALID naming the variable.
+        const fromEnv = connectionFromEnv(connId, process.env);
+        if (fromEnv !== undefined) {
+          print(fromEnv);
+          ctx.io.err(
+            `Connection "${connId}" comes from the environment variable ${connEnvName(connId)}, which takes precedence over a connection of that id in the database.\n`,
+          );
+          return;
+        }
+        await withDatabase(ctx, async (database, config) => {
+          const conn = await getConnection(database.db, createCipher(config.core.fernet_key), connId);
+          if (conn === undefined) throw notFound(connId);
+          print(conn);
         });
       }),
   );
