@@ -87,14 +87,17 @@ export async function triggerDagRun(
   // A default logical date is "now"; JavaScript dates carry no microseconds, so two triggers of
   // one DAG in the same millisecond (a mapped TriggerDagRunOperator) would clash on it. The later
   // one takes the next free millisecond instead of failing.
+  // A default run id is made from the date, so its clash is the date's too.
   const defaultDate = input.logicalDate === undefined || input.logicalDate === null;
+  const idFromDate = input.runId === undefined || input.runId === null;
   for (let attempt = 0; ; attempt++) {
     const outcome = await insertManualRun(db, dag, input, conf, logicalDate, options);
     if ("run" in outcome) {
       options.events?.emit({ type: "dag_run_created", dag_id: input.dagId, run_id: outcome.run.run_id });
       return outcome.run;
     }
-    if (!defaultDate || outcome.clash.sameId || attempt >= MAX_DATE_BUMPS) throw outcome.clash.error;
+    const dateClash = !outcome.clash.sameId || idFromDate;
+    if (!defaultDate || !dateClash || attempt >= MAX_DATE_BUMPS) throw outcome.clash.error;
     logicalDate = new Date(logicalDate.getTime() + 1);
   }
 }

@@ -156,6 +156,12 @@ withTestDatabases("execution API control routes", (getDb) => {
     );
     const dates = made.map((r) => (r.json() as { logical_date: string }).logical_date);
     expect(new Set(dates).size).toBe(12);
+    // With neither a date nor a run id, the run id made from the date moves with it.
+    const bare = await Promise.all(
+      Array.from({ length: 6 }, () => inject("POST", "/execution/control/dag-runs/ctl_target", auth, {})),
+    );
+    expect(bare.map((r) => r.statusCode)).toEqual(Array.from({ length: 6 }, () => 201));
+    expect(new Set(bare.map((r) => (r.json() as { run_id: string }).run_id)).size).toBe(6);
     // A run id already taken still clashes: only a default date moves.
     const again = await inject("POST", "/execution/control/dag-runs/ctl_target", auth, { run_id: "burst_3" });
     expect(again.statusCode).toBe(409);
